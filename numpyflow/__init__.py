@@ -1,0 +1,42 @@
+"""numpyflow: the TensorFlow 2 + Keras programming model on NumPy.
+
+    >>> import numpyflow as tf
+    >>> x = tf.constant([[1., 2.], [3., 4.]])
+    >>> w = tf.Variable(tf.random.normal((2, 3), seed=1))
+    >>> with tf.GradientTape() as tape:
+    ...     y = tf.reduce_mean(tf.nn.relu(x @ w))
+    >>> tape.gradient(y, w).shape
+    TensorShape([2, 3])
+"""
+
+from numpyflow.framework import dtypes
+from numpyflow.framework.dtypes import (  # noqa: F401
+    DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
+    uint8, uint16, uint32, uint64)
+from numpyflow.framework.tape import GradientTape, UnconnectedGradients  # noqa: F401
+from numpyflow.framework.tensor import Tensor, constant, convert_to_tensor, is_tensor  # noqa: F401
+from numpyflow.framework.tensor_shape import TensorShape  # noqa: F401
+from numpyflow.framework.variable import Variable  # noqa: F401
+from numpyflow.ops.array_ops import (  # noqa: F401
+    broadcast_to, identity, reshape, stop_gradient, where)
+from numpyflow.ops.creation_ops import (  # noqa: F401
+    eye, fill, linspace, ones, ones_like, range, zeros, zeros_like)
+from numpyflow.ops.math_ops import (  # noqa: F401
+    abs, add, cast, divide, equal, exp, floor, floordiv, greater, greater_equal, less, less_equal,
+    log, logical_and, logical_not, logical_or, matmul, maximum, minimum, multiply, negative,
+    not_equal, pow, round, rsqrt, sign, sqrt, square, subtract, truediv)
+from numpyflow.ops.reduce_ops import (  # noqa: F401
+    argmax, argmin, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod,
+    reduce_sum)
+from numpyflow import errors, math, nn, random  # noqa: E402,F401
+
+__version__ = "0.1.0"
+newaxis = None
+
+
+def __getattr__(name):
+    # Keras loads on first use, so `import numpyflow` stays fast for low-level users.
+    if name == "keras":
+        import importlib
+        return importlib.import_module("numpyflow.keras")
+    raise AttributeError(f"module 'numpyflow' has no attribute {name!r}")

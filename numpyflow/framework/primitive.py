@@ -1,0 +1,135 @@
+"""Primitives: the registered ops, each a forward on arrays plus a gradient rule.
+
+Every differentiable computation in numpyflow bottoms out in a `Primitive`. Its
+`forward` takes NumPy arrays (and keyword attributes such as `axis`) and returns an
+array. Its `gradient` takes the recorded `Node` and the upstream gradient (a Tensor)
+and returns one gradient per input (a Tensor, or None). Gradient rules are written with
+numpyflow ops, so that an outer tape records them too: that is how nested tapes give
+higher derivatives, and how a later graph tracer can reuse the rules unchanged.
+
+Shapes: gradient rules may return a gradient in the *broadcast* shape; the tape sums
+it back to the input's shape in one place (`tape._unbroadcast`).
+"""
+
+from numpyflow.framework.tensor import Tensor
+
+# Tapes currently inside their `with` block, innermost last. A plain list (not
+# thread-local) keeps the per-op check to one truthiness test.
+active_tapes = []
+
+_REGISTRY = {}
+
+# Set by tests to observe which primitives run; None in normal use (costs one test per op).
+trace_hook = None
+
+
+class Node:
+    """One recorded application of a primitive: what a gradient rule can look at.
+
+    Attributes:
+      primitive: The `Primitive` that ran.
+      inputs: The input Tensors (Variables appear as themselves).
+      output: The output Tensor.
+      attrs: The keyword attributes the forward received (axis, strides, ...).
+      saved: Whatever the forward chose to keep for the gradient (or None).
+      needs: Set by the tape before calling the gradient rule: for each input, whether
+        its gradient is wanted. Rules use it to skip expensive work.
+    """
+
+    __slots__ = ("primitive", "inputs", "output", "attrs", "saved", "needs")
+
+    def __init__(self, primitive, inputs, output, attrs, saved):
+        self.primitive = primitive
+        self.inputs = inputs
+        self.output = output
+        self.attrs = attrs
+        self.saved = saved
+        self.needs = None
+
+
+class Primitive:
+    """A registered op. Call it with Tensors (already converted) and keyword attributes.
+
+    Args:
+      name: TF's op name ("AddV2", "MatMul", ...); the registry key and the `[Op:...]` tag
+        in error messages.
+      forward: `forward(*arrays, **attrs) -> array`, or `-> (array, saved)` when `saves`.
+      gradient: `gradient(node, upstream) -> tuple` of per-input Tensors or None. Omit it
+        for ops without a gradient (comparisons, argmax, floor, ...).
+      saves: Whether `forward` also returns values for the gradient rule.
+      explain: Optional `explain(arrays, attrs, error) -> str` turning a NumPy error into
+        a message saying what was received and what was expected.
+
+    Example:
+      >>> import numpy as np
+      >>> Square = Primitive("Square", np.square, lambda node, dy: (dy * 2. * node.inputs[0],))
+    """
+
+    __slots__ = ("name", "forward", "gradient", "saves", "explain")
+
+    def __init__(self, name, forward, gradient=None, *, saves=False, explain=None):
+        if name in _REGISTRY:
+            raise ValueError(f"A primitive named {name!r} is already registered.")
+        self.name = name
+        self.forward = forward
+        self.gradient = gradient
+        self.saves = saves
+        self.explain = explain
+        _REGISTRY[name] = self
+
+    def __call__(self, *inputs, **attrs):
+        if trace_hook is not None:
+            trace_hook(self.name)
+        try:
+            result = self.forward(*[x._value for x in inputs], **attrs)
+        except (ValueError, IndexError) as error:
+            raise self._error(inputs, attrs, error) from None
+        saved = None
+        if self.saves:
+            result, saved = result
+        output = Tensor(result)
+        if active_tapes and self.gradient is not None and result.dtype.kind == "f":
+            _record(self, inputs, output, attrs, saved)
+        return output
+
+    def _error(self, inputs, attrs, error):
+        from numpyflow.framework.errors import invalid_argument
+        arrays = [x._value for x in inputs]
+        if self.explain is not None:
+            message = self.explain(arrays, attrs, error)
+        else:
+            shapes = ", ".join(str(list(a.shape)) for a in arrays)
+            message = f"{error} (received input shapes: {shapes})"
+        return invalid_argument(self.name, message)
+
+    def __repr__(self):
+        return f"<Primitive {self.name}>"
+
+
+def _record(primitive, inputs, output, attrs, saved):
+    node = None
+    for tape in active_tapes:
+        if tape._paused:
+            continue
+        watched = tape._watched_ids
+        for x in inputs:
+            if id(x) in watched:
+                break
+            if x._auto_watch and tape._watch_accessed_variables:
+                tape._watch_one(x)
+                break
+        else:
+            continue
+        if node is None:
+            node = Node(primitive, inputs, output, attrs, saved)
+        watched.add(id(output))
+        tape._nodes.append(node)
+
+
+def registered_primitives():
+    """All registered primitives, by name (a copy)."""
+    return dict(_REGISTRY)
+
+
+def get_primitive(name):
+    return _REGISTRY[name]

@@ -1,0 +1,246 @@
+"""`Tensor`: an immutable n-dimensional value, and the conversions into it.
+
+A Tensor wraps one NumPy array (later: any array of the backend's array API). Ops
+never change a Tensor's array in place, so a Tensor can be shared freely — by the
+user, by the tape that recorded it, by a gradient rule. Python operators
+(`+`, `@`, `[]`, ...) are attached by `numpyflow.ops` so that this module depends
+on nothing above it.
+"""
+
+import numpy as np
+
+from numpyflow.framework import dtypes
+from numpyflow.framework.tensor_shape import TensorShape
+
+_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+class Tensor:
+    """An immutable multidimensional array with a dtype and a shape.
+
+    Create tensors with `tf.constant` or `tf.convert_to_tensor`, or as the result of ops.
+
+    >>> import numpyflow as tf
+    >>> t = tf.constant([[1., 2.], [3., 4.]])
+    >>> t.shape, t.dtype
+    (TensorShape([2, 2]), tf.float32)
+    >>> (t @ t).numpy()
+    array([[ 7., 10.],
+           [15., 22.]], dtype=float32)
+    """
+
+    __slots__ = ("_value", "__weakref__")
+    # Makes `ndarray + Tensor` call `Tensor.__radd__`, so the result stays a Tensor.
+    __array_priority__ = 100
+    # Only trainable Variables are watched automatically; see Variable.
+    _auto_watch = False
+
+    def __init__(self, value):
+        self._value = value
+
+    # -- value access -------------------------------------------------------------------
+    def numpy(self):
+        """The value as a NumPy array (shares memory with the tensor; do not modify it)."""
+        return self._value
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is None:
+            return self._value
+        return self._value.astype(dtype, copy=False)
+
+    @property
+    def shape(self):
+        return TensorShape(self._value.shape)
+
+    def get_shape(self):
+        return self.shape
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy(self._value.dtype)
+
+    @property
+    def ndim(self):
+        return self._value.ndim
+
+    @property
+    def device(self):
+        return _DEVICE
+
+    def __len__(self):
+        if self._value.ndim == 0:
+            raise TypeError("Scalar tensor has no `len()`")
+        return self._value.shape[0]
+
+    def __iter__(self):
+        if self._value.ndim == 0:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        for i in range(self._value.shape[0]):
+            yield self[i]  # Indexing is an op, so iteration keeps gradients.
+
+    def __bool__(self):
+        return bool(self._value)
+
+    def __float__(self):
+        return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __index__(self):
+        if self._value.dtype.kind not in "iu" or self._value.ndim != 0:
+            raise TypeError(f"Only scalar integer tensors can be used as an index; "
+                            f"received shape={self.shape}, dtype={self.dtype.name}.")
+        return int(self._value)
+
+    # Tensors compare element-wise, so (as in TF 2) they are not hashable; use `ref()`.
+    __hash__ = None
+
+    def ref(self):
+        """A hashable reference to this tensor, for use as a dict key or in a set."""
+        return Reference(self)
+
+    # -- printing -----------------------------------------------------------------------
+    def __repr__(self):
+        return (f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
+                f"numpy={_numpy_text(self._value, repr)}>")
+
+    def __str__(self):
+        return f"tf.Tensor({_numpy_text(self._value, str)}, shape={self.shape}, dtype={self.dtype.name})"
+
+
+def _numpy_text(value, style):
+    if value.ndim == 0:
+        return str(value.item())
+    text = style(value)
+    return "\n" + text if style is repr else ("\n" + text if value.ndim > 1 else text)
+
+
+class Reference:
+    """A hashable handle to a Tensor or Variable, compared by identity."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def deref(self):
+        return self._obj
+
+    def __hash__(self):
+        return id(self._obj)
+
+    def __eq__(self, other):
+        return isinstance(other, Reference) and other._obj is self._obj
+
+
+def is_tensor(x):
+    """True for numpyflow Tensors and Variables."""
+    return isinstance(x, Tensor)
+
+
+# -- conversion -------------------------------------------------------------------------
+
+def _infer_array(value):
+    """Converts a Python/NumPy value with TF's dtype inference.
+
+    NumPy arrays and NumPy scalars keep their dtype. Python floats become float32 and
+    Python ints int32 (int64 when they do not fit), as TF infers them.
+    """
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.asarray(value)
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "f" and array.dtype == np.float64:
+        return array.astype(np.float32)
+    if kind == "i" and array.dtype == np.int64:
+        if array.size == 0 or (array.min() >= -2**31 and array.max() < 2**31):
+            return array.astype(np.int32)
+        return array
+    if kind in "fiub":
+        return array
+    raise TypeError(f"Cannot convert {_short(value)} to a Tensor: unsupported element "
+                    f"type {array.dtype}. Expected numbers or booleans.")
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _array_with_dtype(value, dtype):
+    """Converts a Python/NumPy value to `dtype`, refusing conversions that lose meaning."""
+    np_dtype = dtype._np
+    if isinstance(value, np.ndarray) and value.dtype == np_dtype:
+        return value
+    source = value if isinstance(value, (np.ndarray, np.generic)) else np.asarray(value)
+    if source.dtype.kind not in "fiub":
+        raise TypeError(f"Cannot convert {_short(value)} to a Tensor of dtype {dtype.name}.")
+    if np_dtype.kind in "iub" and source.dtype.kind == "f":
+        raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
+                        f"{dtype.name}: it holds floating-point values.")
+    if np_dtype.kind == "b" and source.dtype.kind != "b":
+        raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype bool.")
+    return source.astype(np_dtype, copy=False)
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
+    """Converts `value` (Tensor, NumPy array, Python number or nested list) to a Tensor.
+
+    Tensors (and Variables) are returned as they are, so gradients keep flowing through
+    them. NumPy arrays keep their dtype unless `dtype` is given; Python floats become
+    float32 and ints int32.
+
+    >>> convert_to_tensor([1, 2]).dtype
+    tf.int32
+    >>> convert_to_tensor(np.zeros(2)).dtype
+    tf.float64
+    """
+    if isinstance(value, Tensor):
+        if dtype is not None and dtypes.as_dtype(dtype)._np != value._value.dtype:
+            raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
+                             f"for Tensor with dtype {value.dtype.name}: {value!r}")
+        return value
+    if dtype is not None:
+        return Tensor(_array_with_dtype(value, dtypes.as_dtype(dtype)))
+    if dtype_hint is not None and not isinstance(value, (np.ndarray, np.generic)):
+        try:
+            return Tensor(_array_with_dtype(value, dtypes.as_dtype(dtype_hint)))
+        except TypeError:
+            pass
+    return Tensor(_infer_array(value))
+
+
+def constant(value, dtype=None, shape=None, name="Const"):
+    """Creates a constant tensor from a Python or NumPy value.
+
+    Args:
+      value: A number, nested list, NumPy array or Tensor.
+      dtype: Optional element type; inferred as in TF when omitted.
+      shape: Optional shape; a scalar `value` is broadcast to it, other values are reshaped.
+      name: Unused; kept for TF compatibility.
+
+    >>> constant(0., shape=(2, 2)).numpy()
+    array([[0., 0.],
+           [0., 0.]], dtype=float32)
+    """
+    if isinstance(value, Tensor):
+        array = value._value if dtype is None else value._value.astype(dtypes.as_dtype(dtype)._np)
+    elif dtype is not None:
+        array = _array_with_dtype(value, dtypes.as_dtype(dtype))
+    else:
+        array = _infer_array(value)
+    # A constant owns its value: later changes to the caller's array must not leak in.
+    array = np.array(array, copy=True)
+    if shape is not None:
+        shape = tuple(int(d) for d in shape)
+        if array.size == 1:
+            array = np.full(shape, array.reshape(()), dtype=array.dtype)
+        elif array.size == int(np.prod(shape)):
+            array = array.reshape(shape)
+        else:
+            raise TypeError(f"Eager execution of tf.constant with unsupported shape. Tensor "
+                            f"{_short(value)} (converted from shape {array.shape}) has "
+                            f"{array.size} elements, but got `shape` {shape} with "
+                            f"{int(np.prod(shape))} elements.")
+    return Tensor(array)

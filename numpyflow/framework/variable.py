@@ -1,0 +1,113 @@
+"""`Variable`: a mutable tensor, the state that training updates."""
+
+import itertools
+
+import numpy as np
+
+from numpyflow.framework import dtypes
+from numpyflow.framework.tensor import Tensor, _numpy_text, convert_to_tensor
+
+_unnamed = itertools.count()
+
+
+class Variable(Tensor):
+    """A tensor whose value can be changed in place with `assign`.
+
+    Variables can be used wherever a Tensor can. Trainable variables are watched by
+    `GradientTape` automatically when an op reads them.
+
+    Args:
+      initial_value: A Tensor or a value convertible to one, or a zero-argument callable
+        returning one.
+      trainable: Whether tapes watch it automatically and optimizers update it.
+      name: Optional name; `"Variable"` by default (printed as `'Variable:0'`).
+      dtype: Optional dtype to convert `initial_value` to.
+      shape: Optional; checked against the initial value's shape.
+
+    >>> import numpyflow as tf
+    >>> v = tf.Variable([1., 2.])
+    >>> _ = v.assign_add([1., 1.])
+    >>> v.numpy()
+    array([2., 3.], dtype=float32)
+
+    Note: a gradient rule reads a Variable's value when `tape.gradient` runs, so assigning
+    to a Variable between the forward pass and `gradient()` uses the new value.
+    """
+
+    __slots__ = ("_auto_watch", "_name", "_trainable", "_unique_id")
+
+    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, shape=None,
+                 **kwargs):
+        if initial_value is None:
+            raise ValueError("The `initial_value` argument of tf.Variable must be specified.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        if isinstance(initial_value, Tensor) and dtype is not None:
+            value = initial_value._value.astype(dtypes.as_dtype(dtype)._np)
+        else:
+            value = convert_to_tensor(initial_value, dtype=dtype)._value
+        array = np.array(value, copy=True)
+        if shape is not None and tuple(shape) != array.shape and None not in tuple(shape):
+            raise ValueError(f"Variable {name or 'Variable'}: initial value shape {array.shape} "
+                             f"does not match the requested shape {tuple(shape)}.")
+        super().__init__(array)
+        self._trainable = bool(trainable)
+        self._auto_watch = self._trainable
+        self._name = name or "Variable"
+        self._unique_id = next(_unnamed)
+
+    @property
+    def name(self):
+        return f"{self._name}:0"
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    def numpy(self):
+        """A copy of the current value (later assignments do not change it)."""
+        return self._value.copy()
+
+    def read_value(self):
+        """The current value as a new immutable Tensor."""
+        return Tensor(self._value.copy())
+
+    def value(self):
+        return self.read_value()
+
+    def _checked(self, value, method):
+        array = (value._value if isinstance(value, Tensor)
+                 else np.asarray(value))
+        if array.shape != self._value.shape:
+            raise ValueError(f"Cannot {method} a value of shape {array.shape} to variable "
+                             f"'{self.name}' of shape {self._value.shape}.")
+        if array.dtype != self._value.dtype:
+            if isinstance(value, Tensor) or (array.dtype.kind == "f" and self._value.dtype.kind != "f"):
+                raise TypeError(f"Cannot {method} a {dtypes.from_numpy(array.dtype).name} value "
+                                f"to variable '{self.name}' of dtype {self.dtype.name}.")
+            array = array.astype(self._value.dtype)
+        return array
+
+    def assign(self, value, use_locking=False, name=None, read_value=True):
+        """Sets the value. Returns the variable (TF returns the new value; both read the same)."""
+        # A fresh array (never in-place) so Tensors read earlier keep their value.
+        self._value = np.array(self._checked(value, "assign"), copy=True)
+        return self if read_value else None
+
+    def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        self._value = self._value + self._checked(delta, "assign_add")
+        return self if read_value else None
+
+    def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        self._value = self._value - self._checked(delta, "assign_sub")
+        return self if read_value else None
+
+    def ref(self):
+        return super().ref()
+
+    def __repr__(self):
+        return (f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, "
+                f"numpy={_numpy_text(self._value, repr)}>")
+
+    def __str__(self):
+        return self.__repr__()

@@ -1,0 +1,96 @@
+"""Tensors made from a shape or a range: zeros, ones, fill, range, eye, linspace."""
+
+import builtins
+
+import numpy as np
+
+from numpyflow.framework import dtypes
+from numpyflow.framework.tensor import Tensor, convert_to_tensor
+from numpyflow.ops._convert import tensor
+
+
+def _np_dtype(dtype):
+    return dtypes.as_dtype(dtype)._np
+
+
+def _shape(shape):
+    if isinstance(shape, Tensor):
+        shape = shape._value.tolist()
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    dims = tuple(int(d) for d in shape)
+    if any(d < 0 for d in dims):
+        raise ValueError(f"Dimensions must be non-negative; received shape {list(dims)}.")
+    return dims
+
+
+def zeros(shape, dtype=dtypes.float32, name=None):
+    """A tensor of `shape` filled with zeros (float32 by default)."""
+    return Tensor(np.zeros(_shape(shape), _np_dtype(dtype)))
+
+
+def ones(shape, dtype=dtypes.float32, name=None):
+    """A tensor of `shape` filled with ones (float32 by default)."""
+    return Tensor(np.ones(_shape(shape), _np_dtype(dtype)))
+
+
+def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TF's name
+    """Zeros with the shape (and, unless `dtype` is given, the dtype) of `input`."""
+    x = tensor(input)
+    return Tensor(np.zeros(x._value.shape, x._value.dtype if dtype is None else _np_dtype(dtype)))
+
+
+def ones_like(input, dtype=None, name=None):  # noqa: A002
+    """Ones with the shape (and, unless `dtype` is given, the dtype) of `input`."""
+    x = tensor(input)
+    return Tensor(np.ones(x._value.shape, x._value.dtype if dtype is None else _np_dtype(dtype)))
+
+
+def fill(dims, value, name=None):
+    """A tensor of shape `dims` filled with the scalar `value` (dtype inferred from it).
+
+    >>> fill([2], 7).numpy()
+    array([7, 7], dtype=int32)
+    """
+    scalar = convert_to_tensor(value)
+    if scalar._value.ndim != 0:
+        raise ValueError(f"fill: value must be a scalar; received shape {scalar.shape}.")
+    return Tensor(np.full(_shape(dims), scalar._value, dtype=scalar._value.dtype))
+
+
+def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 - TF's name
+    """Numbers from `start` up to (not including) `limit` in steps of `delta`, as `tf.range`.
+
+    >>> range(5).numpy()
+    array([0, 1, 2, 3, 4], dtype=int32)
+    """
+    if limit is None:
+        start, limit = 0, start
+    if delta == 0:
+        raise ValueError("range: `delta` must not be 0.")
+    values = [convert_to_tensor(v)._value for v in (start, limit, delta)]
+    if dtype is None:
+        # The widest of the argument dtypes, as TF infers it.
+        order = [np.int32, np.int64, np.float32, np.float64]
+        dtype = max((v.dtype.type for v in values), key=lambda t: order.index(t) if t in order else 0)
+    np_dtype = _np_dtype(dtype)
+    return Tensor(np.arange(*[v.item() for v in values]).astype(np_dtype))
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
+    """An identity matrix (or a batch of them)."""
+    matrix = np.eye(num_rows, num_columns, dtype=_np_dtype(dtype))
+    if batch_shape is not None:
+        matrix = np.broadcast_to(matrix, tuple(batch_shape) + matrix.shape).copy()
+    return Tensor(matrix)
+
+
+def linspace(start, stop, num, name=None, axis=0):
+    """`num` evenly spaced values from `start` to `stop` inclusive (float32 for Python floats)."""
+    start, stop = convert_to_tensor(start), convert_to_tensor(stop)
+    dtype = start._value.dtype if start._value.dtype.kind == "f" else np.float32
+    values = np.linspace(start._value, stop._value, int(num), axis=axis)
+    return Tensor(values.astype(dtype))
+
+
+_ = builtins  # `range` above shadows the builtin inside this module on purpose.

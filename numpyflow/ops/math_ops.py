@@ -1,0 +1,402 @@
+"""Element-wise arithmetic, matmul, cast, comparisons and logic — with their gradients.
+
+Each primitive's forward (on arrays) and gradient (on Tensors) stand side by side.
+Python operators on Tensors are attached at the bottom of this file.
+"""
+
+import numpy as np
+
+from numpyflow.framework import dtypes
+from numpyflow.framework.primitive import Primitive
+from numpyflow.framework.tensor import Tensor
+from numpyflow.ops import _convert
+from numpyflow.ops._convert import require_float, tensor, tensor_pair
+
+
+def _incompatible_shapes(arrays, attrs, error):
+    return "Incompatible shapes: " + " vs. ".join(
+        "[" + ",".join(map(str, a.shape)) + "]" for a in arrays)
+
+
+def _binary_primitive(name, forward, gradient=None):
+    return Primitive(name, forward, gradient, explain=_incompatible_shapes)
+
+
+# -- arithmetic -------------------------------------------------------------------------
+
+AddV2 = _binary_primitive("AddV2", np.add, lambda node, dy: (dy, dy))
+Sub = _binary_primitive("Sub", np.subtract, lambda node, dy: (dy, negative(dy)))
+Mul = _binary_primitive("Mul", np.multiply, lambda node, dy: (
+    dy * node.inputs[1] if node.needs[0] else None,
+    dy * node.inputs[0] if node.needs[1] else None))
+
+
+def _real_div_grad(node, dy):
+    x, y = node.inputs
+    return (dy / y if node.needs[0] else None,
+            negative(dy) * node.output / y if node.needs[1] else None)
+
+
+RealDiv = _binary_primitive("RealDiv", np.divide, _real_div_grad)
+FloorDiv = _binary_primitive("FloorDiv", np.floor_divide)
+
+
+def _floor_mod_grad(node, dy):
+    x, y = node.inputs
+    return dy, negative(dy) * floor(x / y)
+
+
+FloorMod = _binary_primitive("FloorMod", np.mod, _floor_mod_grad)
+
+
+def _pow_grad(node, dy):
+    x, y = node.inputs
+    dx = dy * y * pow(x, y - 1.) if node.needs[0] else None
+    dexp = None
+    if node.needs[1]:
+        from numpyflow.ops import array_ops
+        safe_log = array_ops.where(x > 0., log(array_ops.where(x > 0., x, 1.)), 0.)
+        dexp = dy * node.output * safe_log
+    return dx, dexp
+
+
+Pow = _binary_primitive("Pow", np.power, _pow_grad)
+
+
+def _maximum_grad(node, dy, pick_first):
+    x, y = node.inputs
+    from numpyflow.ops import array_ops
+    first = pick_first(x, y)
+    zero = Tensor(np.zeros((), dy._value.dtype))
+    return array_ops.where(first, dy, zero), array_ops.where(first, zero, dy)
+
+
+Maximum = _binary_primitive("Maximum", np.maximum,
+                            lambda node, dy: _maximum_grad(node, dy, greater_equal))
+Minimum = _binary_primitive("Minimum", np.minimum,
+                            lambda node, dy: _maximum_grad(node, dy, less_equal))
+
+
+def add(x, y, name=None):
+    """Returns x + y element-wise, with broadcasting.
+
+    >>> add([1., 2.], 1.).numpy()
+    array([2., 3.], dtype=float32)
+    """
+    return AddV2(*tensor_pair(x, y, "AddV2"))
+
+
+def subtract(x, y, name=None):
+    """Returns x - y element-wise, with broadcasting."""
+    return Sub(*tensor_pair(x, y, "Sub"))
+
+
+def multiply(x, y, name=None):
+    """Returns x * y element-wise, with broadcasting."""
+    return Mul(*tensor_pair(x, y, "Mul"))
+
+
+def divide(x, y, name=None):
+    """Returns x / y element-wise (true division: integers divide as float64, as in TF)."""
+    x, y = tensor_pair(x, y, "RealDiv")
+    if x._value.dtype.kind != "f":
+        x, y = cast(x, dtypes.float64), cast(y, dtypes.float64)
+    return RealDiv(x, y)
+
+
+truediv = divide
+
+
+def floordiv(x, y, name=None):
+    """Returns floor(x / y) element-wise. Not differentiable."""
+    return FloorDiv(*tensor_pair(x, y, "FloorDiv"))
+
+
+floor_div = floordiv
+
+
+def floormod(x, y, name=None):
+    """Returns the remainder of floor division, with the sign of `y` (Python's `%`)."""
+    return FloorMod(*tensor_pair(x, y, "FloorMod"))
+
+
+mod = floormod
+
+
+def pow(x, y, name=None):  # noqa: A001 - TF's public name
+    """Returns x ** y element-wise."""
+    return Pow(*tensor_pair(x, y, "Pow"))
+
+
+def maximum(x, y, name=None):
+    """Element-wise max of x and y; the gradient goes to x where x >= y."""
+    return Maximum(*tensor_pair(x, y, "Maximum"))
+
+
+def minimum(x, y, name=None):
+    """Element-wise min of x and y; the gradient goes to x where x <= y."""
+    return Minimum(*tensor_pair(x, y, "Minimum"))
+
+
+# -- unary ------------------------------------------------------------------------------
+
+Neg = Primitive("Neg", np.negative, lambda node, dy: (negative(dy),))
+Exp = Primitive("Exp", np.exp, lambda node, dy: (dy * node.output,))
+Log = Primitive("Log", np.log, lambda node, dy: (dy / node.inputs[0],))
+Sqrt = Primitive("Sqrt", np.sqrt, lambda node, dy: (dy * 0.5 / node.output,))
+
+
+def _rsqrt(x):
+    return 1. / np.sqrt(x)
+
+
+Rsqrt = Primitive("Rsqrt", _rsqrt, lambda node, dy: (dy * -0.5 * node.output ** 3,))
+Square = Primitive("Square", np.square, lambda node, dy: (dy * 2. * node.inputs[0],))
+Abs = Primitive("Abs", np.abs, lambda node, dy: (dy * sign(node.inputs[0]),))
+Sign = Primitive("Sign", np.sign)
+Floor = Primitive("Floor", np.floor)
+# TF rounds half to even, as NumPy does.
+Round = Primitive("Round", np.round)
+
+
+def _float_unary(primitive):
+    def op(x, name=None):
+        x = tensor(x)
+        require_float(x, primitive.name)
+        return primitive(x)
+    return op
+
+
+def negative(x, name=None):
+    """Returns -x element-wise."""
+    return Neg(tensor(x))
+
+
+exp = _float_unary(Exp)
+log = _float_unary(Log)
+sqrt = _float_unary(Sqrt)
+rsqrt = _float_unary(Rsqrt)
+floor = _float_unary(Floor)
+round = _float_unary(Round)  # noqa: A001 - TF's public name
+
+
+def square(x, name=None):
+    """Returns x * x element-wise."""
+    return Square(tensor(x))
+
+
+def abs(x, name=None):  # noqa: A001 - TF's public name
+    """Returns |x| element-wise."""
+    return Abs(tensor(x))
+
+
+def sign(x, name=None):
+    """Returns -1, 0 or 1 by the sign of x. Not differentiable (gradient None)."""
+    return Sign(tensor(x))
+
+
+exp.__doc__ = "Returns e ** x element-wise.\n\n    >>> float(exp(0.))\n    1.0\n    "
+log.__doc__ = "Returns the natural logarithm of x element-wise."
+sqrt.__doc__ = "Returns the square root of x element-wise."
+rsqrt.__doc__ = "Returns 1 / sqrt(x) element-wise."
+floor.__doc__ = "Returns the largest integer not greater than x. Not differentiable."
+round.__doc__ = "Rounds half to even, element-wise. Not differentiable."
+
+
+# -- matmul -----------------------------------------------------------------------------
+
+def _matmul_forward(a, b, transpose_a=False, transpose_b=False):
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError("rank")
+    if transpose_a:
+        a = np.swapaxes(a, -1, -2)
+    if transpose_b:
+        b = np.swapaxes(b, -1, -2)
+    return np.matmul(a, b)
+
+
+def _matmul_grad(node, dy):
+    a, b = node.inputs
+    ta, tb = node.attrs.get("transpose_a", False), node.attrs.get("transpose_b", False)
+    need_a, need_b = node.needs
+    da = db = None
+    if not ta and not tb:
+        da = matmul(dy, b, transpose_b=True) if need_a else None
+        db = matmul(a, dy, transpose_a=True) if need_b else None
+    elif not ta and tb:
+        da = matmul(dy, b) if need_a else None
+        db = matmul(dy, a, transpose_a=True) if need_b else None
+    elif ta and not tb:
+        da = matmul(b, dy, transpose_b=True) if need_a else None
+        db = matmul(a, dy) if need_b else None
+    else:
+        da = matmul(b, dy, transpose_a=True, transpose_b=True) if need_a else None
+        db = matmul(dy, a, transpose_a=True, transpose_b=True) if need_b else None
+    return da, db
+
+
+def _matmul_explain(arrays, attrs, error):
+    a, b = arrays
+    if a.ndim < 2 or b.ndim < 2:
+        return (f"In[0] and In[1] must have rank >= 2 for MatMul; received shapes "
+                f"{list(a.shape)} and {list(b.shape)}")
+    return ("Matrix size-incompatible: In[0]: [" + ",".join(map(str, a.shape)) +
+            "], In[1]: [" + ",".join(map(str, b.shape)) + "]")
+
+
+MatMul = Primitive("MatMul", _matmul_forward, _matmul_grad, explain=_matmul_explain)
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False, name=None, **kwargs):
+    """Matrix product of the last two axes; leading (batch) axes broadcast.
+
+    >>> matmul([[1., 2.]], [[3.], [4.]]).numpy()
+    array([[11.]], dtype=float32)
+    """
+    a, b = tensor_pair(a, b, "MatMul")
+    if transpose_a or transpose_b:
+        return MatMul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+    return MatMul(a, b)
+
+
+# -- cast -------------------------------------------------------------------------------
+
+def _cast_grad(node, dy):
+    source = node.inputs[0]
+    if source._value.dtype.kind != "f":
+        return (None,)
+    return (Cast(dy, dtype=source._value.dtype),)
+
+
+def _cast_forward(x, dtype):
+    return x.astype(dtype, copy=False)
+
+
+Cast = Primitive("Cast", _cast_forward, _cast_grad)
+
+
+def cast(x, dtype, name=None):
+    """Casts `x` to `dtype`. Floats cast to integers truncate toward zero, as in TF.
+
+    >>> cast([1.7, -1.7], "int32").numpy()
+    array([ 1, -1], dtype=int32)
+    """
+    x = tensor(x)
+    np_dtype = dtypes.as_dtype(dtype)._np
+    if x._value.dtype == np_dtype:
+        return x
+    return Cast(x, dtype=np_dtype)
+
+
+# -- comparison and logic (no gradients) ----------------------------------------------
+
+Equal = _binary_primitive("Equal", np.equal)
+NotEqual = _binary_primitive("NotEqual", np.not_equal)
+Less = _binary_primitive("Less", np.less)
+LessEqual = _binary_primitive("LessEqual", np.less_equal)
+Greater = _binary_primitive("Greater", np.greater)
+GreaterEqual = _binary_primitive("GreaterEqual", np.greater_equal)
+LogicalAnd = _binary_primitive("LogicalAnd", np.logical_and)
+LogicalOr = _binary_primitive("LogicalOr", np.logical_or)
+LogicalNot = Primitive("LogicalNot", np.logical_not)
+
+
+def _comparison(primitive):
+    def op(x, y, name=None):
+        return primitive(*tensor_pair(x, y, primitive.name))
+    op.__name__ = primitive.name
+    op.__doc__ = f"Element-wise `{primitive.name}` with broadcasting; returns a bool Tensor."
+    return op
+
+
+equal = _comparison(Equal)
+not_equal = _comparison(NotEqual)
+less = _comparison(Less)
+less_equal = _comparison(LessEqual)
+greater = _comparison(Greater)
+greater_equal = _comparison(GreaterEqual)
+
+
+def _logical(primitive):
+    def op(x, y, name=None):
+        x, y = tensor_pair(x, y, primitive.name)
+        if x._value.dtype != np.bool_:
+            raise TypeError(f"{primitive.name} expects bool tensors; received {x.dtype.name}.")
+        return primitive(x, y)
+    op.__doc__ = f"Element-wise `{primitive.name}` of two bool Tensors."
+    return op
+
+
+logical_and = _logical(LogicalAnd)
+logical_or = _logical(LogicalOr)
+
+
+def logical_not(x, name=None):
+    """Element-wise NOT of a bool Tensor."""
+    x = tensor(x)
+    if x._value.dtype != np.bool_:
+        raise TypeError(f"LogicalNot expects a bool tensor; received {x.dtype.name}.")
+    return LogicalNot(x)
+
+
+def logical_xor(x, y, name="LogicalXor"):
+    """Element-wise XOR of two bool Tensors."""
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)))
+
+
+# -- Python operators on Tensor ---------------------------------------------------------
+
+def _tensor_equals(self, other):
+    """`==` as in TF 2: element-wise, but False (not an error) for incompatible shapes."""
+    if other is None:
+        return False
+    try:
+        return equal(self, other)
+    except Exception:  # noqa: BLE001 - TF returns False for any non-comparable pair
+        return False
+
+
+def _tensor_not_equals(self, other):
+    if other is None:
+        return True
+    try:
+        return not_equal(self, other)
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def _swap(op):
+    return lambda self, other: op(other, self)
+
+
+Tensor.__add__ = add
+Tensor.__radd__ = _swap(add)
+Tensor.__sub__ = subtract
+Tensor.__rsub__ = _swap(subtract)
+Tensor.__mul__ = multiply
+Tensor.__rmul__ = _swap(multiply)
+Tensor.__truediv__ = divide
+Tensor.__rtruediv__ = _swap(divide)
+Tensor.__floordiv__ = floordiv
+Tensor.__rfloordiv__ = _swap(floordiv)
+Tensor.__mod__ = floormod
+Tensor.__rmod__ = _swap(floormod)
+Tensor.__pow__ = pow
+Tensor.__rpow__ = _swap(pow)
+Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = _swap(matmul)
+Tensor.__neg__ = negative
+Tensor.__abs__ = abs
+Tensor.__lt__ = less
+Tensor.__le__ = less_equal
+Tensor.__gt__ = greater
+Tensor.__ge__ = greater_equal
+Tensor.__eq__ = _tensor_equals
+Tensor.__ne__ = _tensor_not_equals
+Tensor.__and__ = logical_and
+Tensor.__rand__ = _swap(logical_and)
+Tensor.__or__ = logical_or
+Tensor.__ror__ = _swap(logical_or)
+Tensor.__xor__ = logical_xor
+Tensor.__invert__ = logical_not
+Tensor.__hash__ = None

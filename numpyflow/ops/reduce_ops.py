@@ -1,0 +1,126 @@
+"""Reductions over axes (sum, mean, max, ...) and arg-reductions — with gradients."""
+
+import numpy as np
+
+from numpyflow.framework import dtypes
+from numpyflow.framework.primitive import Primitive
+from numpyflow.framework.tensor import Tensor
+from numpyflow.ops import array_ops, math_ops
+from numpyflow.ops._convert import axis_tuple, tensor
+
+
+def _kept_shape(node):
+    """The input's shape with the reduced axes set to 1 (the keepdims output shape)."""
+    shape = list(node.inputs[0]._value.shape)
+    for a in node.attrs["axis"]:
+        shape[a] = 1
+    return tuple(shape)
+
+
+def _spread(node, dy):
+    """Broadcasts an upstream gradient of a reduction back over the reduced axes."""
+    dy = array_ops.reshape(dy, _kept_shape(node))
+    return array_ops.broadcast_to(dy, node.inputs[0]._value.shape)
+
+
+def _reduced_count(node):
+    shape = node.inputs[0]._value.shape
+    return int(np.prod([shape[a] for a in node.attrs["axis"]]))
+
+
+def _sum_forward(x, axis, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _mean_forward(x, axis, keepdims):
+    result = np.mean(x, axis=axis, keepdims=keepdims)
+    # TF's mean of integers stays integer (truncating); NumPy's becomes float64.
+    return result.astype(x.dtype, copy=False) if x.dtype.kind != "f" else result
+
+
+Sum = Primitive("Sum", _sum_forward, lambda node, dy: (_spread(node, dy),))
+Mean = Primitive("Mean", _mean_forward,
+                 lambda node, dy: (_spread(node, dy) / float(max(_reduced_count(node), 1)),))
+
+
+def _extremum_grad(node, dy):
+    # The gradient is shared equally among tied extrema, as in TF.
+    x = node.inputs[0]
+    out = array_ops.reshape(node.output, _kept_shape(node))
+    mask = math_ops.cast(math_ops.equal(x, out), x.dtype)
+    ties = array_ops.reshape(_sum_raw(mask, node.attrs["axis"]), _kept_shape(node))
+    return (mask * _spread(node, dy) / ties,)
+
+
+def _sum_raw(x, axis):
+    return Sum(x, axis=axis, keepdims=False)
+
+
+Max = Primitive("Max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+                _extremum_grad, explain=lambda a, k, e: f"{e}: cannot reduce an empty tensor")
+Min = Primitive("Min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
+                _extremum_grad, explain=lambda a, k, e: f"{e}: cannot reduce an empty tensor")
+
+
+def _prod_grad(node, dy):
+    # The product of the *other* elements, from exclusive cumulative products from both
+    # sides, so zeros in the input are handled exactly. It is treated as a constant, so
+    # second derivatives of reduce_prod are not supported.
+    x = node.inputs[0]._value
+    axes = node.attrs["axis"]
+    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = np.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(axes), 0)), axes)
+    return (_spread(node, dy) * Tensor(others),)
+
+
+Prod = Primitive("Prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+                 _prod_grad)
+
+
+def _reducer(primitive, doc):
+    def reduce(input_tensor, axis=None, keepdims=False, name=None):
+        x = tensor(input_tensor)
+        return primitive(x, axis=axis_tuple(axis, x._value.ndim, primitive.name),
+                         keepdims=bool(keepdims))
+    reduce.__doc__ = doc
+    return reduce
+
+
+reduce_sum = _reducer(Sum, """Sum of elements across `axis` (all axes when None).
+
+    >>> reduce_sum([[1., 2.], [3., 4.]], axis=0).numpy()
+    array([4., 6.], dtype=float32)
+    """)
+reduce_mean = _reducer(Mean, "Mean of elements across `axis`; integer inputs truncate, as TF.")
+reduce_max = _reducer(Max, "Maximum across `axis`; ties share the gradient equally.")
+reduce_min = _reducer(Min, "Minimum across `axis`; ties share the gradient equally.")
+reduce_prod = _reducer(Prod, "Product of elements across `axis`.")
+
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+    """log(sum(exp(x))) across `axis`, computed stably by subtracting the maximum first."""
+    x = tensor(input_tensor)
+    peak = array_ops.stop_gradient(reduce_max(x, axis=axis, keepdims=True))
+    total = reduce_sum(math_ops.exp(x - peak), axis=axis, keepdims=keepdims)
+    if not keepdims:
+        peak = array_ops.reshape(peak, total._value.shape)
+    return math_ops.log(total) + peak
+
+
+def _arg_reducer(name, np_fn):
+    prim = Primitive(name, lambda x, axis, output_type: np_fn(x, axis=axis).astype(output_type))
+
+    def arg(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002 - TF's name
+        x = tensor(input)
+        axis = 0 if axis is None else axis_tuple(axis, x._value.ndim, prim.name)[0]
+        return prim(x, axis=axis, output_type=dtypes.as_dtype(output_type)._np)
+    arg.__doc__ = f"Index of the {'largest' if 'Max' in name else 'smallest'} value along `axis` (0 by default)."
+    return prim, arg
+
+
+ArgMax, argmax = _arg_reducer("ArgMax", np.argmax)
+ArgMin, argmin = _arg_reducer("ArgMin", np.argmin)
