@@ -9,6 +9,8 @@
     TensorShape([2, 3])
 """
 
+import logging as _logging
+
 from numpyflow.framework import dtypes
 from numpyflow.framework.dtypes import (  # noqa: F401
     DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
@@ -31,6 +33,20 @@ from numpyflow.ops.reduce_ops import (  # noqa: F401
 from numpyflow import errors, math, nn, random  # noqa: E402,F401
 
 __version__ = "0.1.0"
+
+
+def _configure_logging():
+    # Warnings print as TF's do ("WARNING:numpyflow:..."), without configuring the root
+    # logger of the user's program.
+    logger = _logging.getLogger("numpyflow")
+    if not logger.handlers:
+        handler = _logging.StreamHandler()
+        handler.setFormatter(_logging.Formatter("%(levelname)s:numpyflow:%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+_configure_logging()
 newaxis = None
 
 

@@ -112,13 +112,14 @@ def _record(primitive, inputs, output, attrs, saved):
         if tape._paused:
             continue
         watched = tape._watched_ids
+        hit = False
         for x in inputs:
             if id(x) in watched:
-                break
-            if x._auto_watch and tape._watch_accessed_variables:
+                hit = True
+            elif x._auto_watch and tape._watch_accessed_variables:
                 tape._watch_one(x)
-                break
-        else:
+                hit = True
+        if not hit:
             continue
         if node is None:
             node = Node(primitive, inputs, output, attrs, saved)

@@ -137,7 +137,7 @@ class GradientTape:
             self._paused -= 1
         if not self._persistent:
             self._used = True
-            self.reset()
+            self._nodes = []  # Frees the recorded intermediates.
 
         results = []
         for source in flat_sources:
@@ -171,7 +171,8 @@ class GradientTape:
     def _backward(self, seeds, flat_sources):
         # Recorded order is execution order, hence a topological order: walking it
         # backwards visits every node after all nodes that consumed its output.
-        source_ids = {id(s) for s in flat_sources}
+        # Only sources this tape watched (or computed from watched tensors) get gradients.
+        source_ids = {id(s) for s in flat_sources if id(s) in self._watched_ids}
         reaches_source = set(source_ids)
         relevant = []
         for node in self._nodes:
