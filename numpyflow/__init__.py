@@ -20,7 +20,11 @@ from numpyflow.framework.tensor import Tensor, constant, convert_to_tensor, is_t
 from numpyflow.framework.tensor_shape import TensorShape  # noqa: F401
 from numpyflow.framework.variable import Variable  # noqa: F401
 from numpyflow.ops.array_ops import (  # noqa: F401
-    broadcast_to, identity, reshape, stop_gradient, where)
+    broadcast_to, clip_by_value, concat, expand_dims, gather, gather_nd, identity, one_hot, pad,
+    rank, reshape, shape, size, split, squeeze, stack, stop_gradient, tile, transpose, unstack,
+    where)
+from numpyflow.ops.cumulative_ops import cumsum  # noqa: F401
+from numpyflow.ops.activation_ops import sigmoid, tanh  # noqa: F401
 from numpyflow.ops.creation_ops import (  # noqa: F401
     eye, fill, linspace, ones, ones_like, range, zeros, zeros_like)
 from numpyflow.ops.math_ops import (  # noqa: F401
@@ -28,8 +32,8 @@ from numpyflow.ops.math_ops import (  # noqa: F401
     log, logical_and, logical_not, logical_or, matmul, maximum, minimum, multiply, negative,
     not_equal, pow, round, rsqrt, sign, sqrt, square, subtract, truediv)
 from numpyflow.ops.reduce_ops import (  # noqa: F401
-    argmax, argmin, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod,
-    reduce_sum)
+    argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
+    reduce_min, reduce_prod, reduce_sum)
 from numpyflow import errors, math, nn, random  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -11,6 +11,9 @@ Shapes: gradient rules may return a gradient in the *broadcast* shape; the tape 
 it back to the input's shape in one place (`tape._unbroadcast`).
 """
 
+from numpy import asarray as _asarray
+from numpy import ndarray as _ndarray
+
 from numpyflow.framework.tensor import Tensor
 
 # Tapes currently inside their `with` block, innermost last. A plain list (not
@@ -87,6 +90,8 @@ class Primitive:
         saved = None
         if self.saves:
             result, saved = result
+        if type(result) is not _ndarray:
+            result = _asarray(result)  # NumPy returns scalars from 0-d math; keep arrays.
         output = Tensor(result)
         if active_tapes and self.gradient is not None and result.dtype.kind == "f":
             _record(self, inputs, output, attrs, saved)

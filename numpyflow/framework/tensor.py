@@ -40,13 +40,22 @@ class Tensor:
 
     # -- value access -------------------------------------------------------------------
     def numpy(self):
-        """The value as a NumPy array (shares memory with the tensor; do not modify it)."""
-        return self._value
+        """The value as a NumPy array (shares memory with the tensor; do not modify it).
+
+        A scalar tensor gives a NumPy scalar (e.g. `np.float32`), as in TF.
+        """
+        value = self._value
+        return value[()] if value.ndim == 0 else value
 
     def __array__(self, dtype=None, copy=None):
         if dtype is None:
             return self._value
         return self._value.astype(dtype, copy=False)
+
+    def __format__(self, format_spec):
+        # f"{loss:.4f}" works on scalar tensors, as on TF's eager tensors.
+        value = self._value
+        return format(value.item() if value.ndim == 0 else value, format_spec)
 
     @property
     def shape(self):
@@ -173,7 +182,7 @@ def _array_with_dtype(value, dtype):
     np_dtype = dtype._np
     if isinstance(value, np.ndarray) and value.dtype == np_dtype:
         return value
-    source = value if isinstance(value, (np.ndarray, np.generic)) else np.asarray(value)
+    source = np.asarray(value)
     if source.dtype.kind not in "fiub":
         raise TypeError(f"Cannot convert {_short(value)} to a Tensor of dtype {dtype.name}.")
     if np_dtype.kind in "iub" and source.dtype.kind == "f":

@@ -6,6 +6,7 @@ Python operators on Tensors are attached at the bottom of this file.
 
 import numpy as np
 
+from numpyflow.backend import blas
 from numpyflow.framework import dtypes
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
@@ -212,7 +213,7 @@ def _matmul_forward(a, b, transpose_a=False, transpose_b=False):
         a = np.swapaxes(a, -1, -2)
     if transpose_b:
         b = np.swapaxes(b, -1, -2)
-    return np.matmul(a, b)
+    return blas.matmul(a, b)
 
 
 def _matmul_grad(node, dy):
@@ -283,7 +284,7 @@ def cast(x, dtype, name=None):
     """
     x = tensor(x)
     np_dtype = dtypes.as_dtype(dtype)._np
-    if x._value.dtype == np_dtype:
+    if x._value.dtype == np_dtype and type(x) is Tensor:  # A Variable is read, not aliased.
         return x
     return Cast(x, dtype=np_dtype)
 
@@ -400,3 +401,63 @@ Tensor.__ror__ = _swap(logical_or)
 Tensor.__xor__ = logical_xor
 Tensor.__invert__ = logical_not
 Tensor.__hash__ = None
+
+
+# -- reciprocal, log1p, expm1, squared_difference ---------------------------------------
+
+def _reciprocal_forward(x):
+    if x.dtype.kind in "iu" and not x.all():
+        raise ValueError("Integer division by zero in reciprocal")
+    return np.reciprocal(x)
+
+
+Reciprocal = Primitive("Reciprocal", _reciprocal_forward,
+                       lambda node, dy: (negative(dy) * square(node.output),))
+Log1p = Primitive("Log1p", np.log1p, lambda node, dy: (dy / (node.inputs[0] + 1.),))
+# exp(x) rather than output + 1: exact where expm1(x) is tiny.
+Expm1 = Primitive("Expm1", np.expm1, lambda node, dy: (dy * exp(node.inputs[0]),))
+
+
+def reciprocal(x, name=None):
+    """Returns 1 / x element-wise (integers divide as integers, as in TF).
+
+    >>> reciprocal([2., 4.]).numpy()
+    array([0.5 , 0.25], dtype=float32)
+    """
+    x = tensor(x)
+    if x._value.dtype.kind not in "fiu":
+        raise TypeError(f"Reciprocal expects a numeric tensor; received dtype {x.dtype.name}.")
+    return Reciprocal(x)
+
+
+log1p = _float_unary(Log1p)
+expm1 = _float_unary(Expm1)
+log1p.__doc__ = """Returns log(1 + x) element-wise, accurate for small x.
+
+    >>> float(log1p(0.))
+    0.0
+    """
+expm1.__doc__ = """Returns exp(x) - 1 element-wise, accurate for small x.
+
+    >>> float(expm1(0.))
+    0.0
+    """
+
+
+def _squared_difference_grad(node, dy):
+    x, y = node.inputs
+    dx = 2. * dy * (x - y)
+    return (dx if node.needs[0] else None, negative(dx) if node.needs[1] else None)
+
+
+SquaredDifference = _binary_primitive(
+    "SquaredDifference", lambda x, y: np.square(np.subtract(x, y)), _squared_difference_grad)
+
+
+def squared_difference(x, y, name=None):
+    """Returns (x - y) ** 2 element-wise, with broadcasting.
+
+    >>> squared_difference([1., 5.], 2.).numpy()
+    array([1., 9.], dtype=float32)
+    """
+    return SquaredDifference(*tensor_pair(x, y, "SquaredDifference"))

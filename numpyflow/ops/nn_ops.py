@@ -6,8 +6,8 @@ from numpyflow.framework import primitive as _primitive
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
-from numpyflow.ops import array_ops, math_ops, reduce_ops
-from numpyflow.ops._convert import require_float, tensor, tensor_pair
+from numpyflow.ops import array_ops, math_ops, random_ops, reduce_ops
+from numpyflow.ops._convert import axis_tuple, require_float, tensor, tensor_pair
 
 
 def _recording():
@@ -172,3 +172,181 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
             f"logits and labels must have the same first dimension, got logits shape "
             f"{list(logits._value.shape)} and labels shape {list(labels._value.shape)}")
     return SparseSoftmaxCrossEntropyWithLogits(logits, labels)
+
+
+# -- dense-label cross-entropy ----------------------------------------------------------
+
+def _xent_forward(logits, labels, axis):
+    log_probs = _log_softmax_forward(logits, axis)
+    return -np.sum(labels * log_probs, axis=axis), log_probs
+
+
+def _xent_grad(node, dy):
+    # d loss / d logits = softmax * sum(labels) - labels: the exact gradient, which is TF's
+    # `softmax - labels` whenever each row of labels sums to 1 (a distribution).
+    logits, labels = node.inputs
+    axis = node.attrs["axis"]
+    if not _recording():
+        dy_kept = np.expand_dims(dy._value, axis)
+        log_probs, labels = node.saved, labels._value
+        dlogits = dy_kept * (np.exp(log_probs) * labels.sum(axis, keepdims=True) - labels)
+        return (Tensor(dlogits) if node.needs[0] else None,
+                Tensor(-dy_kept * log_probs) if node.needs[1] else None)
+    kept_shape = list(dy._value.shape)
+    kept_shape.insert(axis, 1)
+    dy_kept = array_ops.reshape(dy, kept_shape)
+    log_probs = log_softmax(logits, axis=axis)
+    dlogits = dlabels = None
+    if node.needs[0]:
+        total = reduce_ops.reduce_sum(labels, axis=axis, keepdims=True)
+        dlogits = dy_kept * (math_ops.exp(log_probs) * total - labels)
+    if node.needs[1]:
+        dlabels = -dy_kept * log_probs
+    return dlogits, dlabels
+
+
+def _dense_xent_explain(arrays, attrs, error):
+    logits, labels = arrays
+    return (f"logits and labels must be broadcastable: logits_size={list(logits.shape)} "
+            f"labels_size={list(labels.shape)}")
+
+
+SoftmaxCrossEntropyWithLogits = Primitive(
+    "SoftmaxCrossEntropyWithLogits", _xent_forward, _xent_grad, saves=True,
+    explain=_dense_xent_explain)
+
+
+def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
+    """Cross-entropy between `labels` (a probability distribution per example, e.g. one-hot)
+    and the softmax of `logits`, along `axis`.
+
+    Gradients flow to both logits and labels, as in TF.
+
+    Args:
+      labels: Float tensor broadcastable to `logits`; each slice along `axis` should be a
+        valid probability distribution.
+      logits: Float tensor of unnormalized log-probabilities.
+      axis: The class axis (last by default).
+
+    Returns:
+      The per-example loss: `logits`' shape without `axis`.
+
+    >>> float(softmax_cross_entropy_with_logits([[0.5, 0.5]], [[0., 0.]])[0])  # log 2
+    0.6931471824645996
+    """
+    logits, labels = tensor_pair(logits, labels, "SoftmaxCrossEntropyWithLogits")
+    require_float(logits, "SoftmaxCrossEntropyWithLogits")
+    ndim = logits._value.ndim
+    if ndim == 0 or not -ndim <= axis < ndim:
+        raise invalid_argument("SoftmaxCrossEntropyWithLogits",
+                               f"axis {axis} is out of range for logits of shape "
+                               f"{list(logits._value.shape)} (logits must have rank >= 1)")
+    return SoftmaxCrossEntropyWithLogits(logits, labels, axis=axis % ndim)
+
+
+# -- dropout ----------------------------------------------------------------------------
+
+def _noise_shape(noise_shape, shape):
+    """TF's noise_shape: None means the input's shape; None entries take the input's size."""
+    if noise_shape is None:
+        return shape
+    if isinstance(noise_shape, Tensor):
+        noise_shape = noise_shape._value.tolist()
+    dims = list(noise_shape)
+    if len(dims) == len(shape):
+        dims = [size if d is None else d for d, size in zip(dims, shape)]
+    return tuple(int(d) for d in dims)
+
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """Zeroes each element with probability `rate` and scales the rest by 1 / (1 - rate).
+
+    The mask is drawn from numpyflow's random streams, so `tf.random.set_seed` (and the op
+    `seed`) make it reproducible, as in TF. It is a constant multiplier: the gradient with
+    respect to `x` is the same mask.
+
+    Args:
+      x: A floating-point tensor.
+      rate: Probability of dropping each element, in [0, 1).
+      noise_shape: Shape of the keep/drop mask, broadcast against `x` (e.g.
+        [batch, 1, 1, channels] drops whole channels). Defaults to `x`'s shape.
+      seed: Optional op seed.
+
+    Raises:
+      ValueError: If `x` is not floating point or `rate` is outside [0, 1).
+
+    >>> y = dropout(np.ones(1000, np.float32), rate=0.5, seed=1)
+    >>> sorted(set(y.numpy().tolist()))  # dropped, or kept and scaled by 1 / (1 - 0.5)
+    [0.0, 2.0]
+    """
+    x = tensor(x)
+    if isinstance(rate, Tensor):
+        rate = float(rate)
+    if not 0 <= rate < 1:
+        raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). "
+                         f"Received: rate={rate}")
+    if x._value.dtype.kind != "f":
+        raise ValueError(f"x has to be a floating point tensor since it's going to be scaled. "
+                         f"Received: x with dtype {x.dtype.name}")
+    if rate == 0:
+        return x
+    dtype = x._value.dtype
+    shape = _noise_shape(noise_shape, x._value.shape)
+    uniform = random_ops.stateless_seed_stream(seed).random(
+        shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+    scale = 1 / (1 - rate)
+    mask = np.where(uniform >= rate, scale, 0.).astype(dtype, copy=False)
+    return math_ops.multiply(x, Tensor(mask))
+
+
+# -- moments, l2_loss -------------------------------------------------------------------
+
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    """Mean and variance of `x` over `axes` (composed from reductions).
+
+    As TF, float16 inputs are reduced in float32, and no gradient flows through the mean
+    inside the variance (it would be zero anyway). `shift` is accepted and unused, as in TF 2.
+
+    Returns:
+      (mean, variance), with `axes` removed unless `keepdims`.
+
+    >>> mean, variance = moments([1., 2., 3., 4.], axes=[0])
+    >>> float(mean), float(variance)
+    (2.5, 1.25)
+    """
+    x = tensor(x)
+    y = math_ops.cast(x, "float32") if x._value.dtype == np.float16 else x
+    mean = reduce_ops.reduce_mean(y, axis=axes, keepdims=True)
+    variance = reduce_ops.reduce_mean(
+        math_ops.square(y - array_ops.stop_gradient(mean)), axis=axes, keepdims=True)
+    if not keepdims:
+        reduced_shape = _without_axes(y._value.shape, axes)
+        mean = array_ops.reshape(mean, reduced_shape)
+        variance = array_ops.reshape(variance, reduced_shape)
+    if x._value.dtype == np.float16:
+        mean, variance = math_ops.cast(mean, "float16"), math_ops.cast(variance, "float16")
+    return mean, variance
+
+
+def _without_axes(shape, axes):
+    dropped = set(axis_tuple(axes, len(shape), "Mean"))
+    return tuple(d for i, d in enumerate(shape) if i not in dropped)
+
+
+def _l2_loss_forward(x):
+    flat = x.reshape(-1)
+    return np.asarray(np.dot(flat, flat) * 0.5, dtype=x.dtype)
+
+
+L2Loss = Primitive("L2Loss", _l2_loss_forward, lambda node, dy: (dy * node.inputs[0],))
+
+
+def l2_loss(t, name=None):
+    """sum(t ** 2) / 2, a scalar (commonly used for weight decay).
+
+    >>> float(l2_loss([1., 2.]))
+    2.5
+    """
+    t = tensor(t)
+    require_float(t, "L2Loss")
+    return L2Loss(t)

@@ -10,6 +10,7 @@ all streams.
 import numpy as np
 
 from numpyflow.framework import dtypes
+from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops._convert import tensor
 
@@ -86,14 +87,33 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=No
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
     """Samples uniformly from [minval, maxval) (maxval defaults to 1 for floats)."""
     np_dtype = dtypes.as_dtype(dtype)._np
+    if np_dtype.kind not in "fiu":
+        raise ValueError(f"random.uniform: dtype must be a floating-point or integer type; "
+                         f"received {np_dtype.name}.")
     rng = _stream(seed)
     if np_dtype.kind in "iu":
         if maxval is None:
             raise ValueError("random.uniform: `maxval` must be given for integer dtypes.")
-        return Tensor(rng.integers(minval, maxval, size=_shape(shape)).astype(np_dtype))
+        low, high = int(minval), int(maxval)
+        if low >= high:
+            raise invalid_argument("RandomUniformInt",
+                                   f"Need minval < maxval: {low} >= {high}")
+        return Tensor(rng.integers(low, high, size=_shape(shape)).astype(np_dtype))
     maxval = 1.0 if maxval is None else maxval
-    values = rng.random(_shape(shape), dtype=np.float64 if np_dtype != np.float32 else np.float32)
-    return Tensor((values * (maxval - minval) + minval).astype(np_dtype))
+    low = np.asarray(minval, dtype=np_dtype)
+    span = np.asarray(maxval, dtype=np_dtype) - low
+    return Tensor((_unit_uniform(rng, _shape(shape), np_dtype) * span + low).astype(np_dtype))
+
+
+def _unit_uniform(rng, shape, np_dtype):
+    """Uniform values in [0, 1) of `np_dtype`.
+
+    float16 is drawn on its own 2**-11 grid: rounding float64 draws to float16 would turn
+    values just below 1 into exactly 1.
+    """
+    if np_dtype == np.float16:
+        return (rng.integers(0, 2 ** 11, size=shape) * 2.0 ** -11).astype(np.float16)
+    return rng.random(shape, dtype=np.float32 if np_dtype == np.float32 else np.float64)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):

@@ -124,3 +124,69 @@ def _arg_reducer(name, np_fn):
 
 ArgMax, argmax = _arg_reducer("ArgMax", np.argmax)
 ArgMin, argmin = _arg_reducer("ArgMin", np.argmin)
+
+
+# -- logical reductions, variance, counting -------------------------------------------------
+
+Any = Primitive("Any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
+All = Primitive("All", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
+
+
+def _logical_reducer(primitive, doc):
+    def reduce(input_tensor, axis=None, keepdims=False, name=None):
+        x = tensor(input_tensor)
+        if x._value.dtype != np.bool_:
+            raise TypeError(f"{primitive.name} expects a bool tensor; received dtype "
+                            f"{x.dtype.name}.")
+        return primitive(x, axis=axis_tuple(axis, x._value.ndim, primitive.name),
+                         keepdims=bool(keepdims))
+    reduce.__doc__ = doc
+    return reduce
+
+
+reduce_any = _logical_reducer(Any, """Logical OR of a bool tensor's elements across `axis`.
+
+    >>> reduce_any([[False, True], [False, False]], axis=1).numpy()
+    array([ True, False])
+    """)
+reduce_all = _logical_reducer(All, """Logical AND of a bool tensor's elements across `axis`.
+
+    >>> reduce_all([[True, True], [False, True]], axis=0).numpy()
+    array([False,  True])
+    """)
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """Population variance (dividing by N) of a float tensor across `axis`.
+
+    >>> float(reduce_variance([1., 2., 3., 4.]))
+    1.25
+    """
+    x = tensor(input_tensor)
+    if x._value.dtype.kind != "f":
+        raise TypeError(f"reduce_variance: input must be real (floating point); received "
+                        f"dtype {x.dtype.name}.")
+    axes = axis_tuple(axis, x._value.ndim, "Mean")
+    mean = Mean(x, axis=axes, keepdims=True)
+    return Mean(math_ops.squared_difference(x, mean), axis=axes, keepdims=bool(keepdims))
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """Population standard deviation of a float tensor across `axis`.
+
+    >>> float(reduce_std([1., 3.]))
+    1.0
+    """
+    return math_ops.sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
+
+
+def count_nonzero(input, axis=None, keepdims=None, dtype=dtypes.int64, name=None):  # noqa: A002
+    """The number of non-zero (or True) elements across `axis`, as `dtype` (int64 default).
+
+    >>> count_nonzero([[0., 1.], [2., 3.]], axis=1).numpy()
+    array([1, 2])
+    """
+    x = tensor(input)
+    axes = axis_tuple(axis, x._value.ndim, "CountNonzero")
+    counts = np.count_nonzero(x._value, axis=axes, keepdims=bool(keepdims))
+    return Tensor(np.asarray(counts, dtype=dtypes.as_dtype(dtype)._np))

@@ -1,0 +1,83 @@
+"""BLAS threading policy: one thread for small matrix products, all cores for large ones.
+
+A training step at batch 32 multiplies small matrices (e.g. 32x784 by 784x128, 3 MFLOP).
+For those, OpenBLAS's second thread costs more in hand-off than it saves; on a busy
+2-core machine a multi-threaded small GEMM can even be 10-80x slower than a single-
+threaded one, because its threads spin waiting for a core. Large products (inference on
+10,000 samples) do gain from every core. So the thread count follows the size of each
+product, instead of one global setting that would slow one case or the other.
+
+Only OpenBLAS (which NumPy's wheels ship) is controlled, through its C API; with any
+other BLAS, or where the library cannot be found, the policy does nothing.
+"""
+
+import ctypes
+
+import re
+
+import numpy as np
+
+# Products of fewer multiply-adds than this run on one thread (measured on 2 cores:
+# the crossover of 1 vs 2 threads lies between 8 and 30 million).
+SINGLE_THREAD_BELOW = 16_000_000
+
+_SET_NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+              "openblas_set_num_threads64_", "openblas_set_num_threads")
+_GET_NAMES = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+              "openblas_get_num_threads64_", "openblas_get_num_threads")
+
+
+def _find_openblas():
+    """(set_threads, max_threads) for the OpenBLAS NumPy loaded, or (None, 1)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted(set(re.findall(r"(/\S*openblas\S*\.so\S*)", maps.read())))
+    except OSError:
+        return None, 1
+    for path in paths:
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        setter = next((getattr(library, n) for n in _SET_NAMES if hasattr(library, n)), None)
+        getter = next((getattr(library, n) for n in _GET_NAMES if hasattr(library, n)), None)
+        if setter is not None and getter is not None:
+            return setter, max(int(getter()), 1)
+    return None, 1
+
+
+_set_threads, _max_threads = _find_openblas()
+_current = _max_threads
+
+
+def _use_threads(count):
+    global _current
+    if count != _current and _set_threads is not None:
+        _set_threads(count)
+        _current = count
+
+
+def threads_for(multiply_adds):
+    """The thread count the policy picks for a product of `multiply_adds` operations."""
+    return 1 if multiply_adds < SINGLE_THREAD_BELOW else _max_threads
+
+
+def matmul(a, b):
+    """`np.matmul(a, b)` with the thread count chosen by the product's size."""
+    work = a.shape[-2] * a.shape[-1] * b.shape[-1]
+    if a.ndim > 2:
+        work *= int(np.prod(a.shape[:-2]))
+    _use_threads(1 if work < SINGLE_THREAD_BELOW else _max_threads)
+    return np.matmul(a, b)
+
+
+def max_threads():
+    """How many threads OpenBLAS may use for large products (1 if it is not controlled)."""
+    return _max_threads
+
+
+def is_controlled():
+    return _set_threads is not None
+
+
+

@@ -1,0 +1,268 @@
+"""`keras.activations`: element-wise activation functions, looked up by name.
+
+`softmax` and `sigmoid` remember the logits each of their outputs was computed from, so
+that a loss given their output can compute the cross-entropy from the logits instead
+(numerically stable and cheaper): see `logits_from_softmax` / `logits_from_sigmoid`.
+
+    >>> import numpyflow as tf
+    >>> relu = tf.keras.activations.get("relu")
+    >>> relu(tf.constant([-1., 2.])).numpy()
+    array([0., 2.], dtype=float32)
+"""
+
+import weakref
+
+import numpyflow as tf
+
+# -- logits remembered by softmax / sigmoid -----------------------------------------------
+# Tensors are unhashable, so outputs are keyed by id(). The weak reference both confirms
+# on lookup that the id still belongs to the same tensor, and drops the entry (and the
+# logits it keeps alive) as soon as the output tensor dies.
+_softmax_logits = {}
+_sigmoid_logits = {}
+
+
+def _remember(table, output, logits):
+    key = id(output)
+
+    def forget(ref, key=key):
+        entry = table.get(key)
+        if entry is not None and entry[0] is ref:  # Not a newer tensor that reused the id.
+            del table[key]
+
+    table[key] = (weakref.ref(output, forget), logits)
+    return output
+
+
+def _recall(table, output):
+    entry = table.get(id(output))
+    if entry is not None and entry[0]() is output:
+        return entry[1]
+    return None
+
+
+def logits_from_softmax(output):
+    """The logits `output` was computed from by `softmax` over its last axis, else None.
+
+    >>> logits = tf.constant([[1., 2.]])
+    >>> logits_from_softmax(softmax(logits)) is logits
+    True
+    """
+    return _recall(_softmax_logits, output)
+
+
+def logits_from_sigmoid(output):
+    """The logits `output` was computed from by `sigmoid`, else None.
+
+    >>> logits = tf.constant([0.5])
+    >>> logits_from_sigmoid(sigmoid(logits)) is logits
+    True
+    """
+    return _recall(_sigmoid_logits, output)
+
+
+# -- activations --------------------------------------------------------------------------
+
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """Rectified linear unit, with Keras's options.
+
+    Args:
+      x: Input tensor.
+      alpha: Slope for values below `threshold` (leaky ReLU when non-zero).
+      max_value: Optional upper bound of the output.
+      threshold: Values below it are set to zero (or scaled by `alpha`).
+
+    >>> relu(tf.constant([-2., 1., 8.]), alpha=0.5, max_value=6.).numpy()
+    array([-1.,  1.,  6.], dtype=float32)
+    """
+    if alpha == 0 and max_value is None and threshold == 0:
+        return tf.nn.relu(x)  # The common case: one op.
+    x = tf.convert_to_tensor(x)
+    if alpha != 0:
+        negative_part = tf.nn.relu(-x + threshold) if threshold != 0 else tf.nn.relu(-x)
+    if threshold != 0:
+        result = x * tf.cast(tf.greater(x, threshold), x.dtype)
+    else:
+        result = tf.nn.relu(x)
+    if max_value is not None:
+        result = tf.minimum(result, max_value)
+    if alpha != 0:
+        result = result - alpha * negative_part
+    return result
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along `axis`; remembers `x` for `logits_from_softmax`.
+
+    >>> softmax(tf.constant([[0., 0.]])).numpy()
+    array([[0.5, 0.5]], dtype=float32)
+    """
+    x = tf.convert_to_tensor(x)
+    output = tf.nn.softmax(x, axis=axis)
+    if axis is None or axis == -1 or axis == x.ndim - 1:  # Losses use the last axis.
+        _remember(_softmax_logits, output, x)
+    return output
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)); remembers `x` for `logits_from_sigmoid`.
+
+    >>> sigmoid(tf.constant([0.])).numpy()
+    array([0.5], dtype=float32)
+    """
+    x = tf.convert_to_tensor(x)
+    return _remember(_sigmoid_logits, tf.nn.sigmoid(x), x)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return tf.nn.tanh(x)
+
+
+def linear(x):
+    """The identity: returns `x` unchanged."""
+    return x
+
+
+def elu(x, alpha=1.0):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    result = tf.nn.elu(x)
+    if alpha == 1:
+        return result
+    return tf.where(tf.greater(result, 0.), result, alpha * result)
+
+
+def selu(x):
+    """Scaled ELU (the self-normalizing activation; pair it with `lecun_normal`)."""
+    return tf.nn.selu(x)
+
+
+def gelu(x, approximate=False):
+    """Gaussian error linear unit (tanh approximation when `approximate`)."""
+    return tf.nn.gelu(x, approximate=approximate)
+
+
+def softplus(x):
+    """log(exp(x) + 1)."""
+    return tf.nn.softplus(x)
+
+
+def softsign(x):
+    """x / (abs(x) + 1)."""
+    return tf.nn.softsign(x)
+
+
+def swish(x):
+    """x * sigmoid(x) (also called SiLU)."""
+    return tf.nn.silu(x)
+
+
+silu = swish
+
+
+def exponential(x):
+    """exp(x)."""
+    return tf.exp(x)
+
+
+def relu6(x):
+    """min(max(x, 0), 6)."""
+    return tf.nn.relu6(x)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """x for x >= 0, negative_slope * x otherwise."""
+    return tf.nn.leaky_relu(x, alpha=negative_slope)
+
+
+def hard_sigmoid(x):
+    """A piecewise-linear sigmoid: clip(0.2 * x + 0.5, 0, 1), as in tf.keras 2."""
+    return tf.minimum(tf.nn.relu(0.2 * tf.convert_to_tensor(x) + 0.5), 1.)
+
+
+def mish(x):
+    """x * tanh(softplus(x))."""
+    x = tf.convert_to_tensor(x)
+    return x * tf.nn.tanh(tf.nn.softplus(x))
+
+
+def log_softmax(x, axis=-1):
+    """Logarithm of the softmax along `axis`."""
+    return tf.nn.log_softmax(x, axis=axis)
+
+
+# -- lookup by name -----------------------------------------------------------------------
+
+_BY_NAME = {fn.__name__: fn for fn in (
+    relu, softmax, sigmoid, tanh, linear, elu, selu, gelu, softplus, softsign, swish,
+    exponential, relu6, leaky_relu, hard_sigmoid, mish, log_softmax)}
+_BY_NAME["silu"] = swish
+
+
+def _low_level_equivalents():
+    """Maps `tf.nn.softmax`-style functions to the Keras ones above.
+
+    `Dense(10, activation=tf.nn.softmax)` then remembers its logits like
+    `activation="softmax"` does, so losses can use them.
+    """
+    pairs = {}
+    for module in (tf.nn, tf.math, tf):
+        for name, keras_fn in (("softmax", softmax), ("sigmoid", sigmoid)):
+            fn = getattr(module, name, None)
+            if fn is not None:
+                pairs[id(fn)] = (fn, keras_fn)
+    return pairs
+
+
+def serialize(activation):
+    """The name of an activation function ("relu", ...), as stored in layer configs.
+
+    >>> serialize(relu)
+    'relu'
+    """
+    if activation is None:
+        return "linear"
+    for name, fn in _BY_NAME.items():
+        if fn is activation:
+            return "swish" if name == "silu" else name
+    if hasattr(activation, "get_config"):  # e.g. a layer used as an activation
+        return {"class_name": type(activation).__name__, "config": activation.get_config()}
+    name = getattr(activation, "__name__", None)
+    if name is None:
+        raise ValueError(f"Could not serialize activation {activation!r}: it is neither a "
+                         f"known activation nor a named function.")
+    return name
+
+
+def deserialize(name):
+    """The activation function named `name` (see `get`)."""
+    return get(name)
+
+
+def get(identifier):
+    """An activation function from a name, a callable, or None (which gives `linear`).
+
+    Raises:
+      ValueError: for an unknown name (the message lists the valid ones), or for an
+        identifier that is neither a string nor callable.
+
+    >>> get("softmax") is softmax, get(None) is linear
+    (True, True)
+    """
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        fn = _BY_NAME.get(identifier)
+        if fn is None:
+            raise ValueError(f"Unknown activation function: {identifier!r}. Valid names are: "
+                             f"{sorted(_BY_NAME)}.")
+        return fn
+    if isinstance(identifier, dict):
+        return get(identifier.get("config", {}).get("name") or identifier.get("class_name"))
+    if callable(identifier):
+        pair = _low_level_equivalents().get(id(identifier))
+        if pair is not None and pair[0] is identifier:
+            return pair[1]
+        return identifier
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}. "
+                     f"Expected a name such as 'relu', a callable, or None.")

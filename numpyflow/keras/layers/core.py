@@ -1,0 +1,347 @@
+"""Core layers: `Dense`, `Flatten`, `Activation`, `Reshape`, `Dropout`."""
+
+import importlib
+import math
+import numbers
+
+import numpyflow as tf
+from numpyflow.keras import activations, initializers
+from numpyflow.keras.layers.base_layer import Layer
+from numpyflow.keras.layers.input_spec import InputSpec
+
+
+# -- helpers shared with conv.py / pooling.py ---------------------------------------------
+
+def positive_int(value):
+    """`value` as an int when it is a positive integer (3, 3.0, np.int64(3)), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    if value != int(value) or value <= 0:
+        return None
+    return int(value)
+
+
+def normalize_data_format(value, layer_name, supported=("channels_last",)):
+    """'channels_last' for None; raises ValueError naming the layer for unsupported formats."""
+    value = "channels_last" if value is None else str(value).lower()
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(f"{layer_name}: invalid `data_format` {value!r}. Expected "
+                         f"'channels_last' or 'channels_first'.")
+    if value not in supported:
+        raise ValueError(f"{layer_name}: data_format={value!r} is not supported by numpyflow "
+                         f"(only {list(supported)}); use channels-last inputs such as "
+                         f"(batch, height, width, channels).")
+    return value
+
+
+def get_optional(module_name, identifier):
+    """A regularizer/constraint through `keras.<module_name>.get` once that module exists.
+
+    numpyflow has no regularizers or constraints yet: until then, the identifier is kept
+    as given, so that it round-trips through `get_config()`.
+    """
+    if identifier is None:
+        return None
+    try:
+        module = importlib.import_module(f"numpyflow.keras.{module_name}")
+    except ImportError:
+        return identifier
+    return module.get(identifier)
+
+
+def serialize_optional(obj):
+    """Config form of an optional regularizer/constraint/initializer (None stays None)."""
+    if obj is None or isinstance(obj, (str, dict)):
+        return obj
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    return getattr(obj, "__name__", repr(obj))
+
+
+# -- Dense ----------------------------------------------------------------------------------
+
+class Dense(Layer):
+    """A densely-connected layer: `activation(inputs @ kernel + bias)`.
+
+    Inputs of rank > 2 are transformed along their last axis: (batch, d0, input_dim)
+    gives (batch, d0, units).
+
+    Args:
+      units: Positive int, the size of the output's last axis.
+      activation: Activation function or name ("relu", "softmax", ...); None is linear.
+      use_bias: Whether to add a bias vector.
+      kernel_initializer: Initializer (or name) of the (input_dim, units) `kernel`.
+      bias_initializer: Initializer (or name) of the (units,) `bias`.
+      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+      bias_constraint: Accepted and kept in the config; not applied yet.
+
+    >>> import numpyflow as tf
+    >>> layer = tf.keras.layers.Dense(4, activation="relu")
+    >>> layer(tf.ones((2, 3))).shape
+    TensorShape([2, 4])
+    >>> [w.shape for w in layer.weights]
+    [TensorShape([3, 4]), TensorShape([4])]
+    """
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        checked_units = positive_int(units)
+        if checked_units is None:
+            raise ValueError(f"Received an invalid value for `units`, expected a positive "
+                             f"integer. Received: units={units}")
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = checked_units
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = get_optional("regularizers", kernel_regularizer)
+        self.bias_regularizer = get_optional("regularizers", bias_regularizer)
+        self.activity_regularizer = get_optional("regularizers", activity_regularizer)
+        self.kernel_constraint = get_optional("constraints", kernel_constraint)
+        self.bias_constraint = get_optional("constraints", bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
+        self.kernel = self.bias = None
+
+    def build(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        last_dim = input_shape[-1] if input_shape.rank else None
+        if last_dim is None:
+            raise ValueError(f"Layer '{self.name}': the last dimension of the inputs to a "
+                             f"Dense layer should be defined. Found None. Full input shape "
+                             f"received: {input_shape}")
+        self.kernel = self.add_weight("kernel", shape=(last_dim, self.units),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, trainable=True)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", shape=(self.units,),
+                                        initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint, trainable=True)
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: last_dim})
+        self.built = True
+
+    def call(self, inputs):
+        # The training hot path: Layer.__call__ has already converted and checked `inputs`.
+        if inputs.ndim == 2:
+            outputs = tf.matmul(inputs, self.kernel)
+        else:
+            # One big matmul over all leading axes beats a batched one (and its gradient).
+            leading = inputs.shape[:-1]
+            flat = tf.reshape(inputs, (-1, inputs.shape[-1]))
+            outputs = tf.reshape(tf.matmul(flat, self.kernel), leading + (self.units,))
+        if self.bias is not None:
+            outputs = tf.nn.bias_add(outputs, self.bias)
+        if self.activation is not activations.linear:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        if input_shape.rank < 2:
+            raise ValueError(f"Layer '{self.name}': Dense expects inputs of rank >= 2; "
+                             f"received input_shape={input_shape}")
+        return input_shape[:-1] + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": serialize_optional(self.kernel_regularizer),
+            "bias_regularizer": serialize_optional(self.bias_regularizer),
+            "activity_regularizer": serialize_optional(self.activity_regularizer),
+            "kernel_constraint": serialize_optional(self.kernel_constraint),
+            "bias_constraint": serialize_optional(self.bias_constraint),
+        })
+        return config
+
+
+# -- Flatten --------------------------------------------------------------------------------
+
+class Flatten(Layer):
+    """Flattens each sample to one axis: (batch, d1, d2, ...) -> (batch, d1 * d2 * ...).
+
+    Args:
+      data_format: "channels_last" (default) or "channels_first"; with the latter the
+        channels axis is moved last first, so the order matches a channels-last model.
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.Flatten()(tf.zeros((2, 28, 28))).shape
+    TensorShape([2, 784])
+    """
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = normalize_data_format(
+            data_format, f"Flatten layer '{self.name}'",
+            supported=("channels_last", "channels_first"))
+        self.input_spec = InputSpec(min_ndim=1)
+
+    def call(self, inputs):
+        rank = inputs.ndim
+        if self.data_format == "channels_first" and rank > 2:
+            inputs = tf.transpose(inputs, perm=[0, *range(2, rank), 1])
+        shape = inputs.shape
+        return tf.reshape(inputs, (shape[0], math.prod(shape[1:])))
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        if input_shape.rank < 1:
+            raise ValueError(f"Layer '{self.name}': Flatten expects inputs of rank >= 1 "
+                             f"(a batch axis); received input_shape={input_shape}")
+        return tf.TensorShape((input_shape[0], input_shape[1:].num_elements()))
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+# -- Activation -----------------------------------------------------------------------------
+
+class Activation(Layer):
+    """Applies an activation function.
+
+    Args:
+      activation: A name ("relu", "softmax", ...) or a callable.
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.Activation("relu")(tf.constant([[-1., 2.]])).numpy()
+    array([[0., 2.]], dtype=float32)
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tf.TensorShape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+# -- Reshape --------------------------------------------------------------------------------
+
+class Reshape(Layer):
+    """Reshapes each sample to `target_shape` (the batch axis is kept).
+
+    Args:
+      target_shape: The shape of one sample; one entry may be -1, inferred from the size.
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.Reshape((-1, 2))(tf.zeros((3, 8))).shape
+    TensorShape([3, 4, 2])
+    """
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(target_shape, numbers.Integral):
+            target_shape = (target_shape,)
+        dims = tuple(-1 if d is None else d for d in target_shape)
+        valid = all(d == -1 or positive_int(d) for d in dims)
+        if not valid or dims.count(-1) > 1:
+            raise ValueError(f"Reshape layer '{self.name}': invalid `target_shape` "
+                             f"{tuple(target_shape)}. Expected positive integers and at most "
+                             f"one -1 (the inferred dimension).")
+        self.target_shape = tuple(int(d) for d in dims)
+
+    def _sample_shape(self, input_shape):
+        """`target_shape` with its -1 resolved for one sample of `input_shape` (if known)."""
+        sample = tuple(input_shape[1:])
+        if None in sample:
+            return tuple(None if d == -1 else d for d in self.target_shape)
+        size = math.prod(sample)
+        fixed = math.prod(d for d in self.target_shape if d != -1)
+        if -1 in self.target_shape:
+            if size % fixed == 0:
+                return tuple(size // fixed if d == -1 else d for d in self.target_shape)
+        elif size == fixed:
+            return self.target_shape
+        raise ValueError(f"Reshape layer '{self.name}': cannot reshape an input of shape "
+                         f"{tuple(input_shape)} ({size} values per sample) to target_shape "
+                         f"{self.target_shape}. The total size must be unchanged.")
+
+    def build(self, input_shape):
+        self._sample_shape(tf.TensorShape(input_shape))  # Fails early on impossible shapes.
+        self.built = True
+
+    def call(self, inputs):
+        shape = inputs.shape
+        return tf.reshape(inputs, (shape[0],) + self._sample_shape(shape))
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        return tf.TensorShape((input_shape[0],) + self._sample_shape(input_shape))
+
+    def get_config(self):
+        config = super().get_config()
+        config["target_shape"] = self.target_shape
+        return config
+
+
+# -- Dropout --------------------------------------------------------------------------------
+
+class Dropout(Layer):
+    """Randomly zeroes a fraction `rate` of its inputs while training.
+
+    Kept values are scaled by 1 / (1 - rate) so the expected sum is unchanged. Outside
+    training (`training=False` or not given, as in `predict`/`evaluate`) it is the identity.
+
+    Args:
+      rate: Fraction of the inputs to drop, in [0, 1].
+      noise_shape: Optional shape of the binary mask, broadcast over the input (None
+        entries take the input's size), e.g. (batch, 1, features) to share it over time.
+      seed: Optional int for reproducible masks.
+
+    >>> import numpyflow as tf
+    >>> layer = tf.keras.layers.Dropout(0.5)
+    >>> bool((layer(tf.ones((2, 3))).numpy() == 1.).all())  # inference: unchanged
+    True
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
+            raise ValueError(f"Invalid value received for argument `rate`. Expected a float "
+                             f"value between 0 and 1. Received: rate={rate}")
+        super().__init__(**kwargs)
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self.supports_masking = True
+
+    def _mask_shape(self, inputs):
+        if self.noise_shape is None:
+            return None
+        return tuple(dim if want is None else want
+                     for want, dim in zip(self.noise_shape, inputs.shape))
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        if self.rate == 1:
+            return inputs * 0.  # tf.nn.dropout refuses rate=1; everything is dropped.
+        return tf.nn.dropout(inputs, rate=self.rate, noise_shape=self._mask_shape(inputs),
+                             seed=self.seed)
+
+    def compute_output_shape(self, input_shape):
+        return tf.TensorShape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed})
+        return config

@@ -1,0 +1,60 @@
+"""`InputSpec`: what a layer accepts (rank, fixed axis sizes), checked on every call."""
+
+
+class InputSpec:
+    """Constraints on a layer's input.
+
+    Args:
+      dtype: Unused; kept for Keras compatibility.
+      shape: A full expected shape (None for free dims).
+      ndim: The exact rank expected.
+      max_ndim: The maximal rank.
+      min_ndim: The minimal rank.
+      axes: `{axis: size}` of axes whose size is fixed (e.g. `{-1: 784}` once Dense is built).
+    """
+
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
+                 axes=None, allow_last_axis_squeeze=False, name=None):
+        self.dtype = dtype
+        self.shape = None if shape is None else tuple(shape)
+        self.ndim = len(self.shape) if shape is not None else ndim
+        self.max_ndim = max_ndim
+        self.min_ndim = min_ndim
+        self.axes = dict(axes or {})
+
+    def __repr__(self):
+        parts = [f"{k}={v}" for k, v in (("shape", self.shape), ("ndim", self.ndim),
+                                          ("max_ndim", self.max_ndim),
+                                          ("min_ndim", self.min_ndim), ("axes", self.axes)) if v]
+        return f"InputSpec({', '.join(parts)})"
+
+
+def check_input(layer, inputs):
+    """Raises ValueError naming the layer when `inputs` break its `input_spec`."""
+    specs = layer.input_spec
+    if not isinstance(specs, (list, tuple)):
+        specs, inputs = [specs], [inputs]
+    for index, (spec, x) in enumerate(zip(specs, inputs)):
+        if spec is None:
+            continue
+        shape = tuple(x.shape)
+        prefix = f'Input {index} of layer "{layer.name}" is incompatible with the layer: '
+        rank = len(shape)
+        if spec.ndim is not None and rank != spec.ndim:
+            raise ValueError(prefix + f"expected ndim={spec.ndim}, found ndim={rank}. "
+                             f"Full shape received: {shape}")
+        if spec.max_ndim is not None and rank > spec.max_ndim:
+            raise ValueError(prefix + f"expected max_ndim={spec.max_ndim}, found ndim={rank}. "
+                             f"Full shape received: {shape}")
+        if spec.min_ndim is not None and rank < spec.min_ndim:
+            raise ValueError(prefix + f"expected min_ndim={spec.min_ndim}, found ndim={rank}. "
+                             f"Full shape received: {shape}")
+        for axis, size in spec.axes.items():
+            if size is not None and (axis >= rank or axis < -rank or shape[axis] != size):
+                raise ValueError(prefix + f"expected axis {axis} of input shape to have value "
+                                 f"{size}, but received input with shape {shape}")
+        if spec.shape is not None:
+            for expected, got in zip(spec.shape, shape):
+                if expected is not None and got is not None and expected != got:
+                    raise ValueError(prefix + f"expected shape={spec.shape}, found "
+                                     f"shape={shape}")

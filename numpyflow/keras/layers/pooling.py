@@ -1,0 +1,140 @@
+"""2-D pooling layers: `MaxPooling2D`, `AveragePooling2D` and their global versions."""
+
+import numpyflow as tf
+from numpyflow.keras.layers.base_layer import Layer
+from numpyflow.keras.layers.conv import normalize_padding, normalize_tuple, spatial_output_shape
+from numpyflow.keras.layers.core import normalize_data_format
+from numpyflow.keras.layers.input_spec import InputSpec
+
+
+class _Pooling2D(Layer):
+    """Shared by max and average pooling: a window of `pool_size` slid by `strides`."""
+
+    _op_name = None  # The tf.nn function that pools.
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        who = f"{type(self).__name__} layer '{self.name}'"
+        self.pool_size = normalize_tuple(pool_size, 2, "pool_size", who)
+        # Keras: strides default to the pool size (non-overlapping windows).
+        self.strides = self.pool_size if strides is None else normalize_tuple(
+            strides, 2, "strides", who)
+        self.padding = normalize_padding(padding, who)
+        self.data_format = normalize_data_format(data_format, who)
+        self.input_spec = InputSpec(ndim=4)
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)  # Rank and output size checks.
+        self.built = True
+
+    def call(self, inputs):
+        pool = getattr(tf.nn, self._op_name)
+        return pool(inputs, ksize=self.pool_size, strides=self.strides,
+                    padding=self.padding.upper())
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        channels = input_shape[-1] if input_shape.rank else None
+        return spatial_output_shape(self, input_shape, channels, self.pool_size, self.strides,
+                                    self.padding)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"pool_size": self.pool_size, "strides": self.strides,
+                       "padding": self.padding, "data_format": self.data_format})
+        return config
+
+
+class MaxPooling2D(_Pooling2D):
+    """Takes the maximum over each `pool_size` window.
+
+    Args:
+      pool_size: An int or (height, width) of the window; (2, 2) by default.
+      strides: An int or (sh, sw); defaults to `pool_size`.
+      padding: "valid" or "same".
+      data_format: Only "channels_last" (the default) is supported.
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.MaxPooling2D()(tf.zeros((1, 28, 28, 3))).shape
+    TensorShape([1, 14, 14, 3])
+    """
+
+    _op_name = "max_pool2d"
+
+
+class AveragePooling2D(_Pooling2D):
+    """Takes the mean over each `pool_size` window (same arguments as `MaxPooling2D`).
+
+    With padding="same", windows that overlap the border average only the real values.
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.AveragePooling2D(3, strides=1)(tf.zeros((1, 5, 5, 2))).shape
+    TensorShape([1, 3, 3, 2])
+    """
+
+    _op_name = "avg_pool2d"
+
+
+class _GlobalPooling2D(Layer):
+    """Reduces the two spatial axes of (batch, height, width, channels) inputs."""
+
+    _reduce_name = None
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = normalize_data_format(data_format,
+                                                 f"{type(self).__name__} layer '{self.name}'")
+        self.keepdims = bool(keepdims)
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs):
+        return getattr(tf, self._reduce_name)(inputs, axis=(1, 2), keepdims=self.keepdims)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        if input_shape.rank != 4:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expects 4-D inputs "
+                             f"(batch, height, width, channels); received input_shape="
+                             f"{input_shape}")
+        if self.keepdims:
+            return tf.TensorShape((input_shape[0], 1, 1, input_shape[3]))
+        return tf.TensorShape((input_shape[0], input_shape[3]))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "keepdims": self.keepdims})
+        return config
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """The mean over height and width: (batch, h, w, c) -> (batch, c).
+
+    Args:
+      data_format: Only "channels_last" (the default) is supported.
+      keepdims: Keep the spatial axes with size 1: (batch, 1, 1, c).
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.GlobalAveragePooling2D()(tf.ones((2, 4, 4, 3))).shape
+    TensorShape([2, 3])
+    """
+
+    _reduce_name = "reduce_mean"
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """The maximum over height and width: (batch, h, w, c) -> (batch, c).
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.GlobalMaxPooling2D(keepdims=True)(tf.ones((2, 4, 4, 3))).shape
+    TensorShape([2, 1, 1, 3])
+    """
+
+    _reduce_name = "reduce_max"
+
+
+# Keras's aliases.
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D

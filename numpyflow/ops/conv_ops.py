@@ -1,0 +1,636 @@
+"""2-D convolution and pooling on NHWC tensors — with gradients.
+
+Convolution is im2col + one GEMM. The input is first copied into zero-padded planes of shape
+(N, C, Hp + 1, Wp) (padded height and width, plus one spare row). A kernel offset (i, j) is
+then a fixed shift inside each plane, so all windows are one strided view
+(KH, KW, C, N, OH, width) of the planes, and one copy of that view is the column matrix.
+With unit stride along W, `width` is the whole padded row Wp rather than the output width
+OW: each (channel, image) plane then contributes a single contiguous run of OH * Wp values
+per kernel offset instead of OH runs of OW values — several times faster to copy for small
+images, at the price of Wp - OW junk columns per output row that are computed and dropped
+(this is what the spare row is for: the last window rows run past the bottom-right corner).
+
+The same layout serves the backward pass:
+  * filter gradient: one GEMM of the forward's columns (saved, not recomputed) with the
+    upstream gradient;
+  * input gradient: one GEMM giving every window's contribution, then col2im: one in-place
+    add per kernel offset, each a long contiguous run. (A transposed convolution would also
+    be one GEMM, but its column matrix is ~3x larger for LeNet-sized images; np.add.at or
+    np.bincount scatter-adds measured ~10x slower than these adds.)
+
+Pooling is separable: a window's max (or sum) is the max over its rows of the max over its
+columns, so each pool is (kernel height + kernel width) vectorized slice operations.
+
+The backward computations are primitives with TF's names (Conv2DBackpropInput,
+Conv2DBackpropFilter, MaxPoolGrad, AvgPoolGrad, plus MaxPoolGradGrad) with their own
+gradient rules, so nested tapes differentiate through them.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from numpyflow.framework import errors
+from numpyflow.framework.primitive import Primitive
+from numpyflow.framework.tensor import Tensor
+from numpyflow.ops import array_ops
+from numpyflow.ops._convert import require_float, tensor, tensor_pair
+
+# -- argument checking and window geometry ------------------------------------------------
+
+
+def _pair(value, what, op_name):
+    """TF's int-or-list spatial argument (strides, dilations, ksize) as (height, width).
+
+    Accepts an int, or a list of 1, 2 or 4 ints; with 4, the batch and channel entries
+    must be 1.
+    """
+    if isinstance(value, Tensor):
+        value = value._value.tolist()
+    if isinstance(value, (int, np.integer)):
+        values = (int(value),) * 2
+    else:
+        values = tuple(int(v) for v in value)
+        if len(values) == 1:
+            values *= 2
+        elif len(values) == 4:
+            if values[0] != 1 or values[3] != 1:
+                raise errors.invalid_argument(
+                    op_name, f"Current implementation does not yet support {what} in the "
+                    f"batch and depth dimensions; received {what}={list(values)} (expected "
+                    f"[1, h, w, 1])")
+            values = values[1:3]
+        elif len(values) != 2:
+            raise ValueError(f"{what} should be of length 1, 2 or 4 but was {len(values)} "
+                             f"({list(values)}).")
+    if min(values) < 1:
+        raise errors.invalid_argument(op_name, f"{what} must be positive; received "
+                                      f"{list(values)}")
+    return values
+
+
+def _explicit_pads(padding, op_name):
+    """Explicit conv2d padding [[0, 0], [top, bottom], [left, right], [0, 0]] as pads."""
+    pairs = [tuple(int(p) for p in pair) for pair in padding]
+    if len(pairs) != 4 or any(len(p) != 2 for p in pairs):
+        raise ValueError(f"When `padding` is a list, it must hold 4 pairs "
+                         f"[[0, 0], [top, bottom], [left, right], [0, 0]]; received "
+                         f"padding={padding}.")
+    if pairs[0] != (0, 0) or pairs[3] != (0, 0):
+        raise errors.invalid_argument(op_name, f"Explicit padding of the batch or depth "
+                                      f"dimensions is not supported; received {padding}")
+    if min(min(pairs[1]), min(pairs[2])) < 0:
+        raise errors.invalid_argument(op_name, f"Explicit padding must be non-negative; "
+                                      f"received {padding}")
+    return pairs[1], pairs[2]
+
+
+def _axis_geometry(size, kernel, stride, dilation, padding, explicit, op_name):
+    """(pad_before, pad_after, output_size) along one spatial axis, by TF's rules."""
+    effective = (kernel - 1) * dilation + 1
+    if padding == "SAME":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + effective - size, 0)
+        before, after = total // 2, total - total // 2
+    else:
+        before, after = explicit if padding == "EXPLICIT" else (0, 0)
+        # TF divides with C++ truncation: a window that does not fit can still give size 0.
+        out = int((size + before + after - effective + stride) / stride)
+    if out < 0:
+        raise errors.invalid_argument(
+            op_name, f"Computed output size would be negative: {out} [input_size: {size}, "
+            f"effective_filter_size: {effective}, stride: {stride}] (padding {padding})")
+    return before, after, out
+
+
+def _check_padding(padding, op_name, allow_explicit):
+    if isinstance(padding, str) and padding in ("SAME", "VALID"):
+        return padding, None
+    if allow_explicit and isinstance(padding, (list, tuple)):
+        return "EXPLICIT", _explicit_pads(padding, op_name)
+    allowed = '"SAME", "VALID"' + (', or a list of 4 [before, after] pairs' if allow_explicit
+                                   else "")
+    raise errors.invalid_argument(op_name, f"Value for attr 'padding' of {padding!r} is not in "
+                                  f"the list of allowed values: {allowed}")
+
+
+def _geometry(input_shape, kernel_hw, strides, dilations, padding, op_name, allow_explicit):
+    """Pads ((top, bottom), (left, right)) and output (height, width) for a 4-D input."""
+    mode, explicit = _check_padding(padding, op_name, allow_explicit)
+    axes = [_axis_geometry(input_shape[1 + a], kernel_hw[a], strides[a], dilations[a], mode,
+                           explicit[a] if explicit else None, op_name) for a in range(2)]
+    pads = tuple((before, after) for before, after, _ in axes)
+    return pads, tuple(out for _, _, out in axes)
+
+
+def _require_nhwc(data_format, op_name, error_type):
+    if data_format not in (None, "NHWC"):
+        raise error_type(None, None, f"The {op_name} op currently only supports the NHWC "
+                         f"tensor format on the CPU. The op was given the format: "
+                         f"{data_format} [Op:{op_name}]")
+
+
+def _require_rank4(x, what, op_name, layout):
+    if x._value.ndim != 4:
+        raise errors.invalid_argument(
+            op_name, f"{what} must be 4-dimensional {layout}; received shape "
+            f"{list(x._value.shape)}")
+
+
+# -- im2col / col2im ----------------------------------------------------------------------
+
+def _output_hw(in_hw, kernel_hw, strides, dilations, pads):
+    # 0 where the window does not fit (TF then returns an empty output).
+    return tuple(max((in_hw[a] + sum(pads[a]) - (kernel_hw[a] - 1) * dilations[a] - 1)
+                     // strides[a] + 1, 0) for a in range(2))
+
+
+def _row_width(out_w, stride_w, padded_w):
+    """How many columns each window row spans in the column matrix (see module docstring)."""
+    return padded_w if stride_w == 1 else out_w
+
+
+def _planes(x, pads):
+    """NHWC `x` copied, zero-padded, into planes (C, Hp + 1, N, Wp); the last row is spare."""
+    n, h, w, c = x.shape
+    (top, bottom), (left, right) = pads
+    planes = np.zeros((c, h + top + bottom + 1, n, w + left + right), dtype=x.dtype)
+    planes[:, top:top + h, :, left:left + w] = x.transpose(3, 1, 0, 2)
+    return planes
+
+
+def _windows(planes, kernel_hw, strides, dilations, out_h, width):
+    """A (KH, KW, C, OH, N, width) view: [i, j, c, oh, n, ow] is planes[c, oh*sh + i*dh, n,
+    ow*sw + j*dw]. With width = Wp, a row's last columns run into the next image's row (or,
+    for the last image, the next row): junk, computed and dropped."""
+    s_c, s_h, s_n, s_w = planes.strides
+    shape = (kernel_hw[0], kernel_hw[1], planes.shape[0], out_h, planes.shape[2], width)
+    strides = (dilations[0] * s_h, dilations[1] * s_w, s_c, strides[0] * s_h, s_n,
+               strides[1] * s_w)
+    return as_strided(planes, shape, strides)
+
+
+class _Layout:
+    """Sizes and data movement shared by the forward and backward convolutions.
+
+    GEMM rows are ordered (oh, n, ow) over `width` columns per window row: the order in
+    which a kernel offset's windows lie in the planes.
+    """
+
+    def __init__(self, input_shape, filter_shape, strides, dilations, pads):
+        self.n, self.h, self.w, self.c = input_shape
+        self.kh, self.kw, _, self.o = filter_shape
+        self.oh, self.ow = _output_hw((self.h, self.w), (self.kh, self.kw), strides,
+                                      dilations, pads)
+        self.width = _row_width(self.ow, strides[1], self.w + sum(pads[1]))
+        self.strides, self.dilations, self.pads = strides, dilations, pads
+
+    def _window_view(self, planes):
+        return _windows(planes, (self.kh, self.kw), self.strides, self.dilations, self.oh,
+                        self.width)
+
+    def columns(self, x):
+        """The column matrix (KH*KW*C, OH*N*width) of NHWC input `x`."""
+        view = self._window_view(_planes(x, self.pads))
+        return np.ascontiguousarray(view).reshape(self.kh * self.kw * self.c, -1)
+
+    def rows(self, dy):
+        """Upstream gradient (N, OH, OW, O) as a (OH*N*width, O) matrix (junk columns 0)."""
+        rows = np.zeros((self.oh, self.n, self.width, self.o), dtype=dy.dtype)
+        rows[:, :, :self.ow] = dy.transpose(1, 0, 2, 3)
+        return rows.reshape(-1, self.o)
+
+    def output(self, rows):
+        """GEMM result rows (OH*N*width, O) -> NHWC output, dropping the junk columns."""
+        out = rows.reshape(self.oh, self.n, self.width, self.o)[:, :, :self.ow]
+        return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+    def col2im(self, contributions):
+        """Sums per-window contributions (KH*KW*C, OH*N*width) back into an NHWC input."""
+        contributions = contributions.reshape(self.kh, self.kw, self.c, self.oh, self.n,
+                                              self.width)
+        planes = np.zeros((self.c, self.h + sum(self.pads[0]) + 1, self.n,
+                           self.w + sum(self.pads[1])), dtype=contributions.dtype)
+        view = self._window_view(planes)
+        # Windows of different kernel offsets overlap, so offsets are added one at a time;
+        # within one offset the targets are distinct, and (unit stride) each channel's are
+        # one contiguous run, so each add is a single fast vectorized op.
+        for i in range(self.kh):
+            for j in range(self.kw):
+                view[i, j] += contributions[i, j]
+        (top, _), (left, _) = self.pads
+        inner = planes[:, top:top + self.h, :, left:left + self.w]
+        return np.ascontiguousarray(inner.transpose(2, 1, 3, 0))
+
+
+# -- convolution primitives ---------------------------------------------------------------
+
+def _conv2d_forward(x, filters, strides, dilations, pads):
+    layout = _Layout(x.shape, filters.shape, strides, dilations, pads)
+    columns = layout.columns(x)
+    out = columns.T @ filters.reshape(-1, layout.o)
+    return layout.output(out), columns
+
+
+def _backprop_input_forward(filters, dy, input_shape, strides, dilations, pads):
+    layout = _Layout(input_shape, filters.shape, strides, dilations, pads)
+    contributions = filters.reshape(-1, layout.o) @ layout.rows(dy).T
+    return layout.col2im(contributions)
+
+
+def _backprop_filter_forward(x, dy, filter_shape, strides, dilations, pads, columns=None):
+    layout = _Layout(x.shape, filter_shape, strides, dilations, pads)
+    if columns is None:
+        columns = layout.columns(x)
+    return (columns @ layout.rows(dy)).reshape(filter_shape)
+
+
+def _window_attrs(attrs):
+    return {k: attrs[k] for k in ("strides", "dilations", "pads")}
+
+
+def _conv2d_grad(node, dy):
+    x, filters = node.inputs
+    attrs = node.attrs
+    dx = dfilters = None
+    if node.needs[0]:
+        dx = Conv2DBackpropInput(filters, dy, input_shape=x._value.shape, **attrs)
+    if node.needs[1]:
+        # The forward's column matrix is exactly what the filter gradient needs.
+        dfilters = Conv2DBackpropFilter(x, dy, filter_shape=filters._value.shape,
+                                        columns=node.saved, **attrs)
+    return dx, dfilters
+
+
+# d/dfilters and d/ddy of <ddx, BackpropInput(filters, dy)> = <Conv2D(ddx, filters), dy>.
+def _backprop_input_grad(node, ddx):
+    filters, dy = node.inputs
+    attrs = _window_attrs(node.attrs)
+    return (Conv2DBackpropFilter(ddx, dy, filter_shape=filters._value.shape, **attrs)
+            if node.needs[0] else None,
+            Conv2D(ddx, filters, **attrs) if node.needs[1] else None)
+
+
+# d/dx and d/ddy of <ddf, BackpropFilter(x, dy)> = <Conv2D(x, ddf), dy>.
+def _backprop_filter_grad(node, ddf):
+    x, dy = node.inputs
+    attrs = _window_attrs(node.attrs)
+    return (Conv2DBackpropInput(ddf, dy, input_shape=x._value.shape, **attrs)
+            if node.needs[0] else None,
+            Conv2D(x, ddf, **attrs) if node.needs[1] else None)
+
+
+Conv2D = Primitive("Conv2D", _conv2d_forward, _conv2d_grad, saves=True)
+Conv2DBackpropInput = Primitive("Conv2DBackpropInput", _backprop_input_forward,
+                                _backprop_input_grad)
+Conv2DBackpropFilter = Primitive("Conv2DBackpropFilter", _backprop_filter_forward,
+                                 _backprop_filter_grad)
+
+
+def _conv_arguments(filters, strides, dilations, data_format, op_name):
+    _require_nhwc(data_format, op_name, errors.UnimplementedError)
+    _require_rank4(filters, "filter", op_name, "[height, width, in_channels, out_channels]")
+    strides = _pair(strides, "strides", op_name)
+    dilations = _pair(1 if dilations is None else dilations, "dilations", op_name)
+    return strides, dilations
+
+
+def _check_depth(in_channels, filters, op_name):
+    filter_depth = filters._value.shape[2]
+    if in_channels != filter_depth:
+        raise errors.invalid_argument(
+            op_name, f"input depth must be evenly divisible by filter depth: {in_channels} vs "
+            f"{filter_depth} (the input has {in_channels} channels, the filter expects "
+            f"{filter_depth}; grouped convolution is not supported)")
+
+
+def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,  # noqa: A002
+           name=None):
+    """2-D convolution (cross-correlation, as in TF) of an NHWC input with HWIO filters.
+
+    Args:
+      input: Float tensor of shape [batch, height, width, in_channels]; extra leading batch
+        dimensions are allowed, as in TF.
+      filters: Tensor of shape [filter_height, filter_width, in_channels, out_channels].
+      strides: An int or a list of 1, 2 or 4 ints (batch and channel entries 1).
+      padding: "VALID", "SAME" (TF's rule: output = ceil(input / stride), the extra padding
+        going after), or explicit [[0, 0], [top, bottom], [left, right], [0, 0]].
+      data_format: Only "NHWC", as TF on CPU.
+      dilations: An int or a list of 1, 2 or 4 ints; 1 (the default) is no dilation.
+
+    Returns:
+      A tensor of shape [batch, out_height, out_width, out_channels].
+
+    >>> import numpy as np
+    >>> x = np.ones((1, 3, 3, 1), np.float32)
+    >>> conv2d(x, np.ones((2, 2, 1, 1), np.float32), 1, "VALID").numpy()[0, :, :, 0]
+    array([[4., 4.],
+           [4., 4.]], dtype=float32)
+    """
+    x, filters = tensor_pair(input, filters, "Conv2D")
+    require_float(x, "Conv2D")
+    strides, dilations = _conv_arguments(filters, strides, dilations, data_format, "Conv2D")
+    shape = x._value.shape
+    if len(shape) < 4:
+        _require_rank4(x, "input", "Conv2D", "[batch, height, width, channels]")
+    if len(shape) > 4:  # Leading batch dimensions are folded into one, as in TF.
+        x = array_ops.reshape(x, (-1,) + shape[-3:])
+    _check_depth(shape[-1], filters, "Conv2D")
+    kernel_hw = filters._value.shape[:2]
+    pads, _ = _geometry(x._value.shape, kernel_hw, strides, dilations, padding, "Conv2D", True)
+    out = Conv2D(x, filters, strides=strides, dilations=dilations, pads=pads)
+    if len(shape) > 4:
+        out = array_ops.reshape(out, shape[:-3] + out._value.shape[1:])
+    return out
+
+
+def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",  # noqa: A002
+                     data_format="NHWC", dilations=None, name=None):
+    """The gradient of `conv2d` with respect to its input ("deconvolution").
+
+    Args:
+      input: Tensor of shape [batch, height, width, out_channels] (a conv2d output).
+      filters: Tensor of shape [height, width, in_channels, out_channels] — the conv2d
+        filter whose transpose is applied.
+      output_shape: The conv2d input shape [batch, height, width, in_channels] to produce.
+      strides, padding, data_format, dilations: As for `conv2d`.
+
+    >>> import numpy as np
+    >>> y = np.ones((1, 2, 2, 1), np.float32)
+    >>> conv2d_transpose(y, np.ones((2, 2, 1, 1), np.float32), [1, 3, 3, 1], 1, "VALID"
+    ...                  ).numpy()[0, :, :, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]], dtype=float32)
+    """
+    dy, filters = tensor_pair(input, filters, "Conv2DBackpropInput")
+    require_float(dy, "Conv2DBackpropInput")
+    strides, dilations = _conv_arguments(filters, strides, dilations, data_format,
+                                         "Conv2DBackpropInput")
+    _require_rank4(dy, "input", "Conv2DBackpropInput", "[batch, height, width, channels]")
+    if isinstance(output_shape, Tensor):
+        output_shape = output_shape._value.tolist()
+    output_shape = tuple(int(d) for d in output_shape)
+    if len(output_shape) != 4:
+        raise ValueError(f"output_shape must have 4 elements; received {list(output_shape)}.")
+    _check_depth(output_shape[3], filters, "Conv2DBackpropInput")
+    pads, out_hw = _geometry(output_shape, filters._value.shape[:2], strides, dilations,
+                             padding, "Conv2DBackpropInput", True)
+    expected = (output_shape[0],) + out_hw + (filters._value.shape[3],)
+    if dy._value.shape != expected:
+        raise errors.invalid_argument(
+            "Conv2DBackpropInput", f"Conv2DCustomBackpropInput: Size of out_backprop doesn't "
+            f"match computed: received input shape {list(dy._value.shape)}, but a conv2d of "
+            f"output_shape {list(output_shape)} gives {list(expected)}")
+    return Conv2DBackpropInput(filters, dy, input_shape=output_shape, strides=strides,
+                               dilations=dilations, pads=pads)
+
+
+# -- pooling ------------------------------------------------------------------------------
+
+def _window_slice(axis, offset, stride, count):
+    """Index selecting, along `axis` of an NHWC array, element `offset` of each of `count`
+    windows spaced `stride` apart."""
+    stop = offset + stride * (count - 1) + 1 if count else offset
+    return (slice(None),) * axis + (slice(offset, stop, stride),)
+
+
+def _reduce_windows(x, axis, size, stride, count, combine):
+    """Combines (np.maximum / np.add) the `size` window elements along one axis."""
+    result = np.array(x[_window_slice(axis, 0, stride, count)])
+    for offset in range(1, size):
+        combine(result, x[_window_slice(axis, offset, stride, count)], out=result)
+    return result
+
+
+def _pad_nhwc(x, pads, fill):
+    if not any(pads[0]) and not any(pads[1]):
+        return x
+    (top, bottom), (left, right) = pads
+    n, h, w, c = x.shape
+    padded = np.full((n, h + top + bottom, w + left + right, c), fill, dtype=x.dtype)
+    padded[:, top:top + h, left:left + w] = x
+    return padded
+
+
+def _crop_nhwc(padded, pads, shape):
+    (top, _), (left, _) = pads
+    return padded[:, top:top + shape[1], left:left + shape[2]]
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _row_maxima(padded, ksize, strides, out_w):
+    """The max of each window row, (N, Hp, OW, C): the first of the two separable stages."""
+    return _reduce_windows(padded, 2, ksize[1], strides[1], out_w, np.maximum)
+
+
+def _max_pool_forward(x, ksize, strides, pads):
+    padded = _pad_nhwc(x, pads, _lowest(x.dtype))
+    oh, ow = _output_hw(x.shape[1:3], ksize, strides, (1, 1), pads)
+    # The row maxima are also what the gradient's routing starts from: saved for it.
+    row_max = _row_maxima(padded, ksize, strides, ow)
+    return _reduce_windows(row_max, 1, ksize[0], strides[0], oh, np.maximum), row_max
+
+
+def _first_hits(x, axis, size, stride, count, target):
+    """For each window along `axis`, a mask per window offset marking the first element
+    equal to `target` (the window's max): TF routes a max-pool gradient to the first max."""
+    hits, taken = [], None
+    for offset in range(size):
+        if offset == size - 1 and taken is not None:
+            hit = ~taken  # Some element is the max; if not an earlier one, the last.
+        else:
+            hit = x[_window_slice(axis, offset, stride, count)] == target
+            if taken is not None:
+                hit &= ~taken
+        taken = hit if taken is None else taken | hit
+        hits.append(hit)
+    return hits
+
+
+def _max_routing(x, y, ksize, strides, pads, row_max=None):
+    """Where each window's gradient goes, as two stages of first-max masks: within each
+    window row, the first column holding the row's max (`column_hits`, over the padded input
+    rows), then the first row holding the window max (`row_hits`). Together: the first max
+    in row-major window order, as TF."""
+    padded = _pad_nhwc(x, pads, _lowest(x.dtype))
+    oh, ow = y.shape[1:3]
+    if row_max is None:
+        row_max = _row_maxima(padded, ksize, strides, ow)
+    column_hits = _first_hits(padded, 2, ksize[1], strides[1], ow, row_max)
+    row_hits = _first_hits(row_max, 1, ksize[0], strides[0], oh, y)
+    return padded.shape, row_max.shape, column_hits, row_hits
+
+
+def _scatter(values, hits, axis, stride, count, shape):
+    """Sends `values` to the hit positions: the transpose of gathering with `hits`."""
+    out = np.zeros(shape, dtype=values.dtype)
+    overlapping = stride < len(hits)
+    for offset, hit in enumerate(hits):
+        target = out[_window_slice(axis, offset, stride, count)]
+        if overlapping:
+            target += values * hit
+        else:  # Each input element is in one window at most: write in place, no temporary.
+            np.multiply(values, hit, out=target)
+    return out
+
+
+def _gather(values, hits, axis, stride, count):
+    """The values at the hit positions, one per window."""
+    result = None
+    for offset, hit in enumerate(hits):
+        picked = values[_window_slice(axis, offset, stride, count)] * hit
+        result = picked if result is None else np.add(result, picked, out=result)
+    return result
+
+
+def _max_pool_grad_forward(x, y, dy, ksize, strides, pads, row_max=None):
+    padded_shape, row_shape, column_hits, row_hits = _max_routing(x, y, ksize, strides, pads,
+                                                                  row_max)
+    oh, ow = y.shape[1:3]
+    d_rows = _scatter(dy, row_hits, 1, strides[0], oh, row_shape)
+    d_padded = _scatter(d_rows, column_hits, 2, strides[1], ow, padded_shape)
+    return np.ascontiguousarray(_crop_nhwc(d_padded, pads, x.shape))
+
+
+def _max_pool_grad_grad_forward(x, y, ddx, ksize, strides, pads, row_max=None):
+    _, _, column_hits, row_hits = _max_routing(x, y, ksize, strides, pads, row_max)
+    oh, ow = y.shape[1:3]
+    padded = _pad_nhwc(ddx, pads, 0)
+    rows = _gather(padded, column_hits, 2, strides[1], ow)
+    return _gather(rows, row_hits, 1, strides[0], oh)
+
+
+def _pool_attrs(attrs):
+    return {k: attrs[k] for k in ("ksize", "strides", "pads")}
+
+
+# The routing is piecewise constant in x (and y), so only the routed values have gradients.
+# `row_max` (optional) passes the forward's row maxima along, to skip recomputing them.
+MaxPool = Primitive("MaxPool", _max_pool_forward, lambda node, dy: (
+    MaxPoolGrad(node.inputs[0], node.output, dy, row_max=node.saved, **node.attrs),),
+    saves=True)
+MaxPoolGrad = Primitive("MaxPoolGrad", _max_pool_grad_forward, lambda node, ddx: (
+    None, None, MaxPoolGradGrad(node.inputs[0], node.inputs[1], ddx, **node.attrs)))
+MaxPoolGradGrad = Primitive("MaxPoolGradGrad", _max_pool_grad_grad_forward, lambda node, d: (
+    None, None, MaxPoolGrad(node.inputs[0], node.inputs[1], d, **node.attrs)))
+
+
+def _window_counts(in_hw, ksize, strides, pads, out_hw):
+    """How many real (unpadded) input elements each window covers, shape (OH, OW, 1)."""
+    per_axis = []
+    for a in range(2):
+        starts = np.arange(out_hw[a]) * strides[a] - pads[a][0]
+        ends = np.minimum(starts + ksize[a], in_hw[a])
+        per_axis.append(ends - np.maximum(starts, 0))
+    return (per_axis[0][:, None] * per_axis[1][None, :])[:, :, None]
+
+
+def _avg_pool_forward(x, ksize, strides, pads):
+    oh, ow = _output_hw(x.shape[1:3], ksize, strides, (1, 1), pads)
+    padded = _pad_nhwc(x, pads, 0)
+    rows = _reduce_windows(padded, 1, ksize[0], strides[0], oh, np.add)
+    sums = _reduce_windows(rows, 2, ksize[1], strides[1], ow, np.add)
+    counts = _window_counts(x.shape[1:3], ksize, strides, pads, (oh, ow))
+    sums /= counts.astype(x.dtype)
+    return sums
+
+
+def _avg_pool_grad_forward(dy, input_shape, ksize, strides, pads):
+    counts = _window_counts(input_shape[1:3], ksize, strides, pads, dy.shape[1:3])
+    share = dy / counts.astype(dy.dtype)
+    n, h, w, c = input_shape
+    padded_hw = (h + sum(pads[0]), w + sum(pads[1]))
+    d_rows = _spread(share, 2, ksize[1], strides[1], (n, dy.shape[1], padded_hw[1], c))
+    d_padded = _spread(d_rows, 1, ksize[0], strides[0], (n,) + padded_hw + (c,))
+    return np.ascontiguousarray(_crop_nhwc(d_padded, pads, input_shape))
+
+
+def _spread(values, axis, size, stride, shape):
+    """Adds `values` to every element of its window along `axis` (the adjoint of a sum)."""
+    out = np.zeros(shape, dtype=values.dtype)
+    count = values.shape[axis]
+    for offset in range(size):
+        index = _window_slice(axis, offset, stride, count)
+        if stride < size:   # Overlapping windows accumulate.
+            out[index] += values
+        else:
+            out[index] = values
+    return out
+
+
+AvgPool = Primitive("AvgPool", _avg_pool_forward, lambda node, dy: (
+    AvgPoolGrad(dy, input_shape=node.inputs[0]._value.shape, **node.attrs),))
+# AvgPoolGrad is linear in dy; its adjoint is average pooling again.
+AvgPoolGrad = Primitive("AvgPoolGrad", _avg_pool_grad_forward, lambda node, ddx: (
+    AvgPool(ddx, **_pool_attrs(node.attrs)),))
+
+
+def _pool(primitive, input, ksize, strides, padding, data_format):  # noqa: A002
+    name = primitive.name
+    x = tensor(input)
+    if primitive is AvgPool:
+        require_float(x, name)
+    if data_format not in (None, "NHWC"):
+        raise errors.invalid_argument(name, f"Default {name}Op only supports NHWC on device "
+                                      f"type CPU; received data_format={data_format!r}")
+    _require_rank4(x, "input", name, "[batch, height, width, channels]")
+    ksize = _pair(ksize, "ksize", name)
+    strides = _pair(strides, "strides", name)
+    pads, _ = _geometry(x._value.shape, ksize, strides, (1, 1), padding, name, False)
+    return primitive(x, ksize=ksize, strides=strides, pads=pads)
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    """Max pooling over NHWC windows.
+
+    The gradient goes to the first maximal element of each window in row-major order, as in
+    TF (overlapping windows add up their gradients).
+
+    Args:
+      input: Tensor of shape [batch, height, width, channels].
+      ksize: Window size: an int or a list of 1, 2 or 4 ints.
+      strides: Window stride: an int or a list of 1, 2 or 4 ints.
+      padding: "VALID" or "SAME" (padded elements are never the max).
+      data_format: Only "NHWC", as TF on CPU.
+
+    >>> import numpy as np
+    >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    >>> max_pool2d(x, 2, 2, "VALID").numpy()[0, :, :, 0]
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
+    """
+    return _pool(MaxPool, input, ksize, strides, padding, data_format)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    """Average pooling over NHWC windows.
+
+    With "SAME" padding, each window averages only its real (unpadded) elements, as TF.
+
+    Args: as `max_pool2d`.
+
+    >>> import numpy as np
+    >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    >>> avg_pool2d(x, 2, 2, "VALID").numpy()[0, :, :, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
+    """
+    return _pool(AvgPool, input, ksize, strides, padding, data_format)
+
+
+def _rank4_pool(pool_2d, tf_name):
+    def pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+        rank = tensor(input)._value.ndim
+        if rank != 4:
+            raise ValueError(f"{tf_name}: only 4-D (NHWC) inputs are supported; received an "
+                             f"input of rank {rank}.")
+        return pool_2d(input, ksize, strides, padding, data_format or "NHWC")
+    pool.__doc__ = f"`tf.nn.{tf_name}` for 4-D NHWC inputs: the same as `{pool_2d.__name__}`."
+    return pool
+
+
+max_pool = _rank4_pool(max_pool2d, "max_pool")
+avg_pool = _rank4_pool(avg_pool2d, "avg_pool")
