@@ -121,7 +121,7 @@ def leaky_relu(features, alpha=0.2, name=None):
     array([-0.2,  2. ], dtype=float32)
     """
     x = tensor(features)
-    if x._value.dtype.kind in "iub":
+    if x._value.dtype.kind in "iu":
         x = math_ops.cast(x, "float32")
     require_float(x, "LeakyRelu")
     return LeakyRelu(x, alpha=float(alpha))
@@ -352,7 +352,7 @@ def gelu(features, approximate=False, name=None):
       ValueError: If `features` is not floating point (as TF).
 
     >>> gelu([0., 1.]).numpy()
-    array([0.       , 0.8413447], dtype=float32)
+    array([0.       , 0.8413448], dtype=float32)
     """
     x = tensor(features)
     if x._value.dtype.kind != "f":

@@ -1,25 +1,31 @@
 """2-D convolution and pooling on NHWC tensors — with gradients.
 
-Convolution is im2col + one GEMM. The input is first copied into zero-padded planes of shape
-(N, C, Hp + 1, Wp) (padded height and width, plus one spare row). A kernel offset (i, j) is
-then a fixed shift inside each plane, so all windows are one strided view
-(KH, KW, C, N, OH, width) of the planes, and one copy of that view is the column matrix.
+Convolution is im2col + one GEMM. The input is first copied into zero-padded planes laid
+out (C, Hp + 1, N, Wp): per channel, padded row by padded row, the rows of all N images side
+by side (plus one spare row). A kernel offset (i, j) is then a fixed shift inside the
+planes, so all windows form one strided view (KH, KW, C, OH, N, width), and one copy of that
+view is the column matrix; its rows, ordered (oh, n, ow), are the GEMM's output rows.
 With unit stride along W, `width` is the whole padded row Wp rather than the output width
-OW: each (channel, image) plane then contributes a single contiguous run of OH * Wp values
-per kernel offset instead of OH runs of OW values — several times faster to copy for small
-images, at the price of Wp - OW junk columns per output row that are computed and dropped
-(this is what the spare row is for: the last window rows run past the bottom-right corner).
+OW: each (kernel offset, channel) then reads or writes ONE contiguous run of OH * N * Wp
+values, instead of OH * N runs of OW values. NumPy pays ~10-100 ns per run, so for small
+images this is several times faster, at the price of Wp - OW junk columns per output row
+that are computed and dropped (they read past the end of a row; the spare row keeps the last
+ones inside the array).
+
+All GEMMs go through `backend.blas.matmul`, the project's BLAS thread policy (LeNet's
+products are small enough to run single-threaded).
 
 The same layout serves the backward pass:
   * filter gradient: one GEMM of the forward's columns (saved, not recomputed) with the
     upstream gradient;
   * input gradient: one GEMM giving every window's contribution, then col2im: one in-place
-    add per kernel offset, each a long contiguous run. (A transposed convolution would also
-    be one GEMM, but its column matrix is ~3x larger for LeNet-sized images; np.add.at or
-    np.bincount scatter-adds measured ~10x slower than these adds.)
+    add per kernel offset, each a long contiguous run per channel. (A transposed convolution
+    would also be one GEMM, but its column matrix is ~3x larger for LeNet-sized images;
+    np.add.at or np.bincount scatter-adds measured ~10x slower than these adds.)
 
 Pooling is separable: a window's max (or sum) is the max over its rows of the max over its
-columns, so each pool is (kernel height + kernel width) vectorized slice operations.
+columns, so each pool is (kernel height + kernel width) vectorized slice operations, and the
+max-pool gradient routes through the same two stages.
 
 The backward computations are primitives with TF's names (Conv2DBackpropInput,
 Conv2DBackpropFilter, MaxPoolGrad, AvgPoolGrad, plus MaxPoolGradGrad) with their own
@@ -29,6 +35,7 @@ gradient rules, so nested tapes differentiate through them.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from numpyflow.backend import blas
 from numpyflow.framework import errors
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
@@ -227,13 +234,13 @@ class _Layout:
 def _conv2d_forward(x, filters, strides, dilations, pads):
     layout = _Layout(x.shape, filters.shape, strides, dilations, pads)
     columns = layout.columns(x)
-    out = columns.T @ filters.reshape(-1, layout.o)
+    out = blas.matmul(columns.T, filters.reshape(-1, layout.o))
     return layout.output(out), columns
 
 
 def _backprop_input_forward(filters, dy, input_shape, strides, dilations, pads):
     layout = _Layout(input_shape, filters.shape, strides, dilations, pads)
-    contributions = filters.reshape(-1, layout.o) @ layout.rows(dy).T
+    contributions = blas.matmul(filters.reshape(-1, layout.o), layout.rows(dy).T)
     return layout.col2im(contributions)
 
 
@@ -241,7 +248,7 @@ def _backprop_filter_forward(x, dy, filter_shape, strides, dilations, pads, colu
     layout = _Layout(x.shape, filter_shape, strides, dilations, pads)
     if columns is None:
         columns = layout.columns(x)
-    return (columns @ layout.rows(dy)).reshape(filter_shape)
+    return blas.matmul(columns, layout.rows(dy)).reshape(filter_shape)
 
 
 def _window_attrs(attrs):

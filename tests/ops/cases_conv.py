@@ -1,6 +1,7 @@
 """Op cases for numpyflow.ops.conv_ops, against direct-loop NumPy references.
 
-The references below loop over output positions, each window's sum written out directly; test_conv.py reuses them for larger and float32 checks.
+The references below loop over output positions, each window's sum written out directly;
+test_nn_more.py reuses them for LeNet-sized float32 checks.
 """
 
 import numpy as np
