@@ -199,19 +199,16 @@ _BY_NAME = {fn.__name__: fn for fn in (
 _BY_NAME["silu"] = swish
 
 
-def _low_level_equivalents():
-    """Maps `tf.nn.softmax`-style functions to the Keras ones above.
+def _keras_version_of(fn):
+    """`softmax`/`sigmoid` above for `tf.nn.softmax`-style functions, else `fn` itself.
 
     `Dense(10, activation=tf.nn.softmax)` then remembers its logits like
     `activation="softmax"` does, so losses can use them.
     """
-    pairs = {}
-    for module in (tf.nn, tf.math, tf):
-        for name, keras_fn in (("softmax", softmax), ("sigmoid", sigmoid)):
-            fn = getattr(module, name, None)
-            if fn is not None:
-                pairs[id(fn)] = (fn, keras_fn)
-    return pairs
+    for name, keras_fn in (("softmax", softmax), ("sigmoid", sigmoid)):
+        if any(getattr(module, name, None) is fn for module in (tf.nn, tf.math, tf)):
+            return keras_fn
+    return fn
 
 
 def serialize(activation):
@@ -260,9 +257,6 @@ def get(identifier):
     if isinstance(identifier, dict):
         return get(identifier.get("config", {}).get("name") or identifier.get("class_name"))
     if callable(identifier):
-        pair = _low_level_equivalents().get(id(identifier))
-        if pair is not None and pair[0] is identifier:
-            return pair[1]
-        return identifier
+        return _keras_version_of(identifier)
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}. "
                      f"Expected a name such as 'relu', a callable, or None.")

@@ -1,5 +1,6 @@
 """The seed tutorial, run as a script on Fashion-MNIST: its printout and its accuracy."""
 
+import os
 import pathlib
 import re
 import subprocess
@@ -37,7 +38,8 @@ def test_tutorial_runs_as_printed_and_reaches_tf_accuracy():
     """TF 2.21 / Keras 3 reached val_accuracy 0.859 with these settings on this data."""
     run = subprocess.run([sys.executable, str(ROOT / "examples" / "tutorial.py"),
                           "--dataset", "fashion_mnist"],
-                         capture_output=True, text=True, timeout=900, cwd=ROOT)
+                         capture_output=True, text=True, timeout=900, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert out.startswith(SUMMARY), out[:2000]
