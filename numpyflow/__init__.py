@@ -28,7 +28,7 @@ from numpyflow.ops.activation_ops import sigmoid, tanh  # noqa: F401
 from numpyflow.ops.creation_ops import (  # noqa: F401
     eye, fill, linspace, ones, ones_like, range, zeros, zeros_like)
 from numpyflow.ops.math_ops import (  # noqa: F401
-    abs, add, cast, divide, equal, exp, floor, floordiv, greater, greater_equal, less, less_equal,
+    abs, add, add_n, cast, divide, equal, exp, floor, floordiv, greater, greater_equal, less, less_equal,
     log, logical_and, logical_not, logical_or, matmul, maximum, minimum, multiply, negative,
     not_equal, pow, round, rsqrt, sign, sqrt, square, subtract, truediv)
 from numpyflow.ops.reduce_ops import (  # noqa: F401

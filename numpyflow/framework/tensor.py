@@ -59,7 +59,7 @@ class Tensor:
 
     @property
     def shape(self):
-        return TensorShape(self._value.shape)
+        return TensorShape._of(self._value.shape)
 
     def get_shape(self):
         return self.shape

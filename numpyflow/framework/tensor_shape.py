@@ -21,6 +21,11 @@ class TensorShape(tuple):
             dims = (dims,)
         return super().__new__(cls, (None if d is None else int(d) for d in dims))
 
+    @classmethod
+    def _of(cls, dims):
+        """Fast path for a tuple of ints (a NumPy shape): no conversion needed."""
+        return tuple.__new__(cls, dims)
+
     @property
     def rank(self):
         return len(self)

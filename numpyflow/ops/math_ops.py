@@ -87,6 +87,26 @@ def add(x, y, name=None):
     return AddV2(*tensor_pair(x, y, "AddV2"))
 
 
+def add_n(inputs, name=None):
+    """Sums a list of same-shaped tensors element-wise.
+
+    >>> add_n([[1., 2.], [3., 4.], [5., 6.]]).numpy()
+    array([ 9., 12.], dtype=float32)
+    """
+    if not isinstance(inputs, (list, tuple)) or not inputs:
+        raise ValueError(f"add_n: inputs must be a non-empty list of tensors; received "
+                         f"{inputs!r}.")
+    total = tensor(inputs[0])
+    shape = total._value.shape
+    for item in inputs[1:]:
+        item = tensor(item)
+        if item._value.shape != shape:
+            raise ValueError(f"add_n: all inputs must have the same shape; received shapes "
+                             f"{list(shape)} and {list(item._value.shape)}.")
+        total = add(total, item)
+    return total
+
+
 def subtract(x, y, name=None):
     """Returns x - y element-wise, with broadcasting."""
     return Sub(*tensor_pair(x, y, "Sub"))

@@ -13,6 +13,7 @@ int_divisors = np.array([[2, 2, -2], [3, 4, 3]], dtype=np.int32)
 CASES = [
     case("AddV2", tf.add, np.add, a, row, id="add_broadcast"),
     case("AddV2", lambda x, y: x + y, np.add, a, b, id="add_operator"),
+    case("AddV2", lambda x, y: tf.add_n([x, y, x]), lambda x, y: 2 * x + y, a, b, id="add_n"),
     case("Sub", lambda x, y: x - y, np.subtract, a, row),
     case("Mul", tf.multiply, np.multiply, a, row),
     case("RealDiv", tf.divide, np.divide, a, positive(4)),
