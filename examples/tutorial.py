@@ -14,8 +14,12 @@ import numpyflow as tf
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--dataset", choices=["mnist", "fashion_mnist"], default="mnist")
 parser.add_argument("--epochs", type=int, default=10)
+parser.add_argument("--seed", type=int, default=None,
+                    help="global random seed (tf.random.set_seed), for a reproducible run")
 args = parser.parse_args()
 dataset = getattr(tf.keras.datasets, args.dataset)
+if args.seed is not None:
+    tf.random.set_seed(args.seed)
 
 # -- The tutorial's code, in order --------------------------------------------------------
 

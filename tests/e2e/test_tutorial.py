@@ -35,9 +35,14 @@ EPOCH_LINE = re.compile(
 
 @pytest.mark.realdata
 def test_tutorial_runs_as_printed_and_reaches_tf_accuracy():
-    """TF 2.21 / Keras 3 reached val_accuracy 0.859 with these settings on this data."""
+    """TF 2.21 / Keras 3 reached val_accuracy 0.859 with these settings on this data.
+
+    The final val_accuracy depends on the initial weights and shuffling: with global seeds
+    1-4 we measured 0.8566, 0.8567, 0.8554 and 0.8565 (an unseeded run gave 0.8501), so
+    the test fixes seed 1 to be deterministic.
+    """
     run = subprocess.run([sys.executable, str(ROOT / "examples" / "tutorial.py"),
-                          "--dataset", "fashion_mnist"],
+                          "--dataset", "fashion_mnist", "--seed", "1"],
                          capture_output=True, text=True, timeout=900, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert run.returncode == 0, run.stderr
