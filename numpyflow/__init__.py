@@ -11,6 +11,7 @@
 
 import logging as _logging
 
+from numpyflow import backend  # noqa: F401 - sets up the array kernels first
 from numpyflow.framework import dtypes
 from numpyflow.framework.dtypes import (  # noqa: F401
     DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,

@@ -7,4 +7,8 @@ later slot in behind the same array API.
 
 import numpy as xp  # noqa: F401 - the array module, re-exported
 
+from numpyflow.backend import allocator
+
+allocator.keep_large_blocks()
+
 __all__ = ["xp"]

@@ -1,0 +1,96 @@
+"""Activation layers with their own arguments: `Softmax`, `ReLU`, `LeakyReLU`, `ELU`."""
+
+import numpyflow as tf
+from numpyflow.keras import activations
+from numpyflow.keras.layers.base_layer import Layer
+
+
+class _ElementWise(Layer):
+    """A layer whose output has its input's shape."""
+
+    def compute_output_shape(self, input_shape):
+        return tf.TensorShape(input_shape)
+
+
+class Softmax(_ElementWise):
+    """Softmax over `axis` (the last by default), e.g. to turn logits into probabilities.
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.Softmax()(tf.constant([[0., 0.]])).numpy()
+    array([[0.5, 0.5]], dtype=float32)
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            raise NotImplementedError(f"Softmax layer '{self.name}': masks are not supported "
+                                      f"yet.")
+        return activations.softmax(inputs, axis=self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class ReLU(_ElementWise):
+    """Rectified linear unit with optional cap, slope below the threshold, and threshold.
+
+    `f(x) = max_value` for `x >= max_value`, `x` for `threshold <= x < max_value`, and
+    `negative_slope * (x - threshold)` otherwise.
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.ReLU(max_value=6.)(tf.constant([-1., 3., 9.])).numpy()
+    array([0., 3., 6.], dtype=float32)
+    """
+
+    def __init__(self, max_value=None, negative_slope=0., threshold=0., **kwargs):
+        super().__init__(**kwargs)
+        if max_value is not None and max_value < 0:
+            raise ValueError(f"ReLU layer '{self.name}': max_value must be >= 0; received "
+                             f"max_value={max_value}.")
+        if negative_slope is None or negative_slope < 0:
+            raise ValueError(f"ReLU layer '{self.name}': negative_slope must be >= 0; "
+                             f"received negative_slope={negative_slope}.")
+        self.max_value = max_value
+        self.negative_slope = negative_slope
+        self.threshold = threshold
+
+    def call(self, inputs):
+        if self.max_value is None and not self.negative_slope and not self.threshold:
+            return tf.nn.relu(inputs)
+        return activations.relu(inputs, alpha=self.negative_slope, max_value=self.max_value,
+                                threshold=self.threshold)
+
+    def get_config(self):
+        return {**super().get_config(), "max_value": self.max_value,
+                "negative_slope": self.negative_slope, "threshold": self.threshold}
+
+
+class LeakyReLU(_ElementWise):
+    """`x` for `x >= 0`, `alpha * x` otherwise (tf.keras 2.x's default alpha is 0.3)."""
+
+    def __init__(self, alpha=0.3, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = float(alpha)
+
+    def call(self, inputs):
+        return tf.nn.leaky_relu(inputs, alpha=self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+class ELU(_ElementWise):
+    """`x` for `x > 0`, `alpha * (exp(x) - 1)` otherwise."""
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = float(alpha)
+
+    def call(self, inputs):
+        return activations.elu(inputs, alpha=self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
