@@ -13,6 +13,8 @@ that a loss given their output can compute the cross-entropy from the logits ins
 import weakref
 
 import numpyflow as tf
+from numpyflow.keras.utils.serialization import (
+    serialize_keras_object, uninterpretable_error, unknown_object_error)
 
 # -- logits remembered by softmax / sigmoid -----------------------------------------------
 # Tensors are unhashable, so outputs are keyed by id(). The weak reference both confirms
@@ -223,7 +225,7 @@ def serialize(activation):
         if fn is activation:
             return "swish" if name == "silu" else name
     if hasattr(activation, "get_config"):  # e.g. a layer used as an activation
-        return {"class_name": type(activation).__name__, "config": activation.get_config()}
+        return serialize_keras_object(activation)
     name = getattr(activation, "__name__", None)
     if name is None:
         raise ValueError(f"Could not serialize activation {activation!r}: it is neither a "
@@ -251,12 +253,12 @@ def get(identifier):
     if isinstance(identifier, str):
         fn = _BY_NAME.get(identifier)
         if fn is None:
-            raise ValueError(f"Unknown activation function: {identifier!r}. Valid names are: "
-                             f"{sorted(_BY_NAME)}.")
+            raise unknown_object_error("activation function", identifier, sorted(_BY_NAME),
+                                       lead="Valid names are:")
         return fn
     if isinstance(identifier, dict):
         return get(identifier.get("config", {}).get("name") or identifier.get("class_name"))
     if callable(identifier):
         return _keras_version_of(identifier)
-    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}. "
-                     f"Expected a name such as 'relu', a callable, or None.")
+    raise uninterpretable_error("activation function", identifier,
+                                "Expected a name such as 'relu', a callable, or None")

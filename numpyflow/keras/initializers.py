@@ -17,6 +17,8 @@ import numpy as np
 
 import numpyflow as tf
 from numpyflow.keras import backend
+from numpyflow.keras.utils.serialization import (
+    serialize_keras_object, uninterpretable_error, unknown_object_error)
 
 # stddev of a standard normal truncated to [-2, 2]: VarianceScaling divides by it so that
 # the truncated draw still has the variance it asks for.
@@ -423,8 +425,9 @@ he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunN
 def _class_for(name):
     cls = _BY_NAME.get(name) or _ALIASES.get(name) or _BY_CLASS_NAME.get(name)
     if cls is None:
-        raise ValueError(f"Unknown initializer: {name!r}. Valid names are: "
-                         f"{sorted(_BY_NAME)} (or their class names, e.g. 'GlorotUniform').")
+        raise unknown_object_error("initializer", name, sorted(_BY_NAME),
+                                   " (or their class names, e.g. 'GlorotUniform')",
+                                   lead="Valid names are:")
     return cls
 
 
@@ -438,7 +441,7 @@ def serialize(initializer):
         return None
     if not hasattr(initializer, "get_config"):
         return getattr(initializer, "__name__", repr(initializer))  # A plain function.
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return serialize_keras_object(initializer)
 
 
 def deserialize(config):
@@ -476,5 +479,5 @@ def get(identifier):
         return identifier()
     if callable(identifier):
         return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}. Expected "
-                     f"a name such as 'glorot_uniform', a config dict, or a callable.")
+    raise uninterpretable_error("initializer", identifier, "Expected a name such as "
+                                "'glorot_uniform', a config dict, or a callable")

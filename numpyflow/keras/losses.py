@@ -21,6 +21,9 @@ import numpy as np
 
 import numpyflow as tf
 from numpyflow.keras import activations, backend
+from numpyflow.keras.utils.serialization import (
+    config_with_function, deserialize_keras_object, function_config,
+    serialize_object_or_function, uninterpretable_error)
 
 
 class Reduction:
@@ -103,6 +106,25 @@ def check_compatible(y_true, y_pred, what="y_true", other="y_pred"):
                          f"{other}.shape={tuple(y_pred.shape)}.") from None
 
 
+def class_index_labels(y_true, y_pred, who, hint=""):
+    """`y_true` as one class index per sample, shape `y_pred.shape[:-1]`.
+
+    A trailing axis of size 1 is dropped; other shapes raise a ValueError naming `who`,
+    followed by `hint`. The dtype is kept (metrics compare float labels as floats).
+    """
+    labels = tf.convert_to_tensor(y_true)
+    pred_shape = tuple(y_pred.shape)
+    given_shape = label_shape = tuple(labels.shape)
+    if len(label_shape) == len(pred_shape) and label_shape[-1:] == (1,):
+        labels = _drop_last(labels)
+        label_shape = label_shape[:-1]
+    if label_shape != pred_shape[:-1]:
+        raise ValueError(f"{who} expects `y_true` to hold one class index per sample, shape "
+                         f"{pred_shape[:-1]} for y_pred.shape={pred_shape}; received "
+                         f"y_true.shape={given_shape}.{hint}")
+    return labels
+
+
 def _elementwise_pair(y_true, y_pred):
     """Converted, rank-aligned and shape-checked (y_true, y_pred) for element-wise losses."""
     y_pred = _prediction_tensor(y_pred)
@@ -173,30 +195,15 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
     if not _is_last_axis(axis, rank):
         perm = [d for d in range(rank) if d != axis % rank] + [axis % rank]
         y_pred = tf.transpose(y_pred, perm)
-    labels = _sparse_labels(y_true, y_pred)
+    labels = class_index_labels(y_true, y_pred, "sparse_categorical_crossentropy",
+                                " (One-hot labels need `categorical_crossentropy`.)")
+    if not labels.dtype.is_integer:  # Integer-valued floats such as 2.0 name a class too.
+        labels = tf.cast(labels, tf.int64)
     logits = _logits_behind(y_pred, "softmax", from_logits, "sparse_categorical_crossentropy")
     if logits is None:
         # log(p) are logits whose softmax is p (renormalized), as Keras computes it.
         logits = tf.math.log(_clip_probabilities(y_pred))
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-
-
-def _sparse_labels(y_true, y_pred):
-    """Integer labels of shape `y_pred.shape[:-1]`; accepts floats and a trailing axis of 1."""
-    labels = tf.convert_to_tensor(y_true)
-    pred_shape = tuple(y_pred.shape)
-    given_shape = label_shape = tuple(labels.shape)
-    if len(label_shape) == len(pred_shape) and label_shape[-1:] == (1,):
-        labels = _drop_last(labels)
-        label_shape = label_shape[:-1]
-    if label_shape != pred_shape[:-1]:
-        raise ValueError(f"sparse_categorical_crossentropy expects `y_true` to hold one class "
-                         f"index per sample, shape {pred_shape[:-1]} for y_pred.shape="
-                         f"{pred_shape}; received y_true.shape={given_shape}. "
-                         f"(One-hot labels need `categorical_crossentropy`.)")
-    if not labels.dtype.is_integer:
-        labels = tf.cast(labels, tf.int64)
-    return labels
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
@@ -502,17 +509,13 @@ class LossFunctionWrapper(Loss):
     def get_config(self):
         config = super().get_config()
         config.update(self._fn_kwargs)
-        if type(self) is LossFunctionWrapper:
-            # Built-in functions by name; a custom function as itself (`get` takes both).
-            config["fn"] = self.fn.__name__ if self.fn in _FUNCTIONS.values() else self.fn
+        if type(self) is LossFunctionWrapper:  # Subclasses choose their function themselves.
+            config["fn"] = function_config(self.fn, _FUNCTIONS)
         return config
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if "fn" in config:
-            config["fn"] = get(config["fn"])
-        return cls(**config)
+        return cls(**config_with_function(config, get))
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -731,35 +734,12 @@ _CLASSES = {
 
 def serialize(loss):
     """A loss function's name, or `{"class_name", "config"}` for a `Loss` object."""
-    if isinstance(loss, Loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    name = getattr(loss, "__name__", None)
-    if name in _FUNCTIONS:
-        return name
-    raise ValueError(f"Cannot serialize {loss!r}: expected a Loss object or a built-in loss "
-                     f"function.")
+    return serialize_object_or_function(loss, Loss, _FUNCTIONS, "loss")
 
 
 def deserialize(config, custom_objects=None):
     """The loss a `serialize` result names: a function for a name, a `Loss` for a dict."""
-    custom_objects = custom_objects or {}
-    if isinstance(config, dict):
-        class_name = config.get("class_name")
-        inner = config.get("config", {})
-        if class_name == "function":  # Keras 3 writes functions this way.
-            return deserialize(inner, custom_objects)
-        cls = custom_objects.get(class_name) or _CLASSES.get(class_name)
-        if cls is None:
-            raise ValueError(f"Unknown loss class: {class_name!r}. Expected one of "
-                             f"{sorted(_CLASSES)}.")
-        return cls.from_config(inner)
-    if isinstance(config, str):
-        found = custom_objects.get(config) or _FUNCTIONS.get(config) or _CLASSES.get(config)
-        if found is None:
-            raise ValueError(f"Unknown loss function: {config!r}. Expected one of "
-                             f"{sorted(_FUNCTIONS) + sorted(_CLASSES)}, or a callable.")
-        return found() if isinstance(found, type) else found
-    raise ValueError(f"Could not interpret loss identifier: {config!r}.")
+    return deserialize_keras_object(config, _CLASSES, _FUNCTIONS, "loss", custom_objects)
 
 
 def get(identifier):
@@ -784,6 +764,5 @@ def get(identifier):
         return deserialize(identifier)
     if callable(identifier):
         return identifier
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r}. Expected a loss "
-                     f"name such as 'sparse_categorical_crossentropy', a dict config, or a "
-                     f"callable.")
+    raise uninterpretable_error("loss", identifier, "Expected a loss name such as "
+                                "'sparse_categorical_crossentropy', a dict config, or a callable")

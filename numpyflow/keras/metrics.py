@@ -15,7 +15,11 @@ import numpy as np
 
 import numpyflow as tf
 from numpyflow.keras import backend, losses
-from numpyflow.keras.losses import align_ranks, check_compatible, divide_no_nan
+from numpyflow.keras.losses import (
+    align_ranks, check_compatible, class_index_labels, divide_no_nan)
+from numpyflow.keras.utils.serialization import (
+    config_with_function, deserialize_keras_object, function_config,
+    serialize_object_or_function, uninterpretable_error)
 
 
 class Metric:
@@ -259,17 +263,13 @@ class MeanMetricWrapper(Mean):
     def get_config(self):
         config = super().get_config()
         config.update(self._fn_kwargs)
-        if type(self) is MeanMetricWrapper:
-            # Built-in functions by name; a custom function as itself (`get` takes both).
-            config["fn"] = self._fn.__name__ if self._fn in _FUNCTIONS.values() else self._fn
+        if type(self) is MeanMetricWrapper:  # Subclasses choose their function themselves.
+            config["fn"] = function_config(self._fn, _FUNCTIONS)
         return config
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if "fn" in config:
-            config["fn"] = get(config["fn"])
-        return cls(**config)
+        return cls(**config_with_function(config, get))
 
 
 # -- metric functions ----------------------------------------------------------------------
@@ -316,20 +316,6 @@ def _class_indices_match(labels, y_pred):
     return _matches(tf.equal(labels, predicted))
 
 
-def _sparse_labels(y_true, y_pred, who):
-    labels = tf.convert_to_tensor(y_true)
-    pred_shape = tuple(y_pred.shape)
-    given_shape = label_shape = tuple(labels.shape)
-    if len(label_shape) == len(pred_shape) and label_shape[-1:] == (1,):
-        labels = tf.squeeze(labels, axis=-1)
-        label_shape = label_shape[:-1]
-    if label_shape != pred_shape[:-1]:
-        raise ValueError(f"{who} expects `y_true` to hold one class index per sample, shape "
-                         f"{pred_shape[:-1]} for y_pred.shape={pred_shape}; received "
-                         f"y_true.shape={given_shape}.")
-    return labels
-
-
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where argmax(y_pred) equals the integer label `y_true`, else 0.0 (per sample).
 
@@ -341,7 +327,7 @@ def sparse_categorical_accuracy(y_true, y_pred):
     array([0., 1.], dtype=float32)
     """
     y_pred = tf.convert_to_tensor(y_pred)
-    labels = _sparse_labels(y_true, y_pred, "sparse_categorical_accuracy")
+    labels = class_index_labels(y_true, y_pred, "sparse_categorical_accuracy")
     return _class_indices_match(labels, y_pred)
 
 
@@ -379,7 +365,7 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     array([1., 0.], dtype=float32)
     """
     y_pred = tf.convert_to_tensor(y_pred)
-    labels = _sparse_labels(y_true, y_pred, "sparse_top_k_categorical_accuracy")
+    labels = class_index_labels(y_true, y_pred, "sparse_top_k_categorical_accuracy")
     return _matches(_in_top_k(y_pred, labels, k))
 
 
@@ -648,35 +634,12 @@ _CLASSES = {
 
 def serialize(metric):
     """A metric function's name, or `{"class_name", "config"}` for a `Metric` object."""
-    if isinstance(metric, Metric):
-        return {"class_name": type(metric).__name__, "config": metric.get_config()}
-    name = getattr(metric, "__name__", None)
-    if name in _FUNCTIONS:
-        return name
-    raise ValueError(f"Cannot serialize {metric!r}: expected a Metric object or a built-in "
-                     f"metric function.")
+    return serialize_object_or_function(metric, Metric, _FUNCTIONS, "metric")
 
 
 def deserialize(config, custom_objects=None):
     """The metric a `serialize` result names: a function for a name, a `Metric` for a dict."""
-    custom_objects = custom_objects or {}
-    if isinstance(config, dict):
-        class_name = config.get("class_name")
-        inner = config.get("config", {})
-        if class_name == "function":  # Keras 3 writes functions this way.
-            return deserialize(inner, custom_objects)
-        cls = custom_objects.get(class_name) or _CLASSES.get(class_name)
-        if cls is None:
-            raise ValueError(f"Unknown metric class: {class_name!r}. Expected one of "
-                             f"{sorted(_CLASSES)}.")
-        return cls.from_config(inner)
-    if isinstance(config, str):
-        found = custom_objects.get(config) or _FUNCTIONS.get(config) or _CLASSES.get(config)
-        if found is None:
-            raise ValueError(f"Unknown metric function: {config!r}. Expected one of "
-                             f"{sorted(_FUNCTIONS) + sorted(_CLASSES)}, or a callable.")
-        return found() if isinstance(found, type) else found
-    raise ValueError(f"Could not interpret metric identifier: {config!r}.")
+    return deserialize_keras_object(config, _CLASSES, _FUNCTIONS, "metric", custom_objects)
 
 
 def get(identifier):
@@ -699,5 +662,5 @@ def get(identifier):
         return deserialize(identifier)
     if callable(identifier):
         return identifier
-    raise ValueError(f"Could not interpret metric identifier: {identifier!r}. Expected a "
-                     f"metric name such as 'accuracy', a dict config, a Metric or a callable.")
+    raise uninterpretable_error("metric", identifier, "Expected a metric name such as "
+                                "'accuracy', a dict config, a Metric or a callable")

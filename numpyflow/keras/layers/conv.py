@@ -1,10 +1,11 @@
 """`Conv2D`, and the argument/shape helpers that convolution and pooling layers share."""
 
 import numpyflow as tf
-from numpyflow.keras import activations, initializers
+from numpyflow.keras import activations
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.core import (
-    get_optional, normalize_data_format, positive_int, serialize_optional)
+    add_kernel_and_bias, kernel_and_bias_config, normalize_data_format, positive_int,
+    set_kernel_and_bias_args)
 from numpyflow.keras.layers.input_spec import InputSpec
 
 PADDINGS = ("valid", "same")
@@ -116,15 +117,9 @@ class Conv2D(Layer):
                              f"dilation_rate={self.dilation_rate}")
         self.padding = normalize_padding(padding, who)
         self.data_format = normalize_data_format(data_format, who)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_optional("regularizers", kernel_regularizer)
-        self.bias_regularizer = get_optional("regularizers", bias_regularizer)
-        self.activity_regularizer = get_optional("regularizers", activity_regularizer)
-        self.kernel_constraint = get_optional("constraints", kernel_constraint)
-        self.bias_constraint = get_optional("constraints", bias_constraint)
+        set_kernel_and_bias_args(self, activation, use_bias, kernel_initializer,
+                                 bias_initializer, kernel_regularizer, bias_regularizer,
+                                 activity_regularizer, kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(ndim=4)
         self.kernel = self.bias = None
 
@@ -141,15 +136,7 @@ class Conv2D(Layer):
                              f"evenly divisible by the number of groups. Received "
                              f"groups={self.groups}, but the input has {channels} channels "
                              f"(full input_shape={input_shape}).")
-        self.kernel = self.add_weight(
-            "kernel", shape=self.kernel_size + (channels // self.groups, self.filters),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint, trainable=True)
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias", shape=(self.filters,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                trainable=True)
+        add_kernel_and_bias(self, self.kernel_size + (channels // self.groups, self.filters))
         self.input_spec = InputSpec(ndim=4, axes={-1: channels})
         self.built = True
 
@@ -189,16 +176,8 @@ class Conv2D(Layer):
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "groups": self.groups,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": serialize_optional(self.kernel_regularizer),
-            "bias_regularizer": serialize_optional(self.bias_regularizer),
-            "activity_regularizer": serialize_optional(self.activity_regularizer),
-            "kernel_constraint": serialize_optional(self.kernel_constraint),
-            "bias_constraint": serialize_optional(self.bias_constraint),
         })
+        config.update(kernel_and_bias_config(self))
         return config
 
 

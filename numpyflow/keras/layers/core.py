@@ -8,6 +8,7 @@ import numpyflow as tf
 from numpyflow.keras import activations, initializers
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.input_spec import InputSpec
+from numpyflow.keras.utils.serialization import serialize_keras_object
 
 
 # -- helpers shared with conv.py / pooling.py ---------------------------------------------
@@ -54,8 +55,55 @@ def serialize_optional(obj):
     if obj is None or isinstance(obj, (str, dict)):
         return obj
     if hasattr(obj, "get_config"):
-        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+        return serialize_keras_object(obj)
     return getattr(obj, "__name__", repr(obj))
+
+
+# Dense and Conv2D take the same activation, bias, initializer, regularizer and constraint
+# arguments after their own: the three helpers below keep them, make the weights from them
+# and write them to the config in one place.
+
+def set_kernel_and_bias_args(layer, activation, use_bias, kernel_initializer,
+                             bias_initializer, kernel_regularizer, bias_regularizer,
+                             activity_regularizer, kernel_constraint, bias_constraint):
+    """Sets `layer.activation`, `use_bias` and the kernel/bias arguments (names or objects)."""
+    layer.activation = activations.get(activation)
+    layer.use_bias = bool(use_bias)
+    layer.kernel_initializer = initializers.get(kernel_initializer)
+    layer.bias_initializer = initializers.get(bias_initializer)
+    layer.kernel_regularizer = get_optional("regularizers", kernel_regularizer)
+    layer.bias_regularizer = get_optional("regularizers", bias_regularizer)
+    layer.activity_regularizer = get_optional("regularizers", activity_regularizer)
+    layer.kernel_constraint = get_optional("constraints", kernel_constraint)
+    layer.bias_constraint = get_optional("constraints", bias_constraint)
+
+
+def add_kernel_and_bias(layer, kernel_shape):
+    """Creates `layer.kernel`, and with `use_bias` a `layer.bias` of one value per output."""
+    layer.kernel = layer.add_weight("kernel", shape=kernel_shape,
+                                    initializer=layer.kernel_initializer,
+                                    regularizer=layer.kernel_regularizer,
+                                    constraint=layer.kernel_constraint, trainable=True)
+    if layer.use_bias:
+        layer.bias = layer.add_weight("bias", shape=kernel_shape[-1:],
+                                      initializer=layer.bias_initializer,
+                                      regularizer=layer.bias_regularizer,
+                                      constraint=layer.bias_constraint, trainable=True)
+
+
+def kernel_and_bias_config(layer):
+    """The config entries of the arguments `set_kernel_and_bias_args` takes."""
+    return {
+        "activation": activations.serialize(layer.activation),
+        "use_bias": layer.use_bias,
+        "kernel_initializer": initializers.serialize(layer.kernel_initializer),
+        "bias_initializer": initializers.serialize(layer.bias_initializer),
+        "kernel_regularizer": serialize_optional(layer.kernel_regularizer),
+        "bias_regularizer": serialize_optional(layer.bias_regularizer),
+        "activity_regularizer": serialize_optional(layer.activity_regularizer),
+        "kernel_constraint": serialize_optional(layer.kernel_constraint),
+        "bias_constraint": serialize_optional(layer.bias_constraint),
+    }
 
 
 # -- Dense ----------------------------------------------------------------------------------
@@ -93,15 +141,9 @@ class Dense(Layer):
                              f"integer. Received: units={units}")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = checked_units
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_optional("regularizers", kernel_regularizer)
-        self.bias_regularizer = get_optional("regularizers", bias_regularizer)
-        self.activity_regularizer = get_optional("regularizers", activity_regularizer)
-        self.kernel_constraint = get_optional("constraints", kernel_constraint)
-        self.bias_constraint = get_optional("constraints", bias_constraint)
+        set_kernel_and_bias_args(self, activation, use_bias, kernel_initializer,
+                                 bias_initializer, kernel_regularizer, bias_regularizer,
+                                 activity_regularizer, kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
         self.kernel = self.bias = None
@@ -113,15 +155,7 @@ class Dense(Layer):
             raise ValueError(f"Layer '{self.name}': the last dimension of the inputs to a "
                              f"Dense layer should be defined. Found None. Full input shape "
                              f"received: {input_shape}")
-        self.kernel = self.add_weight("kernel", shape=(last_dim, self.units),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, trainable=True)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", shape=(self.units,),
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint, trainable=True)
+        add_kernel_and_bias(self, (last_dim, self.units))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: last_dim})
         self.built = True
 
@@ -149,18 +183,8 @@ class Dense(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": serialize_optional(self.kernel_regularizer),
-            "bias_regularizer": serialize_optional(self.bias_regularizer),
-            "activity_regularizer": serialize_optional(self.activity_regularizer),
-            "kernel_constraint": serialize_optional(self.kernel_constraint),
-            "bias_constraint": serialize_optional(self.bias_constraint),
-        })
+        config["units"] = self.units
+        config.update(kernel_and_bias_config(self))
         return config
 
 

@@ -12,25 +12,24 @@ from numpyflow.keras.optimizers.adamax import Adamax
 from numpyflow.keras.optimizers.optimizer import Optimizer
 from numpyflow.keras.optimizers.rmsprop import RMSprop
 from numpyflow.keras.optimizers.sgd import SGD
+from numpyflow.keras.utils.serialization import (
+    deserialize_keras_object, serialize_keras_object, uninterpretable_error)
 
 _CLASSES = {cls.__name__: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax)}
-# Names are matched case-insensitively ("adam", "Adam", "ADAM"), as Keras does.
-_BY_LOWER_NAME = {name.lower(): cls for name, cls in _CLASSES.items()}
 
 
 def serialize(optimizer):
     """`{"class_name", "config"}` for an optimizer."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return serialize_keras_object(optimizer)
 
 
 def deserialize(config, custom_objects=None):
-    """The optimizer a `serialize` result describes (class names match case-insensitively)."""
-    class_name = config.get("class_name")
-    cls = (custom_objects or {}).get(class_name) or _BY_LOWER_NAME.get(str(class_name).lower())
-    if cls is None:
-        raise ValueError(f"Unknown optimizer: {class_name!r}. Expected one of "
-                         f"{sorted(_CLASSES)} (any case).")
-    return cls.from_config(config.get("config", {}))
+    """The optimizer a `serialize` result describes.
+
+    Class names match in any case ("adam", "Adam", "ADAM"), as Keras does.
+    """
+    return deserialize_keras_object(config, _CLASSES, kind="optimizer",
+                                    custom_objects=custom_objects, any_case=True)
 
 
 def get(identifier, **kwargs):
@@ -50,8 +49,8 @@ def get(identifier, **kwargs):
         return deserialize(identifier)
     if isinstance(identifier, str):
         return deserialize({"class_name": identifier, "config": {}})
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Expected an "
-                     f"Optimizer, a dict config, or one of {sorted(_BY_LOWER_NAME)}.")
+    raise uninterpretable_error("optimizer", identifier, "Expected an Optimizer, a dict config, "
+                                f"or one of {sorted(name.lower() for name in _CLASSES)}")
 
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "get",

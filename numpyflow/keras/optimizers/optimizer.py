@@ -112,8 +112,7 @@ class Optimizer:
 
     # -- learning rate and step counter -------------------------------------------------
     def _build_learning_rate(self, learning_rate):
-        if isinstance(learning_rate, schedules.LearningRateSchedule) or (
-                callable(learning_rate) and not isinstance(learning_rate, tf.Tensor)):
+        if _computed_each_step(learning_rate):
             return learning_rate
         if isinstance(learning_rate, tf.Variable) and learning_rate.dtype.is_floating:
             return learning_rate  # The caller's Variable: assigning to it changes the rate.
@@ -131,8 +130,7 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value):
-        if isinstance(value, schedules.LearningRateSchedule) or (
-                callable(value) and not isinstance(value, tf.Tensor)):
+        if _computed_each_step(value):
             self._learning_rate = value
         elif isinstance(self._learning_rate, tf.Variable):
             self._learning_rate.assign(float(value))
@@ -407,6 +405,12 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _computed_each_step(learning_rate):
+    """Whether a learning rate is computed each step: a `LearningRateSchedule` (callable, like
+    every schedule) or another callable."""
+    return callable(learning_rate) and not isinstance(learning_rate, tf.Tensor)
 
 
 def _filter_empty_gradients(grads_and_vars):

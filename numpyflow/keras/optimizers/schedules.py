@@ -14,6 +14,7 @@ already applied) and returns the learning rate for the next step.
 import math
 
 import numpyflow as tf
+from numpyflow.keras.utils.serialization import deserialize_keras_object, serialize_keras_object
 
 
 def _cos(x):
@@ -42,7 +43,36 @@ def _float_step(step):
     return tf.cast(tf.convert_to_tensor(step), tf.float32)
 
 
-class ExponentialDecay(LearningRateSchedule):
+def _positive_decay_steps(decay_steps, who):
+    if decay_steps <= 0:
+        raise ValueError(f"{who}: `decay_steps` must be positive; received "
+                         f"decay_steps={decay_steps}.")
+    return decay_steps
+
+
+class _DecayPerSteps(LearningRateSchedule):
+    """The arguments and progress count of `ExponentialDecay` and `InverseTimeDecay`."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name=None):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = _positive_decay_steps(decay_steps, type(self).__name__)
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+
+    def _progress(self, step):
+        """`step / decay_steps`, rounded down with `staircase`."""
+        progress = _float_step(step) / float(self.decay_steps)
+        return tf.floor(progress) if self.staircase else progress
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_DecayPerSteps):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
     Args:
@@ -57,31 +87,14 @@ class ExponentialDecay(LearningRateSchedule):
     [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name=None):
-        if decay_steps <= 0:
-            raise ValueError(f"ExponentialDecay: `decay_steps` must be positive; received "
-                             f"decay_steps={decay_steps}.")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step):
-        progress = _float_step(step) / float(self.decay_steps)
-        if self.staircase:
-            progress = tf.floor(progress)
-        return self.initial_learning_rate * tf.pow(float(self.decay_rate), progress)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate * tf.pow(float(self.decay_rate), self._progress(step))
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecayPerSteps):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
+
+    Takes the arguments of `ExponentialDecay`.
 
     >>> import numpyflow as tf
     >>> schedule = InverseTimeDecay(1.0, decay_steps=1, decay_rate=1.0)
@@ -89,27 +102,8 @@ class InverseTimeDecay(LearningRateSchedule):
     [1.0, 0.5, 0.3333333432674408]
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name=None):
-        if decay_steps <= 0:
-            raise ValueError(f"InverseTimeDecay: `decay_steps` must be positive; received "
-                             f"decay_steps={decay_steps}.")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step):
-        progress = _float_step(step) / float(self.decay_steps)
-        if self.staircase:
-            progress = tf.floor(progress)
-        return self.initial_learning_rate / (1. + float(self.decay_rate) * progress)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate / (1. + float(self.decay_rate) * self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -156,11 +150,8 @@ class PolynomialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name=None):
-        if decay_steps <= 0:
-            raise ValueError(f"PolynomialDecay: `decay_steps` must be positive; received "
-                             f"decay_steps={decay_steps}.")
         self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
+        self.decay_steps = _positive_decay_steps(decay_steps, "PolynomialDecay")
         self.end_learning_rate = end_learning_rate
         self.power = power
         self.cycle = cycle
@@ -198,11 +189,8 @@ class CosineDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None,
                  warmup_target=None, warmup_steps=0):
-        if decay_steps <= 0:
-            raise ValueError(f"CosineDecay: `decay_steps` must be positive; received "
-                             f"decay_steps={decay_steps}.")
         self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
+        self.decay_steps = _positive_decay_steps(decay_steps, "CosineDecay")
         self.alpha = alpha
         self.name = name
         self.warmup_target = warmup_target
@@ -235,14 +223,10 @@ _CLASSES = {cls.__name__: cls for cls in (
 
 def serialize(schedule):
     """`{"class_name", "config"}` for a schedule."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return serialize_keras_object(schedule)
 
 
 def deserialize(config, custom_objects=None):
     """The schedule a `serialize` result describes."""
-    class_name = config.get("class_name")
-    cls = (custom_objects or {}).get(class_name) or _CLASSES.get(class_name)
-    if cls is None:
-        raise ValueError(f"Unknown learning rate schedule: {class_name!r}. Expected one of "
-                         f"{sorted(_CLASSES)}.")
-    return cls.from_config(config.get("config", {}))
+    return deserialize_keras_object(config, _CLASSES, kind="learning rate schedule",
+                                    custom_objects=custom_objects)
