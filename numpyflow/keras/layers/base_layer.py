@@ -194,14 +194,16 @@ class Layer:
 
     def _convert_inputs(self, inputs):
         """Tensors for array inputs; float inputs cast to the layer's dtype, as tf.keras does."""
+        if isinstance(inputs, tf.Tensor):  # The common case, kept short: it runs per layer call.
+            dtype = inputs.dtype
+            if dtype is self._dtype or not dtype.is_floating:
+                return inputs
+            return tf.cast(inputs, self._dtype)
         if isinstance(inputs, (list, tuple)):
             return type(inputs)(self._convert_inputs(x) for x in inputs)
         if isinstance(inputs, dict):
             return {k: self._convert_inputs(v) for k, v in inputs.items()}
-        x = tf.convert_to_tensor(inputs) if not isinstance(inputs, tf.Tensor) else inputs
-        if x.dtype.is_floating and x.dtype != self._dtype:
-            x = tf.cast(x, self._dtype)
-        return x
+        return self._convert_inputs(tf.convert_to_tensor(inputs))
 
     def _maybe_build(self, inputs):
         if isinstance(inputs, (list, tuple)):

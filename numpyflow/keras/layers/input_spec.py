@@ -29,6 +29,11 @@ class InputSpec:
         return f"InputSpec({', '.join(parts)})"
 
 
+def _incompatible(layer, index, detail):
+    return ValueError(f'Input {index} of layer "{layer.name}" is incompatible with the layer: '
+                      f'{detail}')
+
+
 def check_input(layer, inputs):
     """Raises ValueError naming the layer when `inputs` break its `input_spec`."""
     specs = layer.input_spec
@@ -38,23 +43,22 @@ def check_input(layer, inputs):
         if spec is None:
             continue
         shape = tuple(x.shape)
-        prefix = f'Input {index} of layer "{layer.name}" is incompatible with the layer: '
         rank = len(shape)
         if spec.ndim is not None and rank != spec.ndim:
-            raise ValueError(prefix + f"expected ndim={spec.ndim}, found ndim={rank}. "
-                             f"Full shape received: {shape}")
+            raise _incompatible(layer, index, f"expected ndim={spec.ndim}, found ndim={rank}. "
+                                f"Full shape received: {shape}")
         if spec.max_ndim is not None and rank > spec.max_ndim:
-            raise ValueError(prefix + f"expected max_ndim={spec.max_ndim}, found ndim={rank}. "
-                             f"Full shape received: {shape}")
+            raise _incompatible(layer, index, f"expected max_ndim={spec.max_ndim}, found "
+                                f"ndim={rank}. Full shape received: {shape}")
         if spec.min_ndim is not None and rank < spec.min_ndim:
-            raise ValueError(prefix + f"expected min_ndim={spec.min_ndim}, found ndim={rank}. "
-                             f"Full shape received: {shape}")
+            raise _incompatible(layer, index, f"expected min_ndim={spec.min_ndim}, found "
+                                f"ndim={rank}. Full shape received: {shape}")
         for axis, size in spec.axes.items():
             if size is not None and (axis >= rank or axis < -rank or shape[axis] != size):
-                raise ValueError(prefix + f"expected axis {axis} of input shape to have value "
-                                 f"{size}, but received input with shape {shape}")
+                raise _incompatible(layer, index, f"expected axis {axis} of input shape to have "
+                                    f"value {size}, but received input with shape {shape}")
         if spec.shape is not None:
             for expected, got in zip(spec.shape, shape):
                 if expected is not None and got is not None and expected != got:
-                    raise ValueError(prefix + f"expected shape={spec.shape}, found "
-                                     f"shape={shape}")
+                    raise _incompatible(layer, index, f"expected shape={spec.shape}, found "
+                                        f"shape={shape}")
