@@ -21,9 +21,10 @@ from numpyflow.framework.tensor import Tensor, constant, convert_to_tensor, is_t
 from numpyflow.framework.tensor_shape import TensorShape  # noqa: F401
 from numpyflow.framework.variable import Variable  # noqa: F401
 from numpyflow.ops.array_ops import (  # noqa: F401
-    broadcast_to, clip_by_value, concat, expand_dims, gather, gather_nd, identity, one_hot, pad,
-    rank, reshape, shape, size, split, squeeze, stack, stop_gradient, tile, transpose, unstack,
-    where)
+    broadcast_to, concat, expand_dims, identity, pad, rank, reshape, shape, size, split, squeeze,
+    stack, stop_gradient, tile, transpose, unstack)
+from numpyflow.ops.indexing_ops import (  # noqa: F401 - also attaches Tensor.__getitem__
+    clip_by_value, gather, gather_nd, one_hot, where)
 from numpyflow.ops.cumulative_ops import cumsum  # noqa: F401
 from numpyflow.ops.activation_ops import sigmoid, tanh  # noqa: F401
 from numpyflow.ops.creation_ops import (  # noqa: F401

@@ -13,7 +13,7 @@ import numpy as np
 
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
-from numpyflow.ops import array_ops, math_ops
+from numpyflow.ops import indexing_ops, math_ops
 from numpyflow.ops._convert import require_float, tensor
 
 
@@ -142,7 +142,7 @@ def _exp_linear_grad_grad(grad_op, node, ddx):
     """Gradient of EluGrad/SeluGrad(dy, y): linear in dy; for y < 0 it is dy * (y + c)."""
     dy, y = node.inputs
     return (grad_op(ddx, y) if node.needs[0] else None,
-            array_ops.where(y < 0., ddx * dy, _zero_like(dy)) if node.needs[1] else None)
+            indexing_ops.where(y < 0., ddx * dy, _zero_like(dy)) if node.needs[1] else None)
 
 
 def _elu_forward(x):

@@ -1,4 +1,4 @@
-"""Shape and indexing ops: reshape, transpose, concat/split, pad, gather, ... — with gradients."""
+"""Shape ops: reshape, transpose, squeeze, concat/stack/split, tile, pad, shape — with gradients."""
 
 import operator
 
@@ -87,88 +87,6 @@ def stop_gradient(input, name=None):  # noqa: A002
     return StopGradient(tensor(input))
 
 
-# -- selection --------------------------------------------------------------------------
-
-def _select_grad(node, dy):
-    condition = node.inputs[0]
-    zero = Tensor(np.zeros((), dy._value.dtype))
-    return (None, where(condition, dy, zero), where(condition, zero, dy))
-
-
-Select = Primitive("SelectV2", lambda c, x, y: np.where(c, x, y), _select_grad,
-                   explain=lambda arrays, attrs, e: "condition, x and y must be broadcastable; "
-                   "received shapes " + ", ".join(str(list(a.shape)) for a in arrays))
-
-
-def where(condition, x=None, y=None, name=None):
-    """Picks from `x` where `condition` is True, else from `y` (broadcasting all three).
-
-    With only `condition`, returns the int64 coordinates of its True elements, shape
-    (num_true, rank), as TF does.
-    """
-    condition = tensor(condition)
-    if condition._value.dtype != np.bool_:
-        raise TypeError(f"where: `condition` must be a bool tensor; received dtype "
-                        f"{condition.dtype.name}.")
-    if x is None and y is None:
-        return Tensor(np.argwhere(condition._value).astype(np.int64))
-    if x is None or y is None:
-        raise ValueError("where: `x` and `y` must both be given, or neither.")
-    x, y = tensor_pair(x, y, "SelectV2")
-    return Select(condition, x, y)
-
-
-# -- indexing (tensor[...]) ---------------------------------------------------------------
-
-def _index_key(key):
-    """Turns Tensors inside an index into plain ints/arrays NumPy understands."""
-    if isinstance(key, tuple):
-        return tuple(_index_key(k) for k in key)
-    if isinstance(key, Tensor):
-        value = key._value
-        return value.item() if value.ndim == 0 and value.dtype.kind in "iu" else value
-    if isinstance(key, list):
-        return np.asarray(key)
-    return key
-
-
-def _is_basic(key):
-    parts = key if isinstance(key, tuple) else (key,)
-    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice))
-               for p in parts)
-
-
-def _slice_grad(node, dy):
-    return (SliceGrad(dy, key=node.attrs["key"], shape=node.inputs[0]._value.shape),)
-
-
-def _slice_grad_forward(dy, key, shape):
-    result = np.zeros(shape, dtype=dy.dtype)
-    if _is_basic(key):
-        result[key] = dy
-    else:
-        np.add.at(result, key, dy)  # Repeated indices accumulate.
-    return result
-
-
-def _index_explain(arrays, attrs, error):
-    return f"Index {attrs['key']!r} is invalid for a tensor of shape {list(arrays[0].shape)}: {error}"
-
-
-StridedSlice = Primitive("StridedSlice", lambda x, key: x[key], _slice_grad,
-                         explain=_index_explain)
-# The gradient of slicing: scatters the upstream gradient into zeros of the input shape.
-SliceGrad = Primitive("StridedSliceGrad", _slice_grad_forward,
-                      lambda node, ddy: (StridedSlice(ddy, key=node.attrs["key"]),))
-
-
-def _getitem(self, key):
-    return StridedSlice(self, key=_index_key(key))
-
-
-Tensor.__getitem__ = _getitem
-
-
 # -- argument helpers for the ops below -------------------------------------------------
 
 def _shape_text(shape):
@@ -202,17 +120,6 @@ def _int_vector(value, op_name, arg):
     return [int(v) for v in array.tolist()]
 
 
-def _index_tensor(indices, op_name):
-    """`indices` as an integer Tensor; Python lists become int32 (empty ones too), as in TF."""
-    if not isinstance(indices, Tensor):
-        indices = convert_to_tensor(indices, dtype_hint=dtypes.int32)
-    np_dtype = indices._value.dtype
-    if not (np_dtype.kind == "i" or (np_dtype.kind == "u" and np_dtype.itemsize < 8)):
-        raise TypeError(f"{op_name}: indices must be an integer tensor (int32 or int64); "
-                        f"received dtype {indices.dtype.name}.")
-    return indices
-
-
 def _matching_tensors(values, op_name):
     """Converts a list of values to Tensors of one dtype, as TF does for list inputs.
 
@@ -243,12 +150,6 @@ def _unchanged(x):
     """The result of an op that changes nothing: `x` itself, but a Variable is read into a
     Tensor, so that assigning to the Variable later does not change the result."""
     return x if type(x) is Tensor else Identity(x)
-
-
-def _moved(ndim, block, to):
-    """The perm that moves the axes in `block` (a range) so that they start at axis `to`."""
-    rest = [a for a in range(ndim) if a not in block]
-    return tuple(rest[:to] + list(block) + rest[to:])
 
 
 def _along(axis, index):
@@ -375,6 +276,7 @@ def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's name
 
 def _concat_grad(node, dy):
     # Each input's gradient is its own slab of dy along the concatenation axis.
+    from numpyflow.ops.indexing_ops import StridedSlice  # indexing_ops imports this module
     axis = node.attrs["axis"]
     grads = []
     start = 0
@@ -428,6 +330,7 @@ def concat(values, axis, name="concat"):
 
 def _pack_grad(node, dy):
     # Input i is slice i of dy along the new axis.
+    from numpyflow.ops.indexing_ops import StridedSlice  # indexing_ops imports this module
     axis = node.attrs["axis"]
     return tuple(StridedSlice(dy, key=_along(axis, i)) if needed else None
                  for i, needed in enumerate(node.needs))
@@ -482,6 +385,7 @@ def unstack(value, num=None, axis=0, name="unstack"):
     if num is not None and num != count:
         raise invalid_argument("Unpack", f"Input shape axis {axis} must equal {num}, got shape "
                                f"{_shape_text(shape)}")
+    from numpyflow.ops.indexing_ops import StridedSlice  # indexing_ops imports this module
     return [StridedSlice(x, key=_along(axis, i)) for i in range(count)]
 
 
@@ -542,6 +446,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
         raise invalid_argument("Split", f"-input rank(-{ndim}) <= split_dim < input rank "
                                f"({ndim}), but got {axis} (input shape {_shape_text(shape)})")
     axis %= ndim
+    from numpyflow.ops.indexing_ops import StridedSlice  # indexing_ops imports this module
     pieces = []
     start = 0
     for size in _split_sizes(num_or_size_splits, shape[axis], axis):
@@ -604,6 +509,7 @@ def _pad_forward(x, paddings, constant_values):
 
 
 def _pad_grad(node, dy):
+    from numpyflow.ops.indexing_ops import StridedSlice  # indexing_ops imports this module
     return (StridedSlice(dy, key=_interior(node.inputs[0]._value.shape,
                                            node.attrs["paddings"])),)
 
@@ -692,333 +598,6 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
         raise invalid_argument("PadV2", f"constant_values must be a scalar. Got: shape "
                                f"{_shape_text(fill.shape)}")
     return PadV2(x, paddings=pairs, constant_values=fill)
-
-
-# -- gather / gather_nd -------------------------------------------------------------------------
-
-def _gather_grad(node, dy):
-    # Scatter-add dy back into the rows it came from (repeated indices accumulate).
-    params, indices = node.inputs
-    axis = node.attrs["axis"]
-    rows = params._value.shape[axis]
-    if axis == 0:
-        return UnsortedSegmentSum(dy, indices, num_segments=rows), None
-    # Move the indices' axes to the front, scatter along axis 0, move the result back.
-    front = _moved(dy._value.ndim, range(axis, axis + indices._value.ndim), 0)
-    scattered = UnsortedSegmentSum(Transpose(dy, perm=front), indices, num_segments=rows)
-    return Transpose(scattered, perm=_moved(scattered._value.ndim, range(1), axis)), None
-
-
-def _bounds_checked(indices):
-    """`indices` ready for NumPy's bounds-checked indexing, which rejects indices past the
-    end but would wrap negative ones. Read as unsigned, negative indices become huge and
-    are rejected too (NumPy widens up-to-32-bit unsigned values losslessly), so the usual
-    int32 indices are checked at no extra cost; 64-bit ones need an explicit test."""
-    if indices.dtype.itemsize < 8:
-        return indices if indices.dtype.kind == "u" else indices.view(f"u{indices.itemsize}")
-    if indices.size and indices.min() < 0:
-        raise IndexError("negative index")
-    return indices
-
-
-def _position_text(position):
-    """An element's position in an index tensor, as TF prints it: "[1,0]" ("" for a scalar)."""
-    return "[" + ",".join(map(str, position)) + "]" if len(position) else ""
-
-
-def _out_of_range(indices, limit):
-    """TF's message for the first index outside [0, limit), or None if there is none."""
-    bad = np.argwhere((indices < 0) | (indices >= limit))
-    if not len(bad):
-        return None
-    position = tuple(bad[0])
-    return f"indices{_position_text(position)} = {indices[position]} is not in [0, {limit})"
-
-
-GatherV2 = Primitive(
-    "GatherV2", lambda params, indices, axis: params.take(_bounds_checked(indices), axis),
-    _gather_grad,
-    explain=lambda arrays, attrs, error: (
-        _out_of_range(arrays[1], arrays[0].shape[attrs["axis"]]) or str(error)))
-
-
-def _segment_sum_forward(data, segment_ids, num_segments):
-    out = np.zeros((num_segments,) + data.shape[segment_ids.ndim:], dtype=data.dtype)
-    np.add.at(out, segment_ids, data)
-    return out
-
-
-# Only used as gather's gradient, so ids are already known to be in [0, num_segments).
-# Its own gradient is a gather again, which is what makes nested tapes work.
-UnsortedSegmentSum = Primitive(
-    "UnsortedSegmentSum", _segment_sum_forward,
-    lambda node, ddy: (GatherV2(ddy, node.inputs[1], axis=0), None))
-
-
-def _with_batch_coordinates(indices, batch_dims):
-    """Prepends each index vector's batch position: a batched gather_nd becomes a plain one."""
-    outer = indices.shape[:-1]
-    trailing = (1,) * (len(outer) - batch_dims)
-    positions = [np.broadcast_to(grid.reshape(grid.shape + trailing), outer)
-                 for grid in np.indices(outer[:batch_dims], dtype=indices.dtype, sparse=True)]
-    return np.concatenate([np.stack(positions, axis=-1), indices], axis=-1)
-
-
-def _check_batch_shapes(params_shape, indices_shape, batch_dims, op_name):
-    if params_shape[:batch_dims] != indices_shape[:batch_dims]:
-        raise invalid_argument(op_name, f"params.shape[:{batch_dims}] = "
-                               f"{_shape_text(params_shape[:batch_dims])} should equal "
-                               f"indices.shape[:{batch_dims}] = "
-                               f"{_shape_text(indices_shape[:batch_dims])} for batch_dims="
-                               f"{batch_dims}")
-
-
-def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
-    """Picks slices of `params` along `axis` at `indices`.
-
-    The output shape is `params.shape[:axis] + indices.shape[batch_dims:] +
-    params.shape[axis+1:]`. Indices outside [0, params.shape[axis]) are an error.
-    With `batch_dims` = b, the first b axes of `params` and `indices` are batch axes:
-    each batch element gathers from its own slice.
-
-    >>> gather([[1., 2.], [3., 4.], [5., 6.]], [2, 0, 2]).numpy()
-    array([[5., 6.],
-           [1., 2.],
-           [5., 6.]], dtype=float32)
-    """
-    params = tensor(params)
-    indices = _index_tensor(indices, "GatherV2")
-    p_shape = params._value.shape
-    ndim = len(p_shape)
-    batch_dims = _axis_int(batch_dims, "GatherV2", "batch_dims")
-    if batch_dims < 0:
-        batch_dims += indices._value.ndim
-    axis = batch_dims if axis is None else _axis_int(axis, "GatherV2")
-    if ndim == 0:
-        raise invalid_argument("GatherV2", "params must be at least 1 dimensional; received a "
-                               "scalar")
-    if not -ndim <= axis < ndim:
-        raise invalid_argument("GatherV2", f"Expected axis in the range [{-ndim}, {ndim}), but "
-                               f"got {axis} (params shape {_shape_text(p_shape)})")
-    axis %= ndim
-    if batch_dims:
-        return _batched_gather(params, indices, axis, batch_dims)
-    return GatherV2(params, indices, axis=axis)
-
-
-def _batched_gather(params, indices, axis, batch_dims):
-    """gather with batch_dims > 0: a gather_nd whose index vectors start at the batch position."""
-    p_shape, i_shape = params._value.shape, indices._value.shape
-    if not 0 <= batch_dims <= len(i_shape):
-        raise ValueError(f"gather: batch_dims = {batch_dims} must be in [0, rank(indices) = "
-                         f"{len(i_shape)}].")
-    if batch_dims > axis:
-        raise ValueError(f"gather: batch_dims = {batch_dims} must be less than or equal to "
-                         f"axis = {axis}.")
-    _check_batch_shapes(p_shape, i_shape, batch_dims, "GatherV2")
-    # Checked here so that errors name GatherV2 and the caller's own indices.
-    message = _out_of_range(indices._value, p_shape[axis])
-    if message:
-        raise invalid_argument("GatherV2", message)
-    middle = axis - batch_dims  # params axes between the batch axes and `axis`
-    if middle:
-        # Bring the gathered axis right after the batch axes...
-        params = Transpose(params, perm=_moved(len(p_shape), range(axis, axis + 1), batch_dims))
-    index_vectors = _with_batch_coordinates(indices._value[..., np.newaxis], batch_dims)
-    result = GatherNd(params, Tensor(index_vectors))
-    if middle:
-        # ...and move the gathered block back behind the axes that preceded it.
-        gathered = range(batch_dims, len(i_shape))
-        result = Transpose(result, perm=_moved(result._value.ndim, gathered, batch_dims + middle))
-    return result
-
-
-def _coordinates(indices):
-    """Index vectors along the last axis -> the tuple of per-axis index arrays NumPy wants."""
-    return tuple(indices[..., i] for i in range(indices.shape[-1]))
-
-
-def _gather_nd_forward(params, indices):
-    if indices.shape[-1] == 0:  # Empty index vectors select all of params, once per vector.
-        return np.broadcast_to(params, indices.shape[:-1] + params.shape)
-    return params[_coordinates(_bounds_checked(indices))]
-
-
-def _gather_nd_explain(arrays, attrs, error):
-    params, indices = arrays
-    limits = np.array(params.shape[:indices.shape[-1]])
-    bad = np.argwhere(((indices < 0) | (indices >= limits)).any(axis=-1))
-    if not len(bad):
-        return str(error)
-    position = tuple(bad[0])
-    return (f"indices{_position_text(position)} = {indices[position].tolist()} does not "
-            f"index into param shape {_shape_text(params.shape)}")
-
-
-def _scatter_nd_forward(indices, updates, shape):
-    if indices.shape[-1] == 0:
-        return updates.reshape((-1,) + tuple(shape)).sum(axis=0)
-    out = np.zeros(shape, dtype=updates.dtype)
-    np.add.at(out, _coordinates(indices), updates)  # Repeated indices accumulate.
-    return out
-
-
-GatherNd = Primitive(
-    "GatherNd", _gather_nd_forward,
-    lambda node, dy: (ScatterNd(node.inputs[1], dy, shape=node.inputs[0]._value.shape), None),
-    explain=_gather_nd_explain)
-# gather_nd's gradient; its own gradient (w.r.t. the updates) is gather_nd again.
-ScatterNd = Primitive("ScatterNd", _scatter_nd_forward,
-                      lambda node, ddy: (None, GatherNd(ddy, node.inputs[0])))
-
-
-def gather_nd(params, indices, batch_dims=0, name=None):
-    """Picks elements or slices of `params` addressed by the index vectors in `indices`.
-
-    The last axis of `indices` holds index vectors of length k <= rank(params); the
-    output shape is `indices.shape[:-1] + params.shape[batch_dims + k:]`.
-
-    >>> gather_nd([[1., 2.], [3., 4.]], [[1, 0], [0, 1]]).numpy()
-    array([3., 2.], dtype=float32)
-    >>> gather_nd([[1., 2.], [3., 4.]], [[1]]).numpy()
-    array([[3., 4.]], dtype=float32)
-    """
-    params = tensor(params)
-    indices = _index_tensor(indices, "GatherNd")
-    p_shape, i_shape = params._value.shape, indices._value.shape
-    batch_dims = _axis_int(batch_dims, "GatherNd", "batch_dims")
-    if not i_shape:
-        raise invalid_argument("GatherNd", "indices must be at least a vector; received a scalar")
-    if not 0 <= batch_dims < len(i_shape):
-        raise ValueError(f"gather_nd: batch_dims = {batch_dims} must be in [0, rank(indices) - "
-                         f"1 = {len(i_shape) - 1}] (indices shape {_shape_text(i_shape)}).")
-    if batch_dims + i_shape[-1] > len(p_shape):
-        raise invalid_argument("GatherNd", f"index innermost dimension length must be <= params "
-                               f"rank; saw: {i_shape[-1]} vs. {len(p_shape) - batch_dims} "
-                               f"(params shape {_shape_text(p_shape)}, indices shape "
-                               f"{_shape_text(i_shape)}, batch_dims={batch_dims})")
-    if batch_dims:
-        _check_batch_shapes(p_shape, i_shape, batch_dims, "GatherNd")
-        indices = Tensor(_with_batch_coordinates(indices._value, batch_dims))
-    return GatherNd(params, indices)
-
-
-# -- clip_by_value ----------------------------------------------------------------------------
-
-def _clip_grad(node, dy):
-    # As TF: t gets dy where min <= t <= max; min (max) gets it where t fell below (above).
-    t, low, high = (x._value for x in node.inputs)
-    below, above = t < low, t > high
-    zero = Tensor(np.zeros((), dy._value.dtype))
-    need_t, need_low, need_high = node.needs
-    return (Select(Tensor(below | above), zero, dy) if need_t else None,
-            Select(Tensor(below), dy, zero) if need_low else None,
-            Select(Tensor(above), dy, zero) if need_high else None)
-
-
-# maximum(minimum(t, max), min), as TF computes it: `min` wins where min > max.
-ClipByValue = Primitive("ClipByValue",
-                        lambda t, low, high: np.maximum(np.minimum(t, high), low), _clip_grad)
-
-
-def clip_by_value(t, clip_value_min, clip_value_max, name=None):
-    """Clips values of `t` to [clip_value_min, clip_value_max].
-
-    The bounds may be scalars or tensors broadcastable to `t`'s shape (not beyond it).
-    The gradient passes to `t` where it was not clipped.
-
-    >>> clip_by_value([-2., 0.5, 3.], -1., 1.).numpy()
-    array([-1. ,  0.5,  1. ], dtype=float32)
-    """
-    values = tensor(t)
-    low = tensor_pair(values, clip_value_min, "ClipByValue")[1]
-    high = tensor_pair(values, clip_value_max, "ClipByValue")[1]
-    if low._value.ndim or high._value.ndim:
-        shape = values._value.shape
-        try:
-            merged = np.broadcast_shapes(shape, low._value.shape, high._value.shape)
-        except ValueError:
-            raise invalid_argument("ClipByValue", f"Incompatible shapes: t {_shape_text(shape)} "
-                                   f"vs. clip_value_min {_shape_text(low._value.shape)} vs. "
-                                   f"clip_value_max {_shape_text(high._value.shape)}") from None
-        if merged != shape:
-            raise ValueError(f"clip_by_value: the clip values must not broadcast `t` to a larger "
-                             f"shape: t has shape {shape}, the result would have {merged}.")
-    return ClipByValue(values, low, high)
-
-
-# -- one_hot --------------------------------------------------------------------------------------
-
-def _one_hot_forward(indices, on_value, off_value, depth, axis):
-    # Negative and too-large indices match no position, giving an all-off vector, as TF.
-    hot = indices[..., np.newaxis] == np.arange(depth)
-    if axis != -1:
-        hot = np.moveaxis(hot, -1, axis)
-    return np.where(hot, on_value, off_value)
-
-
-OneHot = Primitive("OneHot", _one_hot_forward)  # No gradient, as in TF.
-
-
-_DEFAULT_ON_OFF = {}  # dtype -> (1, 0) as scalar Tensors; Tensors are immutable, so shared.
-
-
-def _default_on_off(dtype):
-    values = _DEFAULT_ON_OFF.get(dtype)
-    if values is None:
-        values = _DEFAULT_ON_OFF[dtype] = (Tensor(np.ones((), dtype._np)),
-                                           Tensor(np.zeros((), dtype._np)))
-    return values
-
-
-def _one_hot_values(on_value, off_value, dtype):
-    """on/off values as scalar Tensors of one dtype, with TF's dtype rules."""
-    if on_value is None and off_value is None:
-        return _default_on_off(dtypes.float32 if dtype is None else dtypes.as_dtype(dtype))
-    if dtype is not None:
-        dtype = dtypes.as_dtype(dtype)
-    if on_value is not None:
-        on_value = convert_to_tensor(on_value, dtype_hint=dtype)
-    if off_value is not None:
-        off_value = convert_to_tensor(off_value, dtype_hint=dtype)
-    given = [v.dtype for v in (on_value, off_value) if v is not None]
-    if dtype is None:
-        dtype = given[0] if given else dtypes.float32
-    for label, value in (("on_value", on_value), ("off_value", off_value)):
-        if value is not None and value.dtype != dtype:
-            raise TypeError(f"one_hot: dtype {value.dtype.name} of {label} does not match "
-                            f"dtype {dtype.name}")
-        if value is not None and value.ndim != 0:
-            raise invalid_argument("OneHot", f"{label} must be a scalar, but got shape "
-                                   f"{_shape_text(value.shape)}")
-    default_on, default_off = _default_on_off(dtype)
-    return (default_on if on_value is None else on_value,
-            default_off if off_value is None else off_value)
-
-
-def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
-    """One-hot vectors of length `depth` for `indices`, on a new axis (last by default).
-
-    The dtype is `dtype`, else that of `on_value`/`off_value`, else float32. An index
-    outside [0, depth) gives a vector of `off_value` only.
-
-    >>> one_hot([0, 2, 5], depth=3).numpy()
-    array([[1., 0., 0.],
-           [0., 0., 1.],
-           [0., 0., 0.]], dtype=float32)
-    """
-    indices = _index_tensor(indices, "OneHot")
-    depth = _axis_int(depth, "OneHot", "depth")
-    if depth < 0:
-        raise invalid_argument("OneHot", f"depth must be non-negative, got: {depth}")
-    out_rank = indices._value.ndim + 1
-    axis = -1 if axis is None else _axis_int(axis, "OneHot")
-    if axis != -1 and not 0 <= axis < out_rank:
-        raise invalid_argument("OneHot", f"Expected axis to be -1 or between [0, {out_rank}). "
-                               f"But received: {axis}")
-    on_value, off_value = _one_hot_values(on_value, off_value, dtype)
-    return OneHot(indices, on_value, off_value, depth=depth,
-                  axis=-1 if axis == out_rank - 1 else axis)
 
 
 # -- shape queries (plain values: nothing to differentiate) -----------------------------------

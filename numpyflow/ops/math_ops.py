@@ -55,8 +55,8 @@ def _pow_grad(node, dy):
     dx = dy * y * pow(x, y - 1.) if node.needs[0] else None
     dexp = None
     if node.needs[1]:
-        from numpyflow.ops import array_ops
-        safe_log = array_ops.where(x > 0., log(array_ops.where(x > 0., x, 1.)), 0.)
+        from numpyflow.ops import indexing_ops
+        safe_log = indexing_ops.where(x > 0., log(indexing_ops.where(x > 0., x, 1.)), 0.)
         dexp = dy * node.output * safe_log
     return dx, dexp
 
@@ -66,10 +66,10 @@ Pow = _binary_primitive("Pow", np.power, _pow_grad)
 
 def _maximum_grad(node, dy, pick_first):
     x, y = node.inputs
-    from numpyflow.ops import array_ops
+    from numpyflow.ops import indexing_ops
     first = pick_first(x, y)
     zero = Tensor(np.zeros((), dy._value.dtype))
-    return array_ops.where(first, dy, zero), array_ops.where(first, zero, dy)
+    return indexing_ops.where(first, dy, zero), indexing_ops.where(first, zero, dy)
 
 
 Maximum = _binary_primitive("Maximum", np.maximum,
