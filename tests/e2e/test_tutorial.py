@@ -8,24 +8,9 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from tests.keras.test_model import TUTORIAL_SUMMARY as SUMMARY
 
-SUMMARY = """\
-Model: "sequential"
-_________________________________________________________________
-Layer (type)                 Output Shape              Param #   
-=================================================================
-flatten (Flatten)            (None, 784)               0         
-_________________________________________________________________
-dense (Dense)                (None, 128)               100480    
-_________________________________________________________________
-dense_1 (Dense)              (None, 10)                1290      
-=================================================================
-Total params: 101,770
-Trainable params: 101,770
-Non-trainable params: 0
-_________________________________________________________________
-"""
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 EPOCH_LINE = re.compile(
     r"^1875/1875 \[==============================\] - \d+s \d+(ms|us)/step - "

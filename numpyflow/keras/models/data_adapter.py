@@ -38,6 +38,15 @@ def check_cardinality(x, y):
                          f"{len(y)}\nMake sure all arrays contain the same number of samples.")
 
 
+def labelled_arrays(x, y, method):
+    """`x` and `y` as arrays of the same length, for fit/evaluate."""
+    x, y = to_array(x, "x"), to_array(y, "y")
+    if x is None or y is None:
+        raise ValueError(f"{method}() needs both `x` and `y`.")
+    check_cardinality(x, y)
+    return x, y
+
+
 def check_batch_size(batch_size):
     if batch_size is None:
         return 32

@@ -151,10 +151,7 @@ class Model(Layer):
         if steps_per_epoch is not None:
             raise NotImplementedError("steps_per_epoch is not supported yet with array inputs.")
         verbose = 1 if verbose == "auto" else verbose
-        x, y = data_adapter.to_array(x, "x"), data_adapter.to_array(y, "y")
-        if x is None or y is None:
-            raise ValueError("fit() needs both `x` and `y`.")
-        data_adapter.check_cardinality(x, y)
+        x, y = data_adapter.labelled_arrays(x, y, "fit")
         batch_size = data_adapter.check_batch_size(batch_size)
         validation = None
         if validation_data is not None:
@@ -231,10 +228,7 @@ class Model(Layer):
         if sample_weight is not None:
             raise NotImplementedError("sample_weight is not supported yet.")
         verbose = 1 if verbose == "auto" else verbose
-        x, y = data_adapter.to_array(x, "x"), data_adapter.to_array(y, "y")
-        if x is None or y is None:
-            raise ValueError("evaluate() needs both `x` and `y`.")
-        data_adapter.check_cardinality(x, y)
+        x, y = data_adapter.labelled_arrays(x, y, "evaluate")
         batch_size = data_adapter.check_batch_size(batch_size)
         callback_list = CallbackList(([ProgbarLogger()] if verbose else []) + list(callbacks or []),
                                      model=self, verbose=verbose, epochs=1,
@@ -268,8 +262,7 @@ class Model(Layer):
                        reset_metrics=True, return_dict=False):
         """One gradient step on one batch; returns the loss (and metrics) for it."""
         self._assert_compiled("training/testing")
-        x, y = data_adapter.to_array(x, "x"), data_adapter.to_array(y, "y")
-        data_adapter.check_cardinality(x, y)
+        x, y = data_adapter.labelled_arrays(x, y, "train_on_batch")
         if reset_metrics:
             self.reset_metrics()
         return self._step_result(self.train_step((x, y)), return_dict)
@@ -277,8 +270,7 @@ class Model(Layer):
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         """The loss (and metrics) on one batch, without training."""
         self._assert_compiled("training/testing")
-        x, y = data_adapter.to_array(x, "x"), data_adapter.to_array(y, "y")
-        data_adapter.check_cardinality(x, y)
+        x, y = data_adapter.labelled_arrays(x, y, "test_on_batch")
         if reset_metrics:
             self.reset_metrics()
         return self._step_result(self.test_step((x, y)), return_dict)
