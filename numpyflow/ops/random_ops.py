@@ -20,7 +20,8 @@ _DEFAULT_GLOBAL_SEED = 87654321  # TF's default graph-level seed when only an op
 class _SeedState:
     def __init__(self):
         self.global_seed = None
-        self.global_stream = np.random.default_rng()
+        # Made on first use: importing numpy.random costs ~20 ms of `import numpyflow`.
+        self.global_stream = None
         self.op_streams = {}
 
 
@@ -36,7 +37,7 @@ def set_seed(seed):
     True
     """
     _state.global_seed = None if seed is None else int(seed)
-    _state.global_stream = np.random.default_rng(_state.global_seed)
+    _state.global_stream = None
     _state.op_streams = {}
 
 
@@ -46,6 +47,8 @@ def get_global_generator_seed():
 
 def _stream(seed):
     if seed is None:
+        if _state.global_stream is None:
+            _state.global_stream = np.random.default_rng(_state.global_seed)
         return _state.global_stream
     key = (_DEFAULT_GLOBAL_SEED if _state.global_seed is None else _state.global_seed, int(seed))
     stream = _state.op_streams.get(key)
