@@ -1,0 +1,51 @@
+"""benchmarks/run.py still runs: its numpyflow and NumPy parts, quickest mode, small data.
+
+TensorFlow and PyTorch are not needed (nor used): only --frameworks numpyflow,numpy run.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+from numpyflow.keras.datasets import fashion_mnist
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_suite_runs_numpyflow_parts(tmp_path):
+    report, raw = tmp_path / "RESULTS.md", tmp_path / "results.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
+               "--frameworks", "numpyflow,numpy", "--limit", "256", "--budget", "0.05",
+               "--output", str(report), "--json", str(raw)]
+    real = all(os.path.isfile(os.path.join(fashion_mnist.DEBIAN_DIR, name))
+               for name in fashion_mnist.FILES)
+    if not real:
+        command.append("--synthetic")  # Never try a download from a test.
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout
+
+    results = json.loads(raw.read_text())["results"]
+    expected = {
+        "mlp": {"numpyflow": ["mlp"], "numpy": ["mlp"]},
+        "lenet32": {"numpyflow": ["lenet32"]},
+        "lenet128": {"numpyflow": ["lenet128"]},
+        "inference": {"numpyflow": ["call_us", "predict1_us", "predict_many_s"]},
+        "import": {"numpyflow": ["import_s", "import_rss_mb"],
+                   "numpy": ["import_s", "import_rss_mb"]},
+    }
+    for workload, frameworks in expected.items():
+        for framework, keys in frameworks.items():
+            metrics = results[workload][framework]["metrics"]
+            for key in keys:
+                assert metrics[key] and all(v > 0 for v in metrics[key]), (workload, key)
+        assert set(results[workload]) == set(frameworks)  # No TF/torch child was started.
+
+    text = report.read_text()
+    for needle in ("## Machine", "OPENBLAS_CORETYPE=", "| MLP, SGD, b32, 256 samples | s |",
+                   "| MLP model(x), 1 sample | µs |", "## Targets (issue #4)",
+                   "| MLP epoch <= 1.5 x NumPy loop |", "| import numpyflow <= 0.2 s |"):
+        assert needle in text, needle
+    assert "MLP, SGD, b32, 256 samples" in done.stdout  # The table is printed too.
