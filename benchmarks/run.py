@@ -125,8 +125,8 @@ def summary_of_calls(samples):
 # -- Keras (numpyflow and TensorFlow run the same code) -------------------------------------
 
 def keras_module(framework):
+    sys.path.insert(0, str(ROOT))  # numpyflow, and examples/ (the shared model definitions)
     if framework == "numpyflow":
-        sys.path.insert(0, str(ROOT))
         import numpyflow as tf
         tf.random.set_seed(0)
     else:
@@ -148,17 +148,8 @@ def keras_mlp(tf):
 
 
 def keras_lenet(tf):
-    layers = tf.keras.layers
-    model = tf.keras.Sequential([
-        layers.Conv2D(6, 5, padding="same", activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(16, 5, activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dense(120, activation="relu"),
-        layers.Dense(84, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ])
+    from examples.lenet5 import build_lenet5  # The definition the tests train, too.
+    model = build_lenet5(tf)
     model.compile(optimizer=tf.keras.optimizers.Adam(),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model

@@ -3,20 +3,7 @@
 import pytest
 
 import numpyflow as tf
-
-
-def lenet5():
-    layers = tf.keras.layers
-    return tf.keras.Sequential([
-        layers.Conv2D(6, 5, padding="same", activation="relu", input_shape=(28, 28, 1)),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(16, 5, activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dense(120, activation="relu"),
-        layers.Dense(84, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ])
+from examples.lenet5 import build_lenet5
 
 
 @pytest.mark.realdata
@@ -30,7 +17,7 @@ def test_lenet5_reaches_tf_accuracy_in_two_epochs(fashion):
     (x_train, y_train), (x_test, y_test) = fashion
     tf.keras.backend.clear_session()
     tf.random.set_seed(2)
-    model = lenet5()
+    model = build_lenet5(tf, input_shape=(28, 28, 1))
     assert model.count_params() == 61706
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
     history = model.fit(x_train[..., None], y_train, batch_size=32, epochs=2, verbose=0,
