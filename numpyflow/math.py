@@ -1,7 +1,7 @@
 """`tf.math`: element-wise math, reductions and comparisons."""
 
 from numpyflow.ops.math_ops import (  # noqa: F401
-    abs, add, add_n, cast, divide, equal, exp, expm1, floor, floordiv, floormod, greater, greater_equal,
+    abs, add, add_n, cast, divide, divide_no_nan, equal, exp, expm1, floor, floordiv, floormod, greater, greater_equal,
     less, less_equal, log, log1p, logical_and, logical_not, logical_or, logical_xor, matmul,
     maximum, minimum, mod, multiply, negative, not_equal, pow, reciprocal, round, rsqrt, sign,
     sqrt, square, squared_difference, subtract, truediv)

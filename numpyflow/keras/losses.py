@@ -420,11 +420,7 @@ def compute_weighted_loss(losses, sample_weight=None, reduction="sum_over_batch_
 
 def divide_no_nan(numerator, denominator):
     """numerator / denominator, but 0 where the denominator is 0 (no NaN, no warning)."""
-    fused = getattr(tf.math, "divide_no_nan", None)
-    if fused is not None:
-        return fused(numerator, denominator)
-    is_zero = tf.equal(denominator, 0.)
-    return tf.where(is_zero, 0., numerator / tf.where(is_zero, 1., denominator))
+    return tf.math.divide_no_nan(numerator, denominator)
 
 
 # -- Loss classes --------------------------------------------------------------------------

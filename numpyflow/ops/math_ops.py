@@ -128,6 +128,33 @@ def divide(x, y, name=None):
 truediv = divide
 
 
+def _div_no_nan_forward(x, y):
+    nonzero = y != 0
+    return np.divide(x, y, out=np.zeros(np.broadcast_shapes(x.shape, y.shape), x.dtype),
+                     where=nonzero)
+
+
+def _div_no_nan_grad(node, dy):
+    x, y = node.inputs
+    return (DivNoNan(dy, y) if node.needs[0] else None,
+            DivNoNan(DivNoNan(negative(dy) * x, y), y) if node.needs[1] else None)
+
+
+# Metrics divide running totals by counts that start at 0: one op instead of four.
+DivNoNan = _binary_primitive("DivNoNan", _div_no_nan_forward, _div_no_nan_grad)
+
+
+def divide_no_nan(x, y, name=None):
+    """x / y element-wise, but 0 wherever y is 0 (no NaN or infinity, no warning).
+
+    >>> divide_no_nan([1., 2.], [0., 4.]).numpy()
+    array([0. , 0.5], dtype=float32)
+    """
+    x, y = tensor_pair(x, y, "DivNoNan")
+    require_float(x, "DivNoNan")
+    return DivNoNan(x, y)
+
+
 def floordiv(x, y, name=None):
     """Returns floor(x / y) element-wise. Not differentiable."""
     return FloorDiv(*tensor_pair(x, y, "FloorDiv"))

@@ -19,6 +19,11 @@ CASES = [
     case("RealDiv", tf.divide, np.divide, a, positive(4)),
     case("RealDiv", lambda x, y: x / y, lambda x, y: x / y, ints, int_divisors,
          id="truediv_ints_give_float64"),
+    case("DivNoNan", tf.math.divide_no_nan, np.divide, a, positive(3, 4)),
+    case("DivNoNan", tf.math.divide_no_nan,  # zero denominators give 0 (forward only)
+         lambda x, y: np.where(y != 0, x / np.where(y != 0, y, 1), 0).astype(np.float32),
+         a.astype(np.float32), np.array([[1., 0., 2., 0.]] * 3, np.float32),
+         id="divide_no_nan_zero_denominator"),
     case("FloorDiv", lambda x, y: x // y, np.floor_divide, ints, int_divisors),
     case("FloorDiv", lambda x, y: x // y, np.floor_divide, a, positive(4), grad=False,
          id="floordiv_floats_no_gradient"),
