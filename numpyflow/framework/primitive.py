@@ -14,6 +14,7 @@ it back to the input's shape in one place (`tape._unbroadcast`).
 from numpy import asarray as _asarray
 from numpy import ndarray as _ndarray
 
+from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor
 
 # Tapes currently inside their `with` block, innermost last. A plain list (not
@@ -63,9 +64,13 @@ class Primitive:
       explain: Optional `explain(arrays, attrs, error) -> str` turning a NumPy error into
         a message saying what was received and what was expected.
 
-    Example:
-      >>> import numpy as np
-      >>> Square = Primitive("Square", np.square, lambda node, dy: (dy * 2. * node.inputs[0],))
+    Example (how `ops/math_ops.py` defines `tf.square`; not run here, since a name can be
+    registered only once):
+
+        Square = Primitive("Square", np.square,
+                           lambda node, dy: (dy * 2. * node.inputs[0],))
+        def square(x, name=None):
+            return Square(tensor(x))
     """
 
     __slots__ = ("name", "forward", "gradient", "saves", "explain")
@@ -98,7 +103,6 @@ class Primitive:
         return output
 
     def _error(self, inputs, attrs, error):
-        from numpyflow.framework.errors import invalid_argument
         arrays = [x._value for x in inputs]
         if self.explain is not None:
             message = self.explain(arrays, attrs, error)
