@@ -165,6 +165,10 @@ class GradientTape:
                 upstream = Tensor(np.ones_like(t._value))
             else:
                 upstream = convert_to_tensor(upstream, dtype=t.dtype)
+                if upstream._value.shape != t._value.shape:
+                    raise ValueError(f"GradientTape.gradient: output_gradients of shape "
+                                     f"{list(upstream._value.shape)} do not match their target "
+                                     f"of shape {list(t._value.shape)}.")
             seeds.append((t, upstream))
         return seeds
 

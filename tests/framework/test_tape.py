@@ -161,6 +161,15 @@ def test_output_gradients_weight_the_target():
     np.testing.assert_allclose(g.numpy(), [20.0, 4.0])
 
 
+def test_output_gradients_must_match_the_target_shape():
+    x = tf.constant([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    with pytest.raises(ValueError, match=r"output_gradients of shape \[3\].*shape \[2\]"):
+        tape.gradient(y, x, output_gradients=tf.constant([1.0, 2.0, 3.0]))
+
+
 def test_list_of_targets_sums_gradients():
     x = tf.constant(2.0)
     with tf.GradientTape() as tape:
