@@ -7,7 +7,7 @@ Python operators on Tensors are attached at the bottom of this file.
 import numpy as np
 
 from numpyflow.backend import blas
-from numpyflow.framework import dtypes
+from numpyflow.framework import dtypes, errors
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops import _convert
@@ -394,13 +394,17 @@ def logical_xor(x, y, name="LogicalXor"):
 
 # -- Python operators on Tensor ---------------------------------------------------------
 
+# Incompatible shapes (InvalidArgumentError), mixed dtypes or non-numeric operands.
+_NOT_COMPARABLE = (errors.InvalidArgumentError, TypeError, ValueError)
+
+
 def _tensor_equals(self, other):
     """`==` as in TF 2: element-wise, but False (not an error) for incompatible shapes."""
     if other is None:
         return False
     try:
         return equal(self, other)
-    except Exception:  # noqa: BLE001 - TF returns False for any non-comparable pair
+    except _NOT_COMPARABLE:  # TF returns False for a pair it cannot compare
         return False
 
 
@@ -409,7 +413,7 @@ def _tensor_not_equals(self, other):
         return True
     try:
         return not_equal(self, other)
-    except Exception:  # noqa: BLE001
+    except _NOT_COMPARABLE:
         return True
 
 
