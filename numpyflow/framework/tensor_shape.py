@@ -15,6 +15,8 @@ class TensorShape(tuple):
     __slots__ = ()
 
     def __new__(cls, dims=()):
+        if type(dims) is cls:
+            return dims  # Immutable: no copy needed.
         if dims is None:
             raise ValueError("Shapes of unknown rank are not supported.")
         if isinstance(dims, int):
@@ -60,7 +62,8 @@ class TensorShape(tuple):
 
     def __getitem__(self, key):
         result = tuple.__getitem__(self, key)
-        return TensorShape(result) if isinstance(key, slice) else result
+        # A slice of a TensorShape holds valid dims already: skip the conversion.
+        return tuple.__new__(TensorShape, result) if isinstance(key, slice) else result
 
     def __add__(self, other):
         return TensorShape(tuple(self) + tuple(other))
