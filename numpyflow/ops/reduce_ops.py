@@ -2,11 +2,15 @@
 
 import numpy as np
 
+from numpyflow.backend import blas
 from numpyflow.framework import dtypes
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops import array_ops, math_ops
 from numpyflow.ops._convert import axis_tuple, tensor
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _kept_shape(node):
@@ -28,7 +32,16 @@ def _reduced_count(node):
     return int(np.prod([shape[a] for a in node.attrs["axis"]]))
 
 
+# Below this many rows, np.sum beats the GEMV's call overhead.
+_GEMV_SUM_MIN_ROWS = 256
+
+
 def _sum_forward(x, axis, keepdims):
+    if (x.ndim >= 2 and axis == tuple(range(x.ndim - 1)) and x.dtype in _BLAS_FLOATS
+            and x.flags.c_contiguous and x.size >= _GEMV_SUM_MIN_ROWS * x.shape[-1] > 0):
+        # Summing every axis but the last (bias gradients): one GEMV, see blas.column_sums.
+        sums = blas.column_sums(x.reshape(-1, x.shape[-1]))
+        return sums.reshape((1,) * (x.ndim - 1) + sums.shape) if keepdims else sums
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
