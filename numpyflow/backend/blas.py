@@ -67,13 +67,8 @@ def matmul(a, b):
     work = a.shape[-2] * a.shape[-1] * b.shape[-1]
     if a.ndim > 2:
         work *= int(np.prod(a.shape[:-2]))
-    _use_threads(1 if work < SINGLE_THREAD_BELOW else _max_threads)
+    _use_threads(threads_for(work))
     return np.matmul(a, b)
-
-
-def max_threads():
-    """How many threads OpenBLAS may use for large products (1 if it is not controlled)."""
-    return _max_threads
 
 
 def is_controlled():

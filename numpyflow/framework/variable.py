@@ -1,13 +1,9 @@
 """`Variable`: a mutable tensor, the state that training updates."""
 
-import itertools
-
 import numpy as np
 
 from numpyflow.framework import dtypes
 from numpyflow.framework.tensor import Tensor, _numpy_text, convert_to_tensor
-
-_unnamed = itertools.count()
 
 
 class Variable(Tensor):
@@ -34,7 +30,7 @@ class Variable(Tensor):
     to a Variable between the forward pass and `gradient()` uses the new value.
     """
 
-    __slots__ = ("_auto_watch", "_name", "_trainable", "_unique_id")
+    __slots__ = ("_auto_watch", "_name", "_trainable")
 
     def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, shape=None,
                  **kwargs):
@@ -54,7 +50,6 @@ class Variable(Tensor):
         self._trainable = bool(trainable)
         self._auto_watch = self._trainable
         self._name = name or "Variable"
-        self._unique_id = next(_unnamed)
 
     @property
     def name(self):
@@ -101,9 +96,6 @@ class Variable(Tensor):
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
         self._value = self._value - self._checked(delta, "assign_sub")
         return self if read_value else None
-
-    def ref(self):
-        return super().ref()
 
     def __repr__(self):
         return (f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, "

@@ -5,9 +5,6 @@ import numpy as np
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
 
-_TF_KIND = {"f": "float", "i": "int", "u": "uint", "b": "bool"}
-
-
 def _kind_name(np_dtype):
     if np_dtype == np.float64:
         return "double"

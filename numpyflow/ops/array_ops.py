@@ -583,7 +583,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     >>> pad([1., 2., 3.], [[2, 1]], mode="REFLECT").numpy()
     array([3., 2., 1., 2., 3., 2.], dtype=float32)
     """
-    x = _convert.tensor(tensor)
+    x = _as_tensor(tensor)
     mode_name = str(mode).upper()
     if mode_name not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
         raise ValueError(f'Value of argument `mode` expected to be one of "CONSTANT", '

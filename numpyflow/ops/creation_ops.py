@@ -1,7 +1,5 @@
 """Tensors made from a shape or a range: zeros, ones, fill, range, eye, linspace."""
 
-import builtins
-
 import numpy as np
 
 from numpyflow.framework import dtypes
@@ -92,5 +90,3 @@ def linspace(start, stop, num, name=None, axis=0):
     values = np.linspace(start._value, stop._value, int(num), axis=axis)
     return Tensor(values.astype(dtype))
 
-
-_ = builtins  # `range` above shadows the builtin inside this module on purpose.

@@ -10,7 +10,6 @@ from numpyflow.backend import blas
 from numpyflow.framework import dtypes, errors
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
-from numpyflow.ops import _convert
 from numpyflow.ops._convert import require_float, tensor, tensor_pair
 
 

@@ -61,12 +61,8 @@ def _extremum_grad(node, dy):
     x = node.inputs[0]
     out = array_ops.reshape(node.output, _kept_shape(node))
     mask = math_ops.cast(math_ops.equal(x, out), x.dtype)
-    ties = array_ops.reshape(_sum_raw(mask, node.attrs["axis"]), _kept_shape(node))
+    ties = Sum(mask, axis=node.attrs["axis"], keepdims=True)
     return (mask * _spread(node, dy) / ties,)
-
-
-def _sum_raw(x, axis):
-    return Sum(x, axis=axis, keepdims=False)
 
 
 Max = Primitive("Max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),

@@ -59,7 +59,6 @@ class Layer:
         else:
             self._batch_input_shape = None
         self._call_accepts_training = "training" in inspect.signature(self.call).parameters
-        self._built_input_shape = None
 
     # -- attribute tracking: sub-layers and variables assigned to `self` ---------------------
     def __setattr__(self, name, value):
@@ -214,7 +213,6 @@ class Layer:
             check_input(self, inputs)
         self.build(shape)
         self.built = True
-        self._built_input_shape = shape
 
     def _build_from_shape(self, input_shape):
         """Builds for `input_shape` without data (Sequential.build, summary)."""
@@ -224,7 +222,6 @@ class Layer:
             check_input(self, _ShapeOnly(input_shape))
         self.build(input_shape)
         self.built = True
-        self._built_input_shape = input_shape
 
     @property
     def output_shape(self):
