@@ -1,13 +1,191 @@
-"""`tf.function`, for now running the decorated function eagerly.
+"""`tf.function`: runs a Python function as a compiled plan once its trace is trusted.
 
-TF 2 code decorates training steps with `@tf.function`. numpyflow does not trace graphs
-yet, so the decorated function runs op by op, exactly as TensorFlow runs it under
-`tf.config.run_functions_eagerly(True)`: same results, same gradients, and Python side
-effects happen on every call. When tracing lands (sharing the primitives' gradient
-rules), this is where it plugs in.
+The first calls with a given signature (argument shapes and dtypes, other arguments by
+value) run the function eagerly while a `tracing.Trace` records it. When two such traces
+agree line for line and constant for constant, their plan is compiled, and later calls
+with that signature run the plan: the same array calls in the same order, so the same
+results bit for bit, without the per-op Python of eager execution.
+
+What stays eager, as with `tf.config.run_functions_eagerly(True)` in TF:
+
+  * a call made while a GradientTape records (gradients through the function need its
+    ops on the tape) or while another function is being traced (it becomes part of it);
+  * a signature whose traces disagree (the Python code computed something from the data
+    outside the ops) or whose Python code read a traced value (`float(t)`, `if t:`);
+  * arguments that are not hashable and not tensors.
+
+As in TF, Python side effects (printing, appending to a list) happen only while the
+function is traced, here the first two calls per signature.
 """
 
 import functools
+import weakref
+
+import numpy as np
+
+from numpyflow.framework import nest, primitive, trace_state, tracing
+from numpyflow.framework.tensor import Tensor
+from numpyflow.framework.variable import Variable
+
+# A signature whose traces still disagree after this many calls stays eager.
+_MAX_TRACES = 4
+
+
+class Function:
+    """A Python function compiled into a plan per input signature (see module doc).
+
+    Made by `tf.function`; callable like the function it wraps.
+    """
+
+    def __init__(self, python_function, input_signature=None):
+        functools.update_wrapper(self, python_function)
+        self.python_function = python_function
+        self.input_signature = input_signature
+        self._signatures = {}   # Signature key -> _Signature.
+        self._methods = weakref.WeakKeyDictionary()
+        self._tracing_count = 0
+
+    def __get__(self, instance, owner):
+        # `@tf.function` on a method: one Function (and plan cache) per instance, holding
+        # the instance weakly so the cache does not keep it alive.
+        if instance is None:
+            return self
+        try:
+            bound = self._methods.get(instance)
+        except TypeError:  # Unhashable or not weak-referenceable: run it eagerly.
+            return functools.partial(self.python_function, instance)
+        if bound is None:
+            instance_ref = weakref.ref(instance)
+            python_function = self.python_function
+
+            @functools.wraps(python_function)
+            def method(*args, **kwargs):
+                return python_function(instance_ref(), *args, **kwargs)
+
+            bound = self._methods[instance] = Function(method, self.input_signature)
+        return bound
+
+    def __call__(self, *args, **kwargs):
+        if trace_state.current is not None or any(not tape._paused
+                                                  for tape in primitive.active_tapes):
+            return self.python_function(*args, **kwargs)
+        arrays = []
+        key = _signature_key((args, kwargs), arrays)
+        signature = self._signatures.get(key) if key is not None else None
+        if signature is not None and signature.plan is not None:
+            try:
+                return signature.plan(arrays)
+            except Exception:
+                # The plan put back the variables it had assigned; the eager run below
+                # raises the op's own error message (bad labels, say).
+                return self.python_function(*nest.map_structure(_as_tensor, args),
+                                            **nest.map_structure(_as_tensor, kwargs))
+        args, kwargs = nest.map_structure(_as_tensor, (args, kwargs))
+        if key is None:
+            return self.python_function(*args, **kwargs)
+        if signature is None:
+            signature = self._signatures[key] = _Signature(args, kwargs)
+        if signature.eager_reason is not None:
+            return self.python_function(*args, **kwargs)
+        return self._trace(signature, args, kwargs)
+
+    def _trace(self, signature, args, kwargs):
+        trace = tracing.Trace(_identifier(self.__name__))
+        for leaf in nest.flatten((args, kwargs)):
+            if _is_argument(leaf):
+                trace.add_argument(leaf)
+        with trace.recording():
+            outputs = self.python_function(*args, **kwargs)
+        trace.set_outputs(outputs)
+        self._tracing_count += 1
+        signature.learn(trace)
+        return outputs
+
+    def experimental_get_tracing_count(self):
+        """How many times the Python function ran to be traced."""
+        return self._tracing_count
+
+    def plan_sources(self):
+        """The Python source of each compiled plan (numpyflow's view of TF's graphs)."""
+        return [s.plan.source for s in self._signatures.values() if s.plan is not None]
+
+    def eager_reasons(self):
+        """Why some signatures run eagerly, if any do."""
+        return [s.eager_reason for s in self._signatures.values() if s.eager_reason is not None]
+
+
+class _Signature:
+    """What one input signature has learned: its last trace, then its plan (or why not)."""
+
+    __slots__ = ("plan", "eager_reason", "_last_trace", "_traces", "_pinned")
+
+    def __init__(self, args, kwargs):
+        self.plan = None
+        self.eager_reason = None
+        self._last_trace = None
+        self._traces = 0
+        # Variables in the key are keyed by id: keep them alive so no other takes their id.
+        self._pinned = [leaf for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, Variable)]
+
+    def learn(self, trace):
+        self._traces += 1
+        if trace.untraceable is not None:
+            self.eager_reason = trace.untraceable
+            return
+        difference = "first trace" if self._last_trace is None else self._last_trace.difference(trace)
+        if difference is None:
+            self.plan = trace.plan()
+            self._last_trace = None
+        elif self._traces >= _MAX_TRACES:
+            self.eager_reason = (f"{self._traces} traces differed (last: {difference}): the "
+                                 f"Python code computes something from the data outside "
+                                 f"numpyflow ops")
+            self._last_trace = None
+        else:
+            self._last_trace = trace
+
+
+def _as_tensor(value):
+    # As in TF, NumPy arrays passed to a function become tensors (and plan arguments).
+    return Tensor(value) if type(value) is np.ndarray else value
+
+
+def _is_argument(leaf):
+    return isinstance(leaf, Tensor) and not isinstance(leaf, Variable)
+
+
+def _signature_key(structure, arrays):
+    """A hashable key: tensors by shape and dtype, Variables by identity, the rest by value.
+
+    Appends the arrays of the tensors (the plan's arguments) to `arrays`, in
+    `nest.flatten` order. None when some part is neither a tensor nor hashable.
+    """
+    kind = type(structure)
+    if kind is np.ndarray:
+        arrays.append(structure)
+        return (structure.shape, structure.dtype)
+    if kind is tuple or kind is list:
+        items = tuple(_signature_key(item, arrays) for item in structure)
+        return None if None in items else (kind, items)
+    if isinstance(structure, Tensor):
+        if isinstance(structure, Variable):
+            return ("variable", id(structure))
+        arrays.append(structure._value)
+        return (structure._value.shape, structure._value.dtype)
+    if isinstance(structure, (dict, list, tuple)):
+        keys = sorted(structure) if isinstance(structure, dict) else range(len(structure))
+        items = tuple((key, _signature_key(structure[key], arrays)) for key in keys)
+        return None if any(k is None for _, k in items) else (kind, items)
+    try:
+        hash(structure)
+    except TypeError:
+        return None
+    return ("value", kind, structure)
+
+
+def _identifier(name):
+    cleaned = "".join(ch if ch.isalnum() else "_" for ch in name)
+    return cleaned if cleaned.isidentifier() else f"plan_{cleaned}"
 
 
 def function(func=None, input_signature=None, autograph=True, jit_compile=None,
@@ -15,7 +193,10 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
              experimental_autograph_options=None, experimental_attributes=None,
              experimental_relax_shapes=None, experimental_compile=None,
              experimental_follow_type_hints=None):
-    """Decorator accepted wherever TF's is; the function runs eagerly (see module doc).
+    """Compiles `func` into a plan of array calls per input signature (see module doc).
+
+    Usable as `@tf.function` or `@tf.function(...)`; TF's other arguments are accepted
+    and do not change anything here.
 
     >>> import numpyflow as tf
     >>> @tf.function
@@ -25,11 +206,6 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
     6.0
     """
     def decorate(python_function):
-        @functools.wraps(python_function)
-        def run_eagerly(*args, **kwargs):
-            return python_function(*args, **kwargs)
-        run_eagerly.python_function = python_function
-        run_eagerly.input_signature = input_signature
-        return run_eagerly
+        return Function(python_function, input_signature)
 
     return decorate if func is None else decorate(func)

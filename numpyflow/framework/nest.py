@@ -27,7 +27,9 @@ def pack_sequence_as(structure, flat_sequence):
 
 def _pack(structure, leaves):
     if isinstance(structure, dict):
-        return type(structure)((key, _pack(structure[key], leaves)) for key in sorted(structure))
+        # Leaves come in sorted-key order (as `flatten` gives them); the dict keeps its own.
+        packed = {key: _pack(structure[key], leaves) for key in sorted(structure)}
+        return type(structure)((key, packed[key]) for key in structure)
     if isinstance(structure, (list, tuple)):
         items = [_pack(item, leaves) for item in structure]
         if isinstance(structure, tuple) and hasattr(structure, "_fields"):  # namedtuple

@@ -14,6 +14,7 @@ it back to the input's shape in one place (`tape._unbroadcast`).
 from numpy import asarray as _asarray
 from numpy import ndarray as _ndarray
 
+from numpyflow.framework import trace_state
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor
 
@@ -95,11 +96,14 @@ class Primitive:
         saved = None
         if self.saves:
             result, saved = result
-        if type(result) is not _ndarray:
+        was_array = type(result) is _ndarray
+        if not was_array:
             result = _asarray(result)  # NumPy returns scalars from 0-d math; keep arrays.
         output = Tensor(result)
         if active_tapes and self.gradient is not None and result.dtype.kind == "f":
             _record(self, inputs, output, attrs, saved)
+        if trace_state.current is not None:
+            trace_state.current.record_op(self, inputs, attrs, output, saved, was_array)
         return output
 
     def _error(self, inputs, attrs, error):

@@ -9,7 +9,7 @@ on nothing above it.
 
 import numpy as np
 
-from numpyflow.framework import dtypes
+from numpyflow.framework import dtypes, trace_state
 from numpyflow.framework.tensor_shape import TensorShape
 
 _DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
@@ -44,10 +44,14 @@ class Tensor:
 
         A scalar tensor gives a NumPy scalar (e.g. `np.float32`), as in TF.
         """
+        if trace_state.current is not None:
+            trace_state.current.record_value_read(self, ".numpy()")
         value = self._value
         return value[()] if value.ndim == 0 else value
 
     def __array__(self, dtype=None, copy=None):
+        if trace_state.current is not None:
+            trace_state.current.record_value_read(self, "np.asarray()")
         if dtype is None:
             return self._value
         return self._value.astype(dtype, copy=False)
@@ -87,20 +91,27 @@ class Tensor:
         for i in range(self._value.shape[0]):
             yield self[i]  # Indexing is an op, so iteration keeps gradients.
 
+    # Python reading a value: a trace must not freeze what the code decides from it.
     def __bool__(self):
+        if trace_state.current is not None:
+            trace_state.current.record_value_read(self, "bool()")
         return bool(self._value)
 
     def __float__(self):
+        if trace_state.current is not None:
+            trace_state.current.record_value_read(self, "float()")
         return float(self._value)
 
     def __int__(self):
+        if trace_state.current is not None:
+            trace_state.current.record_value_read(self, "int()")
         return int(self._value)
 
     def __index__(self):
         if self._value.dtype.kind not in "iu" or self._value.ndim != 0:
             raise TypeError(f"Only scalar integer tensors can be used as an index; "
                             f"received shape={self.shape}, dtype={self.dtype.name}.")
-        return int(self._value)
+        return self.__int__()
 
     # Tensors compare element-wise, so (as in TF 2) they are not hashable; use `ref()`.
     __hash__ = None

@@ -2,8 +2,16 @@
 
 import numpy as np
 
-from numpyflow.framework import dtypes
+from numpyflow.framework import dtypes, trace_state
+from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor, _numpy_text, convert_to_tensor
+
+# Assignments are primitives (without gradients) so that a trace records the arithmetic;
+# the rebinding of `_value` is reported to the trace separately (`_set`). Each gives a
+# fresh array, never writing in place, so Tensors read earlier keep their value.
+AssignVariableOp = Primitive("AssignVariableOp", lambda old, new: np.array(new, copy=True))
+AssignAddVariableOp = Primitive("AssignAddVariableOp", np.add)
+AssignSubVariableOp = Primitive("AssignSubVariableOp", np.subtract)
 
 
 class Variable(Tensor):
@@ -61,6 +69,8 @@ class Variable(Tensor):
 
     def numpy(self):
         """A copy of the current value (later assignments do not change it)."""
+        if trace_state.current is not None:
+            trace_state.current.record_value_read(self, ".numpy()")
         return self._value.copy()
 
     def read_value(self):
@@ -71,6 +81,7 @@ class Variable(Tensor):
         return self.read_value()
 
     def _checked(self, value, method):
+        """`value` as a Tensor of this variable's shape and dtype (or an error saying why not)."""
         array = (value._value if isinstance(value, Tensor)
                  else np.asarray(value))
         if array.shape != self._value.shape:
@@ -81,21 +92,25 @@ class Variable(Tensor):
                 raise TypeError(f"Cannot {method} a {dtypes.from_numpy(array.dtype).name} value "
                                 f"to variable '{self.name}' of dtype {self.dtype.name}.")
             array = array.astype(self._value.dtype)
-        return array
+        return value if isinstance(value, Tensor) else Tensor(array)
 
     def assign(self, value, use_locking=False, name=None, read_value=True):
         """Sets the value. Returns the variable (TF returns the new value; both read the same)."""
-        # A fresh array (never in-place) so Tensors read earlier keep their value.
-        self._value = np.array(self._checked(value, "assign"), copy=True)
+        self._set(AssignVariableOp(self, self._checked(value, "assign")))
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=False, name=None, read_value=True):
-        self._value = self._value + self._checked(delta, "assign_add")
+        self._set(AssignAddVariableOp(self, self._checked(delta, "assign_add")))
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
-        self._value = self._value - self._checked(delta, "assign_sub")
+        self._set(AssignSubVariableOp(self, self._checked(delta, "assign_sub")))
         return self if read_value else None
+
+    def _set(self, new_value):
+        self._value = new_value._value
+        if trace_state.current is not None:
+            trace_state.current.record_assign(self, new_value)
 
     def __repr__(self):
         return (f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, "

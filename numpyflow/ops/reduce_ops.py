@@ -42,13 +42,20 @@ def _sum_forward(x, axis, keepdims):
         # Summing every axis but the last (bias gradients): one GEMV, see blas.column_sums.
         sums = blas.column_sums(x.reshape(-1, x.shape[-1]))
         return sums.reshape((1,) * (x.ndim - 1) + sums.shape) if keepdims else sums
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    # np.add.reduce is np.sum without its Python-level argument handling (~2 µs a call).
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _mean_forward(x, axis, keepdims):
-    result = np.mean(x, axis=axis, keepdims=keepdims)
-    # TF's mean of integers stays integer (truncating); NumPy's becomes float64.
-    return result.astype(x.dtype, copy=False) if x.dtype.kind != "f" else result
+    if x.dtype.kind != "f":
+        # TF's mean of integers stays integer (truncating); NumPy's becomes float64.
+        return np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
+    count = 1
+    for a in axis:
+        count *= x.shape[a]
+    # What np.mean computes for floats (a pairwise sum, then one division), minus its
+    # argument handling.
+    return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims), count or np.nan)
 
 
 Sum = Primitive("Sum", _sum_forward, lambda node, dy: (_spread(node, dy),))

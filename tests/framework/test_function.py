@@ -1,6 +1,7 @@
-"""`tf.function` runs the decorated function eagerly, with gradients."""
+"""`tf.function`: eager semantics, then compiled plans that match them."""
 
 import numpy as np
+import pytest
 
 import numpyflow as tf
 
@@ -28,3 +29,174 @@ def test_decorator_with_arguments_and_on_methods():
             return x * 2.0
 
     assert float(Doubler()(tf.constant(1.5))) == 3.0
+
+
+# -- compiled plans ---------------------------------------------------------------------------
+
+def _sgd_step_function():
+    """A function training a linear model: forward, gradient and assignment."""
+    w = tf.Variable([[0.5], [-1.0]])
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(x @ w - y))
+        w.assign_sub(0.1 * tape.gradient(loss, w))
+        return {"loss": loss, "w": w}
+
+    return step, w
+
+
+def _batches(count, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(4, 2)).astype(np.float32),
+             rng.normal(size=(4, 1)).astype(np.float32)) for _ in range(count)]
+
+
+def test_plan_compiled_after_two_agreeing_traces_matches_eager_bit_for_bit():
+    compiled, w_compiled = _sgd_step_function()
+    eager, w_eager = _sgd_step_function()
+    for x, y in _batches(6):
+        got = compiled(x, y)
+        expected = eager.python_function(tf.constant(x), tf.constant(y))
+        assert float(got["loss"]) == float(expected["loss"])
+        assert got["w"] is w_compiled and list(got) == ["loss", "w"]
+        np.testing.assert_array_equal(w_compiled.numpy(), w_eager.numpy())
+    assert compiled.experimental_get_tracing_count() == 2
+    (source,) = compiled.plan_sources()
+    assert "AssignSubVariableOp" in source and "MatMul" in source
+
+
+def test_python_side_effects_run_only_while_tracing():
+    calls = []
+
+    @tf.function
+    def double(x):
+        calls.append(1)
+        return x * 2.0
+
+    for value in range(5):
+        assert float(double(tf.constant(float(value)))) == 2.0 * value
+    assert len(calls) == 2
+
+
+def test_new_shape_gets_its_own_plan():
+    @tf.function
+    def total(x):
+        return tf.reduce_sum(x * x)
+
+    for n in (2, 2, 2, 3, 3, 3):
+        x = np.arange(n, dtype=np.float32)
+        assert float(total(x)) == float(np.sum(x * x))
+    assert total.experimental_get_tracing_count() == 4
+    assert len(total.plan_sources()) == 2
+
+
+def test_python_branch_on_a_traced_value_stays_eager():
+    @tf.function
+    def absolute(x):
+        return x if float(x) > 0 else -x
+
+    results = [float(absolute(tf.constant(v))) for v in (1.0, 2.0, -3.0, 4.0, -5.0)]
+    assert results == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert absolute.plan_sources() == [] and "float()" in absolute.eager_reasons()[0]
+
+
+def test_constants_computed_outside_ops_keep_the_function_eager():
+    state = {"step": 0}
+
+    @tf.function
+    def scaled(x):
+        state["step"] += 1  # Changes a constant on every call: no plan may freeze it.
+        return x * tf.constant(float(state["step"]))
+
+    results = [float(scaled(tf.constant(1.0))) for _ in range(6)]
+    assert results == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert scaled.plan_sources() == [] and "traces differed" in scaled.eager_reasons()[0]
+
+
+def test_called_under_a_tape_runs_eagerly_so_gradients_flow():
+    @tf.function
+    def cube(x):
+        return x * x * x
+
+    x = tf.constant(2.0)
+    for _ in range(3):
+        cube(x)  # Compiled by now.
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = cube(x)
+    assert float(tape.gradient(y, x)) == 12.0
+
+
+def test_failing_plan_restores_variables_and_raises_the_ops_error():
+    w = tf.Variable([[0.0, 0.0]])
+
+    @tf.function
+    def step(x, labels):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels, x @ w))
+        w.assign_sub(tape.gradient(loss, w))
+        w.assign_add(tf.ones_like(w))  # Assigned once more after the failing op's gradient.
+        return loss
+
+    x = np.ones((2, 1), np.float32)
+    for _ in range(3):
+        step(x, np.array([0, 1]))
+    assert step.plan_sources()
+    before = w.numpy()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="label value of 7"):
+        step(x, np.array([0, 7]))
+    np.testing.assert_array_equal(w.numpy(), before)
+
+
+def test_dropout_draws_a_fresh_mask_in_every_compiled_call():
+    @tf.function
+    def drop(x):
+        return tf.nn.dropout(x, rate=0.5)
+
+    tf.random.set_seed(5)
+    masks = [drop(tf.ones((64,))).numpy() for _ in range(5)]
+    assert drop.plan_sources()
+    assert all(not np.array_equal(masks[i], masks[i + 1]) for i in range(4))
+    tf.random.set_seed(5)
+    eager = [tf.nn.dropout(tf.ones((64,)), rate=0.5).numpy() for _ in range(5)]
+    np.testing.assert_array_equal(np.array(masks), np.array(eager))
+
+
+def test_methods_get_one_plan_cache_per_instance():
+    class Scaler:
+        def __init__(self, factor):
+            self.factor = tf.Variable(factor)
+
+        @tf.function
+        def __call__(self, x):
+            return x * self.factor
+
+    two, three = Scaler(2.0), Scaler(3.0)
+    for _ in range(3):
+        assert float(two(tf.constant(1.0))) == 2.0
+        assert float(three(tf.constant(1.0))) == 3.0
+    two.factor.assign(5.0)  # Plans read variables when they run.
+    assert float(two(tf.constant(1.0))) == 5.0
+
+
+def test_plans_never_write_into_arguments_outputs_or_variables():
+    w = tf.Variable(np.ones((2, 3), np.float32))
+
+    @tf.function
+    def f(x):
+        flat = tf.reshape(x, (2, 3))            # A view of the argument.
+        scaled = (flat + 1.0) * 2.0             # Temporaries the plan may reuse...
+        return scaled, tf.exp(scaled) - w, w * 3.0  # ...but never what it returns.
+
+    inputs = [np.full((6,), float(i), np.float32) for i in range(5)]
+    results = [f(x) for x in inputs]
+    assert "out=" in f.plan_sources()[0]
+    for i, (x, (scaled, shifted, tripled)) in enumerate(zip(inputs, results)):
+        np.testing.assert_array_equal(x, np.full((6,), float(i), np.float32))
+        np.testing.assert_array_equal(scaled.numpy(), np.full((2, 3), (i + 1.0) * 2.0))
+        np.testing.assert_allclose(shifted.numpy(), np.exp((i + 1.0) * 2.0) - 1.0, rtol=1e-6)
+        np.testing.assert_array_equal(tripled.numpy(), np.full((2, 3), 3.0))
+    np.testing.assert_array_equal(w.numpy(), np.ones((2, 3)))

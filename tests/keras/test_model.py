@@ -355,3 +355,58 @@ def test_subclassed_model_trains():
     history = model.fit(x, y, epochs=6, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
     assert len(model.trainable_weights) == 4 and model.name == "two_layer"
+
+
+# -- compiled training steps ------------------------------------------------------------------
+
+def _train_weights(run_eagerly, optimizer, layers):
+    keras.backend.clear_session()
+    tf.random.set_seed(3)
+    x, y = blobs(n=200, dim=6, seed=4)
+    model = keras.Sequential([keras.Input((6,))] + layers())
+    model.compile(optimizer(), "sparse_categorical_crossentropy", ["accuracy"],
+                  run_eagerly=run_eagerly)
+    history = model.fit(x, y, batch_size=16, epochs=2, validation_split=0.2, verbose=0)
+    return model, history.history, [w.numpy() for w in model.weights]
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+    lambda: keras.optimizers.Adam(0.01),
+    lambda: keras.optimizers.RMSprop(0.01),
+], ids=["sgd_nesterov", "adam", "rmsprop"])
+def test_compiled_fit_equals_eager_fit_bit_for_bit(optimizer):
+    def layers():
+        return [keras.layers.Dense(16, activation="relu"), keras.layers.Dropout(0.3),
+                keras.layers.Dense(3, activation="softmax")]
+
+    model, compiled_logs, compiled = _train_weights(False, optimizer, layers)
+    assert model.train_function.plan_sources() and model.test_function.plan_sources()
+    assert model.train_function.eager_reasons() == []
+    _, eager_logs, eager = _train_weights(True, optimizer, layers)
+    assert compiled_logs == eager_logs
+    for a, b in zip(compiled, eager):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_run_eagerly_runs_train_step_itself():
+    model = keras.Sequential([keras.layers.Dense(2)])
+    model.compile("sgd", "mse", run_eagerly=True)
+    assert model.run_eagerly and model.make_train_function() == model.train_step
+    model.run_eagerly = False
+    assert model.make_train_function().python_function == model.train_step
+
+
+def test_labels_out_of_range_after_compiling_are_reported_and_weights_kept():
+    x, y = blobs(n=64)
+    model = keras.Sequential([keras.layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=8, verbose=0)
+    assert model.train_function.plan_sources()
+    before = [w.numpy() for w in model.weights]
+    bad = y[:8].copy()
+    bad[3] = 7
+    with pytest.raises(tf.errors.InvalidArgumentError, match="label value of 7"):
+        model.train_on_batch(x[:8], bad)
+    for kept, weight in zip(before, model.weights):
+        np.testing.assert_array_equal(kept, weight.numpy())

@@ -3,6 +3,7 @@
 import numpy as np
 
 import numpyflow as tf
+from numpyflow.ops import nn_ops
 from tests.ops.opcheck import away_from_zero, case, rand
 
 
@@ -30,6 +31,17 @@ CASES = [
     case("SparseSoftmaxCrossEntropyWithLogits",
          lambda lg, lb: tf.nn.sparse_softmax_cross_entropy_with_logits(lb, lg), np_sparse_xent,
          rand(4, 5), labels),
+    case("SparseSoftmaxCrossEntropyBackprop",
+         lambda dy, logits: nn_ops.SparseSoftmaxCrossEntropyBackprop(
+             dy, tf.nn.log_softmax(logits), tf.constant(labels)),
+         lambda dy, logits: dy[:, None] * (np_softmax(logits) - np.eye(5)[labels]),
+         rand(4), rand(4, 5), grad=False),
+    case("SoftmaxCrossEntropyBackprop",
+         lambda dy, logits, target: nn_ops.SoftmaxCrossEntropyBackprop(
+             dy, tf.nn.log_softmax(logits), target, axis=-1),
+         lambda dy, logits, target: dy * (np_softmax(logits) * target.sum(-1, keepdims=True)
+                                          - target),
+         rand(4, 1), rand(4, 5), rand(4, 5, low=0., high=1.), grad=False),
 ]
 
 _relu_in = np.array([-1., 2., -3., 4., 0.5])

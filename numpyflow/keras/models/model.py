@@ -55,6 +55,9 @@ class Model(Layer):
         self.history = None
         self._is_compiled = False
         self._nan_reported = False
+        self._run_eagerly = None
+        self.train_function = None
+        self.test_function = None
 
     # -- compile ----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -76,6 +79,7 @@ class Model(Layer):
         self.compiled_metrics = CompiledMetrics(metrics)
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._is_compiled = True
+        self.run_eagerly = run_eagerly  # Also forgets the step functions of a previous compile.
 
     def _assert_compiled(self, method):
         if not self._is_compiled:
@@ -101,6 +105,35 @@ class Model(Layer):
             metric.reset_state()
 
     # -- one step ---------------------------------------------------------------------------
+    @property
+    def run_eagerly(self):
+        """Whether fit/evaluate run `train_step`/`test_step` op by op (for debugging).
+
+        False by default: the steps then run through `tf.function`, which compiles each
+        into a plan of array calls after tracing it (see `numpyflow.function`).
+        """
+        return bool(self._run_eagerly)
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = value
+        self.train_function = None
+        self.test_function = None
+
+    def make_train_function(self, force=False):
+        """The function `fit` calls on each batch `(x, y)`: `train_step`, compiled."""
+        if self.train_function is None or force:
+            self.train_function = (self.train_step if self.run_eagerly
+                                   else tf.function(self.train_step))
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        """The function `evaluate` calls on each batch `(x, y)`: `test_step`, compiled."""
+        if self.test_function is None or force:
+            self.test_function = (self.test_step if self.run_eagerly
+                                  else tf.function(self.test_step))
+        return self.test_function
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
         """The compiled loss plus any layer losses (regularization)."""
         loss = self.compiled_loss(y, y_pred)
@@ -172,6 +205,7 @@ class Model(Layer):
         batch_hooks = callback_list.has("on_train_batch_begin") or callback_list.has("on_batch_begin")
         end_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_batch_end")
         logs = {}
+        train_function = self.make_train_function()
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.call("on_epoch_begin", epoch, None)
@@ -179,7 +213,7 @@ class Model(Layer):
                 if batch_hooks:
                     callback_list.call("on_train_batch_begin", step, None)
                     callback_list.call("on_batch_begin", step, None)
-                logs = self.train_step((x[index], y[index]))
+                logs = train_function((x[index], y[index]))
                 self._report_nan(logs, epoch, step)
                 if end_hooks:
                     callback_list.call("on_train_batch_end", step, logs)
@@ -213,9 +247,10 @@ class Model(Layer):
         self.reset_metrics()
         callback_list.call("on_test_begin", None)
         logs = {}
+        test_function = self.make_test_function()
         for step, index in enumerate(data_adapter.batch_slices(len(x), batch_size, False)):
             callback_list.call("on_test_batch_begin", step, None)
-            logs = self.test_step((x[index], y[index]))
+            logs = test_function((x[index], y[index]))
             callback_list.call("on_test_batch_end", step, logs)
         logs = {name: float(value) for name, value in logs.items()}
         callback_list.call("on_test_end", logs)
@@ -265,7 +300,7 @@ class Model(Layer):
         x, y = data_adapter.labelled_arrays(x, y, "train_on_batch")
         if reset_metrics:
             self.reset_metrics()
-        return self._step_result(self.train_step((x, y)), return_dict)
+        return self._step_result(self.make_train_function()((x, y)), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         """The loss (and metrics) on one batch, without training."""
@@ -273,7 +308,7 @@ class Model(Layer):
         x, y = data_adapter.labelled_arrays(x, y, "test_on_batch")
         if reset_metrics:
             self.reset_metrics()
-        return self._step_result(self.test_step((x, y)), return_dict)
+        return self._step_result(self.make_test_function()((x, y)), return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs on one batch, as a NumPy array."""
