@@ -96,7 +96,7 @@ class Function:
                 trace.add_argument(leaf)
         with trace.recording():
             outputs = self.python_function(*args, **kwargs)
-        trace.set_outputs(outputs)
+            trace.set_outputs(outputs)
         self._tracing_count += 1
         signature.learn(trace)
         return outputs

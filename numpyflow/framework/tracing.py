@@ -73,6 +73,9 @@ class Trace:
             yield self
         finally:
             trace_state.current = None
+            # The traced values were needed only to name them; drop them (and the memory).
+            self._alive = []
+            self._name_of = {}
 
     # -- what the function receives and returns -----------------------------------------------
     def add_argument(self, tensor):
@@ -83,7 +86,8 @@ class Trace:
 
     def set_outputs(self, outputs):
         """Records what the function returned (nested lists, tuples and dicts of traced
-        tensors, Variables or other objects); the plan builds the same structure."""
+        tensors, Variables or other objects); the plan builds the same structure. Call it
+        inside `recording()`."""
         self._outputs = self._output_source(outputs)
 
     def _output_source(self, structure):

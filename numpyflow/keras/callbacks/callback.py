@@ -47,6 +47,7 @@ class Callback:
 
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+_NO_ACTIVE_HOOKS = {hook: () for hook in _HOOKS}
 
 
 class CallbackList:
@@ -64,13 +65,20 @@ class CallbackList:
         if params:
             for callback in self.callbacks:
                 callback.set_params(params)
+        self._find_active_hooks()
+
+    def _find_active_hooks(self):
         # Only hooks some callback overrides are dispatched: the batch hooks run per step.
+        if not self.callbacks:  # predict(x) on one sample runs this: skip the 16 scans.
+            self._active = _NO_ACTIVE_HOOKS
+            return
         self._active = {hook: [getattr(c, hook) for c in self.callbacks
                                if getattr(type(c), hook) is not getattr(Callback, hook)]
                         for hook in _HOOKS}
 
     def append(self, callback):
         self.callbacks.append(callback)
+        self._find_active_hooks()
 
     def __iter__(self):
         return iter(self.callbacks)

@@ -182,27 +182,32 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        inputs = self._convert_inputs(inputs)
-        if not self.built:
-            self._maybe_build(inputs)
-        if self.input_spec is not None:
-            check_input(self, inputs)
         if not self._call_accepts_training:
             kwargs.pop("training", None)
+        # The common case, on every call of a model: a built layer given a Tensor of its own
+        # dtype, which needs neither conversion nor building (only the input_spec check).
+        # It reads the array's dtype: the `dtype` property costs a lookup per call.
+        if type(inputs) is not tf.Tensor or inputs._value.dtype is not self._dtype._np or \
+                not self.built:
+            inputs = self._convert_inputs(inputs)
+            if not self.built:
+                self._maybe_build(inputs)
+        if self.input_spec is not None:
+            check_input(self, inputs)
         return self.call(inputs, *args, **kwargs)
 
     def _convert_inputs(self, inputs):
         """Tensors for array inputs; float inputs cast to the layer's dtype, as tf.keras does."""
-        if isinstance(inputs, tf.Tensor):  # The common case, kept short: it runs per layer call.
-            dtype = inputs.dtype
-            if dtype is self._dtype or not dtype.is_floating:
-                return inputs
-            return tf.cast(inputs, self._dtype)
-        if isinstance(inputs, (list, tuple)):
-            return type(inputs)(self._convert_inputs(x) for x in inputs)
-        if isinstance(inputs, dict):
-            return {k: self._convert_inputs(v) for k, v in inputs.items()}
-        return self._convert_inputs(tf.convert_to_tensor(inputs))
+        if not isinstance(inputs, tf.Tensor):
+            if isinstance(inputs, (list, tuple)):
+                return type(inputs)(self._convert_inputs(x) for x in inputs)
+            if isinstance(inputs, dict):
+                return {k: self._convert_inputs(v) for k, v in inputs.items()}
+            inputs = tf.convert_to_tensor(inputs)
+        dtype = inputs.dtype
+        if dtype is self._dtype or not dtype.is_floating:
+            return inputs
+        return tf.cast(inputs, self._dtype)
 
     def _maybe_build(self, inputs):
         if isinstance(inputs, (list, tuple)):

@@ -213,8 +213,9 @@ class Flatten(Layer):
         rank = inputs.ndim
         if self.data_format == "channels_first" and rank > 2:
             inputs = tf.transpose(inputs, perm=[0, *range(2, rank), 1])
-        shape = inputs.shape
-        return tf.reshape(inputs, (shape[0], math.prod(shape[1:])))
+        # The sample size is computed, not left to -1, so that an empty batch works.
+        batch, *sample = inputs.shape
+        return tf.reshape(inputs, (batch, math.prod(sample)))
 
     def compute_output_shape(self, input_shape):
         input_shape = tf.TensorShape(input_shape)

@@ -58,6 +58,7 @@ class Model(Layer):
         self._run_eagerly = None
         self.train_function = None
         self.test_function = None
+        self.predict_function = None
 
     # -- compile ----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -107,7 +108,7 @@ class Model(Layer):
     # -- one step ---------------------------------------------------------------------------
     @property
     def run_eagerly(self):
-        """Whether fit/evaluate run `train_step`/`test_step` op by op (for debugging).
+        """Whether fit/evaluate/predict run their `*_step` op by op (for debugging).
 
         False by default: the steps then run through `tf.function`, which compiles each
         into a plan of array calls after tracing it (see `numpyflow.function`).
@@ -119,6 +120,7 @@ class Model(Layer):
         self._run_eagerly = value
         self.train_function = None
         self.test_function = None
+        self.predict_function = None
 
     def make_train_function(self, force=False):
         """The function `fit` calls on each batch `(x, y)`: `train_step`, compiled."""
@@ -133,6 +135,17 @@ class Model(Layer):
             self.test_function = (self.test_step if self.run_eagerly
                                   else tf.function(self.test_step))
         return self.test_function
+
+    def make_predict_function(self, force=False):
+        """The function `predict` calls on each batch `x`: `predict_step`, compiled.
+
+        As in TF, where predict runs a tf.function: after two calls per batch shape, a
+        plan of array calls replaces the per-layer Python of an eager call.
+        """
+        if self.predict_function is None or force:
+            self.predict_function = (self.predict_step if self.run_eagerly
+                                     else tf.function(self.predict_step))
+        return self.predict_function
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
         """The compiled loss plus any layer losses (regularization)."""
@@ -284,9 +297,10 @@ class Model(Layer):
                                      model=self, verbose=verbose, epochs=1, steps=steps)
         callback_list.call("on_predict_begin", None)
         outputs = []
+        predict_function = self.make_predict_function()
         for step, index in enumerate(data_adapter.batch_slices(len(x), batch_size, False)):
             callback_list.call("on_predict_batch_begin", step, None)
-            outputs.append(self.predict_step(x[index]).numpy())
+            outputs.append(predict_function(x[index]).numpy())
             callback_list.call("on_predict_batch_end", step, None)
         callback_list.call("on_predict_end", None)
         if not outputs:
@@ -312,7 +326,7 @@ class Model(Layer):
 
     def predict_on_batch(self, x):
         """The model's outputs on one batch, as a NumPy array."""
-        return self.predict_step(data_adapter.to_array(x, "x")).numpy()
+        return self.make_predict_function()(data_adapter.to_array(x, "x")).numpy()
 
     def _step_result(self, logs, return_dict):
         logs = {name: float(value) for name, value in logs.items()}

@@ -32,6 +32,7 @@ class Sequential(Model):
         self._stack = []                 # Every layer, the InputLayer (if any) first.
         self._build_input_shape = None
         self._shape_warning_given = False
+        self._last_compatible = None  # (built-for shape, an input shape compatible with it)
         for layer in layers or ():
             self.add(layer)
 
@@ -120,7 +121,11 @@ class Sequential(Model):
         Layers whose weights don't fit still raise their own error.
         """
         expected = self._build_input_shape
-        if expected is None or tf.TensorShape(inputs.shape).is_compatible_with(expected):
+        shape = tuple(inputs.shape)
+        if (expected, shape) == self._last_compatible:
+            return  # As on the previous call: this runs on every call, so it is kept cheap.
+        if expected is None or tf.TensorShape(shape).is_compatible_with(expected):
+            self._last_compatible = (expected, shape)
             return
         self._shape_warning_given = True
         first = f"{self._stack[0].name}_input" if self._stack else "input"
