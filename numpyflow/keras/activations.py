@@ -63,6 +63,16 @@ def logits_from_sigmoid(output):
     return _recall(_sigmoid_logits, output)
 
 
+def remember_logits(output, softmax_logits=None, sigmoid_logits=None):
+    """Makes `output` remember logits it was computed from (for a tensor rebuilt from one
+    that did, e.g. by a compiled plan). Returns `output`."""
+    if softmax_logits is not None:
+        _remember(_softmax_logits, output, softmax_logits)
+    if sigmoid_logits is not None:
+        _remember(_sigmoid_logits, output, sigmoid_logits)
+    return output
+
+
 # -- activations --------------------------------------------------------------------------
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):

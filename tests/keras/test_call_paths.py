@@ -177,3 +177,70 @@ def test_predict_prints_the_same_bar_traced_or_not(capsys):
         model.predict(x, verbose=2)
         assert re.fullmatch(r"3/3 - \d+s - \d+m?s/epoch - \d+[mu]?s/step\n",
                             capsys.readouterr().out)
+
+
+# -- Sequential of numpyflow's own layers: model(x) runs a compiled plan ----------------------
+
+def test_builtin_stack_call_is_compiled_and_matches_eager_bit_for_bit():
+    model = tutorial_model()
+    images = np.random.default_rng(0).random((5, 3, 28, 28), dtype=np.float32)
+    outputs = [model(x) for x in images]
+    assert model._call_function.plan_sources()
+    for x, output in zip(images, outputs):
+        np.testing.assert_array_equal(output.numpy(), model.call(tf.constant(x)).numpy())
+
+
+def test_compiled_call_output_still_gives_the_loss_its_logits():
+    model = tutorial_model()
+    x = np.random.default_rng(1).random((4, 28, 28), dtype=np.float32) * 50.0  # Saturating.
+    y = np.array([0, 1, 2, 3])
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    for _ in range(3):
+        compiled = float(loss(y, model(x)))
+    with tf.GradientTape():  # Under a tape, the call runs eagerly.
+        eager = float(loss(y, model(x)))
+    assert compiled == eager
+
+
+def test_stack_with_a_user_layer_runs_eagerly_every_call():
+    calls = []
+
+    class Counting(keras.layers.Layer):
+        def call(self, inputs):
+            calls.append(1)
+            return inputs
+
+    model = keras.Sequential([keras.layers.Dense(3), Counting()])
+    model(np.ones((2, 4), np.float32))  # Builds.
+    before = len(calls)
+    for _ in range(5):
+        model(np.ones((2, 4), np.float32))
+    assert len(calls) == before + 5 and model._call_function is None
+    model.pop()
+    for _ in range(3):
+        model(np.ones((2, 4), np.float32))
+    assert model._call_function.plan_sources()
+
+
+def test_gradients_flow_through_a_compiled_model_call():
+    model = keras.Sequential([keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(1)])
+    x = tf.constant(np.random.default_rng(2).random((4, 2), dtype=np.float32))
+    for _ in range(3):
+        model(x)
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(model(x))
+    grads = tape.gradient(y, model.trainable_variables)
+    assert all(g is not None for g in grads)
+    with tf.GradientTape() as tape:
+        expected = tf.reduce_sum(model.call(x))
+    for got, want in zip(grads, tape.gradient(expected, model.trainable_variables)):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_compiled_call_with_dropout_draws_new_masks():
+    model = keras.Sequential([keras.layers.Dropout(0.5)])
+    x = np.ones((1, 64), np.float32)
+    outputs = [model(x, training=True).numpy() for _ in range(5)]
+    assert model._call_function.plan_sources()
+    assert len({o.tobytes() for o in outputs}) == 5
+    np.testing.assert_array_equal(model(x, training=False).numpy(), x)

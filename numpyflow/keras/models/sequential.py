@@ -3,6 +3,7 @@
 import logging
 
 import numpyflow as tf
+from numpyflow.keras import activations
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.input_layer import InputLayer, KerasInput
 from numpyflow.keras.models.model import Model
@@ -33,6 +34,8 @@ class Sequential(Model):
         self._build_input_shape = None
         self._shape_warning_given = False
         self._last_compatible = None  # (built-for shape, an input shape compatible with it)
+        self._call_function = None    # The compiled call, while every layer is numpyflow's.
+        self._stack_is_builtin = None
         for layer in layers or ():
             self.add(layer)
 
@@ -56,6 +59,7 @@ class Sequential(Model):
                              f'Update the `name` argument to pass a unique name.')
         self._stack.append(layer)
         self._tracked_layers.append(layer)
+        self._stack_is_builtin = None
         if self.built:
             self.build(self._build_input_shape)  # Builds just the new layer.
         elif self._stack[0]._batch_input_shape is not None:
@@ -67,6 +71,7 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         layer = self._stack.pop()
         self._tracked_layers.remove(layer)
+        self._stack_is_builtin = None
         return layer
 
     def build(self, input_shape=None):
@@ -105,6 +110,30 @@ class Sequential(Model):
             raise AttributeError("The model has not been built yet, so it has no output shape.")
         return tuple(self.compute_output_shape(self._build_input_shape))
 
+    def __call__(self, inputs, *args, **kwargs):
+        # A built stack of numpyflow's own layers runs no Python that depends on the data
+        # or has side effects, so its call can be a compiled plan (tf.function): the same
+        # results, without the per-layer and per-op Python (`model(x)` on one sample: ~3x
+        # less). Under a GradientTape, the function runs eagerly, so gradients flow.
+        if args or not self.built or set(kwargs) - {"training"} or not self._builtin_stack():
+            return super().__call__(inputs, *args, **kwargs)
+        if self._call_function is None:
+            self._call_function = tf.function(self._call_and_logits)
+        output, softmax_logits, sigmoid_logits = self._call_function(
+            inputs, kwargs.get("training"))
+        # Losses given the output compute from the logits (see activations.softmax).
+        return activations.remember_logits(output, softmax_logits, sigmoid_logits)
+
+    def _call_and_logits(self, inputs, training):
+        output = super().__call__(inputs, training=training)
+        return (output, activations.logits_from_softmax(output),
+                activations.logits_from_sigmoid(output))
+
+    def _builtin_stack(self):
+        if self._stack_is_builtin is None:
+            self._stack_is_builtin = all(_is_builtin(layer) for layer in self._stack)
+        return self._stack_is_builtin
+
     def call(self, inputs, training=None, mask=None):
         if not self._shape_warning_given:
             self._check_input_shape(inputs)
@@ -139,3 +168,12 @@ class Sequential(Model):
         return {"name": self.name,
                 "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
                            for layer in self._stack]}
+
+
+def _is_builtin(layer):
+    """Whether `layer` and the functions it calls are all numpyflow's own code."""
+    if isinstance(layer, Sequential):
+        return type(layer) is Sequential and layer._builtin_stack()
+    parts = [type(layer), getattr(layer, "activation", None)]
+    return all(part is None or getattr(part, "__module__", "").startswith("numpyflow.")
+               for part in parts)
