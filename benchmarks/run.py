@@ -754,7 +754,8 @@ NOTES = """\
   import, one series of calls) in it; the table shows the median over the rounds. Compare
   ratios measured in the same run, not single numbers across runs.
 - Epoch rows are steady-state: each process builds and compiles the model and trains on
-  {warm} batches first (Keras traces and compiles its train step then; `warmup_s` under
+  {warm} batches first (both Keras implementations trace and compile their train step
+  then: TF into a graph, numpyflow into a plan of array calls; `warmup_s` under
   "All samples"), then times one full epoch. numpyflow and TF/Keras run the same Keras code
   (`fit(x, y, batch_size, epochs=1, verbose=0)`, metrics=['accuracy']; TF with its defaults:
   Keras 3's jit_compile='auto', resolved as shown under "All samples"); PyTorch runs the
