@@ -9,7 +9,8 @@ results bit for bit, without the per-op Python of eager execution.
 What stays eager, as with `tf.config.run_functions_eagerly(True)` in TF:
 
   * a call made while a GradientTape records (gradients through the function need its
-    ops on the tape) or while another function is being traced (it becomes part of it);
+    ops on the tape) or while another function is being traced (in the same thread it
+    becomes part of that trace; other threads' ops are never recorded into it);
   * a signature whose traces disagree (the Python code computed something from the data
     outside the ops) or whose Python code read a traced value (`float(t)`, `if t:`);
   * arguments that are not hashable and not tensors.
@@ -94,8 +95,10 @@ class Function:
         for leaf in nest.flatten((args, kwargs)):
             if _is_argument(leaf):
                 trace.add_argument(leaf)
-        with trace.recording():
+        with trace.recording() as recording:
             outputs = self.python_function(*args, **kwargs)
+            if not recording:  # Another thread is tracing: this call simply ran eagerly.
+                return outputs
             trace.set_outputs(outputs)
         self._tracing_count += 1
         signature.learn(trace)

@@ -34,6 +34,7 @@ Example of a plan's source (`Function.plan_source()` shows it):
 
 import contextlib
 import math
+import threading
 
 import numpy as np
 
@@ -62,17 +63,24 @@ class Trace:
         self._output_names = set()  # The plan values it uses.
         self._fresh = {}            # Plan value -> (shape, dtype), for arrays no one else holds.
         self._counts = {}
+        self._thread = None         # The thread whose ops are recorded.
 
     @contextlib.contextmanager
     def recording(self):
-        """Makes this the trace that primitives and Variables report to."""
-        if trace_state.current is not None:
-            raise RuntimeError("A trace is already being recorded.")
+        """Makes this the trace that primitives and Variables report to.
+
+        Yields True, or False (recording nothing) while another thread's trace records.
+        """
+        if not trace_state.lock.acquire(blocking=False):
+            yield False
+            return
+        self._thread = threading.get_ident()
         trace_state.current = self
         try:
-            yield self
+            yield True
         finally:
             trace_state.current = None
+            trace_state.lock.release()
             # The traced values were needed only to name them; drop them (and the memory).
             self._alive = []
             self._name_of = {}
@@ -119,6 +127,8 @@ class Trace:
     # -- reports from primitives, Variables and Tensors ---------------------------------------
     def record_op(self, primitive, inputs, attrs, output, saved, was_array):
         """One primitive call: `output = primitive.forward(*inputs, **attrs)`."""
+        if threading.get_ident() != self._thread:
+            return  # Another thread's work, not the traced function's.
         uses = set()
         arguments = [self._input(x, uses) for x in inputs]
         arguments += [f"{key}={self._attribute(value, uses)}" for key, value in attrs.items()]
@@ -150,6 +160,8 @@ class Trace:
 
     def record_assign(self, variable, new_value):
         """`variable` now holds `new_value` (a Tensor some recorded op produced)."""
+        if threading.get_ident() != self._thread:
+            return  # Another thread's work, not the traced function's.
         uses = set()
         value = self._input(new_value, uses)
         target = self._bind_once(variable, "v")
@@ -159,6 +171,8 @@ class Trace:
 
     def record_value_read(self, tensor, how):
         """The Python code read a traced value (e.g. `float(t)`): its choices may depend on it."""
+        if threading.get_ident() != self._thread:
+            return  # Another thread's work, not the traced function's.
         if self.untraceable is None and (id(tensor) in self._name_of or isinstance(tensor, Variable)):
             self.untraceable = (f"the function reads the value of a traced tensor with {how}, "
                                 f"so its Python code may depend on the data")

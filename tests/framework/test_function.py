@@ -200,3 +200,43 @@ def test_plans_never_write_into_arguments_outputs_or_variables():
         np.testing.assert_allclose(shifted.numpy(), np.exp((i + 1.0) * 2.0) - 1.0, rtol=1e-6)
         np.testing.assert_array_equal(tripled.numpy(), np.full((2, 3), 3.0))
     np.testing.assert_array_equal(w.numpy(), np.ones((2, 3)))
+
+
+def test_ops_of_other_threads_do_not_enter_a_trace():
+    import threading
+
+    started, other_done = threading.Event(), threading.Event()
+
+    @tf.function
+    def slow_square(x):
+        y = x * x
+        started.set()
+        other_done.wait(5)  # Another thread runs ops and functions meanwhile.
+        return y + 1.0
+
+    @tf.function
+    def other(x):
+        return x - 1.0
+
+    counter = tf.Variable(0.0)
+
+    def other_thread():
+        started.wait(5)
+        for value in range(4):
+            assert float(other(tf.constant(float(value)))) == value - 1.0
+            tf.exp(counter)
+            counter.assign_add(1.0)
+        other_done.set()
+
+    for value in (2.0, 3.0):  # The two traces.
+        started.clear()
+        other_done.clear()
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        assert float(slow_square(tf.constant(value))) == value * value + 1.0
+        worker.join()
+    other_done.set()
+    assert float(slow_square(tf.constant(4.0))) == 17.0
+    (source,) = slow_square.plan_sources()
+    assert "Exp" not in source and "Assign" not in source
+    assert float(counter) == 8.0
