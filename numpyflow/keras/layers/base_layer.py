@@ -186,9 +186,7 @@ class Layer:
             kwargs.pop("training", None)
         # The common case, on every call of a model: a built layer given a Tensor of its own
         # dtype, which needs neither conversion nor building (only the input_spec check).
-        # It reads the array's dtype: the `dtype` property costs a lookup per call.
-        if type(inputs) is not tf.Tensor or inputs._value.dtype is not self._dtype._np or \
-                not self.built:
+        if type(inputs) is not tf.Tensor or inputs.dtype is not self._dtype or not self.built:
             inputs = self._convert_inputs(inputs)
             if not self.built:
                 self._maybe_build(inputs)

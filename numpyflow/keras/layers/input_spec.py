@@ -53,9 +53,8 @@ def check_input(layer, inputs):
     specs = layer.input_spec
     if type(specs) is InputSpec and isinstance(inputs, tf.Tensor):
         # The common case, on every layer call: one spec, one tensor, and usually the same
-        # shape batch after batch. A shape that passed needs no second check. (The array's
-        # shape is a plain tuple; `inputs.shape` would build a TensorShape per call.)
-        shape = inputs._value.shape
+        # shape batch after batch. A shape that passed needs no second check.
+        shape = tuple(inputs.shape)
         if shape != specs._valid_shape or specs.axes != specs._valid_axes:
             _check_one(layer, 0, specs, shape)
             specs._valid_shape = shape
