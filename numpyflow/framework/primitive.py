@@ -64,6 +64,8 @@ class Primitive:
       saves: Whether `forward` also returns values for the gradient rule.
       explain: Optional `explain(arrays, attrs, error) -> str` turning a NumPy error into
         a message saying what was received and what was expected.
+      stateful: Whether the forward draws random numbers, so that two calls on the same
+        inputs differ (a traced plan never folds such an op into a constant).
 
     Example (how `ops/math_ops.py` defines `tf.square`; not run here, since a name can be
     registered only once):
@@ -74,9 +76,10 @@ class Primitive:
             return Square(tensor(x))
     """
 
-    __slots__ = ("name", "forward", "gradient", "saves", "explain")
+    __slots__ = ("name", "forward", "gradient", "saves", "explain", "stateful")
 
-    def __init__(self, name, forward, gradient=None, *, saves=False, explain=None):
+    def __init__(self, name, forward, gradient=None, *, saves=False, explain=None,
+                 stateful=False):
         if name in _REGISTRY:
             raise ValueError(f"A primitive named {name!r} is already registered.")
         self.name = name
@@ -84,6 +87,7 @@ class Primitive:
         self.gradient = gradient
         self.saves = saves
         self.explain = explain
+        self.stateful = stateful
         _REGISTRY[name] = self
 
     def __call__(self, *inputs, **attrs):

@@ -132,10 +132,9 @@ class Trace:
         uses = set()
         arguments = [self._input(x, uses) for x in inputs]
         arguments += [f"{key}={self._attribute(value, uses)}" for key, value in attrs.items()]
-        if inputs and all(name.startswith("c") for name in uses):
+        if inputs and not primitive.stateful and all(name.startswith("c") for name in uses):
             # Only constants in: the result is a constant too (its value is in `output`).
             # Keeps the plan free of work like the seed gradient's ones and scalings of it.
-            # (Primitives are pure functions of their inputs; the random ones take none.)
             return
         forward = self._bind_once(primitive, f"f_{primitive.name}")
         name = self._new_name("t")

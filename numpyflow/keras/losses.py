@@ -190,8 +190,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
     y_pred = _prediction_tensor(y_pred)
     rank = y_pred.ndim
     if rank < 1:
-        raise ValueError(f"sparse_categorical_crossentropy expects `y_pred` of shape "
-                         f"(..., num_classes); received a scalar.")
+        raise ValueError("sparse_categorical_crossentropy expects `y_pred` of shape "
+                         "(..., num_classes); received a scalar.")
     if not _is_last_axis(axis, rank):
         perm = [d for d in range(rank) if d != axis % rank] + [axis % rank]
         y_pred = tf.transpose(y_pred, perm)

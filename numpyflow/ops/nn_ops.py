@@ -328,7 +328,7 @@ def _dropout_mask_forward(shape, dtype, rate, seed):
 
 # A primitive without inputs: the mask is drawn when it runs, so a compiled plan
 # (`tf.function`) draws a fresh one on every call, from the same seeded streams.
-DropoutMask = Primitive("DropoutMask", _dropout_mask_forward)
+DropoutMask = Primitive("DropoutMask", _dropout_mask_forward, stateful=True)
 
 
 # -- moments, l2_loss -------------------------------------------------------------------

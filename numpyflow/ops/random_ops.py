@@ -11,6 +11,7 @@ import numpy as np
 
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import invalid_argument
+from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops._convert import tensor
 
@@ -76,15 +77,55 @@ def _standard_normal(rng, shape, np_dtype):
     return rng.standard_normal(shape).astype(np_dtype)
 
 
+# Each sampler is a stateful primitive: it draws when it runs, so a compiled plan
+# (`tf.function`) draws fresh values on every call, from the same seeded streams.
+
+def _normal_forward(shape, dtype, mean, stddev, seed):
+    values = _standard_normal(_stream(seed), shape, dtype)
+    return (values * dtype.type(stddev) + dtype.type(mean)).astype(dtype)
+
+
+def _uniform_forward(shape, dtype, low, span, seed):
+    return (_unit_uniform(_stream(seed), shape, dtype) * span + low).astype(dtype)
+
+
+def _uniform_int_forward(shape, dtype, low, high, seed):
+    return _stream(seed).integers(low, high, size=shape).astype(dtype)
+
+
+def _truncated_normal_forward(shape, dtype, mean, stddev, seed):
+    rng = _stream(seed)
+    values = _standard_normal(rng, shape, dtype)
+    outside = np.abs(values) > 2
+    while outside.any():
+        values[outside] = _standard_normal(rng, int(outside.sum()), dtype)
+        outside = np.abs(values) > 2
+    return (values * dtype.type(stddev) + dtype.type(mean)).astype(dtype)
+
+
+def _shuffle_forward(x, seed):
+    return x[_stream(seed).permutation(x.shape[0])]
+
+
+RandomStandardNormal = Primitive("RandomStandardNormal", _normal_forward, stateful=True)
+RandomUniform = Primitive("RandomUniform", _uniform_forward, stateful=True)
+RandomUniformInt = Primitive("RandomUniformInt", _uniform_int_forward, stateful=True)
+TruncatedNormal = Primitive("TruncatedNormal", _truncated_normal_forward, stateful=True)
+RandomShuffle = Primitive("RandomShuffle", _shuffle_forward, stateful=True)
+
+
+def _seed(seed):
+    return None if seed is None else int(seed)
+
+
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Samples from a normal distribution.
 
     >>> normal((2, 3), seed=1).shape
     TensorShape([2, 3])
     """
-    np_dtype = _float_dtype(dtype, "random.normal")
-    values = _standard_normal(_stream(seed), _shape(shape), np_dtype)
-    return Tensor((values * np_dtype.type(stddev) + np_dtype.type(mean)).astype(np_dtype))
+    return RandomStandardNormal(shape=_shape(shape), dtype=_float_dtype(dtype, "random.normal"),
+                                mean=float(mean), stddev=float(stddev), seed=_seed(seed))
 
 
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
@@ -93,7 +134,6 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
     if np_dtype.kind not in "fiu":
         raise ValueError(f"random.uniform: dtype must be a floating-point or integer type; "
                          f"received {np_dtype.name}.")
-    rng = _stream(seed)
     if np_dtype.kind in "iu":
         if maxval is None:
             raise ValueError("random.uniform: `maxval` must be given for integer dtypes.")
@@ -101,11 +141,13 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
         if low >= high:
             raise invalid_argument("RandomUniformInt",
                                    f"Need minval < maxval: {low} >= {high}")
-        return Tensor(rng.integers(low, high, size=_shape(shape)).astype(np_dtype))
+        return RandomUniformInt(shape=_shape(shape), dtype=np_dtype, low=low, high=high,
+                                seed=_seed(seed))
     maxval = 1.0 if maxval is None else maxval
     low = np.asarray(minval, dtype=np_dtype)
     span = np.asarray(maxval, dtype=np_dtype) - low
-    return Tensor((_unit_uniform(rng, _shape(shape), np_dtype) * span + low).astype(np_dtype))
+    return RandomUniform(shape=_shape(shape), dtype=np_dtype, low=low, span=span,
+                         seed=_seed(seed))
 
 
 def _unit_uniform(rng, shape, np_dtype):
@@ -121,14 +163,9 @@ def _unit_uniform(rng, shape, np_dtype):
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Samples from a normal distribution, redrawing values more than 2 stddevs from the mean."""
-    np_dtype = _float_dtype(dtype, "random.truncated_normal")
-    rng = _stream(seed)
-    values = _standard_normal(rng, _shape(shape), np_dtype)
-    outside = np.abs(values) > 2
-    while outside.any():
-        values[outside] = _standard_normal(rng, int(outside.sum()), np_dtype)
-        outside = np.abs(values) > 2
-    return Tensor((values * np_dtype.type(stddev) + np_dtype.type(mean)).astype(np_dtype))
+    return TruncatedNormal(shape=_shape(shape),
+                           dtype=_float_dtype(dtype, "random.truncated_normal"),
+                           mean=float(mean), stddev=float(stddev), seed=_seed(seed))
 
 
 def shuffle(value, seed=None, name=None):
@@ -136,7 +173,7 @@ def shuffle(value, seed=None, name=None):
     x = tensor(value)
     if x._value.ndim == 0:
         raise ValueError("random.shuffle: value must have rank >= 1; received a scalar.")
-    return Tensor(x._value[_stream(seed).permutation(x._value.shape[0])])
+    return RandomShuffle(x, seed=_seed(seed))
 
 
 def stateless_seed_stream(seed):

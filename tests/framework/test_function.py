@@ -240,3 +240,20 @@ def test_ops_of_other_threads_do_not_enter_a_trace():
     (source,) = slow_square.plan_sources()
     assert "Exp" not in source and "Assign" not in source
     assert float(counter) == 8.0
+
+
+def test_random_ops_draw_fresh_values_in_compiled_calls_as_eagerly():
+    @tf.function
+    def noisy(x):
+        return (x + tf.random.normal([3]) + tf.random.uniform([3], seed=2),
+                tf.random.shuffle(tf.range(5)))
+
+    def draws(fn):
+        tf.random.set_seed(9)
+        return [np.concatenate([part.numpy().astype(np.float64) for part in fn(tf.zeros(3))])
+                for _ in range(5)]
+
+    compiled = draws(noisy)
+    assert noisy.plan_sources() and noisy.eager_reasons() == []
+    np.testing.assert_array_equal(compiled, draws(noisy.python_function))
+    assert len({d.tobytes() for d in compiled}) == 5
