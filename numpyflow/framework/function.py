@@ -167,9 +167,16 @@ def _signature_key(structure, arrays):
     if kind is np.ndarray:
         arrays.append(structure)
         return (structure.shape, structure.dtype)
-    if kind is tuple or kind is list:
-        items = tuple(_signature_key(item, arrays) for item in structure)
-        return None if None in items else (kind, items)
+    if kind is tuple or kind is list:  # Loops, not generators: this runs on every call.
+        keys = [kind]
+        for item in structure:
+            key = _signature_key(item, arrays)
+            if key is None:
+                return None
+            keys.append(key)
+        return tuple(keys)
+    if kind is dict and not structure:
+        return kind
     if isinstance(structure, Tensor):
         if isinstance(structure, Variable):
             return ("variable", id(structure))

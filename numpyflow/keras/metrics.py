@@ -168,7 +168,7 @@ class _Reduce(Metric):
             # No weights, or one weight for every value (e.g. a batch mean weighted by its
             # batch size): two small updates.
             weight = 1. if sample_weight is None else float(sample_weight)
-            total = tf.reduce_sum(values)
+            total = values if values.ndim == 0 else tf.reduce_sum(values)
             self.total.assign_add(total if weight == 1. else total * weight)
             if self.count is not None:
                 self.count.assign_add(weight * values.shape.num_elements())
