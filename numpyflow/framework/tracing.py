@@ -17,19 +17,25 @@ they might:
   * an op received a tensor that no recorded op produced (a constant): the plan keeps
     its value. A constant computed outside the primitives from traced data would be
     stale on the next call, so `function.py` trusts a plan only after two traces on
-    different calls agree on every line and every constant (`same_as`).
+    different calls agree on every line and every constant (`difference`).
 
 Arrays a forward saved for its gradient rule (`saves=True`) are plan values too: when a
 gradient rule passes them on (as an input Tensor wrapping the same array, or as an
 attribute) the plan passes on the array the forward computes in this run.
 
-Example of a plan's source (`Function.plan_source()` shows it):
+Example of a plan's source (`Function.plan_sources()` shows them), for a function that
+adds `tf.reduce_sum(x * x)` to a Variable and returns it:
 
-    def plan(a0):
-        t0 = f_Square(a0)
-        t1 = f_Sum(t0, axis=None, keepdims=False)
-        v0._value = f_AssignAddVariableOp(v0._value, t1)
-        return (Tensor(t1),)
+    def total(a0):
+        t0 = f_Mul(a0, a0)
+        t1 = f_Sum(t0, axis=(0,), keepdims=False)
+        del t0
+        t1 = asarray(t1)  # NumPy gave a scalar; Primitive.__call__ makes it a 0-d array.
+        t2 = f_AssignAddVariableOp(v0._value, t1)
+        t2 = asarray(t2)
+        v0._value = t2
+        del t2
+        return Tensor(t1)
 """
 
 import contextlib
