@@ -333,11 +333,9 @@ def _reusing_dead_buffers(lines, fresh, output_names):
     Only arrays the plan made and nobody else holds qualify: not arguments, Variables'
     values, constants, views, plan outputs or values assigned to a Variable.
     """
-    last_use = {}
+    last_use = _last_uses(lines)
     held = set(output_names)
-    for index, line in enumerate(lines):
-        for name in line.uses:
-            last_use[name] = index
+    for line in lines:
         if line.effect:
             held.update(line.uses)
     rewritten = []
@@ -355,10 +353,8 @@ def _reusing_dead_buffers(lines, fresh, output_names):
 
 def _with_deletions(lines, keep):
     """The lines' text, with `del` after each value's last use so memory goes back early."""
-    last_use = {}
+    last_use = _last_uses(lines)
     for index, line in enumerate(lines):
-        for name in line.uses:
-            last_use[name] = index
         for name in line.targets:
             last_use.setdefault(name, index)  # Defined but unused: free right away.
     body = []
@@ -366,10 +362,19 @@ def _with_deletions(lines, keep):
         body.append(line.text)
         dead = sorted(name for name in set(line.uses) | set(line.targets)
                       if last_use.get(name) == index and name not in keep
-                      and name[0] in "ts")
+                      and name.startswith("t"))  # Plan values (not arguments or bound names).
         if dead:
             body.append(f"del {', '.join(dead)}")
     return body
+
+
+def _last_uses(lines):
+    """Plan value -> the index of the last line that reads it."""
+    last_use = {}
+    for index, line in enumerate(lines):
+        for name in line.uses:
+            last_use[name] = index
+    return last_use
 
 
 def _holds(saved, array):

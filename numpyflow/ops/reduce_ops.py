@@ -1,5 +1,7 @@
 """Reductions over axes (sum, mean, max, ...) and arg-reductions — with gradients."""
 
+import math
+
 import numpy as np
 
 from numpyflow.backend import blas
@@ -27,9 +29,9 @@ def _spread(node, dy):
     return array_ops.broadcast_to(dy, node.inputs[0]._value.shape)
 
 
-def _reduced_count(node):
-    shape = node.inputs[0]._value.shape
-    return int(np.prod([shape[a] for a in node.attrs["axis"]]))
+def _reduced_count(shape, axes):
+    """How many elements each result of reducing `shape` over `axes` combines."""
+    return math.prod(shape[a] for a in axes)
 
 
 # Below this many rows, np.sum beats the GEMV's call overhead.
@@ -50,17 +52,19 @@ def _mean_forward(x, axis, keepdims):
     if x.dtype.kind != "f":
         # TF's mean of integers stays integer (truncating); NumPy's becomes float64.
         return np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
-    count = 1
-    for a in axis:
-        count *= x.shape[a]
     # What np.mean computes for floats (a pairwise sum, then one division), minus its
     # argument handling.
-    return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims), count or np.nan)
+    return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims),
+                          _reduced_count(x.shape, axis) or np.nan)
+
+
+def _mean_grad(node, dy):
+    count = _reduced_count(node.inputs[0]._value.shape, node.attrs["axis"])
+    return (_spread(node, dy) / float(max(count, 1)),)
 
 
 Sum = Primitive("Sum", _sum_forward, lambda node, dy: (_spread(node, dy),))
-Mean = Primitive("Mean", _mean_forward,
-                 lambda node, dy: (_spread(node, dy) / float(max(_reduced_count(node), 1)),))
+Mean = Primitive("Mean", _mean_forward, _mean_grad)
 
 
 def _extremum_grad(node, dy):
