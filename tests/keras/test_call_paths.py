@@ -244,3 +244,20 @@ def test_compiled_call_with_dropout_draws_new_masks():
     assert model._call_function.plan_sources()
     assert len({o.tobytes() for o in outputs}) == 5
     np.testing.assert_array_equal(model(x, training=False).numpy(), x)
+
+
+def test_adding_or_popping_a_layer_drops_the_compiled_plans():
+    model = keras.Sequential([keras.layers.Dense(3)])
+    model.compile("sgd", "mse")
+    x, y = np.ones((2, 4), np.float32), np.zeros((2, 5), np.float32)
+    for _ in range(3):
+        model(x)
+        model.predict(x, verbose=0)
+    model.add(keras.layers.Dense(5))
+    assert model(x).shape == (2, 5) and model.predict(x, verbose=0).shape == (2, 5)
+    before = model.layers[-1].kernel.numpy()
+    model.fit(np.ones((8, 4), np.float32), np.zeros((8, 5), np.float32), batch_size=2,
+              verbose=0)
+    assert not np.array_equal(before, model.layers[-1].kernel.numpy())
+    model.pop()
+    assert model(x).shape == (2, 3) and model.predict(x, verbose=0).shape == (2, 3)

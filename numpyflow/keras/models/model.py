@@ -118,6 +118,10 @@ class Model(Layer):
     @run_eagerly.setter
     def run_eagerly(self, value):
         self._run_eagerly = value
+        self._forget_step_functions()
+
+    def _forget_step_functions(self):
+        """Drops the compiled steps: their plans no longer describe the model."""
         self.train_function = None
         self.test_function = None
         self.predict_function = None

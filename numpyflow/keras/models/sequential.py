@@ -59,7 +59,7 @@ class Sequential(Model):
                              f'Update the `name` argument to pass a unique name.')
         self._stack.append(layer)
         self._tracked_layers.append(layer)
-        self._stack_is_builtin = None
+        self._forget_step_functions()
         if self.built:
             self.build(self._build_input_shape)  # Builds just the new layer.
         elif self._stack[0]._batch_input_shape is not None:
@@ -71,7 +71,7 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         layer = self._stack.pop()
         self._tracked_layers.remove(layer)
-        self._stack_is_builtin = None
+        self._forget_step_functions()
         return layer
 
     def build(self, input_shape=None):
@@ -123,6 +123,12 @@ class Sequential(Model):
             inputs, kwargs.get("training"))
         # Losses given the output compute from the logits (see activations.softmax).
         return activations.remember_logits(output, softmax_logits, sigmoid_logits)
+
+    def _forget_step_functions(self):
+        # The stack changed: compiled plans (and whether it may compile) must be redone.
+        super()._forget_step_functions()
+        self._call_function = None
+        self._stack_is_builtin = None
 
     def _call_and_logits(self, inputs, training):
         output = super().__call__(inputs, training=training)
