@@ -76,8 +76,10 @@ class Function:
         if signature is not None and signature.plan is not None:
             try:
                 return signature.plan(arrays)
-            except Exception:
-                # The plan put back the variables it had assigned; the eager run below
+            except Exception as error:
+                if signature.plan.failed_among_updates(error):
+                    raise  # Running it again would repeat the updates already made.
+                # No variable has changed (or the plan put them back): the eager run
                 # raises the op's own error message (bad labels, say).
                 return self.python_function(*nest.map_structure(_as_tensor, args),
                                             **nest.map_structure(_as_tensor, kwargs))

@@ -13,6 +13,7 @@ it back to the input's shape in one place (`tape._unbroadcast`).
 
 from numpy import asarray as _asarray
 from numpy import ndarray as _ndarray
+from numpy import ufunc as _ufunc
 
 from numpyflow.framework import trace_state
 from numpyflow.framework.errors import invalid_argument
@@ -66,6 +67,11 @@ class Primitive:
         a message saying what was received and what was expected.
       stateful: Whether the forward draws random numbers, so that two calls on the same
         inputs differ (a traced plan never folds such an op into a constant).
+      infallible: Whether the forward cannot fail on inputs of shapes and dtypes it has
+        run with once (it checks no values, as label ranges or indices). A traced plan
+        updates Variables in place only when infallible ops alone follow the first
+        update, so that a failing op never finds a step half-applied. NumPy ufuncs
+        count as infallible without saying so.
 
     Example (how `ops/math_ops.py` defines `tf.square`; not run here, since a name can be
     registered only once):
@@ -76,10 +82,10 @@ class Primitive:
             return Square(tensor(x))
     """
 
-    __slots__ = ("name", "forward", "gradient", "saves", "explain", "stateful")
+    __slots__ = ("name", "forward", "gradient", "saves", "explain", "stateful", "infallible")
 
     def __init__(self, name, forward, gradient=None, *, saves=False, explain=None,
-                 stateful=False):
+                 stateful=False, infallible=False):
         if name in _REGISTRY:
             raise ValueError(f"A primitive named {name!r} is already registered.")
         self.name = name
@@ -88,6 +94,7 @@ class Primitive:
         self.saves = saves
         self.explain = explain
         self.stateful = stateful
+        self.infallible = infallible or isinstance(forward, _ufunc)
         _REGISTRY[name] = self
 
     def __call__(self, *inputs, **attrs):

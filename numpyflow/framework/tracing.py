@@ -31,22 +31,25 @@ adds `tf.reduce_sum(x * x)` to a Variable and returns it:
         t1 = f_Sum(t0, axis=(0,), keepdims=False)
         del t0
         t1 = asarray(t1)  # NumPy gave a scalar; Primitive.__call__ makes it a 0-d array.
-        t2 = f_AssignAddVariableOp(v0._value, t1)
-        t2 = asarray(t2)
-        v0._value = t2
-        del t2
+        update(v0, f_AssignAddVariableOp, i_AssignAddVariableOp, t1)
         return Tensor(t1)
+
+`update` adds t1 into v0's own array when nothing else holds that array, and otherwise
+binds v0 to a new one, as eager assignments always do. Updates run last: every op that
+does not need an updated value runs before the first (`_updates_last`), so that an op
+failing on the data (a label out of range) finds every Variable as it was.
 """
 
 import contextlib
 import math
 import threading
+from sys import getrefcount
 
 import numpy as np
 
 from numpyflow.framework import trace_state
 from numpyflow.framework.tensor import Tensor
-from numpyflow.framework.variable import Variable
+from numpyflow.framework.variable import IN_PLACE_FORMS, Variable
 
 # Attribute values written into the plan's source as literals (the rest are bound by name).
 _LITERAL_TYPES = (bool, int, str, type(None))
@@ -156,7 +159,9 @@ class Trace:
         if primitive.saves:
             targets = (name, f"{name}s")
             self._name_saved(saved, targets[1])
-        line = _Line(targets, uses, f"{', '.join(targets)} = {forward}({', '.join(arguments)})")
+        line = _Line(targets, uses, f"{', '.join(targets)} = {forward}({', '.join(arguments)})",
+                     primitive=primitive)
+        line.call = (forward, arguments)
         if isinstance(primitive.forward, np.ufunc) and not attrs and was_array:
             line.elementwise = (arguments, array.shape, array.dtype)
         self._lines.append(line)
@@ -172,7 +177,9 @@ class Trace:
         target = self._bind_once(variable, "v")
         if not any(variable is seen for seen in self._assigned):
             self._assigned.append(variable)
-        self._lines.append(_Line((), uses | {target}, f"{target}._value = {value}", effect=True))
+        line = _Line((), uses | {target}, f"{target}._value = {value}", effect=True)
+        line.assigns = (target, value)
+        self._lines.append(line)
 
     def record_value_read(self, tensor, how):
         """The Python code read a traced value (e.g. `float(t)`): its choices may depend on it."""
@@ -262,56 +269,124 @@ class Trace:
     # -- the plan --------------------------------------------------------------------------------
     def source(self):
         """The plan as Python source: only the lines outputs and assignments need."""
+        return self._compile_source()[0]
+
+    def _compile_source(self):
+        """(source, the source line number of the first in-place update or None, the
+        in-place forms the source names)."""
         lines = _without_unused(self._lines, self._output_names)
+        reordered, first_update = _updates_last(lines)
+        in_place = all(_infallible(line) for line in reordered[first_update:])
+        forms = {}
+        if in_place:
+            lines = _updating_in_place(reordered, forms)
         lines = _reusing_dead_buffers(lines, self._fresh, self._output_names)
         body = _with_deletions(lines, self._output_names)
         body.append(f"return {self._outputs}")
         header = f"def {self.name}({', '.join(self._arguments)}):"
-        return "\n".join([header] + ["    " + text for text in body]) + "\n"
+        source = "\n".join([header] + ["    " + text for text in body]) + "\n"
+        effects = [line.text for line in lines if line.effect]
+        if not (in_place and effects):
+            return source, None, forms
+        # The first update's line number, counting the `def` line as line 1.
+        return source, body.index(effects[0]) + 2, forms
 
     def plan(self):
         """The compiled plan: call it with the argument arrays, in `add_argument` order."""
-        namespace = dict(self._bound, asarray=np.asarray, Tensor=Tensor)
-        source = self.source()
+        source, first_update_line, forms = self._compile_source()
+        namespace = dict(self._bound, **forms, asarray=np.asarray, Tensor=Tensor, update=_update)
         exec(compile(source, f"<numpyflow plan {self.name}>", "exec"), namespace)
-        return Plan(namespace[self.name], source, self._assigned)
+        if first_update_line is None:
+            return Plan(namespace[self.name], source, self._assigned)
+        # Lines that can fail run before the first update: nothing to put back.
+        return Plan(namespace[self.name], source, (), first_update_line)
 
 
 class Plan:
     """A compiled trace. Calling it runs the array work and the recorded assignments.
 
-    If any line raises, the Variables it assigned get their values from before the call
-    back (assignment rebinds a fresh array, so the old one is intact): a failed step
-    leaves no half-applied update.
+    A call that fails on the data leaves no half-applied update. Either every line that
+    can fail runs before the first Variable update (then the plan updates in place), or
+    the plan rebinds fresh arrays and, if a line raises, puts back the `rollback`
+    Variables' arrays from before the call. Only an error no op expects (an interrupt,
+    running out of memory) can stop an in-place plan among its updates; then the updates
+    made stand, as they would eagerly (`failed_among_updates`).
     """
 
-    __slots__ = ("_run", "source", "_assigned")
+    __slots__ = ("_run", "source", "_rollback", "_first_update_line")
 
-    def __init__(self, run, source, assigned):
+    def __init__(self, run, source, rollback, first_update_line=None):
         self._run = run
         self.source = source
-        self._assigned = tuple(assigned)
+        self._rollback = tuple(rollback)
+        self._first_update_line = first_update_line
+
+    def failed_among_updates(self, error):
+        """Whether `error`, raised by this plan, stopped it after its first in-place update."""
+        if self._first_update_line is None:
+            return False
+        traceback = error.__traceback__
+        while traceback is not None:
+            if traceback.tb_frame.f_code is self._run.__code__:
+                return traceback.tb_lineno >= self._first_update_line
+            traceback = traceback.tb_next
+        return False
 
     def __call__(self, arrays):
-        before = [variable._value for variable in self._assigned]
+        if not self._rollback:
+            return self._run(*arrays)
+        before = [variable._value for variable in self._rollback]
         try:
             return self._run(*arrays)
         except BaseException:
-            for variable, value in zip(self._assigned, before):
+            for variable, value in zip(self._rollback, before):
                 variable._value = value
             raise
 
 
-class _Line:
-    __slots__ = ("targets", "uses", "text", "effect", "elementwise")
+def _update(variable, forward, in_place, operand):
+    """`variable._value = forward(variable._value, operand)`, written into the variable's
+    array when nothing else holds it: the same numbers, without a new array each step
+    (whose changing address makes steady training loops run unsteadily). An array that
+    something else holds (a Tensor, a view, a NumPy alias) keeps its value.
+    """
+    if getrefcount(variable._value) == _SOLE_HOLDER:
+        value = variable._value
+        if value.base is None and value.flags.writeable:
+            in_place(value, operand, out=value)
+            return
+    variable._value = np.asarray(forward(variable._value, operand))
 
-    def __init__(self, targets, uses, text, effect=False):
+
+def _count_holders(variable):
+    return getrefcount(variable._value)  # The same expression as in `_update`.
+
+
+class _Holder:
+    __slots__ = ("_value",)
+
+    def __init__(self, value):
+        self._value = value
+
+
+# What `getrefcount(variable._value)` says when only the variable holds its array.
+_SOLE_HOLDER = _count_holders(_Holder(np.zeros(1)))
+
+
+class _Line:
+    __slots__ = ("targets", "uses", "text", "effect", "elementwise", "primitive", "call",
+                 "assigns")
+
+    def __init__(self, targets, uses, text, effect=False, primitive=None):
         self.targets = targets
         self.uses = uses
         self.text = text
         self.effect = effect
+        self.primitive = primitive  # The primitive a call line runs (None for other lines).
         # For a NumPy ufunc on arrays: (argument names, output shape, output dtype).
         self.elementwise = None
+        self.call = None     # For a primitive call: (bound forward name, argument sources).
+        self.assigns = None  # For `vN._value = tK`: ("vN", "tK").
 
 
 def _without_unused(lines, output_names):
@@ -324,6 +399,80 @@ def _without_unused(lines, output_names):
             needed.update(line.uses)
     kept.reverse()
     return kept
+
+
+def _updates_last(lines):
+    """Moves each line that need not wait for a Variable update before the first update.
+
+    Ops are free of side effects, so an op that reads no updated Variable, and no value
+    computed from one, may run earlier; random ops keep their order among themselves.
+    Lines that can fail on the data (label checks in a metric, say) then run before any
+    Variable changes. Returns (lines, index of the first line that waits).
+    """
+    assigned = set()  # Variables updated so far.
+    late = set()      # Values computed after an update, from its result.
+    random_waits = False
+    early, waiting = [], []
+    for line in lines:
+        random = line.primitive is not None and line.primitive.stateful
+        if (line.effect or not assigned.isdisjoint(line.uses) or not late.isdisjoint(line.uses)
+                or (random and random_waits)):
+            waiting.append(line)
+            late.update(line.targets)
+            if line.assigns is not None:
+                assigned.add(line.assigns[0])
+            random_waits = random_waits or random
+        else:
+            early.append(line)
+    return early + waiting, len(early)
+
+
+def _infallible(line):
+    return line.primitive is None or line.primitive.infallible
+
+
+def _updating_in_place(lines, forms):
+    """Turns each `tK = f_AssignXVariableOp(vN._value, x)` ... `vN._value = tK` pair into
+    one `update(vN, f_AssignXVariableOp, i_AssignXVariableOp, x)` at the assignment,
+    which writes into vN's array when nothing else holds it (`_update`). Adds the
+    in-place forms it names to `forms`.
+
+    The computation moves down to the assignment; vN cannot change in between, since only
+    its own assignment does.
+    """
+    defined_at = {}
+    readers = {}
+    for index, line in enumerate(lines):
+        for name in line.targets:
+            defined_at.setdefault(name, index)
+        for name in line.uses:
+            readers.setdefault(name, []).append(index)
+    dropped = set()
+    replaced = {}
+    for index, line in enumerate(lines):
+        if line.assigns is None:
+            continue
+        variable, value = line.assigns
+        if value not in defined_at:
+            continue  # An argument or a constant.
+        producer = lines[defined_at[value]]
+        form = IN_PLACE_FORMS.get(producer.primitive)
+        if form is None or producer.call[1][0] != f"{variable}._value":
+            continue
+        users = [lines[i] for i in readers[value] if i != index]
+        if any(user.text != f"{value} = asarray({value})" for user in users):
+            continue  # Something else reads the result; keep the plain assignment.
+        forward, arguments = producer.call
+        in_place = f"i_{producer.primitive.name}"
+        forms[in_place] = form
+        fused = _Line((), producer.uses | {variable},
+                      f"update({variable}, {forward}, {in_place}, {arguments[1]})", effect=True)
+        replaced[index] = fused
+        dropped.add(defined_at[value])
+        dropped.update(readers[value])
+        dropped.discard(index)
+    return [replaced.get(index, line) for index, line in enumerate(lines)
+            if index not in dropped]
 
 
 def _reusing_dead_buffers(lines, fresh, output_names):

@@ -7,11 +7,23 @@ from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor, _numpy_text, convert_to_tensor
 
 # Assignments are primitives (without gradients) so that a trace records the arithmetic;
-# the rebinding of `_value` is reported to the trace separately (`_set`). Each gives a
-# fresh array, never writing in place, so Tensors read earlier keep their value.
-AssignVariableOp = Primitive("AssignVariableOp", lambda old, new: np.array(new, copy=True))
+# the rebinding of `_value` is reported to the trace separately (`_set`). Eagerly each
+# gives a fresh array, never writing in place, so Tensors read earlier keep their value.
+AssignVariableOp = Primitive("AssignVariableOp", lambda old, new: np.array(new, copy=True),
+                             infallible=True)
 AssignAddVariableOp = Primitive("AssignAddVariableOp", np.add)
 AssignSubVariableOp = Primitive("AssignSubVariableOp", np.subtract)
+
+
+def _copy_into(old, new, out):
+    np.copyto(out, new)
+
+
+# Each assignment's in-place form, `form(value, operand, out=value)`: a compiled plan
+# writes into the variable's array instead when nothing else holds it, so nothing that
+# was read earlier changes either (tracing.py).
+IN_PLACE_FORMS = {AssignVariableOp: _copy_into, AssignAddVariableOp: np.add,
+                  AssignSubVariableOp: np.subtract}
 
 
 class Variable(Tensor):

@@ -25,7 +25,7 @@ def _reshape_explain(arrays, attrs, error):
 # The array method, not np.reshape: the function's dispatch costs more than the reshape.
 Reshape = Primitive("Reshape", lambda x, shape: x.reshape(shape),
                     lambda node, dy: (reshape(dy, node.inputs[0]._value.shape),),
-                    explain=_reshape_explain)
+                    explain=_reshape_explain, infallible=True)
 
 
 def _shape_tuple(shape):
@@ -65,8 +65,8 @@ def broadcast_to(input, shape, name=None):  # noqa: A002 - TF's name
 
 # -- identity and gradient blocking -----------------------------------------------------
 
-Identity = Primitive("Identity", lambda x: x, lambda node, dy: (dy,))
-StopGradient = Primitive("StopGradient", lambda x: x)
+Identity = Primitive("Identity", lambda x: x, lambda node, dy: (dy,), infallible=True)
+StopGradient = Primitive("StopGradient", lambda x: x, infallible=True)
 
 
 def identity(input, name=None):  # noqa: A002
@@ -169,7 +169,8 @@ def _inverse_permutation(perm):
 
 Transpose = Primitive(
     "Transpose", lambda x, perm: x.transpose(perm),
-    lambda node, dy: (Transpose(dy, perm=_inverse_permutation(node.attrs["perm"])),))
+    lambda node, dy: (Transpose(dy, perm=_inverse_permutation(node.attrs["perm"])),),
+    infallible=True)
 
 
 def _check_permutation(perm, ndim):

@@ -18,8 +18,8 @@ def _incompatible_shapes(arrays, attrs, error):
         "[" + ",".join(map(str, a.shape)) + "]" for a in arrays)
 
 
-def _binary_primitive(name, forward, gradient=None):
-    return Primitive(name, forward, gradient, explain=_incompatible_shapes)
+def _binary_primitive(name, forward, gradient=None, infallible=False):
+    return Primitive(name, forward, gradient, explain=_incompatible_shapes, infallible=infallible)
 
 
 # -- arithmetic -------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def _div_no_nan_grad(node, dy):
 
 
 # Metrics divide running totals by counts that start at 0: one op instead of four.
-DivNoNan = _binary_primitive("DivNoNan", _div_no_nan_forward, _div_no_nan_grad)
+DivNoNan = _binary_primitive("DivNoNan", _div_no_nan_forward, _div_no_nan_grad, infallible=True)
 
 
 def divide_no_nan(x, y, name=None):
@@ -199,7 +199,8 @@ def _rsqrt(x):
     return 1. / np.sqrt(x)
 
 
-Rsqrt = Primitive("Rsqrt", _rsqrt, lambda node, dy: (dy * -0.5 * node.output ** 3,))
+Rsqrt = Primitive("Rsqrt", _rsqrt, lambda node, dy: (dy * -0.5 * node.output ** 3,),
+                  infallible=True)
 Square = Primitive("Square", np.square, lambda node, dy: (dy * 2. * node.inputs[0],))
 Abs = Primitive("Abs", np.abs, lambda node, dy: (dy * sign(node.inputs[0]),))
 Sign = Primitive("Sign", np.sign)
@@ -321,7 +322,7 @@ def _cast_forward(x, dtype):
     return x.astype(dtype, copy=False)
 
 
-Cast = Primitive("Cast", _cast_forward, _cast_grad)
+Cast = Primitive("Cast", _cast_forward, _cast_grad, infallible=True)
 
 
 def cast(x, dtype, name=None):

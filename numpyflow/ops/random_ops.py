@@ -107,11 +107,13 @@ def _shuffle_forward(x, seed):
     return x[_stream(seed).permutation(x.shape[0])]
 
 
-RandomStandardNormal = Primitive("RandomStandardNormal", _normal_forward, stateful=True)
-RandomUniform = Primitive("RandomUniform", _uniform_forward, stateful=True)
-RandomUniformInt = Primitive("RandomUniformInt", _uniform_int_forward, stateful=True)
-TruncatedNormal = Primitive("TruncatedNormal", _truncated_normal_forward, stateful=True)
-RandomShuffle = Primitive("RandomShuffle", _shuffle_forward, stateful=True)
+# Random draws of fixed shapes cannot fail, whatever the values (see Primitive).
+_SAMPLER = dict(stateful=True, infallible=True)
+RandomStandardNormal = Primitive("RandomStandardNormal", _normal_forward, **_SAMPLER)
+RandomUniform = Primitive("RandomUniform", _uniform_forward, **_SAMPLER)
+RandomUniformInt = Primitive("RandomUniformInt", _uniform_int_forward, **_SAMPLER)
+TruncatedNormal = Primitive("TruncatedNormal", _truncated_normal_forward, **_SAMPLER)
+RandomShuffle = Primitive("RandomShuffle", _shuffle_forward, **_SAMPLER)
 
 
 def _seed(seed):

@@ -63,8 +63,8 @@ def _mean_grad(node, dy):
     return (_spread(node, dy) / float(max(count, 1)),)
 
 
-Sum = Primitive("Sum", _sum_forward, lambda node, dy: (_spread(node, dy),))
-Mean = Primitive("Mean", _mean_forward, _mean_grad)
+Sum = Primitive("Sum", _sum_forward, lambda node, dy: (_spread(node, dy),), infallible=True)
+Mean = Primitive("Mean", _mean_forward, _mean_grad, infallible=True)
 
 
 def _extremum_grad(node, dy):
@@ -77,9 +77,11 @@ def _extremum_grad(node, dy):
 
 
 Max = Primitive("Max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
-                _extremum_grad, explain=lambda a, k, e: f"{e}: cannot reduce an empty tensor")
+                _extremum_grad, explain=lambda a, k, e: f"{e}: cannot reduce an empty tensor",
+                infallible=True)
 Min = Primitive("Min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
-                _extremum_grad, explain=lambda a, k, e: f"{e}: cannot reduce an empty tensor")
+                _extremum_grad, explain=lambda a, k, e: f"{e}: cannot reduce an empty tensor",
+                infallible=True)
 
 
 def _prod_grad(node, dy):
@@ -132,7 +134,8 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
 
 
 def _arg_reducer(name, np_fn):
-    prim = Primitive(name, lambda x, axis, output_type: np_fn(x, axis=axis).astype(output_type))
+    prim = Primitive(name, lambda x, axis, output_type: np_fn(x, axis=axis).astype(output_type),
+                     infallible=True)
 
     def arg(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002 - TF's name
         x = tensor(input)
