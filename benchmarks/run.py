@@ -2,7 +2,7 @@
 
 Run (the peers live in their own venv, .venv-bench, which ./dev bench makes):
 
-    ./dev bench                                   # everything, 3 rounds, ~10 minutes
+    ./dev bench                                   # everything, 3-5 rounds, ~10 minutes
     ./dev bench --output benchmarks/RESULTS.md    # ... and write the Markdown report
     ./dev bench --quick                           # smoke test: 1 round, 6,000 samples
     python benchmarks/run.py --frameworks numpyflow,numpy --workloads mlp --limit 2000
@@ -24,7 +24,8 @@ Debian's dataset-fashion-mnist files offline; random data of the same shapes whe
 Each (framework, workload) runs in subprocesses of its own: imports, thread pools and memory
 of one framework never touch another's measurement. The parent loads the data once, hands it
 to the children as .npy files, collects their JSON results and prints the table. It runs
-`--repeats` rounds per workload; each round starts one fresh child per framework (frameworks
+rounds per workload (`--repeats`; by default 3 for LeNet, whose TF epochs take long, and 5
+for the rest); each round starts one fresh child per framework (frameworks
 take turns, so load from elsewhere hits them alike), and the table shows the median over the
 rounds. Epoch times are steady-state: each child first builds the model and trains on a few
 batches (for Keras, that traces and compiles the train step), then times one full epoch.
@@ -532,6 +533,17 @@ def run_round(workload, framework, args, workdir, round_index):
     return run_child(command, framework, out, args.timeout)
 
 
+# Default rounds: LeNet's epochs take minutes across the peers; the other workloads are
+# cheap, and more rounds steady their medians on a shared machine.
+DEFAULT_ROUNDS = {"lenet32": 3, "lenet128": 3}
+
+
+def rounds_for(workload, args):
+    if args.repeats is not None:
+        return args.repeats
+    return 1 if args.quick else DEFAULT_ROUNDS.get(workload, 5)
+
+
 def run_workload(workload, frameworks, args, workdir):
     """{framework: result} for one workload, run in rounds.
 
@@ -549,12 +561,13 @@ def run_workload(workload, frameworks, args, workdir):
             runnable.append(framework)
         else:
             results[framework] = {"skipped": True}
-    for round_index in range(args.repeats):
+    rounds = rounds_for(workload, args)
+    for round_index in range(rounds):
         shift = round_index % max(len(runnable), 1)
         for framework in runnable[shift:] + runnable[:shift]:
             if results.get(framework, {}).get("error"):
                 continue
-            label = f"{workload}: {LABELS[framework]} (round {round_index + 1}/{args.repeats})"
+            label = f"{workload}: {LABELS[framework]} (round {round_index + 1}/{rounds})"
             start = time.perf_counter()
             result, error = run_round(workload, framework, args, workdir, round_index)
             elapsed = time.perf_counter() - start
@@ -693,6 +706,14 @@ def targets(results):
     ]
 
 
+def rounds_text(args):
+    counts = {w.strip(): rounds_for(w.strip(), args) for w in args.workloads.split(",")
+              if w.strip() in WORKLOADS}
+    if len(set(counts.values())) <= 1:
+        return str(next(iter(counts.values()), 0))
+    return ", ".join(f"{count} for {workload}" for workload, count in counts.items())
+
+
 def machine_lines(machine, args, data_note):
     return [
         f"CPU: {machine['cpu']}, {machine['cores']} cores, {machine['memory']} memory",
@@ -704,8 +725,8 @@ def machine_lines(machine, args, data_note):
         "(as found; the suite changes none)".format(**machine),
         f"numpyflow source: {machine['revision']}",
         f"Data: {data_note}",
-        f"Rounds: {args.repeats} (median shown); per-call timings: ~{args.budget:g} s of "
-        "calls per round",
+        f"Rounds: {rounds_text(args)} (median shown); per-call timings: ~{args.budget:g} s "
+        "of calls per round",
     ] + ([f"PARTIAL DATA (--limit {args.limit}): epoch rows train on a slice, so fixed "
           "per-fit costs (Keras: ~0.3 s) weigh far more than in a full epoch; use such "
           "ratios as a smoke test only"] if args.limit else [])
@@ -779,7 +800,8 @@ def main(argv=None):
         description="numpyflow vs TensorFlow/Keras, PyTorch and NumPy on Fashion-MNIST.")
     parser.add_argument("--repeats", type=int, default=None,
                         help="rounds: timed epochs / predict series / imports per framework, "
-                             "each in a fresh process (default 3; 1 with --quick)")
+                             "each in a fresh process (default 3 for LeNet, 5 for the rest; "
+                             "1 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: 1 round, {QUICK_LIMIT:,} samples, short per-call "
                              "timings")
@@ -808,13 +830,13 @@ def main(argv=None):
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.repeats is None:
-        args.repeats = 1 if args.quick else 3
+    if args.child and args.repeats is None:
+        args.repeats = 1
     if args.budget is None:
         args.budget = 0.2 if args.quick else 1.0
     if args.limit is None and args.quick:
         args.limit = QUICK_LIMIT
-    if args.repeats < 1:
+    if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be >= 1")
 
     if args.child:

@@ -117,13 +117,22 @@ def bias_add(value, bias, data_format=None, name=None):
 
 def _sparse_xent_forward(logits, labels):
     num_classes = logits.shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+    # Read as unsigned, a negative label is huge: one comparison checks both ends.
+    unsigned = labels.view(f"u{labels.itemsize}") if labels.dtype.kind == "i" else labels
+    if labels.size and unsigned.max() >= num_classes:
         bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
         raise ValueError(f"Received a label value of {bad} which is outside the valid range of "
                          f"[0, {num_classes}).  Label values: "
                          f"{' '.join(str(v) for v in labels.ravel()[:20])}")
-    log_probs = _log_softmax_forward(logits, -1)
-    return -log_probs[_label_positions(labels)], log_probs
+    # loss = log(sum(exp(shifted))) - shifted[label], with shifted = logits - max(logits):
+    # stable, and the exponentials give the probabilities the gradient needs (saved).
+    shifted = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)
+    probabilities = np.exp(shifted)
+    totals = np.add.reduce(probabilities, axis=-1, keepdims=True)
+    loss = np.log(totals[..., 0])
+    loss -= shifted[_label_positions(labels)]
+    probabilities /= totals
+    return loss, probabilities
 
 
 def _label_positions(labels):
@@ -133,16 +142,15 @@ def _label_positions(labels):
     return (*rows, labels)
 
 
-def _sparse_xent_backprop(dy, log_probs, labels):
-    """dy * (softmax - one_hot(labels)), from the log-probabilities the forward saved."""
-    backprop = np.exp(log_probs)
-    backprop[_label_positions(labels)] -= 1
-    backprop *= dy[..., None]
+def _sparse_xent_backprop(dy, probabilities, labels):
+    """dy * (softmax - one_hot(labels)), from the probabilities the forward saved."""
+    backprop = probabilities * dy[..., None]
+    backprop[_label_positions(labels)] -= dy
     return backprop
 
 
 # The fused gradient of the loss below, taken when no tape records the gradient itself.
-# Its inputs are the forward's saved log-probabilities (a traced plan reuses them too).
+# Its inputs are the forward's saved probabilities (a traced plan reuses them too).
 SparseSoftmaxCrossEntropyBackprop = Primitive("SparseSoftmaxCrossEntropyBackprop",
                                               _sparse_xent_backprop)
 
