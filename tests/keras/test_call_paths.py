@@ -261,3 +261,33 @@ def test_adding_or_popping_a_layer_drops_the_compiled_plans():
     assert not np.array_equal(before, model.layers[-1].kernel.numpy())
     model.pop()
     assert model(x).shape == (2, 3) and model.predict(x, verbose=0).shape == (2, 3)
+
+
+def test_changing_an_inner_stack_drops_the_outer_models_plans():
+    inner = keras.Sequential([keras.layers.Dense(3)])
+    outer = keras.Sequential([inner, keras.layers.Activation("relu")])
+    outer.compile("sgd", "mse")
+    x = np.ones((2, 4), np.float32)
+    for _ in range(3):
+        outer(x)
+        outer.predict(x, verbose=0)
+        outer.fit(x, np.zeros((2, 3), np.float32), verbose=0)
+    assert outer._call_function.plan_sources()
+    inner.add(keras.layers.Dense(5))
+    assert outer(x).shape == (2, 5) and outer.predict(x, verbose=0).shape == (2, 5)
+    outer.fit(x, np.zeros((2, 5), np.float32), verbose=0)
+    inner.pop()
+    assert outer(x).shape == (2, 3)
+    calls = []
+
+    class Doubling(keras.layers.Layer):
+        def call(self, inputs):
+            calls.append(1)
+            return inputs * 2.0
+
+    inner.add(Doubling())  # A user layer: the outer call now runs eagerly, its Python each time.
+    before = len(calls)
+    for _ in range(3):
+        np.testing.assert_allclose(outer(x).numpy(),
+                                   np.maximum(2.0 * inner.layers[0](x).numpy(), 0.0))
+    assert len(calls) == before + 3

@@ -22,6 +22,16 @@ from numpyflow.keras.utils.summary_utils import print_summary
 
 _log = logging.getLogger("numpyflow")
 
+# How many times a model's layer stack has changed (Sequential.add/pop). Any model may hold
+# the changed one as a layer, so each compares it with the count its compiled plans saw.
+_stack_changes = 0
+
+
+def stack_changed():
+    """Tells every model that plans compiled before now may run an outdated stack."""
+    global _stack_changes
+    _stack_changes += 1
+
 
 class Model(Layer):
     """A trainable stack of layers. Subclass it and define `call`, or use `Sequential`.
@@ -59,6 +69,7 @@ class Model(Layer):
         self.train_function = None
         self.test_function = None
         self.predict_function = None
+        self._plans_stack_changes = _stack_changes
 
     # -- compile ----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -126,8 +137,15 @@ class Model(Layer):
         self.test_function = None
         self.predict_function = None
 
+    def _forget_stale_plans(self):
+        """Drops the compiled steps if some layer stack changed since they were made."""
+        if self._plans_stack_changes != _stack_changes:
+            self._plans_stack_changes = _stack_changes
+            self._forget_step_functions()
+
     def make_train_function(self, force=False):
         """The function `fit` calls on each batch `(x, y)`: `train_step`, compiled."""
+        self._forget_stale_plans()
         if self.train_function is None or force:
             self.train_function = (self.train_step if self.run_eagerly
                                    else tf.function(self.train_step))
@@ -135,6 +153,7 @@ class Model(Layer):
 
     def make_test_function(self, force=False):
         """The function `evaluate` calls on each batch `(x, y)`: `test_step`, compiled."""
+        self._forget_stale_plans()
         if self.test_function is None or force:
             self.test_function = (self.test_step if self.run_eagerly
                                   else tf.function(self.test_step))
@@ -146,6 +165,7 @@ class Model(Layer):
         As in TF, where predict runs a tf.function: after two calls per batch shape, a
         plan of array calls replaces the per-layer Python of an eager call.
         """
+        self._forget_stale_plans()
         if self.predict_function is None or force:
             self.predict_function = (self.predict_step if self.run_eagerly
                                      else tf.function(self.predict_step))

@@ -6,7 +6,7 @@ import numpyflow as tf
 from numpyflow.keras import activations
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.input_layer import InputLayer, KerasInput
-from numpyflow.keras.models.model import Model
+from numpyflow.keras.models.model import Model, stack_changed
 
 _log = logging.getLogger("numpyflow")
 
@@ -60,6 +60,7 @@ class Sequential(Model):
         self._stack.append(layer)
         self._tracked_layers.append(layer)
         self._forget_step_functions()
+        stack_changed()  # For the models holding this one.
         if self.built:
             self.build(self._build_input_shape)  # Builds just the new layer.
         elif self._stack[0]._batch_input_shape is not None:
@@ -72,6 +73,7 @@ class Sequential(Model):
         layer = self._stack.pop()
         self._tracked_layers.remove(layer)
         self._forget_step_functions()
+        stack_changed()  # For the models holding this one.
         return layer
 
     def build(self, input_shape=None):
@@ -115,6 +117,7 @@ class Sequential(Model):
         # or has side effects, so its call can be a compiled plan (tf.function): the same
         # results, without the per-layer and per-op Python (`model(x)` on one sample: ~3x
         # less). Under a GradientTape, the function runs eagerly, so gradients flow.
+        self._forget_stale_plans()
         if args or not self.built or set(kwargs) - {"training"} or not self._builtin_stack():
             return super().__call__(inputs, *args, **kwargs)
         if self._call_function is None:
@@ -125,7 +128,7 @@ class Sequential(Model):
         return activations.remember_logits(output, softmax_logits, sigmoid_logits)
 
     def _forget_step_functions(self):
-        # The stack changed: compiled plans (and whether it may compile) must be redone.
+        # A stack changed: compiled plans (and whether it may compile) must be redone.
         super()._forget_step_functions()
         self._call_function = None
         self._stack_is_builtin = None
