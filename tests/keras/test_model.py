@@ -9,12 +9,7 @@ import numpyflow as tf
 
 keras = tf.keras
 
-
-@pytest.fixture(autouse=True)
-def fresh_names():
-    keras.backend.clear_session()
-    tf.random.set_seed(0)
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_names")
 
 
 def tutorial_model():

@@ -145,19 +145,11 @@ class Model(Layer):
 
     def make_train_function(self, force=False):
         """The function `fit` calls on each batch `(x, y)`: `train_step`, compiled."""
-        self._forget_stale_plans()
-        if self.train_function is None or force:
-            self.train_function = (self.train_step if self.run_eagerly
-                                   else tf.function(self.train_step))
-        return self.train_function
+        return self._step_function("train_function", self.train_step, force)
 
     def make_test_function(self, force=False):
         """The function `evaluate` calls on each batch `(x, y)`: `test_step`, compiled."""
-        self._forget_stale_plans()
-        if self.test_function is None or force:
-            self.test_function = (self.test_step if self.run_eagerly
-                                  else tf.function(self.test_step))
-        return self.test_function
+        return self._step_function("test_function", self.test_step, force)
 
     def make_predict_function(self, force=False):
         """The function `predict` calls on each batch `x`: `predict_step`, compiled.
@@ -165,11 +157,15 @@ class Model(Layer):
         As in TF, where predict runs a tf.function: after two calls per batch shape, a
         plan of array calls replaces the per-layer Python of an eager call.
         """
+        return self._step_function("predict_function", self.predict_step, force)
+
+    def _step_function(self, attribute, step, force):
+        """`self.<attribute>`: `step` as a tf.function (or as it is, when run eagerly),
+        made anew when forced or when it no longer describes the model."""
         self._forget_stale_plans()
-        if self.predict_function is None or force:
-            self.predict_function = (self.predict_step if self.run_eagerly
-                                     else tf.function(self.predict_step))
-        return self.predict_function
+        if getattr(self, attribute) is None or force:
+            setattr(self, attribute, step if self.run_eagerly else tf.function(step))
+        return getattr(self, attribute)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
         """The compiled loss plus any layer losses (regularization)."""
