@@ -335,8 +335,9 @@ def _dropout_mask_forward(shape, dtype, rate, seed):
 
 
 # A primitive without inputs: the mask is drawn when it runs, so a compiled plan
-# (`tf.function`) draws a fresh one on every call, from the same seeded streams.
-DropoutMask = Primitive("DropoutMask", _dropout_mask_forward, stateful=True)
+# (`tf.function`) draws a fresh one on every call, from the same seeded streams. Like the
+# other samplers, it cannot fail once its shape has been drawn.
+DropoutMask = Primitive("DropoutMask", _dropout_mask_forward, stateful=True, infallible=True)
 
 
 # -- moments, l2_loss -------------------------------------------------------------------
