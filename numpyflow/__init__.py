@@ -37,7 +37,11 @@ from numpyflow.ops.math_ops import (  # noqa: F401
 from numpyflow.ops.reduce_ops import (  # noqa: F401
     argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
     reduce_min, reduce_prod, reduce_sum)
-from numpyflow import errors, math, nn, random  # noqa: E402,F401
+from numpyflow import errors, image, math, nn, random  # noqa: E402,F401
+from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespace
+
+# Ops called on Keras's symbolic inputs build functional models (framework/dispatch.py).
+_dispatch_namespace(globals())
 
 __version__ = "0.1.0"
 

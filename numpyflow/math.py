@@ -12,3 +12,7 @@ from numpyflow.ops.nn_ops import log_softmax, softmax  # noqa: F401
 from numpyflow.ops.reduce_ops import (  # noqa: F401
     argmax, argmin, count_nonzero, reduce_all, reduce_any, reduce_logsumexp, reduce_max,
     reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance)
+
+from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespace  # noqa: E402
+
+_dispatch_namespace(globals(), "math.")

@@ -3,7 +3,13 @@
 from numpyflow.ops.activation_ops import (  # noqa: F401
     elu, gelu, leaky_relu, relu6, selu, sigmoid, silu, softplus, softsign, swish, tanh)
 from numpyflow.ops.conv_ops import (  # noqa: F401
-    avg_pool, avg_pool2d, conv2d, conv2d_transpose, max_pool, max_pool2d)
+    avg_pool, avg_pool1d, avg_pool2d, conv1d, conv1d_transpose, conv2d, conv2d_transpose,
+    depthwise_conv2d, max_pool, max_pool1d, max_pool2d, separable_conv2d)
 from numpyflow.ops.nn_ops import (  # noqa: F401
     bias_add, dropout, l2_loss, log_softmax, moments, relu, softmax,
     softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
+from numpyflow.ops.normalization_ops import batch_normalization  # noqa: F401
+
+from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespace  # noqa: E402
+
+_dispatch_namespace(globals(), "nn.")

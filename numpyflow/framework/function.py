@@ -24,7 +24,8 @@ import weakref
 
 import numpy as np
 
-from numpyflow.framework import nest, primitive, trace_state, tracing
+from numpyflow.framework import nest, trace_state, tracing
+from numpyflow.framework import tape as tape_module
 from numpyflow.framework.tensor import Tensor
 from numpyflow.framework.variable import Variable
 
@@ -67,8 +68,7 @@ class Function:
         return bound
 
     def __call__(self, *args, **kwargs):
-        if trace_state.current is not None or any(not tape._paused
-                                                  for tape in primitive.active_tapes):
+        if trace_state.current is not None or tape_module.is_recording():
             return self.python_function(*args, **kwargs)
         arrays = []
         key = _signature_key((args, kwargs), arrays)

@@ -19,9 +19,16 @@ from numpyflow.framework import trace_state
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor
 
-# Tapes currently inside their `with` block, innermost last. A plain list (not
-# thread-local) keeps the per-op check to one truthiness test.
-active_tapes = []
+
+# The GradientTapes open in all threads together; tape.py adds and removes them (and owns
+# every other piece of tape state). The per-op check is one truthiness test of this module
+# global, as cheap as when tapes were not per thread; only while some thread has a tape open
+# does `record_on_tapes` look up the current thread's tapes.
+open_tapes = []
+
+# `record_on_tapes(primitive, inputs, output, attrs, saved)`: records one op on the current
+# thread's tapes. Set by tape.py (which this module cannot import: it imports this one).
+record_on_tapes = None
 
 _REGISTRY = {}
 
@@ -111,8 +118,8 @@ class Primitive:
         if not was_array:
             result = _asarray(result)  # NumPy returns scalars from 0-d math; keep arrays.
         output = Tensor(result)
-        if active_tapes and self.gradient is not None and result.dtype.kind == "f":
-            _record(self, inputs, output, attrs, saved)
+        if open_tapes and self.gradient is not None and result.dtype.kind == "f":
+            record_on_tapes(self, inputs, output, attrs, saved)
         if trace_state.current is not None:
             trace_state.current.record_op(self, inputs, attrs, output, saved, was_array)
         return output
@@ -128,27 +135,6 @@ class Primitive:
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
-
-
-def _record(primitive, inputs, output, attrs, saved):
-    node = None
-    for tape in active_tapes:
-        if tape._paused:
-            continue
-        watched = tape._watched_ids
-        hit = False
-        for x in inputs:
-            if id(x) in watched:
-                hit = True
-            elif x._auto_watch and tape._watch_accessed_variables:
-                tape._watch_one(x)
-                hit = True
-        if not hit:
-            continue
-        if node is None:
-            node = Node(primitive, inputs, output, attrs, saved)
-        watched.add(id(output))
-        tape._nodes.append(node)
 
 
 def registered_primitives():

@@ -3,6 +3,7 @@
 import contextlib
 import enum
 import logging
+import threading
 
 import numpy as np
 
@@ -10,6 +11,76 @@ from numpyflow.framework import nest, primitive
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
 
 _log = logging.getLogger("numpyflow")
+
+
+# -- which tapes record: per thread, as in TF ----------------------------------------------
+
+class _ThreadTapes(threading.local):
+    """The tapes inside their `with` block in the current thread, innermost last."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_thread_tapes = _ThreadTapes()
+
+
+def recording_tapes():
+    """The tapes recording in the current thread right now (not paused), innermost last.
+
+    A tape records only the ops of the thread that entered it.
+    """
+    return [tape for tape in _thread_tapes.stack if not tape._paused]
+
+
+def is_recording():
+    """Whether some tape of the current thread records the ops run now.
+
+    Code with a fast path that a tape could not differentiate (a gradient rule's NumPy
+    shortcut, a compiled `tf.function` plan) takes it only when this is False.
+    """
+    return any(not tape._paused for tape in _thread_tapes.stack)
+
+
+def _push(tape):
+    _thread_tapes.stack.append(tape)
+    primitive.open_tapes.append(tape)  # list.append/remove are atomic: no lock needed.
+
+
+def _pop(tape):
+    stack = _thread_tapes.stack
+    if stack and stack[-1] is tape:  # The usual case: tapes exit innermost first.
+        stack.pop()
+    elif any(t is tape for t in stack):
+        stack.remove(tape)
+    else:
+        raise RuntimeError("A GradientTape must be exited in the thread that entered it.")
+    primitive.open_tapes.remove(tape)
+
+
+def _record(op, inputs, output, attrs, saved):
+    """Records one op on each of this thread's recording tapes that watches an input."""
+    node = None
+    for tape in _thread_tapes.stack:
+        if tape._paused:
+            continue
+        watched = tape._watched_ids
+        hit = False
+        for x in inputs:
+            if id(x) in watched:
+                hit = True
+            elif x._auto_watch and tape._watch_accessed_variables:
+                tape._watch_one(x)
+                hit = True
+        if not hit:
+            continue
+        if node is None:
+            node = primitive.Node(op, inputs, output, attrs, saved)
+        watched.add(id(output))
+        tape._nodes.append(node)
+
+
+primitive.record_on_tapes = _record
 
 
 class UnconnectedGradients(enum.Enum):
@@ -21,7 +92,8 @@ class UnconnectedGradients(enum.Enum):
 class GradientTape:
     """Records operations for automatic differentiation.
 
-    Ops run inside the `with` block are recorded when one of their inputs is watched:
+    Ops run inside the `with` block, in the thread that entered it, are recorded when one
+    of their inputs is watched:
     tensors passed to `watch()`, trainable Variables read inside the block (unless
     `watch_accessed_variables=False`), and every tensor computed from those.
 
@@ -53,13 +125,13 @@ class GradientTape:
         if self._recording:
             raise ValueError("Tape is still recording; a GradientTape cannot be entered twice "
                              "at the same time.")
+        _push(self)
         self._recording = True
-        primitive.active_tapes.append(self)
         return self
 
     def __exit__(self, exc_type, exc, traceback):
+        _pop(self)
         self._recording = False
-        primitive.active_tapes.remove(self)
         return False
 
     def watch(self, tensor):

@@ -29,7 +29,11 @@ class Tensor:
            [15., 22.]], dtype=float32)
     """
 
-    __slots__ = ("_value", "__weakref__")
+    # `_keras_logits`: set only on the output of a Keras softmax/sigmoid activation, to
+    # `(activation_name, logits)`, so a loss given the probabilities can compute from the
+    # logits (keras.activations.logits_from_softmax). Never set in __init__: readers use
+    # getattr with a default, so creating a Tensor costs nothing more.
+    __slots__ = ("_value", "_keras_logits", "__weakref__")
     # Makes `ndarray + Tensor` call `Tensor.__radd__`, so the result stays a Tensor.
     __array_priority__ = 100
     # Only trainable Variables are watched automatically; see Variable.

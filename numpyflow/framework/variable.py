@@ -39,6 +39,9 @@ class Variable(Tensor):
       name: Optional name; `"Variable"` by default (printed as `'Variable:0'`).
       dtype: Optional dtype to convert `initial_value` to.
       shape: Optional; checked against the initial value's shape.
+      constraint: Optional projection `constraint(variable) -> Tensor` that optimizers
+        apply after each update (`variable.constraint`, as in TF; Keras layers set it from
+        `add_weight(constraint=...)`).
 
     >>> import numpyflow as tf
     >>> v = tf.Variable([1., 2.])
@@ -50,12 +53,15 @@ class Variable(Tensor):
     to a Variable between the forward pass and `gradient()` uses the new value.
     """
 
-    __slots__ = ("_auto_watch", "_name", "_trainable")
+    __slots__ = ("_auto_watch", "_name", "_trainable", "_constraint")
 
     def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, shape=None,
-                 **kwargs):
+                 constraint=None, **kwargs):
         if initial_value is None:
             raise ValueError("The `initial_value` argument of tf.Variable must be specified.")
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"The `constraint` argument of tf.Variable must be callable. "
+                             f"Received: constraint={constraint!r}")
         if callable(initial_value):
             initial_value = initial_value()
         if isinstance(initial_value, Tensor) and dtype is not None:
@@ -70,6 +76,12 @@ class Variable(Tensor):
         self._trainable = bool(trainable)
         self._auto_watch = self._trainable
         self._name = name or "Variable"
+        self._constraint = constraint
+
+    @property
+    def constraint(self):
+        """The projection optimizers apply after each update, or None."""
+        return self._constraint
 
     @property
     def name(self):

@@ -8,7 +8,8 @@ Built only on numpyflow's public low-level API, as tf.keras is built on TensorFl
 """
 
 from numpyflow.keras import (  # noqa: F401
-    activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
-    optimizers, utils)
+    activations, backend, callbacks, constraints, datasets, initializers, layers, losses,
+    metrics, models, optimizers, regularizers, saving, utils)
+from numpyflow.keras.graph.keras_tensor import KerasTensor  # noqa: F401
 from numpyflow.keras.layers import Input  # noqa: F401
 from numpyflow.keras.models import Model, Sequential  # noqa: F401

@@ -10,35 +10,21 @@ that a loss given their output can compute the cross-entropy from the logits ins
     array([0., 2.], dtype=float32)
 """
 
-import weakref
-
 import numpyflow as tf
+from numpyflow.keras.saving import object_registration
 from numpyflow.keras.utils.serialization import (
-    serialize_keras_object, uninterpretable_error, unknown_object_error)
+    custom_object, deserialize_from_tables, serialize_keras_object, uninterpretable_error,
+    unknown_object_error)
 
 # -- logits remembered by softmax / sigmoid -----------------------------------------------
-# Tensors are unhashable, so outputs are keyed by id(). The weak reference both confirms
-# on lookup that the id still belongs to the same tensor, and drops the entry (and the
-# logits it keeps alive) as soon as the output tensor dies.
-_softmax_logits = {}
-_sigmoid_logits = {}
+# As Keras keeps them (`output._keras_logits`), the logits live on the output tensor
+# itself, in its `_keras_logits` slot as `(activation_name, logits)`: they are freed with
+# the output and cannot be confused with another tensor's.
 
 
-def _remember(table, output, logits):
-    key = id(output)
-
-    def forget(ref, key=key):
-        entry = table.get(key)
-        if entry is not None and entry[0] is ref:  # Not a newer tensor that reused the id.
-            del table[key]
-
-    table[key] = (weakref.ref(output, forget), logits)
-    return output
-
-
-def _recall(table, output):
-    entry = table.get(id(output))
-    if entry is not None and entry[0]() is output:
+def _recall(output, activation_name):
+    entry = getattr(output, "_keras_logits", None)
+    if entry is not None and entry[0] == activation_name:
         return entry[1]
     return None
 
@@ -50,7 +36,7 @@ def logits_from_softmax(output):
     >>> logits_from_softmax(softmax(logits)) is logits
     True
     """
-    return _recall(_softmax_logits, output)
+    return _recall(output, "softmax")
 
 
 def logits_from_sigmoid(output):
@@ -60,16 +46,23 @@ def logits_from_sigmoid(output):
     >>> logits_from_sigmoid(sigmoid(logits)) is logits
     True
     """
-    return _recall(_sigmoid_logits, output)
+    return _recall(output, "sigmoid")
 
 
 def remember_logits(output, softmax_logits=None, sigmoid_logits=None):
     """Makes `output` remember logits it was computed from (for a tensor rebuilt from one
-    that did, e.g. by a compiled plan). Returns `output`."""
+    that did, e.g. by a compiled plan). Returns `output`.
+
+    Raises:
+      ValueError: if both are given (an output comes from one activation).
+    """
+    if softmax_logits is not None and sigmoid_logits is not None:
+        raise ValueError("remember_logits: an output has either softmax or sigmoid logits; "
+                         "received both.")
     if softmax_logits is not None:
-        _remember(_softmax_logits, output, softmax_logits)
+        output._keras_logits = ("softmax", softmax_logits)
     if sigmoid_logits is not None:
-        _remember(_sigmoid_logits, output, sigmoid_logits)
+        output._keras_logits = ("sigmoid", sigmoid_logits)
     return output
 
 
@@ -112,7 +105,7 @@ def softmax(x, axis=-1):
     x = tf.convert_to_tensor(x)
     output = tf.nn.softmax(x, axis=axis)
     if axis is None or axis == -1 or axis == x.ndim - 1:  # Losses use the last axis.
-        _remember(_softmax_logits, output, x)
+        output._keras_logits = ("softmax", x)
     return output
 
 
@@ -123,7 +116,9 @@ def sigmoid(x):
     array([0.5], dtype=float32)
     """
     x = tf.convert_to_tensor(x)
-    return _remember(_sigmoid_logits, tf.nn.sigmoid(x), x)
+    output = tf.nn.sigmoid(x)
+    output._keras_logits = ("sigmoid", x)
+    return output
 
 
 def tanh(x):
@@ -224,7 +219,11 @@ def _keras_version_of(fn):
 
 
 def serialize(activation):
-    """The name of an activation function ("relu", ...), as stored in layer configs.
+    """An activation as layer configs store it: a built-in one by name ("relu", ...).
+
+    A registered custom function is written as its Keras 3 config (so that its registered
+    name travels with it), an object (a layer used as activation) as its Keras 3 config,
+    and any other named function by its name.
 
     >>> serialize(relu)
     'relu'
@@ -234,7 +233,7 @@ def serialize(activation):
     for name, fn in _BY_NAME.items():
         if fn is activation:
             return "swish" if name == "silu" else name
-    if hasattr(activation, "get_config"):  # e.g. a layer used as an activation
+    if hasattr(activation, "get_config") or object_registration.is_registered(activation):
         return serialize_keras_object(activation)
     name = getattr(activation, "__name__", None)
     if name is None:
@@ -243,31 +242,42 @@ def serialize(activation):
     return name
 
 
-def deserialize(name):
-    """The activation function named `name` (see `get`)."""
-    return get(name)
+def deserialize(config, custom_objects=None):
+    """The activation a name or config stands for (see `get`).
+
+    >>> deserialize("tanh") is tanh
+    True
+    """
+    if isinstance(config, str):
+        found = custom_object(config, custom_objects) or _BY_NAME.get(config)
+        if found is None:
+            raise unknown_object_error("activation function", config, sorted(_BY_NAME),
+                                       lead="Valid names are:")
+        return found
+    if isinstance(config, dict):
+        if config.get("class_name") in _BY_NAME and "module" not in config:
+            return _BY_NAME[config["class_name"]]  # tf.keras 2's {"class_name": "relu"}.
+        found = deserialize_from_tables(config, {}, _BY_NAME, "activation",
+                                        custom_objects)
+        return _keras_version_of(found) if callable(found) else found
+    raise uninterpretable_error("activation function", config,
+                                "Expected a name such as 'relu' or a config dict")
 
 
 def get(identifier):
-    """An activation function from a name, a callable, or None (which gives `linear`).
+    """An activation function from a name, a config, a callable, or None (gives `linear`).
 
     Raises:
       ValueError: for an unknown name (the message lists the valid ones), or for an
-        identifier that is neither a string nor callable.
+        identifier that is neither a string, a config dict nor callable.
 
     >>> get("softmax") is softmax, get(None) is linear
     (True, True)
     """
     if identifier is None:
         return linear
-    if isinstance(identifier, str):
-        fn = _BY_NAME.get(identifier)
-        if fn is None:
-            raise unknown_object_error("activation function", identifier, sorted(_BY_NAME),
-                                       lead="Valid names are:")
-        return fn
-    if isinstance(identifier, dict):
-        return get(identifier.get("config", {}).get("name") or identifier.get("class_name"))
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
     if callable(identifier):
         return _keras_version_of(identifier)
     raise uninterpretable_error("activation function", identifier,

@@ -18,7 +18,8 @@ import numpy as np
 import numpyflow as tf
 from numpyflow.keras import backend
 from numpyflow.keras.utils.serialization import (
-    serialize_keras_object, uninterpretable_error, unknown_object_error)
+    custom_object, deserialize_from_tables, serialize_keras_object, uninterpretable_error,
+    unknown_object_error)
 
 # stddev of a standard normal truncated to [-2, 2]: VarianceScaling divides by it so that
 # the truncated draw still has the variance it asks for.
@@ -116,6 +117,9 @@ class Initializer:
         """Recreates an initializer from `get_config()`'s dict."""
         config = dict(config)
         config.pop("dtype", None)  # Older configs carried a dtype; __call__ takes it now.
+        for key in ("input_axes", "output_axes"):  # Keras 3.12+: None means the usual fans.
+            if key in config and config[key] is None:
+                del config[key]
         return cls(**config)
 
     def __repr__(self):
@@ -432,35 +436,43 @@ def _class_for(name):
 
 
 def serialize(initializer):
-    """`{"class_name": ..., "config": ...}` for an initializer (None stays None).
+    """The Keras 3 config of an initializer (None stays None).
 
     >>> serialize(Zeros())
-    {'class_name': 'Zeros', 'config': {}}
+    {'module': 'keras.initializers', 'class_name': 'Zeros', 'config': {}, 'registered_name': None}
     """
     if initializer is None:
         return None
-    if not hasattr(initializer, "get_config"):
-        return getattr(initializer, "__name__", repr(initializer))  # A plain function.
     return serialize_keras_object(initializer)
 
 
-def deserialize(config):
-    """Recreates an initializer from `serialize()`'s dict (or from a name)."""
+def deserialize(config, custom_objects=None):
+    """Recreates an initializer from `serialize()`'s dict (or from a name).
+
+    Reads Keras 3 configs and the older `{"class_name", "config"}` form; custom classes are
+    found in `custom_objects`, the active custom object scopes and the registry.
+
+    >>> deserialize({"module": "keras.initializers", "class_name": "HeNormal",
+    ...              "config": {"seed": 3}, "registered_name": None})
+    HeNormal(seed=3)
+    """
     if isinstance(config, str):
-        return _class_for(config)()
+        found = custom_object(config, custom_objects) or _class_for(config)
+        return found() if isinstance(found, type) else found
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not deserialize initializer: expected a dict with "
                          f"'class_name' and 'config' keys; received {config!r}.")
-    return _class_for(config["class_name"]).from_config(config.get("config") or {})
+    return deserialize_from_tables(config, {**_BY_NAME, **_ALIASES, **_BY_CLASS_NAME},
+                                   kind="initializer", custom_objects=custom_objects)
 
 
 def get(identifier):
     """An initializer from a name, a config dict, an instance or a callable.
 
     Args:
-      identifier: None (returns None), a name such as "glorot_uniform" or "GlorotUniform",
-        a dict from `serialize()`, an `Initializer`, a class, or any callable
-        `(shape, dtype) -> Tensor`.
+      identifier: None (returns None), a name such as "glorot_uniform" or "GlorotUniform"
+        (or a registered custom name), a Keras 3 or older config dict, an `Initializer`, a
+        class, or any callable `(shape, dtype) -> Tensor`.
 
     Raises:
       ValueError: for an unknown name (the message lists the valid ones) or an identifier
@@ -471,9 +483,7 @@ def get(identifier):
     """
     if identifier is None or isinstance(identifier, Initializer):
         return identifier
-    if isinstance(identifier, str):
-        return _class_for(identifier)()
-    if isinstance(identifier, dict):
+    if isinstance(identifier, (str, dict)):
         return deserialize(identifier)
     if isinstance(identifier, type):
         return identifier()

@@ -22,7 +22,7 @@ import numpy as np
 import numpyflow as tf
 from numpyflow.keras import activations, backend
 from numpyflow.keras.utils.serialization import (
-    config_with_function, deserialize_keras_object, function_config,
+    config_with_function, deserialize_from_tables, function_config,
     serialize_object_or_function, uninterpretable_error)
 
 
@@ -729,13 +729,21 @@ _CLASSES = {
 
 
 def serialize(loss):
-    """A loss function's name, or `{"class_name", "config"}` for a `Loss` object."""
+    """The Keras 3 config of a `Loss` object or a loss function.
+
+    >>> serialize(mean_squared_error)["config"]
+    'mean_squared_error'
+    """
     return serialize_object_or_function(loss, Loss, _FUNCTIONS, "loss")
 
 
 def deserialize(config, custom_objects=None):
-    """The loss a `serialize` result names: a function for a name, a `Loss` for a dict."""
-    return deserialize_keras_object(config, _CLASSES, _FUNCTIONS, "loss", custom_objects)
+    """The loss a `serialize` result (or a name) describes: a function or a `Loss`.
+
+    >>> deserialize("mse") is mean_squared_error
+    True
+    """
+    return deserialize_from_tables(config, _CLASSES, _FUNCTIONS, "loss", custom_objects)
 
 
 def get(identifier):

@@ -18,7 +18,7 @@ from numpyflow.keras import backend, losses
 from numpyflow.keras.losses import (
     align_ranks, check_compatible, class_index_labels, divide_no_nan)
 from numpyflow.keras.utils.serialization import (
-    config_with_function, deserialize_keras_object, function_config,
+    config_with_function, deserialize_from_tables, function_config,
     serialize_object_or_function, uninterpretable_error)
 
 
@@ -633,13 +633,21 @@ _CLASSES = {
 
 
 def serialize(metric):
-    """A metric function's name, or `{"class_name", "config"}` for a `Metric` object."""
+    """The Keras 3 config of a `Metric` object or a metric function.
+
+    >>> serialize(accuracy)["config"]
+    'accuracy'
+    """
     return serialize_object_or_function(metric, Metric, _FUNCTIONS, "metric")
 
 
 def deserialize(config, custom_objects=None):
-    """The metric a `serialize` result names: a function for a name, a `Metric` for a dict."""
-    return deserialize_keras_object(config, _CLASSES, _FUNCTIONS, "metric", custom_objects)
+    """The metric a `serialize` result (or a name) describes: a function or a `Metric`.
+
+    >>> deserialize("acc") is accuracy
+    True
+    """
+    return deserialize_from_tables(config, _CLASSES, _FUNCTIONS, "metric", custom_objects)
 
 
 def get(identifier):

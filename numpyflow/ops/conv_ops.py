@@ -23,6 +23,12 @@ The same layout serves the backward pass:
     would also be one GEMM, but its column matrix is ~3x larger for LeNet-sized images;
     np.add.at or np.bincount scatter-adds measured ~10x slower than these adds.)
 
+Grouped convolution (a filter depth of in_channels / G, as TF) uses the same column matrix,
+split by channel into G blocks: each GEMM becomes a batch of G products. Depthwise
+convolution is the grouped one with a group per channel; separable convolution adds a
+1x1 conv2d; conv1d and the 1-D pools run the 2-D ones on a height-1 image. None of these
+needs a primitive of its own.
+
 Pooling is separable: a window's max (or sum) is the max over its rows of the max over its
 columns, so each pool is (kernel height + kernel width) vectorized slice operations, and the
 max-pool gradient routes through the same two stages.
@@ -181,38 +187,74 @@ class _Layout:
 
     GEMM rows are ordered (oh, n, ow) over `width` columns per window row: the order in
     which a kernel offset's windows lie in the planes.
+
+    With `groups` > 1 (grouped and depthwise convolution) the input channels split into
+    `groups` runs of C / groups, each convolved with its own run of O / groups filters: the
+    column matrix, filters and GEMM rows then carry a leading group axis, and each GEMM is
+    a batch of one product per group. groups == 1 keeps the plain 2-D matrices, untouched.
     """
 
-    def __init__(self, input_shape, filter_shape, strides, dilations, pads):
+    def __init__(self, input_shape, filter_shape, strides, dilations, pads, groups=1):
         self.n, self.h, self.w, self.c = input_shape
         self.kh, self.kw, _, self.o = filter_shape
         self.oh, self.ow = _output_hw((self.h, self.w), (self.kh, self.kw), strides,
                                       dilations, pads)
         self.width = _row_width(self.ow, strides[1], self.w + sum(pads[1]))
         self.strides, self.dilations, self.pads = strides, dilations, pads
+        self.groups = groups
 
     def _window_view(self, planes):
         return _windows(planes, (self.kh, self.kw), self.strides, self.dilations, self.oh,
                         self.width)
 
     def columns(self, x):
-        """The column matrix (KH*KW*C, OH*N*width) of NHWC input `x`."""
+        """The column matrix (KH*KW*C, OH*N*width) of NHWC input `x`; grouped, one
+        (KH*KW*C/G, OH*N*width) matrix per group, stacked."""
         view = self._window_view(_planes(x, self.pads))
-        return np.ascontiguousarray(view).reshape(self.kh * self.kw * self.c, -1)
+        if self.groups == 1:
+            return np.ascontiguousarray(view).reshape(self.kh * self.kw * self.c, -1)
+        g = self.groups
+        view = view.reshape((self.kh, self.kw, g, self.c // g) + view.shape[3:])
+        return np.ascontiguousarray(view.transpose(2, 0, 1, 3, 4, 5, 6)).reshape(
+            g, self.kh * self.kw * (self.c // g), -1)
+
+    def filter_matrix(self, filters):
+        """HWIO filters as the GEMM's (KH*KW*C/G, O) matrix; grouped, (G, KH*KW*C/G, O/G)."""
+        matrix = filters.reshape(-1, self.o)
+        if self.groups == 1:
+            return matrix
+        return matrix.reshape(matrix.shape[0], self.groups, -1).transpose(1, 0, 2)
+
+    def filter_from_matrix(self, matrix, filter_shape):
+        """The inverse of `filter_matrix`."""
+        if self.groups > 1:
+            matrix = matrix.transpose(1, 0, 2).reshape(matrix.shape[1], self.o)
+        return matrix.reshape(filter_shape)
 
     def rows(self, dy):
-        """Upstream gradient (N, OH, OW, O) as a (OH*N*width, O) matrix (junk columns 0)."""
+        """Upstream gradient (N, OH, OW, O) as a (OH*N*width, O) matrix (junk columns 0);
+        grouped, (G, OH*N*width, O/G)."""
         rows = np.zeros((self.oh, self.n, self.width, self.o), dtype=dy.dtype)
         rows[:, :, :self.ow] = dy.transpose(1, 0, 2, 3)
-        return rows.reshape(-1, self.o)
+        rows = rows.reshape(-1, self.o)
+        if self.groups == 1:
+            return rows
+        return rows.reshape(rows.shape[0], self.groups, -1).transpose(1, 0, 2)
 
     def output(self, rows):
         """GEMM result rows (OH*N*width, O) -> NHWC output, dropping the junk columns."""
+        if self.groups > 1:  # (G, rows, O/G): the groups' filters side by side.
+            rows = rows.transpose(1, 0, 2)
         out = rows.reshape(self.oh, self.n, self.width, self.o)[:, :, :self.ow]
         return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
     def col2im(self, contributions):
-        """Sums per-window contributions (KH*KW*C, OH*N*width) back into an NHWC input."""
+        """Sums per-window contributions (KH*KW*C, OH*N*width) back into an NHWC input;
+        grouped, from (G, KH*KW*C/G, OH*N*width)."""
+        if self.groups > 1:
+            contributions = contributions.reshape(
+                self.groups, self.kh, self.kw, self.c // self.groups, -1).transpose(
+                1, 2, 0, 3, 4)
         contributions = contributions.reshape(self.kh, self.kw, self.c, self.oh, self.n,
                                               self.width)
         planes = np.zeros((self.c, self.h + sum(self.pads[0]) + 1, self.n,
@@ -231,28 +273,40 @@ class _Layout:
 
 # -- convolution primitives ---------------------------------------------------------------
 
-def _conv2d_forward(x, filters, strides, dilations, pads):
-    layout = _Layout(x.shape, filters.shape, strides, dilations, pads)
+def _transposed(matrix):
+    """A matrix, or a stack of them (grouped), with its last two axes swapped."""
+    return matrix.T if matrix.ndim == 2 else matrix.transpose(0, 2, 1)
+
+
+def _conv2d_forward(x, filters, strides, dilations, pads, groups=1):
+    layout = _Layout(x.shape, filters.shape, strides, dilations, pads, groups)
     columns = layout.columns(x)
-    out = blas.matmul(columns.T, filters.reshape(-1, layout.o))
+    out = blas.matmul(_transposed(columns), layout.filter_matrix(filters))
     return layout.output(out), columns
 
 
-def _backprop_input_forward(filters, dy, input_shape, strides, dilations, pads):
-    layout = _Layout(input_shape, filters.shape, strides, dilations, pads)
-    contributions = blas.matmul(filters.reshape(-1, layout.o), layout.rows(dy).T)
+def _backprop_input_forward(filters, dy, input_shape, strides, dilations, pads, groups=1):
+    layout = _Layout(input_shape, filters.shape, strides, dilations, pads, groups)
+    filter_matrix, rows = layout.filter_matrix(filters), _transposed(layout.rows(dy))
+    if filter_matrix.ndim == 3 and filter_matrix.shape[2] == 1:
+        # Depthwise (one filter per group): each group's product is an outer product, which
+        # a broadcast multiply computes several times faster than a batched GEMM.
+        contributions = filter_matrix * rows
+    else:
+        contributions = blas.matmul(filter_matrix, rows)
     return layout.col2im(contributions)
 
 
-def _backprop_filter_forward(x, dy, filter_shape, strides, dilations, pads, columns=None):
-    layout = _Layout(x.shape, filter_shape, strides, dilations, pads)
+def _backprop_filter_forward(x, dy, filter_shape, strides, dilations, pads, groups=1,
+                             columns=None):
+    layout = _Layout(x.shape, filter_shape, strides, dilations, pads, groups)
     if columns is None:
         columns = layout.columns(x)
-    return blas.matmul(columns, layout.rows(dy)).reshape(filter_shape)
+    return layout.filter_from_matrix(blas.matmul(columns, layout.rows(dy)), filter_shape)
 
 
 def _window_attrs(attrs):
-    return {k: attrs[k] for k in ("strides", "dilations", "pads")}
+    return {k: attrs[k] for k in ("strides", "dilations", "pads", "groups")}
 
 
 def _conv2d_grad(node, dy):
@@ -310,6 +364,28 @@ def _check_depth(in_channels, filters, op_name):
             f"{filter_depth}; grouped convolution is not supported)")
 
 
+def _groups(in_channels, filters, op_name):
+    """How many channel groups a conv2d of `filters` over `in_channels` channels has.
+
+    As in TF, a filter of depth in_channels / G (for an integer G) means a grouped
+    convolution: G groups of filters, each seeing its own run of input channels and making
+    its own run of out_channels / G output channels.
+    """
+    filter_depth, out_channels = filters._value.shape[2:]
+    if filter_depth == 0 or in_channels % filter_depth:
+        raise errors.invalid_argument(
+            op_name, f"input depth must be evenly divisible by filter depth: {in_channels} vs "
+            f"{filter_depth} (the input has {in_channels} channels; the filter's depth, its "
+            f"third dimension, must be in_channels / groups)")
+    groups = in_channels // filter_depth
+    if out_channels % groups:
+        raise errors.invalid_argument(
+            op_name, f"The number of output channels must be evenly divisible by the number "
+            f"of groups: the filter has {out_channels} output channels for {groups} groups "
+            f"(input depth {in_channels} / filter depth {filter_depth})")
+    return groups
+
+
 def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,  # noqa: A002
            name=None):
     """2-D convolution (cross-correlation, as in TF) of an NHWC input with HWIO filters.
@@ -317,7 +393,10 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
     Args:
       input: Float tensor of shape [batch, height, width, in_channels]; extra leading batch
         dimensions are allowed, as in TF.
-      filters: Tensor of shape [filter_height, filter_width, in_channels, out_channels].
+      filters: Tensor of shape [filter_height, filter_width, in_channels / groups,
+        out_channels]: a filter depth that divides in_channels makes a grouped convolution
+        (each of the groups convolves its run of input channels with its run of
+        out_channels / groups filters), as in TF.
       strides: An int or a list of 1, 2 or 4 ints (batch and channel entries 1).
       padding: "VALID", "SAME" (TF's rule: output = ceil(input / stride), the extra padding
         going after), or explicit [[0, 0], [top, bottom], [left, right], [0, 0]].
@@ -341,10 +420,10 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
         _require_rank4(x, "input", "Conv2D", "[batch, height, width, channels]")
     if len(shape) > 4:  # Leading batch dimensions are folded into one, as in TF.
         x = array_ops.reshape(x, (-1,) + shape[-3:])
-    _check_depth(shape[-1], filters, "Conv2D")
+    groups = _groups(shape[-1], filters, "Conv2D")
     kernel_hw = filters._value.shape[:2]
     pads, _ = _geometry(x._value.shape, kernel_hw, strides, dilations, padding, "Conv2D", True)
-    out = Conv2D(x, filters, strides=strides, dilations=dilations, pads=pads)
+    out = Conv2D(x, filters, strides=strides, dilations=dilations, pads=pads, groups=groups)
     if len(shape) > 4:
         out = array_ops.reshape(out, shape[:-3] + out._value.shape[1:])
     return out
@@ -389,7 +468,194 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",  # n
             f"match computed: received input shape {list(dy._value.shape)}, but a conv2d of "
             f"output_shape {list(output_shape)} gives {list(expected)}")
     return Conv2DBackpropInput(filters, dy, input_shape=output_shape, strides=strides,
-                               dilations=dilations, pads=pads)
+                               dilations=dilations, pads=pads, groups=1)
+
+
+# -- convolutions composed from Conv2D ----------------------------------------------------
+
+def depthwise_conv2d(input, filter, strides, padding, data_format=None,  # noqa: A002
+                     dilations=None, name=None):
+    """Depthwise 2-D convolution: each input channel convolved with its own filters.
+
+    Channel c of the input is convolved with `filter[:, :, c, m]` for each of the
+    channel_multiplier values m, giving output channel c * channel_multiplier + m. It is a
+    grouped `conv2d` with one group per input channel (the filter reshaped to
+    [height, width, 1, in_channels * channel_multiplier]).
+
+    Args:
+      input: Float tensor of shape [batch, height, width, in_channels].
+      filter: Tensor of shape [filter_height, filter_width, in_channels,
+        channel_multiplier].
+      strides: An int or a list of 1, 2 or 4 ints, as for `conv2d`.
+      padding: "VALID", "SAME" or explicit padding, as for `conv2d`.
+      data_format: Only "NHWC" (or None), as TF on CPU.
+      dilations: An int or a list of 1 or 2 ints; 1 is no dilation.
+
+    Returns:
+      A tensor of shape [batch, out_height, out_width, in_channels * channel_multiplier].
+
+    >>> import numpy as np
+    >>> x = np.ones((1, 3, 3, 2), np.float32)
+    >>> w = np.stack([np.ones((2, 2)), 2 * np.ones((2, 2))], -1)[..., None].astype(np.float32)
+    >>> depthwise_conv2d(x, w, [1, 1, 1, 1], "VALID").numpy()[0, 0, 0]
+    array([4., 8.], dtype=float32)
+    """
+    op_name = "DepthwiseConv2dNative"
+    x, filters = tensor_pair(input, filter, op_name)
+    require_float(x, op_name)
+    _require_rank4(x, "input", op_name, "[batch, height, width, in_channels]")
+    _require_rank4(filters, "filter", op_name,
+                   "[height, width, in_channels, channel_multiplier]")
+    kh, kw, depth, multiplier = filters._value.shape
+    channels = x._value.shape[3]
+    if depth != channels:
+        raise errors.invalid_argument(
+            op_name, f"input and filter must have the same depth: {channels} vs {depth} (the "
+            f"input has {channels} channels; the filter's third dimension must match it)")
+    grouped = array_ops.reshape(filters, (kh, kw, 1, depth * multiplier))
+    return conv2d(x, grouped, strides, padding, data_format or "NHWC", dilations)
+
+
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding,  # noqa: A002
+                     data_format=None, dilations=None, name=None):
+    """A depthwise convolution followed by a 1x1 (pointwise) convolution mixing channels.
+
+    Args:
+      input: Float tensor of shape [batch, height, width, in_channels].
+      depthwise_filter: [filter_height, filter_width, in_channels, channel_multiplier].
+      pointwise_filter: [1, 1, in_channels * channel_multiplier, out_channels].
+      strides, padding, data_format, dilations: Those of the depthwise convolution, as
+        for `depthwise_conv2d`.
+
+    >>> import numpy as np
+    >>> x = np.ones((1, 3, 3, 2), np.float32)
+    >>> separable_conv2d(x, np.ones((2, 2, 2, 1), np.float32),
+    ...                  np.ones((1, 1, 2, 3), np.float32), 1, "VALID").shape
+    TensorShape([1, 2, 2, 3])
+    """
+    pointwise = tensor(pointwise_filter)
+    shape = pointwise._value.shape
+    if len(shape) != 4 or shape[:2] != (1, 1):
+        raise errors.invalid_argument(
+            "separable_conv2d", f"pointwise_filter must have shape [1, 1, in_channels * "
+            f"channel_multiplier, out_channels]; received shape {list(shape)}")
+    depthwise = depthwise_conv2d(input, depthwise_filter, strides, padding, data_format,
+                                 dilations)
+    return conv2d(depthwise, pointwise, 1, "VALID")
+
+
+def _single(value, what, op_name):
+    """TF's 1-D int-or-list argument (stride, dilations, ksize): an int, or a list of 1 or
+    3 ints whose batch and channel entries are 1."""
+    if isinstance(value, Tensor):
+        value = value._value.tolist()
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    values = [int(v) for v in value]
+    if len(values) == 3:
+        if values[0] != 1 or values[2] != 1:
+            raise errors.invalid_argument(
+                op_name, f"{what} in the batch and depth dimensions must be 1; received "
+                f"{what}={values} (expected [1, w, 1])")
+        return values[1]
+    if len(values) != 1:
+        raise ValueError(f"{what} should be of length 1 or 3 but was {len(values)} "
+                         f"({values}).")
+    return values[0]
+
+
+def _require_nwc(data_format, op_name):
+    if data_format not in (None, "NWC"):
+        raise errors.UnimplementedError(
+            None, None, f"The {op_name} op currently only supports the NWC tensor format on "
+            f"the CPU. The op was given the format: {data_format} [Op:{op_name}]")
+
+
+def _string_padding(padding, op_name):
+    if not (isinstance(padding, str) and padding in ("SAME", "VALID")):
+        raise errors.invalid_argument(op_name, f"Value for attr 'padding' of {padding!r} is "
+                                      f"not in the list of allowed values: \"SAME\", \"VALID\"")
+    return padding
+
+
+def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None,  # noqa: A002
+           name=None):
+    """1-D convolution of an NWC input, as a `conv2d` over a height-1 image.
+
+    Args:
+      input: Float tensor of shape [batch, in_width, in_channels] (extra leading batch
+        dimensions allowed).
+      filters: Tensor of shape [filter_width, in_channels / groups, out_channels]; a depth
+        that divides in_channels makes a grouped convolution, as for `conv2d`.
+      stride: An int or a list of 1 or 3 ints.
+      padding: "VALID" or "SAME".
+      data_format: Only "NWC".
+      dilations: An int or a list of 1 or 3 ints; 1 (the default) is no dilation.
+
+    Returns:
+      A tensor of shape [batch, out_width, out_channels].
+
+    >>> import numpy as np
+    >>> x = np.arange(5, dtype=np.float32).reshape(1, 5, 1)
+    >>> conv1d(x, np.ones((2, 1, 1), np.float32), 1, "VALID").numpy()[0, :, 0]
+    array([1., 3., 5., 7.], dtype=float32)
+    """
+    op_name = "Conv1D"
+    x, filters = tensor_pair(input, filters, op_name)
+    _require_nwc(data_format, op_name)
+    if x._value.ndim < 3:
+        raise errors.invalid_argument(op_name, f"input must be at least 3-dimensional "
+                                      f"[batch, width, channels]; received shape "
+                                      f"{list(x._value.shape)}")
+    if filters._value.ndim != 3:
+        raise errors.invalid_argument(op_name, f"filters must be 3-dimensional [width, "
+                                      f"in_channels, out_channels]; received shape "
+                                      f"{list(filters._value.shape)}")
+    stride = _single(stride, "stride", op_name)
+    dilation = _single(1 if dilations is None else dilations, "dilations", op_name)
+    padding = _string_padding(padding, op_name)
+    out = conv2d(array_ops.expand_dims(x, -3), array_ops.expand_dims(filters, 0),
+                 (1, stride), padding, dilations=(1, dilation))
+    return array_ops.squeeze(out, -3)
+
+
+def conv1d_transpose(input, filters, output_shape, strides, padding="SAME",  # noqa: A002
+                     data_format="NWC", dilations=None, name=None):
+    """The gradient of `conv1d` with respect to its input, as a `conv2d_transpose` over a
+    height-1 image.
+
+    Args:
+      input: Tensor of shape [batch, width, out_channels] (a conv1d output).
+      filters: Tensor of shape [width, in_channels, out_channels]: the conv1d filter.
+      output_shape: The conv1d input shape [batch, width, in_channels] to produce.
+      strides: An int or a list of 1 or 3 ints.
+      padding: "VALID" or "SAME".
+      data_format: Only "NWC".
+      dilations: An int or a list of 1 or 3 ints.
+
+    >>> import numpy as np
+    >>> conv1d_transpose(np.ones((1, 2, 1), np.float32), np.ones((2, 1, 1), np.float32),
+    ...                  [1, 3, 1], 1, "VALID").numpy()[0, :, 0]
+    array([1., 2., 1.], dtype=float32)
+    """
+    op_name = "Conv1DTranspose"
+    dy, filters = tensor_pair(input, filters, op_name)
+    _require_nwc(data_format, op_name)
+    for value, what in ((dy, "input"), (filters, "filters")):
+        if value._value.ndim != 3:
+            raise errors.invalid_argument(op_name, f"{what} must be 3-dimensional; received "
+                                          f"shape {list(value._value.shape)}")
+    if isinstance(output_shape, Tensor):
+        output_shape = output_shape._value.tolist()
+    output_shape = [int(d) for d in output_shape]
+    if len(output_shape) != 3:
+        raise ValueError(f"output_shape must have 3 elements; received {output_shape}.")
+    stride = _single(strides, "strides", op_name)
+    dilation = _single(1 if dilations is None else dilations, "dilations", op_name)
+    out = conv2d_transpose(array_ops.expand_dims(dy, 1), array_ops.expand_dims(filters, 0),
+                           [output_shape[0], 1] + output_shape[1:], (1, stride),
+                           _string_padding(padding, op_name), dilations=(1, dilation))
+    return array_ops.squeeze(out, 1)
 
 
 # -- pooling ------------------------------------------------------------------------------
@@ -641,3 +907,39 @@ def _rank4_pool(pool_2d, tf_name):
 
 max_pool = _rank4_pool(max_pool2d, "max_pool")
 avg_pool = _rank4_pool(avg_pool2d, "avg_pool")
+
+
+def _pool1d(pool_2d, op_name, input, ksize, strides, padding, data_format):  # noqa: A002
+    x = tensor(input)
+    _require_nwc(data_format, op_name)
+    if x._value.ndim != 3:
+        raise errors.invalid_argument(op_name, f"input must be 3-dimensional [batch, width, "
+                                      f"channels]; received shape {list(x._value.shape)}")
+    ksize = _single(ksize, "ksize", op_name)
+    strides = _single(strides, "strides", op_name)
+    out = pool_2d(array_ops.expand_dims(x, 1), (1, ksize), (1, strides), padding)
+    return array_ops.squeeze(out, 1)
+
+
+def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    """Max pooling over windows of an NWC input, as `max_pool2d` over a height-1 image.
+
+    Args:
+      input: Tensor of shape [batch, width, channels].
+      ksize, strides: An int or a list of 1 or 3 ints.
+      padding: "VALID" or "SAME".
+      data_format: Only "NWC".
+
+    >>> max_pool1d([[[1.], [3.], [2.], [0.]]], 2, 2, "VALID").numpy()[0, :, 0]
+    array([3., 2.], dtype=float32)
+    """
+    return _pool1d(max_pool2d, "MaxPool1D", input, ksize, strides, padding, data_format)
+
+
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    """Average pooling over windows of an NWC input (arguments as `max_pool1d`).
+
+    >>> avg_pool1d([[[1.], [3.], [2.], [0.]]], 2, 2, "VALID").numpy()[0, :, 0]
+    array([2., 1.], dtype=float32)
+    """
+    return _pool1d(avg_pool2d, "AvgPool1D", input, ksize, strides, padding, data_format)

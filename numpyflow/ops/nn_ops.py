@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from numpyflow.framework import primitive as _primitive
+from numpyflow.framework import tape as _tape
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
@@ -16,7 +16,7 @@ def _recording():
     Gradient rules with a fast NumPy shortcut take it only when nothing records them, so
     that higher derivatives stay exact.
     """
-    return any(not tape._paused for tape in _primitive.active_tapes)
+    return _tape.is_recording()
 
 
 # -- relu -------------------------------------------------------------------------------

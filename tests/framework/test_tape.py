@@ -246,3 +246,88 @@ def test_cast_between_float_types_passes_gradient():
     g = tape.gradient(y, x)
     assert g.dtype == tf.float64
     np.testing.assert_allclose(g.numpy(), [3.0, 3.0])
+
+
+# -- tapes are per thread ------------------------------------------------------------------
+
+def _run_in_thread(fn):
+    """Runs `fn` in a new thread and returns its result (re-raising its error here)."""
+    import threading
+    result, errors = [], []
+
+    def target():
+        try:
+            result.append(fn())
+        except BaseException as error:  # noqa: BLE001 - re-raised in the calling thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def test_a_tape_does_not_record_another_threads_ops():
+    x = tf.constant(3.0)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        other = _run_in_thread(lambda: x * x)  # Same watched input, other thread.
+        mine = x * 2.0
+    assert tape.gradient(other, x) is None
+    assert float(tape.gradient(mine, x)) == pytest.approx(2.0)
+
+
+def test_a_long_running_tape_does_not_grow_from_other_threads():
+    w = tf.Variable([1.0, 2.0])
+    with tf.GradientTape(persistent=True) as tape:
+        y = tf.reduce_sum(w * w)
+        recorded = len(tape._nodes)
+
+        def busy_thread():
+            for _ in range(100):
+                tf.reduce_sum(w * w)  # Reads the trainable variable: would be auto-watched.
+
+        _run_in_thread(busy_thread)
+        assert len(tape._nodes) == recorded
+        assert tape.watched_variables() == (w,)
+    np.testing.assert_allclose(tape.gradient(y, w).numpy(), [2.0, 4.0])
+
+
+def test_each_thread_has_its_own_tape():
+    def gradient_in_thread(scale):
+        x = tf.constant(1.5)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x * x * scale
+        return float(tape.gradient(y, x))
+
+    with tf.GradientTape() as outer:
+        w = tf.Variable(2.0)
+        z = w * w
+        assert _run_in_thread(lambda: gradient_in_thread(10.0)) == pytest.approx(30.0)
+    assert float(outer.gradient(z, w)) == pytest.approx(4.0)
+
+
+def test_is_recording_sees_only_this_threads_unpaused_tapes():
+    from numpyflow.framework import tape as tape_module
+    assert not tape_module.is_recording()
+    with tf.GradientTape() as tape:
+        assert tape_module.is_recording()
+        assert tape_module.recording_tapes() == [tape]
+        assert not _run_in_thread(tape_module.is_recording)
+        with tape.stop_recording():
+            assert not tape_module.is_recording()
+            assert tape_module.recording_tapes() == []
+    assert not tape_module.is_recording()
+
+
+def test_exiting_a_tape_in_another_thread_raises():
+    tape = tf.GradientTape()
+    tape.__enter__()
+    try:
+        with pytest.raises(RuntimeError, match="thread that entered it"):
+            _run_in_thread(lambda: tape.__exit__(None, None, None))
+    finally:
+        tape.__exit__(None, None, None)

@@ -2,6 +2,7 @@
 
 import gc
 import math
+import weakref
 
 import numpy as np
 import pytest
@@ -144,20 +145,34 @@ def test_dense_softmax_output_remembers_its_logits():
     np.testing.assert_allclose(logits.numpy(), x @ layer.kernel.numpy() + 1, rtol=1e-5)
 
 
-def test_entry_is_freed_when_output_dies():
+def test_logits_live_on_the_output_and_die_with_it():
     logits = tf.constant([[1., 2.]])
-    before = len(activations._softmax_logits)
     probs = activations.softmax(logits)
-    assert len(activations._softmax_logits) == before + 1
+    assert probs._keras_logits[1] is logits  # Keras's place for them: the output tensor.
+    logits_ref = weakref.ref(logits)
+    del logits
+    assert logits_ref() is not None  # Kept alive by the output...
     del probs
     gc.collect()
-    assert len(activations._softmax_logits) == before
+    assert logits_ref() is None  # ...and freed with it: no table outlives the tensors.
 
 
-def test_lookup_checks_identity_not_just_id():
-    # Fill the table, drop outputs, and make new tensors that may reuse the same ids.
+def test_fresh_tensors_have_no_logits():
     for _ in range(50):
         activations.softmax(tf.constant([[1., 2.]]))
     gc.collect()
     fresh = [tf.constant([[0.5, 0.5]]) for _ in range(50)]
     assert all(activations.logits_from_softmax(t) is None for t in fresh)
+    assert all(activations.logits_from_sigmoid(t) is None for t in fresh)
+
+
+def test_remember_logits():
+    output, logits = tf.constant([[0.3, 0.7]]), tf.constant([[0., 1.]])
+    assert activations.remember_logits(output, softmax_logits=logits) is output
+    assert activations.logits_from_softmax(output) is logits
+    assert activations.logits_from_sigmoid(output) is None
+    activations.remember_logits(output, sigmoid_logits=logits)
+    assert activations.logits_from_sigmoid(output) is logits
+    assert activations.logits_from_softmax(output) is None
+    with pytest.raises(ValueError, match="received both"):
+        activations.remember_logits(output, logits, logits)

@@ -54,8 +54,10 @@ def test_inputs_of_another_dtype_still_convert():
     assert layer(np.zeros((1, 3))).dtype == tf.float32            # float64 array: cast
     assert layer(tf.zeros((1, 3), dtype=tf.float64)).dtype == tf.float32
     assert layer(tf.Variable(np.zeros((1, 3), np.float32))).dtype == tf.float32
-    with pytest.raises(tf.errors.InvalidArgumentError, match="MatMul"):
-        layer(tf.zeros((1, 3), dtype=tf.int32))                  # ints are not cast
+    # Integers and booleans are cast too, as Keras 3 casts them (fit on raw uint8 images).
+    assert layer(tf.zeros((1, 3), dtype=tf.int32)).dtype == tf.float32
+    assert layer(np.zeros((1, 3), np.uint8)).dtype == tf.float32
+    assert layer(np.zeros((1, 3), bool)).dtype == tf.float32
 
 
 def test_unbuilt_layer_builds_on_a_tensor_of_its_dtype():

@@ -229,8 +229,9 @@ def test_default_names_and_weight_names():
 def test_config_keys_match_keras():
     config = Conv2D(4, 3, activation="relu").get_config()
     assert config["activation"] == "relu" and config["kernel_size"] == (3, 3)
-    assert config["kernel_initializer"] == {"class_name": "GlorotUniform",
-                                            "config": {"seed": None}}
+    assert config["kernel_initializer"] == {"module": "keras.initializers",
+                                            "class_name": "GlorotUniform",
+                                            "config": {"seed": None}, "registered_name": None}
     assert {"filters", "strides", "padding", "data_format", "dilation_rate", "groups",
             "use_bias", "bias_initializer"} <= set(config)
 

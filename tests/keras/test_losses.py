@@ -380,8 +380,11 @@ def test_sparse_ce_config_matches_keras():
         "from_logits": False, "ignore_class": None}
 
 
-def test_serialize_function_by_name():
-    assert losses.serialize(losses.mse) == "mean_squared_error"
+def test_serialize_function_as_keras3_does():
+    config = losses.serialize(losses.mse)
+    assert config == {"module": "builtins", "class_name": "function",
+                      "config": "mean_squared_error", "registered_name": "function"}
+    assert losses.deserialize(config) is losses.mean_squared_error
     assert losses.deserialize("mean_squared_error") is losses.mean_squared_error
 
 

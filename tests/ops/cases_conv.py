@@ -76,6 +76,26 @@ def np_conv2d_backprop_filter(x, filter_shape, dy, strides=(1, 1), padding="VALI
     return dw
 
 
+def np_grouped_conv2d(x, w, groups, strides=(1, 1), padding="VALID", dilations=(1, 1)):
+    """Grouped convolution: group g convolves its run of input channels with its run of
+    filters, each an ordinary `np_conv2d`."""
+    c_in, c_out = x.shape[3] // groups, w.shape[3] // groups
+    return np.concatenate([
+        np_conv2d(x[..., g * c_in:(g + 1) * c_in], w[..., g * c_out:(g + 1) * c_out],
+                  strides, padding, dilations) for g in range(groups)], axis=-1)
+
+
+def np_depthwise_conv2d(x, w, strides=(1, 1), padding="VALID", dilations=(1, 1)):
+    """Channel c convolved with w[:, :, c, m] gives output channel c * multiplier + m."""
+    per_channel = [np_conv2d(x[..., c:c + 1], w[:, :, c:c + 1], strides, padding, dilations)
+                   for c in range(x.shape[3])]
+    return np.concatenate(per_channel, axis=-1)
+
+
+def np_conv1d(x, w, stride=1, padding="VALID", dilation=1):
+    return np_conv2d(x[:, None], w[None], (1, stride), padding, (1, dilation))[:, 0]
+
+
 def _pool_windows(x, ksize, strides, padding):
     """Yields (oh, ow, rows, cols): each output cell and the real input cells it covers."""
     pads = pads_for(padding, x.shape, ksize, strides)
@@ -144,6 +164,18 @@ def filter_grad_of(filter_shape, strides, padding, dilations=1):
     return fn
 
 
+def input_grad_of(x_shape, strides, padding, dilations=1):
+    """fn(filters, dy) = d/dx sum(conv2d(x, filters) * dy) — runs Conv2DBackpropInput (for
+    grouped filters, which conv2d_transpose does not take)."""
+    def fn(filters, dy):
+        x = tf.constant(np.zeros(x_shape))  # dx does not depend on x
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.nn.conv2d(x, filters, strides, padding, dilations=dilations)
+        return tape.gradient(y, x, output_gradients=dy)
+    return fn
+
+
 def max_pool_grad_grad_at(x, ksize, strides, padding):
     """fn(ddx) = d/ddy sum(MaxPoolGrad(x, dy) * ddx) — runs MaxPoolGradGrad."""
     pool = lambda t: tf.nn.max_pool2d(t, ksize, strides, padding)  # noqa: E731
@@ -165,6 +197,8 @@ def max_pool_grad_grad_at(x, ksize, strides, padding):
 
 x_small, w_small = rand(2, 5, 5, 2), rand(3, 3, 2, 3)
 x_wide, w_wide = rand(1, 6, 7, 3), rand(2, 3, 3, 4)
+x_grouped, w_grouped = rand(2, 5, 6, 4), rand(3, 2, 2, 6)
+x_depthwise, w_depthwise = rand(1, 6, 5, 3), rand(3, 3, 3, 2)
 pool_x = distinct(2, 5, 6, 2)
 pool_x_odd = distinct(1, 5, 5, 3)
 
@@ -212,8 +246,59 @@ CASES = [
                                                  dilations=(1, 2)),
          x_wide, rand(1, 3, 3, 4), id="conv2d_filter_grad_strided_dilated"),
 
+    case("Conv2D", lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"),
+         lambda x, w: np_grouped_conv2d(x, w, 2, padding="SAME"), x_grouped, w_grouped,
+         id="conv2d_grouped_same"),
+    case("Conv2D", lambda x, w: tf.nn.conv2d(x, w, (2, 1), "VALID", dilations=(1, 2)),
+         lambda x, w: np_grouped_conv2d(x, w, 2, (2, 1), dilations=(1, 2)), rand(1, 6, 7, 4),
+         rand(2, 2, 2, 4), id="conv2d_grouped_strided_dilated"),
+    case("Conv2D", lambda x, w: tf.nn.conv2d(x, w, 1, "VALID"),
+         lambda x, w: np_grouped_conv2d(x, w, 4), rand(1, 4, 4, 4), rand(2, 2, 1, 4),
+         id="conv2d_grouped_one_channel_per_group"),
+    case("Conv2DBackpropInput", input_grad_of((2, 5, 6, 4), 1, "SAME"),
+         lambda w, dy: np.concatenate([np_conv2d_backprop_input(
+             (2, 5, 6, 2), w[..., 3 * g:3 * g + 3], dy[..., 3 * g:3 * g + 3], padding="SAME")
+             for g in range(2)], axis=-1), w_grouped, rand(2, 5, 6, 6),
+         id="conv2d_input_grad_grouped"),
+    case("Conv2DBackpropFilter", filter_grad_of((3, 2, 2, 6), (2, 1), "VALID"),
+         lambda x, dy: np.concatenate([np_conv2d_backprop_filter(
+             x[..., 2 * g:2 * g + 2], (3, 2, 2, 3), dy[..., 3 * g:3 * g + 3], (2, 1))
+             for g in range(2)], axis=-1), x_grouped, rand(2, 2, 5, 6),
+         id="conv2d_filter_grad_grouped"),
+    case("Conv2D", lambda x, w: tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME"),
+         lambda x, w: np_depthwise_conv2d(x, w, padding="SAME"), x_depthwise, w_depthwise,
+         id="depthwise_conv2d_same"),
+    case("Conv2D", lambda x, w: tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "VALID"),
+         lambda x, w: np_depthwise_conv2d(x, w, (2, 2)), x_depthwise, w_depthwise,
+         id="depthwise_conv2d_stride2"),
+    case("Conv2D", lambda x, w: tf.nn.depthwise_conv2d(x, w, 1, "VALID", dilations=[2, 1]),
+         lambda x, w: np_depthwise_conv2d(x, w, dilations=(2, 1)), x_depthwise,
+         rand(2, 3, 3, 1), id="depthwise_conv2d_dilated"),
+    case("Conv2D", lambda x, d, p: tf.nn.separable_conv2d(x, d, p, [1, 1, 1, 1], "SAME"),
+         lambda x, d, p: np_conv2d(np_depthwise_conv2d(x, d, padding="SAME"), p), x_depthwise,
+         w_depthwise, rand(1, 1, 6, 4), id="separable_conv2d"),
+    case("Conv2D", lambda x, w: tf.nn.conv1d(x, w, 1, "SAME"),
+         lambda x, w: np_conv1d(x, w, padding="SAME"), rand(2, 7, 3), rand(3, 3, 2),
+         id="conv1d_same"),
+    case("Conv2D", lambda x, w: tf.nn.conv1d(x, w, [1, 2, 1], "VALID", dilations=1),
+         lambda x, w: np_conv1d(x, w, 2), rand(2, 8, 2), rand(2, 2, 3), id="conv1d_stride2"),
+    case("Conv2D", lambda x, w: tf.nn.conv1d(x, w, 1, "VALID", dilations=2),
+         lambda x, w: np_grouped_conv2d(x[:, None], w[None], 2, dilations=(1, 2))[:, 0],
+         rand(1, 8, 4), rand(3, 2, 4), id="conv1d_grouped_dilated"),
+    case("Conv2DBackpropInput",
+         lambda dy, w: tf.nn.conv1d_transpose(dy, w, [2, 9, 2], 2, "SAME"),
+         lambda dy, w: np_conv2d_backprop_input((2, 1, 9, 2), w[None], dy[:, None], (1, 2),
+                                                "SAME")[:, 0], rand(2, 5, 3), rand(3, 2, 3),
+         id="conv1d_transpose_strided_same"),
+
     case("MaxPool", lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"),
          lambda x: np_pool(x, (2, 2), (2, 2), "VALID", np.max), pool_x, id="max_pool_2x2"),
+    case("MaxPool", lambda x: tf.nn.max_pool1d(x, 3, 2, "SAME"),
+         lambda x: np_pool(x[:, None], (1, 3), (1, 2), "SAME", np.max)[:, 0], pool_x[:, 0],
+         id="max_pool1d_same"),
+    case("AvgPool", lambda x: tf.nn.avg_pool1d(x, [2], [1, 1, 1], "VALID"),
+         lambda x: np_pool(x[:, None], (1, 2), (1, 1), "VALID", np.mean)[:, 0], pool_x[:, 0],
+         id="avg_pool1d_overlapping"),
     case("MaxPool", lambda x: tf.nn.max_pool2d(x, 3, 2, "SAME"),
          lambda x: np_pool(x, (3, 3), (2, 2), "SAME", np.max), pool_x_odd,
          id="max_pool_3x3_stride2_same"),

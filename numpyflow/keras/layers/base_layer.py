@@ -7,10 +7,13 @@ first use, checks the input against `input_spec`, and calls `call()`.
 """
 
 import inspect
+import threading
 
 import numpyflow as tf
 from numpyflow.keras import backend
+from numpyflow.keras.graph import node as node_module
 from numpyflow.keras.layers.input_spec import InputSpec, check_input
+from numpyflow.keras.saving import layer_config
 
 
 class Layer:
@@ -44,6 +47,9 @@ class Layer:
                             f"{sorted(unknown)}")
         self._tracked_layers = []
         self._tracked_weights = []
+        self._losses = []                 # From add_loss during the last call (see losses).
+        self._weight_regularizers = []    # (variable, regularizer) pairs from add_weight.
+        self.activity_regularizer = _regularizers().get(kwargs.get("activity_regularizer"))
         self._trainable = trainable
         self.name = name or backend.unique_object_name(backend.snake_case(type(self).__name__))
         self._dtype = tf.as_dtype(dtype or backend.floatx())
@@ -59,6 +65,10 @@ class Layer:
         else:
             self._batch_input_shape = None
         self._call_accepts_training = "training" in inspect.signature(self.call).parameters
+        self._inbound_nodes = []  # Calls on KerasTensors (graph/node.py), in call order.
+        # Counts the changes that invalidate a model's compiled plans (`trainable`, a
+        # Sequential's add/pop); models holding this layer compare it (Model._forget_stale_plans).
+        self._version = 0
 
     # -- attribute tracking: sub-layers and variables assigned to `self` ---------------------
     def __setattr__(self, name, value):
@@ -84,12 +94,16 @@ class Layer:
           shape: The weight's shape.
           dtype: Defaults to the layer's dtype.
           initializer: Initializer instance or name; "glorot_uniform" for floats by default.
+          regularizer: Optional regularizer (or name, e.g. "l2"): its penalty of the weight's
+            current value appears in `losses` while the weight is trainable.
           trainable: Whether the optimizer updates it (default True).
+          constraint: Optional constraint (or name, e.g. "non_neg"), kept as the variable's
+            `constraint`: optimizers apply it after each update.
 
         Returns:
           A `tf.Variable`.
         """
-        from numpyflow.keras import initializers
+        from numpyflow.keras import constraints, initializers
         shape = tuple(() if shape is None else shape)
         dtype = tf.as_dtype(dtype or self._dtype)
         if initializer is None:
@@ -97,7 +111,11 @@ class Layer:
         initializer = initializers.get(initializer)
         trainable = True if trainable is None else trainable
         variable = tf.Variable(initializer(shape, dtype=dtype), trainable=trainable,
-                               name=f"{self.name}/{name or 'weight'}", dtype=dtype)
+                               name=f"{self.name}/{name or 'weight'}", dtype=dtype,
+                               constraint=constraints.get(constraint))
+        regularizer = _regularizers().get(regularizer)
+        if regularizer is not None:
+            self._weight_regularizers.append((variable, regularizer))
         self._tracked_weights.append(variable)
         return variable
 
@@ -107,7 +125,10 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
+        """Freezes (False) or unfreezes this layer and every layer below it, as Keras does:
+        their weights move to `non_trainable_weights` and training leaves them unchanged."""
         self._trainable = bool(value)
+        self._version += 1
         for layer in self._tracked_layers:
             layer.trainable = value
 
@@ -144,7 +165,68 @@ class Layer:
 
     @property
     def losses(self):
-        return []
+        """The scalar losses of this layer and the layers below it.
+
+        First those `add_loss` (and `activity_regularizer`) added during the last call,
+        then the weight regularization penalties of the trainable weights, computed from
+        the weights' current values each time this is read (as Keras does).
+
+        >>> import numpyflow as tf
+        >>> layer = tf.keras.layers.Dense(1, kernel_initializer="ones",
+        ...                               kernel_regularizer=tf.keras.regularizers.L1(0.5))
+        >>> _ = layer(tf.ones((4, 2)))
+        >>> [float(loss) for loss in layer.losses]
+        [1.0]
+        """
+        layers = self._flatten_layers()
+        losses = [loss for layer in layers for loss in layer._losses]
+        regularizers = {id(variable): regularizer for layer in layers
+                        for variable, regularizer in layer._weight_regularizers}
+        if regularizers:
+            for variable in self.trainable_weights:
+                regularizer = regularizers.get(id(variable))
+                if regularizer is not None:
+                    losses.append(regularizer(variable))
+        return losses
+
+    def add_loss(self, loss):
+        """Adds a scalar loss (a Tensor, or a list of them) computed in `call()`.
+
+        `fit` adds it to the compiled loss. Losses added during one call replace those of
+        the previous call: the outermost layer call clears them for every layer below it.
+
+        >>> import numpyflow as tf
+        >>> class ActivityPenalty(tf.keras.layers.Layer):
+        ...     def call(self, inputs):
+        ...         self.add_loss(0.1 * tf.reduce_sum(tf.square(inputs)))
+        ...         return inputs
+        >>> layer = ActivityPenalty()
+        >>> _ = layer(tf.ones((1, 5)))
+        >>> [round(float(loss), 4) for loss in layer.losses]
+        [0.5]
+        """
+        items = list(loss) if isinstance(loss, (list, tuple)) else [loss]
+        for item in items:
+            if not isinstance(item, tf.Tensor):
+                raise ValueError(f"Layer '{self.name}': `add_loss()` takes Tensors computed in "
+                                 f"`call()` or `build()`. Received: {item!r}")
+        self._losses.extend(items)
+
+    def _flatten_layers(self):
+        """This layer and every layer below it, each once, outer layers first."""
+        layers, seen, index = [self], {id(self)}, 0
+        while index < len(layers):
+            for layer in layers[index]._tracked_layers:
+                if id(layer) not in seen:
+                    seen.add(id(layer))
+                    layers.append(layer)
+            index += 1
+        return layers
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            if layer._losses:
+                layer._losses = []
 
     def count_params(self):
         """The total number of scalars in the layer's weights."""
@@ -173,6 +255,7 @@ class Layer:
             variable.assign(value)
 
     # -- building and calling -------------------------------------------------------------
+    @layer_config.recording_build  # As every subclass's build (see __init_subclass__).
     def build(self, input_shape):
         """Creates the layer's weights for inputs of `input_shape`. Override in subclasses."""
         self.built = True
@@ -187,15 +270,46 @@ class Layer:
         # The common case, on every call of a model: a built layer given a Tensor of its own
         # dtype, which needs neither conversion nor building (only the input_spec check).
         if type(inputs) is not tf.Tensor or inputs.dtype is not self._dtype or not self.built:
+            if node_module.has_symbolic((inputs, args, kwargs)):
+                return node_module.symbolic_call(self, inputs, args, kwargs)
             inputs = self._convert_inputs(inputs)
             if not self.built:
                 self._maybe_build(inputs)
         if self.input_spec is not None:
             check_input(self, inputs)
-        return self.call(inputs, *args, **kwargs)
+        return self._call_collecting_losses(inputs, *args, **kwargs)
+
+    def _call_collecting_losses(self, inputs, *args, **kwargs):
+        """`call()`, clearing the losses of the previous call when this is the outermost
+        layer call of the thread (as Keras 3 does), then adding the activity penalty."""
+        state = _call_state
+        if state.entry_layer is not None:
+            outputs = self.call(inputs, *args, **kwargs)
+        else:
+            state.entry_layer = self
+            try:
+                if self._losses or self._tracked_layers:  # Else there is nothing to clear.
+                    self._clear_losses()
+                outputs = self.call(inputs, *args, **kwargs)
+            finally:
+                state.entry_layer = None
+        if self.activity_regularizer is not None:
+            self._add_activity_losses(outputs)
+        return outputs
+
+    def _add_activity_losses(self, outputs):
+        """activity_regularizer(output) / batch size for each output Tensor (Keras 3:
+        the penalty's strength does not change with the batch size)."""
+        for output in _flat_tensors(outputs):
+            loss = self.activity_regularizer(output)
+            batch = output.shape[0] if output.shape.rank else None
+            if batch is not None:
+                loss = loss / batch if batch else loss * 0.
+            self.add_loss(loss)
 
     def _convert_inputs(self, inputs):
-        """Tensors for array inputs; float inputs cast to the layer's dtype, as tf.keras does."""
+        """Tensors for array inputs, cast to the layer's dtype as Keras casts them: floats,
+        integers and booleans alike (a model fits on raw uint8 images)."""
         if not isinstance(inputs, tf.Tensor):
             if isinstance(inputs, (list, tuple)):
                 return type(inputs)(self._convert_inputs(x) for x in inputs)
@@ -203,7 +317,8 @@ class Layer:
                 return {k: self._convert_inputs(v) for k, v in inputs.items()}
             inputs = tf.convert_to_tensor(inputs)
         dtype = inputs.dtype
-        if dtype is self._dtype or not dtype.is_floating:
+        if dtype is self._dtype or not self._dtype.is_floating or not (
+                dtype.is_floating or dtype.is_integer or dtype.is_bool):
             return inputs
         return tf.cast(inputs, self._dtype)
 
@@ -217,38 +332,59 @@ class Layer:
         self.build(shape)
         self.built = True
 
-    def _build_from_shape(self, input_shape):
-        """Builds for `input_shape` without data (Sequential.build, summary)."""
+    def _build_from_shape(self, input_shape, inputs=None):
+        """Builds for `input_shape` without data (Sequential.build, symbolic calls);
+        `inputs`, if given, are the KerasTensors of that shape."""
         if self.built:
             return
         if self.input_spec is not None:
-            check_input(self, _ShapeOnly(input_shape))
+            check_input(self, _ShapeOnly(input_shape) if inputs is None else inputs)
         self.build(input_shape)
         self.built = True
 
     @property
     def output_shape(self):
-        shape = getattr(self, "_output_shape", None)
-        if shape is None:
-            raise AttributeError(f"The layer '{self.name}' has never been built into a model, "
-                                 f"so it has no defined output shape.")
-        return tuple(shape)
+        return _as_tuples(node_module.shapes_of(self._first_node("output shape").outputs))
+
+    @property
+    def input(self):
+        """The KerasTensor(s) this layer was first called on (for feature extractors:
+        `keras.Model(model.input, model.get_layer("block3").output)`)."""
+        return self._first_node("input").call_args[0]
+
+    @property
+    def output(self):
+        """The KerasTensor(s) the layer's first call on KerasTensors returned."""
+        return self._first_node("output").outputs
+
+    def _first_node(self, attribute):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called on symbolic "
+                                 f"inputs (keras.Input), so it has no defined {attribute}.")
+        return self._inbound_nodes[0]
 
     def compute_output_shape(self, input_shape):
         """The output shape for `input_shape` (None for unknown dims).
 
-        This default runs `call()` on zeros (unknown dims taken as 1); layers override it
-        when they can say it without computing.
+        This default runs `call()` on placeholder values (see `compute_output_spec`);
+        layers override it when they can say it without computing.
         """
-        input_shape = tf.TensorShape(input_shape)
-        if not self.built:
-            self.build(input_shape)
-            self.built = True
-        sample = tf.zeros([1 if d is None else d for d in input_shape], dtype=self._dtype)
-        dims = list(self.call(sample).shape)
-        if dims and input_shape.rank and input_shape[0] is None:
-            dims[0] = None  # The batch dimension stays unknown.
-        return tf.TensorShape(dims)
+        placeholders = node_module.placeholders_for(input_shape, self._dtype)
+        self._build_from_shape(input_shape, placeholders)
+        outputs = node_module.run_on_placeholders(self.call, (placeholders,), {})
+        return node_module.shapes_of(outputs)
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """The KerasTensors that calling the (built) layer on KerasTensors `inputs` gives.
+
+        From `compute_output_shape` when the layer defines it (in the layer's dtype),
+        else by running `call()` on placeholder values: ones, with each unknown dimension
+        taken as 2 and then 3; output dimensions that differ between the two are unknown.
+        """
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            shapes = node_module.shapes_of(inputs)
+            return node_module.outputs_for(self.compute_output_shape(shapes), self._dtype)
+        return node_module.run_on_placeholders(self.call, (inputs,) + args, kwargs)
 
     # -- configuration --------------------------------------------------------------------
     @property
@@ -268,15 +404,56 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = _regularizers().serialize(self.activity_regularizer)
         return config
 
     @classmethod
     def from_config(cls, config):
-        """Creates a layer from the dict `get_config()` returned."""
-        return cls(**config)
+        """Creates a layer from the dict `get_config()` returned, or Keras 3 wrote."""
+        return cls(**layer_config.constructor_arguments(cls, config))
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:  # Keep the shapes it is built for, for get_build_config.
+            cls.build = layer_config.recording_build(cls.__dict__["build"])
+
+    def get_build_config(self):
+        """Keras 3's `{"input_shape": [None, 784]}` for a built layer, else None."""
+        return layer_config.get_build_config(self)
+
+    def build_from_config(self, config):
+        """Builds the layer for the shapes of a `get_build_config()` result."""
+        layer_config.build_from_config(self, config)
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} name={self.name}>"
+
+
+class _CallState(threading.local):
+    """The outermost layer whose `call()` runs in this thread (None between calls)."""
+    entry_layer = None
+
+
+_call_state = _CallState()
+
+
+def _regularizers():
+    # Imported on first use: keras.regularizers imports the serialization helpers, which
+    # import the layers package this module belongs to.
+    from numpyflow.keras import regularizers
+    return regularizers
+
+
+def _flat_tensors(outputs):
+    """The Tensors in a (possibly nested) list/tuple/dict of outputs."""
+    if isinstance(outputs, tf.Tensor):
+        return [outputs]
+    if isinstance(outputs, dict):
+        outputs = list(outputs.values())
+    if isinstance(outputs, (list, tuple)):
+        return [t for item in outputs for t in _flat_tensors(item)]
+    return []
 
 
 class _ShapeOnly:
@@ -284,6 +461,15 @@ class _ShapeOnly:
 
     def __init__(self, shape):
         self.shape = shape
+
+
+def _as_tuples(shapes):
+    """TensorShapes (in a structure) as tuples, as Keras reports `output_shape`."""
+    if isinstance(shapes, tf.TensorShape):
+        return tuple(shapes)
+    if isinstance(shapes, dict):
+        return {key: _as_tuples(value) for key, value in shapes.items()}
+    return [_as_tuples(shape) for shape in shapes]
 
 
 def _unique(items):

@@ -1,11 +1,10 @@
 """Core layers: `Dense`, `Flatten`, `Activation`, `Reshape`, `Dropout`."""
 
-import importlib
 import math
 import numbers
 
 import numpyflow as tf
-from numpyflow.keras import activations, initializers
+from numpyflow.keras import activations, constraints, initializers, regularizers
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.input_spec import InputSpec
 from numpyflow.keras.utils.serialization import serialize_keras_object
@@ -36,27 +35,18 @@ def normalize_data_format(value, layer_name, supported=("channels_last",)):
 
 
 def get_optional(module_name, identifier):
-    """A regularizer/constraint through `keras.<module_name>.get` once that module exists.
-
-    numpyflow has no regularizers or constraints yet: until then, the identifier is kept
-    as given, so that it round-trips through `get_config()`.
-    """
-    if identifier is None:
-        return None
-    try:
-        module = importlib.import_module(f"numpyflow.keras.{module_name}")
-    except ImportError:
-        return identifier
-    return module.get(identifier)
+    """`keras.<module_name>.get(identifier)` for "regularizers" or "constraints": None stays
+    None, a name or config becomes the object, an unknown name raises a ValueError."""
+    modules = {"regularizers": regularizers, "constraints": constraints}
+    if module_name not in modules:
+        raise ValueError(f"get_optional: expected 'regularizers' or 'constraints'. Received: "
+                         f"module_name={module_name!r}")
+    return modules[module_name].get(identifier)
 
 
 def serialize_optional(obj):
     """Config form of an optional regularizer/constraint/initializer (None stays None)."""
-    if obj is None or isinstance(obj, (str, dict)):
-        return obj
-    if hasattr(obj, "get_config"):
-        return serialize_keras_object(obj)
-    return getattr(obj, "__name__", repr(obj))
+    return None if obj is None else serialize_keras_object(obj)
 
 
 # Dense and Conv2D take the same activation, bias, initializer, regularizer and constraint
@@ -120,8 +110,12 @@ class Dense(Layer):
       use_bias: Whether to add a bias vector.
       kernel_initializer: Initializer (or name) of the (input_dim, units) `kernel`.
       bias_initializer: Initializer (or name) of the (units,) `bias`.
-      kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-      bias_constraint: Accepted and kept in the config; not applied yet.
+      kernel_regularizer, bias_regularizer: Optional regularizers (or names, e.g. "l2")
+        whose penalties of the weights appear in `losses` (see `keras.regularizers`).
+      activity_regularizer: Optional regularizer of the outputs (per sample: divided by
+        the batch size).
+      kernel_constraint, bias_constraint: Optional constraints (or names, e.g.
+        "non_neg") applied by the optimizer after each update (see `keras.constraints`).
 
     >>> import numpyflow as tf
     >>> layer = tf.keras.layers.Dense(4, activation="relu")

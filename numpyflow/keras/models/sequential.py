@@ -1,12 +1,19 @@
-"""`Sequential`: a model that is a plain stack of layers, each feeding the next."""
+"""`Sequential`: a model that is a plain stack of layers, each feeding the next.
+
+Once its input shape is known (an `Input`/`input_shape`, `build()`, or the first batch),
+a Sequential model is a functional graph underneath, as in Keras: each layer has been
+called on the previous one's KerasTensor, so `model.input`, `model.outputs` and
+`layer.output` work (`keras.Model(model.input, model.layers[1].output)` makes a feature
+extractor). Before that it is a lazy stack of layers.
+"""
 
 import logging
 
 import numpyflow as tf
-from numpyflow.keras import activations
+from numpyflow.keras.graph.keras_tensor import KerasTensor
 from numpyflow.keras.layers.base_layer import Layer
-from numpyflow.keras.layers.input_layer import InputLayer, KerasInput
-from numpyflow.keras.models.model import Model, stack_changed
+from numpyflow.keras.layers.input_layer import InputLayer
+from numpyflow.keras.models.model import Model
 
 _log = logging.getLogger("numpyflow")
 
@@ -30,12 +37,13 @@ class Sequential(Model):
 
     def __init__(self, layers=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
+        self._is_graph_network = True
         self._stack = []                 # Every layer, the InputLayer (if any) first.
         self._build_input_shape = None
+        self._graph_input = None         # Once built: the input KerasTensor, and each
+        self._graph_outputs = []         # layer's output KerasTensor in stack order.
         self._shape_warning_given = False
         self._last_compatible = None  # (built-for shape, an input shape compatible with it)
-        self._call_function = None    # The compiled call, while every layer is numpyflow's.
-        self._stack_is_builtin = None
         for layer in layers or ():
             self.add(layer)
 
@@ -46,8 +54,8 @@ class Sequential(Model):
 
     def add(self, layer):
         """Adds a layer on top of the stack (a `keras.Input(...)` declares the input shape)."""
-        if isinstance(layer, KerasInput):
-            layer = layer._input_layer
+        if isinstance(layer, KerasTensor) and isinstance(layer._keras_history[0], InputLayer):
+            layer = layer._keras_history[0]
         if not isinstance(layer, Layer):
             raise TypeError(f"The added layer must be an instance of class Layer. Received: "
                             f"layer={layer!r} of type {type(layer).__name__}.")
@@ -59,10 +67,9 @@ class Sequential(Model):
                              f'Update the `name` argument to pass a unique name.')
         self._stack.append(layer)
         self._tracked_layers.append(layer)
-        self._forget_step_functions()
-        stack_changed()  # For the models holding this one.
+        self._stack_changed()
         if self.built:
-            self.build(self._build_input_shape)  # Builds just the new layer.
+            self._graph_outputs.append(self._call_symbolically(layer, self._graph_output))
         elif self._stack[0]._batch_input_shape is not None:
             self.build(self._stack[0]._batch_input_shape)
 
@@ -72,23 +79,46 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         layer = self._stack.pop()
         self._tracked_layers.remove(layer)
-        self._forget_step_functions()
-        stack_changed()  # For the models holding this one.
+        self._stack_changed()
+        if self.built and self._graph_outputs:
+            self._graph_outputs.pop()
         return layer
 
+    def _stack_changed(self):
+        # Compiled plans ran the old stack: this model's and those of models holding it.
+        self._version += 1
+        self._forget_step_functions()
+
     def build(self, input_shape=None):
-        """Creates every layer's weights for inputs of `input_shape` (batch dimension first)."""
+        """Creates every layer's weights for inputs of `input_shape` (batch dimension first),
+        by calling the layers on a KerasTensor of that shape."""
         if input_shape is None:
             input_shape = self._stack[0]._batch_input_shape if self._stack else None
         if input_shape is None:
             raise ValueError("You must provide an `input_shape` argument.")
         shape = tf.TensorShape(input_shape)
+        if self._stack and isinstance(self._stack[0], InputLayer):
+            self._graph_input = self._stack[0].output
+            layers = self._stack[1:]
+        else:
+            self._graph_input = InputLayer(batch_input_shape=tuple(shape),
+                                           name=f"{self.name}_input").output
+            layers = self._stack
         self._build_input_shape = shape
-        for layer in self._stack:
-            layer._build_from_shape(shape)
-            shape = layer.compute_output_shape(shape)
-            layer._output_shape = shape
+        x, self._graph_outputs = self._graph_input, []
+        for layer in layers:
+            x = self._call_symbolically(layer, x)
+            self._graph_outputs.append(x)
         self.built = True
+
+    @staticmethod
+    def _call_symbolically(layer, x):
+        x = layer(x)
+        if isinstance(x, (list, tuple, dict)):
+            raise ValueError(f"All layers in a Sequential model should have a single output "
+                             f"tensor; layer '{layer.name}' has several. For multi-output "
+                             f"layers, use the functional API.")
+        return x
 
     def _maybe_build(self, inputs):
         # Built from the first batch: the batch size stays free, as in tf.keras.
@@ -101,6 +131,33 @@ class Sequential(Model):
         return shape
 
     @property
+    def _graph_output(self):
+        return self._graph_outputs[-1] if self._graph_outputs else self._graph_input
+
+    @property
+    def input(self):
+        return self._built_graph_part("input", self._graph_input)
+
+    @property
+    def output(self):
+        return self._built_graph_part("output", self._graph_output)
+
+    @property
+    def inputs(self):
+        return [self.input]
+
+    @property
+    def outputs(self):
+        return [self.output]
+
+    def _built_graph_part(self, what, tensor):
+        if not self.built:
+            raise AttributeError(f"Sequential model '{self.name}' has not been built yet, so "
+                                 f"it has no {what}. Give its first layer an input shape or "
+                                 f"call build().")
+        return tensor
+
+    @property
     def input_shape(self):
         if self._build_input_shape is None:
             raise AttributeError("The model has not been built yet, so it has no input shape.")
@@ -110,38 +167,7 @@ class Sequential(Model):
     def output_shape(self):
         if not self.built:
             raise AttributeError("The model has not been built yet, so it has no output shape.")
-        return tuple(self.compute_output_shape(self._build_input_shape))
-
-    def __call__(self, inputs, *args, **kwargs):
-        # A built stack of numpyflow's own layers runs no Python that depends on the data
-        # or has side effects, so its call can be a compiled plan (tf.function): the same
-        # results, without the per-layer and per-op Python (`model(x)` on one sample: ~3x
-        # less). Under a GradientTape, the function runs eagerly, so gradients flow.
-        self._forget_stale_plans()
-        if args or not self.built or set(kwargs) - {"training"} or not self._builtin_stack():
-            return super().__call__(inputs, *args, **kwargs)
-        if self._call_function is None:
-            self._call_function = tf.function(self._call_and_logits)
-        output, softmax_logits, sigmoid_logits = self._call_function(
-            inputs, kwargs.get("training"))
-        # Losses given the output compute from the logits (see activations.softmax).
-        return activations.remember_logits(output, softmax_logits, sigmoid_logits)
-
-    def _forget_step_functions(self):
-        # A stack changed: compiled plans (and whether it may compile) must be redone.
-        super()._forget_step_functions()
-        self._call_function = None
-        self._stack_is_builtin = None
-
-    def _call_and_logits(self, inputs, training):
-        output = super().__call__(inputs, training=training)
-        return (output, activations.logits_from_softmax(output),
-                activations.logits_from_sigmoid(output))
-
-    def _builtin_stack(self):
-        if self._stack_is_builtin is None:
-            self._stack_is_builtin = all(_is_builtin(layer) for layer in self._stack)
-        return self._stack_is_builtin
+        return tuple(self._graph_output.shape)
 
     def call(self, inputs, training=None, mask=None):
         if not self._shape_warning_given:
@@ -174,15 +200,29 @@ class Sequential(Model):
             tuple(expected), tuple(expected), first, first, first, tuple(inputs.shape))
 
     def get_config(self):
-        return {"name": self.name,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self._stack]}
+        """Keras 3's Sequential config: the layers in order, and the shape it was built for."""
+        from numpyflow.keras.saving import serialization_lib
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
+                  "layers": [serialization_lib.serialize_keras_object(layer)
+                             for layer in self._stack]}
+        if self._build_input_shape is not None:
+            config["build_input_shape"] = self._build_input_shape.as_list()
+        return config
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds the model (same layers; new weights) from `get_config()`'s dict."""
+        from numpyflow.keras.saving import serialization_lib
+        config = dict(config)
+        layers = [serialization_lib.deserialize_keras_object(layer, custom_objects=custom_objects)
+                  for layer in config.pop("layers")]
+        build_input_shape = config.pop("build_input_shape", None)
+        if "dtype" in config:  # Keras 3 writes a dtype policy.
+            config["dtype"] = serialization_lib.dtype_policy_name(config["dtype"])
+        model = cls(layers=layers, **config)
+        if build_input_shape is not None and not model.built:
+            model.build(build_input_shape)
+        return model
 
-def _is_builtin(layer):
-    """Whether `layer` and the functions it calls are all numpyflow's own code."""
-    if isinstance(layer, Sequential):
-        return type(layer) is Sequential and layer._builtin_stack()
-    parts = [type(layer), getattr(layer, "activation", None)]
-    return all(part is None or getattr(part, "__module__", "").startswith("numpyflow.")
-               for part in parts)
+    def get_build_config(self):
+        return None  # The config's "build_input_shape" says it.

@@ -13,31 +13,39 @@ from numpyflow.keras.optimizers.optimizer import Optimizer
 from numpyflow.keras.optimizers.rmsprop import RMSprop
 from numpyflow.keras.optimizers.sgd import SGD
 from numpyflow.keras.utils.serialization import (
-    deserialize_keras_object, serialize_keras_object, uninterpretable_error)
+    custom_object, deserialize_from_tables, serialize_keras_object, uninterpretable_error,
+    unknown_object_error)
 
 _CLASSES = {cls.__name__: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax)}
 
 
 def serialize(optimizer):
-    """`{"class_name", "config"}` for an optimizer."""
+    """The Keras 3 config of an optimizer.
+
+    >>> serialize(SGD())["module"]
+    'keras.optimizers'
+    """
     return serialize_keras_object(optimizer)
 
 
 def deserialize(config, custom_objects=None):
-    """The optimizer a `serialize` result describes.
+    """The optimizer a `serialize` result (Keras 3 or older form) describes.
 
     Class names match in any case ("adam", "Adam", "ADAM"), as Keras does.
+
+    >>> type(deserialize({"class_name": "adam", "config": {}})).__name__
+    'Adam'
     """
-    return deserialize_keras_object(config, _CLASSES, kind="optimizer",
-                                    custom_objects=custom_objects, any_case=True)
+    return deserialize_from_tables(config, _CLASSES, kind="optimizer",
+                                   custom_objects=custom_objects, any_case=True)
 
 
-def get(identifier, **kwargs):
+def get(identifier):
     """The optimizer an identifier stands for.
 
     Args:
       identifier: An `Optimizer` (returned as is), a name such as "sgd" or "Adam" (a new
-        instance with default settings), or a `serialize` dict.
+        instance with default settings; registered custom names work too), or a config dict.
 
     >>> import numpyflow as tf
     >>> type(tf.keras.optimizers.get("rmsprop")).__name__
@@ -48,6 +56,11 @@ def get(identifier, **kwargs):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
+        by_lower_name = {name.lower(): name for name in _CLASSES}
+        if identifier.lower() not in by_lower_name and \
+                custom_object(identifier) is None:
+            raise unknown_object_error("optimizer", identifier, sorted(by_lower_name.values()),
+                                       " (in any case)")
         return deserialize({"class_name": identifier, "config": {}})
     raise uninterpretable_error("optimizer", identifier, "Expected an Optimizer, a dict config, "
                                 f"or one of {sorted(name.lower() for name in _CLASSES)}")

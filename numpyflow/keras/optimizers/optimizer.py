@@ -244,7 +244,8 @@ class Optimizer:
     # -- applying gradients -------------------------------------------------------------
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
                         **kwargs):
-        """Applies one step of updates.
+        """Applies one step of updates, then each updated variable's `constraint` (as Keras
+        3 does: `variable.assign(variable.constraint(variable))`).
 
         Args:
           grads_and_vars: Pairs `(gradient, variable)`, e.g.
@@ -278,8 +279,8 @@ class Optimizer:
         finally:
             self._step_cache = {}
         self._iterations.assign_add(1)
-        for variable in variables:
-            constraint = getattr(variable, "constraint", None)
+        for variable in variables:  # Projected back only after all updates, as in Keras 3.
+            constraint = variable.constraint
             if constraint is not None:
                 variable.assign(constraint(variable))
         return self._iterations

@@ -14,7 +14,7 @@ already applied) and returns the learning rate for the next step.
 import math
 
 import numpyflow as tf
-from numpyflow.keras.utils.serialization import deserialize_keras_object, serialize_keras_object
+from numpyflow.keras.utils.serialization import deserialize_from_tables, serialize_keras_object
 
 
 def _cos(x):
@@ -218,15 +218,28 @@ class CosineDecay(LearningRateSchedule):
 
 
 _CLASSES = {cls.__name__: cls for cls in (
-    ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay)}
+    LearningRateSchedule, ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
+    PolynomialDecay, CosineDecay)}
 
 
 def serialize(schedule):
-    """`{"class_name", "config"}` for a schedule."""
+    """The Keras 3 config of a schedule.
+
+    >>> serialize(ExponentialDecay(0.1, 100, 0.9))["module"]
+    'keras.optimizers.schedules'
+    """
     return serialize_keras_object(schedule)
 
 
 def deserialize(config, custom_objects=None):
-    """The schedule a `serialize` result describes."""
-    return deserialize_keras_object(config, _CLASSES, kind="learning rate schedule",
-                                    custom_objects=custom_objects)
+    """The schedule a `serialize` result (Keras 3 or older form) describes.
+
+    >>> deserialize({"class_name": "InverseTimeDecay", "config": {
+    ...     "initial_learning_rate": 1.0, "decay_steps": 1, "decay_rate": 0.5}}).decay_rate
+    0.5
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"Could not deserialize learning rate schedule: expected a config "
+                         f"dict. Received: {config!r}")
+    return deserialize_from_tables(config, _CLASSES, kind="learning rate schedule",
+                                   custom_objects=custom_objects)

@@ -1,6 +1,16 @@
-"""Utilities from `tf.keras.utils`."""
+"""Utilities from `tf.keras.utils`.
 
+Keras also exposes its custom-object registry and config (de)serialization here, under the
+same names as in `keras.saving`.
+"""
+
+from numpyflow.keras.saving import (
+    CustomObjectScope, custom_object_scope, deserialize_keras_object, get_custom_objects,
+    get_registered_name, get_registered_object, register_keras_serializable,
+    serialize_keras_object)
 from numpyflow.keras.utils.file_utils import get_file
 from numpyflow.keras.utils.numerical_utils import to_categorical
 
-__all__ = ["get_file", "to_categorical"]
+__all__ = ["get_file", "to_categorical", "CustomObjectScope", "custom_object_scope",
+           "deserialize_keras_object", "get_custom_objects", "get_registered_name",
+           "get_registered_object", "register_keras_serializable", "serialize_keras_object"]

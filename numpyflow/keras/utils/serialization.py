@@ -1,48 +1,50 @@
 """Name lookup and config (de)serialization shared by the `keras.*` lookup modules.
 
 `keras.losses`, `metrics`, `optimizers`, `optimizers.schedules`, `initializers` and
-`activations` each map names to functions and classes, write objects as
-`{"class_name": ..., "config": ...}`, and raise the same kinds of ValueError for names
-they do not know. The wording of those errors is part of the public behaviour (tests pin
-it), so the helpers below build the messages from pieces that each module passes in.
+`activations` each map names to functions and classes, and write and read objects in Keras
+3's config format (`keras.saving.serialize_keras_object`). The helpers below give them one
+way to do it on top of the custom-object registry: a name or config is looked up in the
+`custom_objects` passed, the active custom object scopes and the registry before the
+module's own table. The wording of the errors for unknown names is part of the public
+behaviour (tests pin it), so the helpers build the messages from pieces that each module
+passes in.
 """
 
-
-def serialize_keras_object(obj):
-    """`{"class_name", "config"}` for an object with `get_config()`.
-
-    >>> class Thing:
-    ...     def get_config(self):
-    ...         return {"size": 3}
-    >>> serialize_keras_object(Thing())
-    {'class_name': 'Thing', 'config': {'size': 3}}
-    """
-    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+from numpyflow.keras.saving import object_registration, serialization_lib
+from numpyflow.keras.saving.serialization_lib import serialize_keras_object
 
 
 def serialize_object_or_function(obj, base_class, functions, kind):
-    """`serialize_keras_object(obj)` for a `base_class` instance, else a known function's name.
+    """The Keras 3 config of a `base_class` instance or of a function.
 
-    For modules whose functions are written by name (losses, metrics); anything else raises
-    a ValueError.
+    Built-in functions (the values of `functions`) and registered ones are written as
+    Keras 3 writes functions; anything else without `get_config()` raises a ValueError.
+
+    >>> from numpyflow.keras import losses
+    >>> serialize_object_or_function(losses.mse, losses.Loss, {}, "loss")["config"]
+    'mean_squared_error'
     """
-    if isinstance(obj, base_class):
+    if isinstance(obj, base_class) or hasattr(obj, "get_config"):
         return serialize_keras_object(obj)
-    name = getattr(obj, "__name__", None)
-    if name in functions:
-        return name
+    if getattr(obj, "__name__", "<lambda>") != "<lambda>" and callable(obj):
+        return serialize_keras_object(obj)
     raise ValueError(f"Cannot serialize {obj!r}: expected a {base_class.__name__} object or a "
-                     f"built-in {kind} function.")
+                     f"named {kind} function.")
 
 
 # `LossFunctionWrapper` and `MeanMetricWrapper` keep their function in the config as "fn".
 
 def function_config(fn, functions):
-    """A built-in function (one of `functions`) by name, a custom one as itself.
+    """A built-in function (one of `functions`) by name, a registered one as its Keras 3
+    config, any other as itself (it round-trips in memory only).
 
-    The wrapper's `from_config` takes both back (see `config_with_function`).
+    The wrapper's `from_config` takes all three back (see `config_with_function`).
     """
-    return fn.__name__ if fn in functions.values() else fn
+    if any(fn is known for known in functions.values()):
+        return fn.__name__
+    if object_registration.is_registered(fn):
+        return serialize_keras_object(fn)
+    return fn
 
 
 def config_with_function(config, get):
@@ -72,14 +74,22 @@ def uninterpretable_error(kind, identifier, expected=None):
     return ValueError(f"{message} {expected}." if expected else message)
 
 
-def deserialize_keras_object(config, classes, functions=None, kind="object",
-                             custom_objects=None, any_case=False):
-    """The object a `serialize` result describes.
+def custom_object(name, custom_objects=None):
+    """The object `name` stands for in `custom_objects`, the active scopes or the registry."""
+    if not isinstance(name, str):
+        return None
+    return object_registration.get_registered_object(name, custom_objects)
+
+
+def deserialize_from_tables(config, classes, functions=None, kind="object",
+                            custom_objects=None, any_case=False):
+    """The object a `serialize` result (or a name) describes.
 
     Args:
-      config: A `{"class_name", "config"}` dict: the class's `from_config(config)`. With
-        `functions`, also a name: that function, or a new instance of that class; and
-        `{"class_name": "function", "config": name}`, as Keras 3 writes functions.
+      config: A Keras 3 config dict (or the older `{"class_name", "config"}` form): read by
+        `keras.saving.deserialize_keras_object`, with `classes` and `functions` as the
+        module's own objects. With `functions`, also a name: that function, or a new
+        instance of that class.
       classes: Known classes by name.
       functions: Known functions by name, for modules that have them (losses, metrics).
       kind: What is looked up ("loss", "optimizer", ...), for error messages. Modules with
@@ -87,26 +97,32 @@ def deserialize_keras_object(config, classes, functions=None, kind="object",
       custom_objects: Names that take precedence over `classes` and `functions`.
       any_case: Whether class names also match in any case ("adam" finds `Adam`).
     """
-    custom_objects = custom_objects or {}
+    functions = functions or {}
     if isinstance(config, dict):
         class_name = config.get("class_name")
-        inner = config.get("config", {})
-        if functions is not None and class_name == "function":
-            return deserialize_keras_object(inner, classes, functions, kind, custom_objects,
-                                            any_case)
-        cls = custom_objects.get(class_name) or classes.get(class_name)
-        if cls is None and any_case:
-            by_lower_name = {name.lower(): known for name, known in classes.items()}
-            cls = by_lower_name.get(str(class_name).lower())
-        if cls is None:
-            raise unknown_object_error(f"{kind} class" if functions is not None else kind,
-                                       class_name, sorted(classes),
-                                       " (any case)" if any_case else "")
-        return cls.from_config(inner)
-    if functions is not None and isinstance(config, str):
-        found = custom_objects.get(config) or functions.get(config) or classes.get(config)
+        if any_case and class_name not in classes and \
+                custom_object(class_name, custom_objects) is None:
+            by_lower_name = {name.lower(): name for name in classes}
+            config = {**config, "class_name": by_lower_name.get(str(class_name).lower(),
+                                                                class_name)}
+        if "class_name" not in config:
+            raise ValueError(f"Could not deserialize {kind}: expected a dict with "
+                             f"'class_name' and 'config' keys. Received: {config!r}")
+        config = {"config": {}, **config}
+        return serialization_lib.deserialize_keras_object(
+            config, custom_objects=custom_objects, module_objects={**functions, **classes},
+            printable_module_name=kind)
+    if isinstance(config, str):
+        found = custom_object(config, custom_objects)
         if found is None:
-            raise unknown_object_error(f"{kind} function", config,
-                                       sorted(functions) + sorted(classes), ", or a callable")
+            found = functions.get(config) or classes.get(config)
+        if found is None and any_case:
+            found = {name.lower(): cls for name, cls in classes.items()}.get(config.lower())
+        if found is None:
+            if functions:
+                raise unknown_object_error(f"{kind} function", config,
+                                           sorted(functions) + sorted(classes),
+                                           ", or a callable")
+            raise unknown_object_error(kind, config, sorted(classes))
         return found() if isinstance(found, type) else found
     raise uninterpretable_error(kind, config)

@@ -1,0 +1,1 @@
+"""Training: compile/fit/evaluate/predict (`Trainer`), the epoch iterator and data adapters."""

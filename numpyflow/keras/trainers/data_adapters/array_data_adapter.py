@@ -1,0 +1,102 @@
+"""`ArrayDataAdapter`: batches of in-memory arrays (NumPy arrays, Tensors, nested lists)."""
+
+import math
+
+import numpy as np
+
+import numpyflow as tf
+from numpyflow.framework import nest
+from numpyflow.keras.trainers.data_adapters import data_adapter_utils
+
+
+class ArrayDataAdapter:
+    """Cuts `(x, y)` (each an array, a list/tuple or a dict of arrays) into batches.
+
+    Args:
+      x: The inputs; converted to NumPy arrays leaf by leaf.
+      y: The targets, or None (predict).
+      batch_size: Samples per batch. None: 32, or as many as `steps` batches need.
+      steps: Batches per epoch wanted by the caller (only used to choose the batch size).
+      shuffle: True to draw a new order of the samples each epoch, "batch" to shuffle
+        the order of the batches only, False to keep the order.
+
+    >>> import numpy as np
+    >>> adapter = ArrayDataAdapter(np.zeros((5, 2)), np.ones(5), batch_size=2)
+    >>> [tuple(len(part) for part in batch) for batch in adapter.get_numpy_iterator()]
+    [(2, 2), (2, 2), (1, 1)]
+    """
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps=None,
+                 shuffle=False, class_weight=None):
+        if sample_weight is not None or class_weight is not None:
+            # The seam is here: weights would travel as a third entry of each batch.
+            raise NotImplementedError("class_weight and sample_weight are not supported yet.")
+        x = data_adapter_utils.to_arrays(x, "x")
+        # As Keras packs them: `(x,)` without targets, `(x, y)` with.
+        self._data = (x,) if y is None else (x, data_adapter_utils.to_arrays(y, "y"))
+        self._num_samples = data_adapter_utils.check_data_cardinality(self._data)
+        batch_size = data_adapter_utils.check_batch_size(batch_size)
+        if batch_size is None:
+            batch_size = math.ceil(self._num_samples / steps) if steps else 32
+        self._batch_size = max(batch_size, 1)
+        self._num_batches = math.ceil(self._num_samples / self._batch_size)
+        self._shuffle = shuffle
+        self._take = _batch_taker(self._data)
+
+    @property
+    def num_batches(self):
+        return self._num_batches
+
+    @property
+    def num_samples(self):
+        return self._num_samples
+
+    @property
+    def batch_size(self):
+        return self._batch_size
+
+    @property
+    def has_partial_batch(self):
+        return self._num_samples % self._batch_size > 0
+
+    @property
+    def partial_batch_size(self):
+        return self._num_samples % self._batch_size or None
+
+    def get_numpy_iterator(self):
+        """One epoch of batches, each a tuple `(x,)` or `(x, y)` of NumPy structures.
+
+        Called once per pass over the data (each epoch, unless `steps_per_epoch` spreads
+        a pass over several); with `shuffle`, each call draws a new order.
+        """
+        return map(self._take, self._batch_indices())
+
+    def _batch_indices(self):
+        """Index arrays (or slices) selecting each batch of one epoch, in order."""
+        batch_size, steps = self._batch_size, self._num_batches
+        if not self._shuffle:
+            if steps == 1:
+                return (slice(None),)
+            return [slice(i * batch_size, (i + 1) * batch_size) for i in range(steps)]
+        if self._shuffle == "batch":
+            order = tf.random.shuffle(tf.range(steps)).numpy()
+            return [slice(i * batch_size, (i + 1) * batch_size) for i in order]
+        # Sorted within a batch: gathering rows in increasing order is cache-friendlier.
+        permutation = tf.random.shuffle(tf.range(self._num_samples)).numpy()
+        return [np.sort(permutation[i * batch_size:(i + 1) * batch_size])
+                for i in range(steps)]
+
+
+def _batch_taker(data):
+    """A function from a batch index to the batch: plain indexing for the common cases.
+
+    The one- and two-array cases skip the generic structure walk: fit runs this on every
+    step, and it must not add to the per-step cost of small models.
+    """
+    if len(data) == 1 and type(data[0]) is np.ndarray:
+        x, = data
+        return lambda index: (x[index],)
+    if len(data) == 2 and type(data[0]) is np.ndarray and type(data[1]) is np.ndarray:
+        x, y = data
+        return lambda index: (x[index], y[index])
+    return lambda index: nest.map_structure(lambda array: array[index], data)

@@ -1,0 +1,133 @@
+"""Checking and converting the data given to fit/evaluate/predict.
+
+`x`, `y` (and later `sample_weight`) may each be one array, a list/tuple of arrays or a
+dict of arrays (models with several inputs or outputs). This is non-differentiable
+bookkeeping, so it works on NumPy arrays directly; batches become Tensors when the model
+is called on them.
+"""
+
+import numpy as np
+
+import numpyflow as tf
+from numpyflow.framework import nest
+
+
+def is_nested(data):
+    """Whether `data` is a structure of arrays rather than one array-like.
+
+    A dict is a structure; a list or tuple is one when it holds arrays, Tensors or
+    structures (`[x1, x2]`), not numbers (`[[1., 2.], [3., 4.]]` is one array).
+    """
+    if isinstance(data, dict):
+        return True
+    if isinstance(data, (list, tuple)) and data:
+        first = data[0]
+        return isinstance(first, (np.ndarray, tf.Tensor)) or is_nested(first)
+    return False
+
+
+def is_dataset_like(data):
+    """Datasets and generators: they batch themselves, so the array adapter cannot take them."""
+    return hasattr(data, "__next__") or type(data).__name__ == "Dataset"
+
+
+def to_arrays(data, argument):
+    """`data` with each leaf a NumPy array (views where possible); None stays None."""
+    if type(data) is np.ndarray and data.ndim and data.dtype != object:
+        return data  # The common case first: predict(x) on one sample runs this too.
+    if data is None:
+        return None
+    if is_dataset_like(data):
+        raise NotImplementedError(f"`{argument}`: datasets and generators are not supported "
+                                  f"yet; pass NumPy arrays or Tensors.")
+    if is_nested(data):
+        if isinstance(data, dict):
+            return {key: to_arrays(value, f"{argument}[{key!r}]") for key, value in data.items()}
+        return type(data)(to_arrays(value, f"{argument}[{index}]")
+                          for index, value in enumerate(data))
+    array = data if type(data) is np.ndarray else np.asarray(data)
+    if array.dtype == object:
+        raise ValueError(f"`{argument}` could not be converted to a numeric array; received "
+                         f"{type(data).__name__}.")
+    if array.ndim == 0:
+        raise ValueError(f"`{argument}` must have a batch dimension (one row per sample); "
+                         f"received a scalar.")
+    return array
+
+
+def check_data_cardinality(data, labels=("x", "y", "sample_weight")):
+    """Raises ValueError, as Keras, unless every array in `data` has as many samples.
+
+    Args:
+      data: A tuple such as `(x, y)` of structures of arrays (entries may be None).
+      labels: What to call each entry in the message.
+
+    Returns:
+      The number of samples.
+    """
+    sizes = set()
+    for entry in data:
+        if type(entry) is np.ndarray:  # No structure to walk: the common case.
+            sizes.add(len(entry))
+        elif entry is not None:
+            sizes.update(len(array) for array in nest.flatten(entry))
+    if len(sizes) > 1:
+        lines = []
+        for label, entry in zip(labels, data):
+            if entry is not None:
+                counts = ", ".join(str(len(array)) for array in nest.flatten(entry))
+                lines.append(f"  {label} sizes: {counts}")
+        raise ValueError("Data cardinality is ambiguous:\n" + "\n".join(lines) +
+                         "\nMake sure all arrays contain the same number of samples.")
+    return sizes.pop() if sizes else 0
+
+
+def check_batch_size(batch_size):
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive integer; received "
+                         f"batch_size={batch_size!r}.")
+    return int(batch_size)
+
+
+def check_steps(steps, argument):
+    if steps is None:
+        return None
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"`{argument}` must be a positive integer or None; received "
+                         f"{argument}={steps!r}.")
+    return int(steps)
+
+
+def slice_structure(data, start, stop):
+    """Rows `start:stop` of every array in `data` (a tuple of structures; None stays None)."""
+    return nest.map_structure(lambda array: None if array is None else array[start:stop], data)
+
+
+def train_validation_split(data, validation_split):
+    """Splits `data = (x, y)` into training and validation parts, as Keras does.
+
+    The validation part is the last `validation_split` fraction of the samples, taken
+    before any shuffling.
+    """
+    if isinstance(validation_split, bool) or not 0 < validation_split < 1:
+        raise ValueError(f"`validation_split` must be in [0, 1); received "
+                         f"validation_split={validation_split}.")
+    num_samples = check_data_cardinality(data)
+    split_at = int(num_samples * (1. - validation_split))
+    if split_at == 0 or split_at == num_samples:
+        raise ValueError(f"Training data has {num_samples} samples, too few to set aside "
+                         f"validation_split={validation_split}.")
+    return slice_structure(data, 0, split_at), slice_structure(data, split_at, num_samples)
+
+
+def unpack_validation_data(validation_data):
+    """`(x_val, y_val)` from fit's `validation_data` argument."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
+                         f"val_sample_weight); received {type(validation_data).__name__}.")
+    if len(validation_data) == 3 and validation_data[2] is not None:
+        raise NotImplementedError("Validation sample weights are not supported yet.")
+    return validation_data[0], validation_data[1]

@@ -1,0 +1,453 @@
+"""`Trainer`: compile, fit, evaluate and predict, mixed into `keras.Model`.
+
+The training step is written once: `train_step` runs the model under a GradientTape,
+takes the gradient of the compiled loss, lets the optimizer apply it and updates the
+metrics. `fit`, `evaluate` and `predict` take their batches from an `EpochIterator`
+and drive the callbacks; they call the steps through `tf.function`, so after two
+traces each step runs as a compiled plan of array calls.
+"""
+
+import logging
+import math
+
+import numpy as np
+
+import numpyflow as tf
+from numpyflow.framework import nest
+from numpyflow.keras import metrics as metrics_module
+from numpyflow.keras import optimizers
+from numpyflow.keras.callbacks import CallbackList, History, ProgbarLogger
+from numpyflow.keras.trainers.compile_utils import CompiledLoss, CompiledMetrics
+from numpyflow.keras.trainers.data_adapters import data_adapter_utils
+from numpyflow.keras.trainers.epoch_iterator import EpochIterator
+
+_log = logging.getLogger("numpyflow")
+
+
+class Trainer:
+    """The training API of `keras.Model`: a mixin placed before `Layer` in its bases.
+
+    The model it is mixed into provides `__call__`, `trainable_variables`, `losses` and
+    `_forget_stale_plans()` (which drops compiled steps that no longer describe the
+    model); `output_names`, when it has them, names its outputs for `compile()`.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.optimizer = None
+        self.loss = None
+        self.compiled_loss = None
+        self.compiled_metrics = None
+        self._loss_tracker = None
+        self.stop_training = False
+        self.history = None
+        self._is_compiled = False
+        self._nan_reported = False
+        self._run_eagerly = None
+        self.train_function = None
+        self.test_function = None
+        self.predict_function = None
+
+    # -- compile ----------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=None, steps_per_execution=None,
+                jit_compile=None, **kwargs):
+        """Configures training: the optimizer, the losses to minimize, the metrics to report.
+
+        The arguments keep tf.keras 2's order (`metrics` third); for models with several
+        outputs, `loss`, `loss_weights` and `metrics` follow Keras 3 (see
+        `numpyflow.keras.trainers.compile_utils`).
+
+        Args:
+          optimizer: Name ('sgd', 'adam', ...) or `keras.optimizers.Optimizer` instance.
+          loss: Name ('sparse_categorical_crossentropy', 'mse', ...), `keras.losses.Loss`
+            instance, or function `(y_true, y_pred) -> per-sample loss`; for several
+            outputs, one of those for all, a list (one per output) or a dict keyed by
+            output name.
+          metrics: List of names ('accuracy', ...), `keras.metrics.Metric` instances or
+            functions; for several outputs, a list with one entry (a metric or a list of
+            them) per output, or a dict keyed by output name.
+          loss_weights: Factors of each output's loss in the total: a number, a list (one
+            per output) or a dict keyed by output name.
+          run_eagerly: True to run the steps op by op instead of compiled (debugging).
+
+        >>> import numpyflow as tf
+        >>> model = tf.keras.Sequential([tf.keras.layers.Dense(2)])
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> model.train_on_batch(np.ones((4, 3)), np.zeros((4, 2)), return_dict=True).keys()
+        dict_keys(['loss', 'mae'])
+        """
+        if kwargs:
+            raise TypeError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}.")
+        if weighted_metrics is not None:
+            raise NotImplementedError("weighted_metrics is not supported yet (it needs "
+                                      "sample weights).")
+        if steps_per_execution not in (None, 1):
+            raise NotImplementedError(f"steps_per_execution is not supported yet; received "
+                                      f"steps_per_execution={steps_per_execution!r}.")
+        if jit_compile is True:
+            _log.warning("Model doesn't support `jit_compile=True`. Proceeding with "
+                         "`jit_compile=False`: the steps compile to plans of NumPy calls.")
+        if loss is None and loss_weights is not None:
+            raise ValueError(f"`loss_weights` weigh the losses, but no `loss` was given; "
+                             f"received loss_weights={loss_weights!r}.")
+        # As Keras 3: the names are read now, so compile after the outputs are known.
+        output_names = getattr(self, "output_names", None)
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self.compiled_loss = (CompiledLoss(loss, loss_weights, output_names)
+                              if loss is not None else None)
+        self.compiled_metrics = CompiledMetrics(metrics, output_names)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._is_compiled = True
+        self.run_eagerly = run_eagerly  # Also forgets the step functions of a previous compile.
+
+    def _assert_compiled(self, method):
+        if not self._is_compiled:
+            raise RuntimeError(f"You must compile your model before {method}. Call "
+                               f"`model.compile(optimizer, loss)`.")
+        if self.compiled_loss is None and method == "training/testing":
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+
+    @property
+    def metrics(self):
+        """The loss tracker, the compiled metrics, then each output's loss tracker.
+
+        The compiled metrics and the per-output loss trackers appear once the first batch
+        has resolved them.
+        """
+        if not self._is_compiled:
+            return []
+        metrics = [self._loss_tracker] if self.compiled_loss is not None else []
+        metrics += self.compiled_metrics.metrics or []
+        if self.compiled_loss is not None:
+            metrics += self.compiled_loss.metrics
+        return metrics
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    # -- one step ---------------------------------------------------------------------------
+    @property
+    def run_eagerly(self):
+        """Whether fit/evaluate/predict run their `*_step` op by op (for debugging).
+
+        False by default: the steps then run through `tf.function`, which compiles each
+        into a plan of array calls after tracing it (see `numpyflow.function`).
+        """
+        return bool(self._run_eagerly)
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = value
+        self._forget_step_functions()
+
+    def _forget_step_functions(self):
+        """Drops the compiled steps: their plans no longer describe the model."""
+        self.train_function = None
+        self.test_function = None
+        self.predict_function = None
+
+    def make_train_function(self, force=False):
+        """The function `fit` calls on each batch `(x, y)`: `train_step`, compiled."""
+        return self._step_function("train_function", self.train_step, force)
+
+    def make_test_function(self, force=False):
+        """The function `evaluate` calls on each batch `(x, y)`: `test_step`, compiled."""
+        return self._step_function("test_function", self.test_step, force)
+
+    def make_predict_function(self, force=False):
+        """The function `predict` calls on each batch `(x,)`: `predict_step`, compiled.
+
+        As in TF, where predict runs a tf.function: after two calls per batch shape, a
+        plan of array calls replaces the per-layer Python of an eager call.
+        """
+        return self._step_function("predict_function", self.predict_step, force)
+
+    def _step_function(self, attribute, step, force):
+        """`self.<attribute>`: `step` as a tf.function (or as it is, when run eagerly),
+        made anew when forced or when it no longer describes the model."""
+        self._forget_stale_plans()
+        if getattr(self, attribute) is None or force:
+            setattr(self, attribute, step if self.run_eagerly else tf.function(step))
+        return getattr(self, attribute)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        """The compiled loss (the weighted sum over outputs) plus any layer losses."""
+        loss = self.compiled_loss(y, y_pred)
+        extra = self.losses
+        return loss + tf.add_n(extra) if extra else loss
+
+    def train_step(self, data):
+        """One gradient step on `data = (x, y)`; returns the metrics' current values."""
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred)
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        return self._update_loss_and_metrics(loss, x, y, y_pred)
+
+    def test_step(self, data):
+        """Computes the loss and metrics on `data = (x, y)` without training."""
+        x, y = data
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred)
+        return self._update_loss_and_metrics(loss, x, y, y_pred)
+
+    def predict_step(self, data):
+        """The model's outputs on `data = (x,)` (Keras 3 packs the inputs in a tuple)."""
+        x = data[0] if type(data) is tuple and len(data) == 1 else data
+        return self(x, training=False)
+
+    def _update_loss_and_metrics(self, loss, x, y, y_pred):
+        # Weighted by batch size, so a short last batch counts for what it holds.
+        self._loss_tracker.update_state(loss, sample_weight=nest.flatten(x)[0].shape[0])
+        return self.compute_metrics(x, y, y_pred)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics; returns every metric's value by log name."""
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight is not supported yet.")
+        self.compiled_metrics.update_state(y, y_pred)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """`{log name: value}` for each of `self.metrics` (`<output>_<metric>` when named)."""
+        log_names = {}
+        if self._is_compiled:
+            compiled = self.compiled_metrics
+            log_names = dict(zip(map(id, compiled.metrics or ()), compiled.log_names))
+        return {log_names.get(id(m), m.name): m.result() for m in self.metrics}
+
+    # -- fit ----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0., validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **kwargs):
+        """Trains the model for `epochs` passes over `(x, y)`.
+
+        Args:
+          x: Inputs: an array, a list/tuple of arrays (several inputs) or a dict of arrays.
+          y: Targets: an array, a list of arrays (one per output) or a dict keyed by output
+            name.
+          batch_size: Samples per step (32 by default).
+          steps_per_epoch: Steps per epoch; the next epoch goes on where the last stopped.
+          validation_split: Fraction of the samples, the last ones before shuffling, kept
+            aside to evaluate on after each epoch.
+          validation_data: `(x_val, y_val)` to evaluate on after each epoch instead.
+
+        Returns:
+          A `History` whose `.history` maps `loss`, metric names and their `val_` versions
+          to per-epoch lists.
+        """
+        _reject_unknown_arguments("fit", kwargs)
+        self._assert_compiled("training/testing")
+        if class_weight is not None or sample_weight is not None:
+            raise NotImplementedError("class_weight and sample_weight are not supported yet.")
+        verbose = 1 if verbose == "auto" else verbose
+        _require_targets("fit", x, y)
+        batch_size = data_adapter_utils.check_batch_size(batch_size)
+        validation = None
+        if validation_data is not None:
+            validation = data_adapter_utils.unpack_validation_data(validation_data)
+        elif validation_split:
+            (x, y), validation = data_adapter_utils.train_validation_split(
+                (data_adapter_utils.to_arrays(x, "x"), data_adapter_utils.to_arrays(y, "y")),
+                validation_split)
+        epoch_iterator = EpochIterator(x, y, batch_size=batch_size,
+                                       steps_per_epoch=steps_per_epoch, shuffle=shuffle)
+        if epoch_iterator.data_adapter.num_samples == 0:
+            raise ValueError("fit() received empty training data (0 samples).")
+        val_iterator = None
+        if validation is not None:
+            val_iterator = EpochIterator(*validation,
+                                         batch_size=validation_batch_size or batch_size,
+                                         steps_per_epoch=validation_steps, shuffle=False)
+
+        history = History()
+        callback_list = CallbackList(
+            ([ProgbarLogger()] if verbose else []) + list(callbacks or []) + [history],
+            model=self, verbose=verbose, epochs=epochs, steps=epoch_iterator.num_batches)
+        self.stop_training = False
+        self._nan_reported = False
+        callback_list.call("on_train_begin", None)
+        batch_hooks = (callback_list.has("on_train_batch_begin")
+                       or callback_list.has("on_batch_begin"))
+        end_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_batch_end")
+        logs = {}
+        train_function = self.make_train_function()
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.call("on_epoch_begin", epoch, None)
+            for step, data in epoch_iterator.enumerate_epoch():
+                if batch_hooks:
+                    callback_list.call("on_train_batch_begin", step, None)
+                    callback_list.call("on_batch_begin", step, None)
+                logs = train_function(data)
+                self._report_nan(logs, epoch, step)
+                if end_hooks:
+                    callback_list.call("on_train_batch_end", step, logs)
+                    callback_list.call("on_batch_end", step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = {name: float(value) for name, value in logs.items()}
+            if val_iterator is not None and (epoch + 1) % validation_freq == 0:
+                val_iterator.reset()  # Each validation starts at the first sample.
+                val_logs = self._evaluate_epoch(val_iterator, callback_list)
+                epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            callback_list.call("on_epoch_end", epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callback_list.call("on_train_end", logs)
+        return history
+
+    def _report_nan(self, logs, epoch, step):
+        if self._nan_reported:
+            return
+        loss = logs.get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self._nan_reported = True
+            _log.warning("The loss became %s at epoch %d, batch %d. Training continues; check "
+                         "the learning rate and the inputs, or pass "
+                         "keras.callbacks.TerminateOnNaN() to stop.", float(loss), epoch + 1,
+                         step)
+
+    # -- evaluate / predict -------------------------------------------------------------------
+    def _evaluate_epoch(self, epoch_iterator, callback_list):
+        self.reset_metrics()
+        callback_list.call("on_test_begin", None)
+        logs = {}
+        test_function = self.make_test_function()
+        for step, data in epoch_iterator.enumerate_epoch():
+            callback_list.call("on_test_batch_begin", step, None)
+            logs = test_function(data)
+            callback_list.call("on_test_batch_end", step, logs)
+        logs = {name: float(value) for name, value in logs.items()}
+        callback_list.call("on_test_end", logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        """Returns the loss (a float) or `[loss, *metrics]` on `(x, y)`, batch by batch.
+
+        With several outputs, the list also holds each output's loss (after the metrics,
+        as Keras 3 orders them); `return_dict=True` gives them by name.
+        """
+        _reject_unknown_arguments("evaluate", kwargs)
+        self._assert_compiled("training/testing")
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight is not supported yet.")
+        verbose = 1 if verbose == "auto" else verbose
+        _require_targets("evaluate", x, y)
+        epoch_iterator = EpochIterator(x, y, batch_size=batch_size, steps_per_epoch=steps,
+                                       shuffle=False)
+        if epoch_iterator.data_adapter.num_samples == 0:
+            raise ValueError("evaluate() received empty data (0 samples).")
+        callback_list = CallbackList(([ProgbarLogger()] if verbose else []) + list(callbacks or []),
+                                     model=self, verbose=verbose, epochs=1,
+                                     steps=epoch_iterator.num_batches)
+        logs = self._evaluate_epoch(epoch_iterator, callback_list)
+        return _logs_result(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        """The model's outputs on `x`, computed batch by batch.
+
+        Returns:
+          One NumPy array, or, for a model with several outputs, a list/tuple/dict of
+          arrays like the model's output; batches are concatenated along the first axis.
+        """
+        _reject_unknown_arguments("predict", kwargs)
+        verbose = 1 if verbose == "auto" else verbose
+        epoch_iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps,
+                                       shuffle=False)
+        callback_list = CallbackList(([ProgbarLogger()] if verbose else []) + list(callbacks or []),
+                                     model=self, verbose=verbose, epochs=1,
+                                     steps=epoch_iterator.num_batches)
+        callback_list.call("on_predict_begin", None)
+        outputs = []
+        predict_function = self.make_predict_function()
+        for step, data in epoch_iterator.enumerate_epoch():
+            callback_list.call("on_predict_batch_begin", step, None)
+            outputs.append(_to_numpy(predict_function(data)))
+            callback_list.call("on_predict_batch_end", step, None)
+        callback_list.call("on_predict_end", None)
+        if not outputs:
+            raise ValueError("predict() received empty input (0 samples).")
+        return _concatenate(outputs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       reset_metrics=True, return_dict=False):
+        """One gradient step on one batch; returns the loss (and metrics) for it."""
+        self._assert_compiled("training/testing")
+        if class_weight is not None or sample_weight is not None:
+            raise NotImplementedError("class_weight and sample_weight are not supported yet.")
+        data = _batch_arrays("train_on_batch", x, y)
+        if reset_metrics:
+            self.reset_metrics()
+        return _logs_result(self.make_train_function()(data), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        """The loss (and metrics) on one batch, without training."""
+        self._assert_compiled("training/testing")
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight is not supported yet.")
+        data = _batch_arrays("test_on_batch", x, y)
+        if reset_metrics:
+            self.reset_metrics()
+        return _logs_result(self.make_test_function()(data), return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's outputs on one batch, as NumPy arrays."""
+        data = (data_adapter_utils.to_arrays(x, "x"),)
+        return _to_numpy(self.make_predict_function()(data))
+
+
+def _reject_unknown_arguments(method, kwargs):
+    # tf.keras 2 took and dropped some legacy arguments; here none is silently ignored.
+    if kwargs:
+        raise TypeError(f"{method}() got unexpected keyword argument(s): {sorted(kwargs)}.")
+
+
+def _require_targets(method, x, y):
+    if x is None or y is None:
+        raise ValueError(f"{method}() needs both `x` and `y`.")
+
+
+def _batch_arrays(method, x, y):
+    """`(x, y)` as arrays of the same length, for train_on_batch/test_on_batch."""
+    _require_targets(method, x, y)
+    data = (data_adapter_utils.to_arrays(x, "x"), data_adapter_utils.to_arrays(y, "y"))
+    data_adapter_utils.check_data_cardinality(data)
+    return data
+
+
+def _logs_result(logs, return_dict):
+    """A step's or an evaluation's logs as floats: a dict, one value, or a list in order."""
+    logs = {name: float(value) for name, value in logs.items()}
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _to_numpy(outputs):
+    if isinstance(outputs, tf.Tensor):
+        return outputs.numpy()
+    return nest.map_structure(lambda t: t.numpy() if isinstance(t, tf.Tensor) else t, outputs)
+
+
+def _concatenate(batches):
+    """The batches' outputs (arrays or like structures of arrays) joined along axis 0."""
+    if len(batches) == 1:
+        return batches[0]
+    if isinstance(batches[0], np.ndarray):
+        return np.concatenate(batches)
+    columns = zip(*(nest.flatten(batch) for batch in batches))
+    return nest.pack_sequence_as(batches[0], [np.concatenate(parts) for parts in columns])
