@@ -31,6 +31,9 @@ def test_relu_layer_variants():
 def test_leaky_relu_and_elu_layers():
     run_layer_test(LeakyReLU, {}, (1, 5), (1, 5), 0, input_data=x,
                    expected_output=np.where(x > 0, x, 0.3 * x))
+    run_layer_test(LeakyReLU, {"negative_slope": 0.1}, (1, 5), (1, 5), 0, input_data=x,
+                   expected_output=np.where(x > 0, x, 0.1 * x))
+    assert LeakyReLU(alpha=0.2).get_config()["negative_slope"] == 0.2  # tf.keras 2.x's name
     run_layer_test(ELU, {"alpha": 0.5}, (1, 5), (1, 5), 0, input_data=x,
                    expected_output=np.where(x > 0, x, 0.5 * (np.exp(x) - 1)))
 

@@ -476,3 +476,17 @@ def test_symbolic_calls_in_another_thread_do_not_disturb_eager_training(caplog):
         model.fit(np.ones((64, 3)), np.ones((64, 1)), batch_size=8, epochs=2, verbose=0)
         thread.join()
     assert not errors
+
+
+def test_layer_losses_follow_each_call_and_not_the_graph_building():
+    inputs = keras.Input((3,))
+    x = layers.Dense(2, kernel_initializer="ones", activity_regularizer="l1")(inputs)
+    model = keras.Model(inputs, layers.ActivityRegularization(l2=1.)(x))
+    assert model.losses == []  # The placeholder runs that inferred shapes left none.
+    values = []
+    for scale in (1., 2., 3., 4.):
+        model(np.full((1, 3), scale, np.float32))
+        values.append(float(tf.add_n(model.losses)))
+    # 'l1' (0.01) of [3s, 3s], plus l2=1 of the same: 0.06s + 18s^2, for each call's input.
+    np.testing.assert_allclose(values, [.06 * s + 18 * s * s for s in (1, 2, 3, 4)],
+                               rtol=1e-5)

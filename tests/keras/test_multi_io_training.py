@@ -243,8 +243,6 @@ def test_functional_model_trains_with_losses_keyed_by_output_layer():
                                rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="Layer._maybe_build reads `inputs.shape`, which a "
-                                       "dict of inputs to a subclassed model lacks")
 def test_subclassed_model_takes_a_dict_of_inputs():
     class DictInputs(keras.Model):
         def __init__(self):

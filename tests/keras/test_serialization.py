@@ -449,9 +449,7 @@ def test_older_class_name_config_form_loads():
 
 # Layers whose Keras 3 config numpyflow cannot read yet, and why. Strict: the test fails
 # once one loads, so that its entry is removed.
-KNOWN_GAPS = {
-    "LeakyReLU": "Keras 3 names LeakyReLU's argument `negative_slope`; numpyflow's takes `alpha`",
-}
+KNOWN_GAPS = {}
 
 
 def _fixture_layers():

@@ -80,6 +80,7 @@ def symbolic_call(layer, inputs, args, kwargs):
         from numpyflow.keras.layers.input_spec import check_input
         check_input(layer, inputs)
     outputs = layer.compute_output_spec(inputs, *args, **kwargs)
+    layer._clear_losses()  # Those of a run on placeholders are no model's losses.
     Node(layer, (inputs,) + tuple(args), kwargs, outputs)
     return outputs
 

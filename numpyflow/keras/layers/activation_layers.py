@@ -69,17 +69,33 @@ class ReLU(_ElementWise):
 
 
 class LeakyReLU(_ElementWise):
-    """`x` for `x >= 0`, `alpha * x` otherwise (tf.keras 2.x's default alpha is 0.3)."""
+    """`x` for `x >= 0`, `negative_slope * x` otherwise.
 
-    def __init__(self, alpha=0.3, **kwargs):
+    Args:
+      negative_slope: The slope below zero (0.3 by default). Keras 3's name; tf.keras 2.x
+        called it `alpha`, which is still accepted.
+
+    >>> import numpyflow as tf
+    >>> tf.keras.layers.LeakyReLU(0.5)(tf.constant([-2., 3.])).numpy()
+    array([-1.,  3.], dtype=float32)
+    """
+
+    def __init__(self, negative_slope=0.3, **kwargs):
+        alpha = kwargs.pop("alpha", None)
+        if alpha is not None:
+            negative_slope = alpha
         super().__init__(**kwargs)
-        self.alpha = float(alpha)
+        self.negative_slope = float(negative_slope)
+
+    @property
+    def alpha(self):
+        return self.negative_slope
 
     def call(self, inputs):
-        return tf.nn.leaky_relu(inputs, alpha=self.alpha)
+        return tf.nn.leaky_relu(inputs, alpha=self.negative_slope)
 
     def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha}
+        return {**super().get_config(), "negative_slope": self.negative_slope}
 
 
 class ELU(_ElementWise):

@@ -323,10 +323,7 @@ class Layer:
         return tf.cast(inputs, self._dtype)
 
     def _maybe_build(self, inputs):
-        if isinstance(inputs, (list, tuple)):
-            shape = [x.shape for x in inputs]
-        else:
-            shape = inputs.shape
+        shape = node_module.shapes_of(inputs)  # A shape, or a list or dict of them.
         if self.input_spec is not None:
             check_input(self, inputs)
         self.build(shape)

@@ -65,25 +65,13 @@ class Model(Trainer, Layer):
         layers = self._plan_layers
         if layers is not None and sum(layer._version for layer in layers) == self._plan_version:
             return
-        self._plan_layers = layers = [self] + list(self._flatten_layers())
+        self._plan_layers = layers = self._flatten_layers()
         self._plan_version = sum(layer._version for layer in layers)
         self._forget_step_functions()
 
     def _forget_step_functions(self):
         super()._forget_step_functions()
         self._call_function = None
-
-    def _flatten_layers(self):
-        """Every layer below this model, each once, breadth first (iteratively)."""
-        seen, result, queue = {id(self)}, [], list(self._tracked_layers)
-        while queue:
-            layer = queue.pop(0)
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            result.append(layer)
-            queue.extend(layer._tracked_layers)
-        return result
 
     # -- calling ----------------------------------------------------------------------------
     def __call__(self, inputs, *args, **kwargs):
@@ -173,6 +161,8 @@ def _is_builtin(layer):
     """Whether `layer`'s own code and the functions it calls are all numpyflow's."""
     if isinstance(layer, Model):
         return layer._is_graph_network and type(layer).__module__.startswith("numpyflow.")
+    if getattr(layer, "activity_regularizer", None) is not None:
+        return False  # Its loss must be computed anew on each call (`model.losses`).
     parts = [type(layer), getattr(layer, "activation", None), getattr(layer, "function", None)]
     return all(part is None or getattr(part, "__module__", "").startswith(("numpyflow.",
                                                                             "_operator"))

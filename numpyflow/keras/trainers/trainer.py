@@ -181,7 +181,10 @@ class Trainer:
         """The compiled loss (the weighted sum over outputs) plus any layer losses."""
         loss = self.compiled_loss(y, y_pred)
         extra = self.losses
-        return loss + tf.add_n(extra) if extra else loss
+        if not extra:
+            return loss
+        # Each layer loss summed to a scalar in the loss's dtype, as Keras 3 adds them.
+        return loss + tf.add_n([tf.cast(tf.reduce_sum(x), loss.dtype) for x in extra])
 
     def train_step(self, data):
         """One gradient step on `data = (x, y)`; returns the metrics' current values."""
