@@ -14,6 +14,7 @@ from numpyflow.keras import backend
 from numpyflow.keras.graph import node as node_module
 from numpyflow.keras.layers.input_spec import InputSpec, check_input
 from numpyflow.keras.saving import layer_config
+from numpyflow.keras.utils.object_identity import unique_objects
 
 
 class Layer:
@@ -134,12 +135,8 @@ class Layer:
 
     def _flat_weights(self):
         """All weights of this layer and its sub-layers, each once, in creation order."""
-        seen, result = set(), []
-        for w in self._tracked_weights + [w for l in self._tracked_layers for w in l.weights]:
-            if id(w) not in seen:
-                seen.add(id(w))
-                result.append(w)
-        return result
+        return unique_objects(self._tracked_weights +
+                              [w for layer in self._tracked_layers for w in layer.weights])
 
     @property
     def trainable_weights(self):
@@ -147,7 +144,7 @@ class Layer:
             return []
         own = [w for w in self._tracked_weights if w.trainable]
         nested = [w for layer in self._tracked_layers for w in layer.trainable_weights]
-        return _unique(own + nested)
+        return unique_objects(own + nested)
 
     @property
     def non_trainable_weights(self):
@@ -467,15 +464,6 @@ def _as_tuples(shapes):
     if isinstance(shapes, dict):
         return {key: _as_tuples(value) for key, value in shapes.items()}
     return [_as_tuples(shape) for shape in shapes]
-
-
-def _unique(items):
-    seen, result = set(), []
-    for item in items:
-        if id(item) not in seen:
-            seen.add(id(item))
-            result.append(item)
-    return result
 
 
 __all__ = ["Layer", "InputSpec"]

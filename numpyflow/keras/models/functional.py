@@ -20,6 +20,7 @@ from numpyflow.framework import nest
 from numpyflow.keras.graph.keras_tensor import KerasTensor
 from numpyflow.keras.layers.input_layer import InputLayer
 from numpyflow.keras.models.model import Model
+from numpyflow.keras.utils.object_identity import unique_objects
 
 
 class Functional(Model):
@@ -47,7 +48,7 @@ class Functional(Model):
                     f"received {tensor!r}, the output of layer "
                     f"'{tensor._keras_history[0].name}'.")
         self._nodes = _nodes_between(self.inputs, self.outputs, self.name)
-        self._layers = _unique([node.layer for node in self._nodes])
+        self._layers = unique_objects([node.layer for node in self._nodes])
         for layer in self._layers:
             if not any(layer is tracked for tracked in self._tracked_layers):
                 self._tracked_layers.append(layer)
@@ -251,12 +252,12 @@ def _topological_order(discovered, consumers, inputs):
     nodes in the order of the model's inputs."""
     pending = {key: len({id(x.node) for x in node.input_tensors})
                for key, node in discovered.items()}
-    ready = _unique([x.node for x in inputs])
+    ready = unique_objects([x.node for x in inputs])
     order = []
     while ready:
         node = ready.pop(0)
         order.append(node)
-        for child in _unique(consumers.get(id(node), ())):
+        for child in unique_objects(consumers.get(id(node), ())):
             pending[id(child)] -= 1
             if pending[id(child)] == 0:
                 ready.append(child)
@@ -301,12 +302,3 @@ def _unpack(items):
 def _describe(inputs):
     return [getattr(x, "shape", x) for x in nest.flatten(inputs)] \
         if isinstance(inputs, (list, tuple, dict)) else getattr(inputs, "shape", inputs)
-
-
-def _unique(items):
-    seen, result = set(), []
-    for item in items:
-        if id(item) not in seen:
-            seen.add(id(item))
-            result.append(item)
-    return result

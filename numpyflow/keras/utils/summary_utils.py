@@ -9,21 +9,14 @@ in bytes in the totals.
 
 import numpy as np
 
+from numpyflow.keras.utils.object_identity import unique_objects
+
 # Where a field may wrap: after the end of a tuple, dict, list or quoted string.
 _WRAP_AFTER = ("),", "},", "],", "',")
 
 
 def _count(weights):
     return int(sum(w.shape.num_elements() for w in weights))
-
-
-def _unique_weights(weights):
-    seen, result = set(), []
-    for w in weights:
-        if id(w) not in seen:
-            seen.add(id(w))
-            result.append(w)
-    return result
 
 
 def _readable_size(num_bytes):
@@ -216,8 +209,8 @@ class _FunctionalTable(_SequentialTable):
             self.print_fn(line + "|" * nested_level)
 
     def totals(self):
-        trainable = _unique_weights(self.model.trainable_weights)
-        non_trainable = _unique_weights(self.model.non_trainable_weights)
+        trainable = unique_objects(self.model.trainable_weights)
+        non_trainable = unique_objects(self.model.non_trainable_weights)
         total_bytes = _byte_size(trainable) + _byte_size(non_trainable)
         self.print_fn(f"Total params: {_count(trainable) + _count(non_trainable):,} "
                       f"({_readable_size(total_bytes)})")
