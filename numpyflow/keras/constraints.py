@@ -13,8 +13,7 @@ variable right after updating it.
 import numpyflow as tf
 from numpyflow.keras import backend
 from numpyflow.keras.utils.serialization import (
-    custom_object, deserialize_from_tables, serialize_keras_object, uninterpretable_error,
-    unknown_object_error)
+    deserialize_from_tables, get_from_identifier, serialize_keras_object)
 
 
 def _norms(w, axis):
@@ -180,14 +179,8 @@ def deserialize(config, custom_objects=None):
       custom_objects: Optional dict of your own constraint classes/functions by name
         (registered ones and custom object scopes are found too).
     """
-    if isinstance(config, str):
-        found = custom_object(config, custom_objects) or _NAMES.get(config) or \
-            _CLASSES.get(config)
-        if found is None:
-            raise unknown_object_error("constraint", config, sorted(_NAMES) + sorted(_CLASSES))
-        return found() if isinstance(found, type) else found
     return deserialize_from_tables(config, _CLASSES, kind="constraint",
-                                   custom_objects=custom_objects)
+                                   custom_objects=custom_objects, names=_NAMES)
 
 
 def get(identifier):
@@ -202,17 +195,9 @@ def get(identifier):
     >>> get(None) is None
     True
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise uninterpretable_error("constraint", identifier,
-                                "Expected a name such as 'non_neg', a config dict, or a "
-                                "callable")
+    return get_from_identifier(identifier, deserialize, "constraint",
+                               "Expected a name such as 'non_neg', a config dict, or a "
+                               "callable")
 
 
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm", "non_neg",

@@ -18,7 +18,7 @@ import numpy as np
 import numpyflow as tf
 from numpyflow.keras import backend
 from numpyflow.keras.utils.serialization import (
-    custom_object, deserialize_from_tables, serialize_keras_object, uninterpretable_error,
+    custom_object, deserialize_from_tables, get_from_identifier, serialize_keras_object,
     unknown_object_error)
 
 # stddev of a standard normal truncated to [-2, 2]: VarianceScaling divides by it so that
@@ -481,13 +481,5 @@ def get(identifier):
     >>> get("he_normal")
     HeNormal(seed=None)
     """
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise uninterpretable_error("initializer", identifier, "Expected a name such as "
-                                "'glorot_uniform', a config dict, or a callable")
+    return get_from_identifier(identifier, deserialize, "initializer", "Expected a name such "
+                               "as 'glorot_uniform', a config dict, or a callable")

@@ -18,8 +18,7 @@ import numbers
 
 import numpyflow as tf
 from numpyflow.keras.utils.serialization import (
-    custom_object, deserialize_from_tables, serialize_keras_object, uninterpretable_error,
-    unknown_object_error)
+    deserialize_from_tables, get_from_identifier, serialize_keras_object)
 
 
 def _non_negative_float(value, name, owner):
@@ -217,15 +216,8 @@ def deserialize(config, custom_objects=None):
       custom_objects: Optional dict of your own regularizer classes/functions by name
         (registered ones and custom object scopes are found too).
     """
-    if isinstance(config, str):
-        found = custom_object(config, custom_objects) or _NAMES.get(config) or \
-            _CLASSES.get(config)
-        if found is None:
-            raise unknown_object_error("regularizer", config,
-                                       sorted(_NAMES) + sorted(_CLASSES))
-        return found() if isinstance(found, type) or found is l1_l2 else found
     return deserialize_from_tables(config, _CLASSES, kind="regularizer",
-                                   custom_objects=custom_objects)
+                                   custom_objects=custom_objects, names=_NAMES)
 
 
 def get(identifier):
@@ -240,16 +232,8 @@ def get(identifier):
     >>> get(None) is None
     True
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise uninterpretable_error("regularizer", identifier,
-                                "Expected a name such as 'l2', a config dict, or a callable")
+    return get_from_identifier(identifier, deserialize, "regularizer",
+                               "Expected a name such as 'l2', a config dict, or a callable")
 
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",

@@ -2,11 +2,10 @@
 layers share."""
 
 import numpyflow as tf
-from numpyflow.keras import activations, initializers
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.core import (
-    add_kernel_and_bias, get_optional, kernel_and_bias_config, normalize_data_format,
-    positive_int, serialize_optional, set_kernel_and_bias_args)
+    add_bias_and_activate, add_kernel_and_bias, kernel_and_bias_config,
+    normalize_data_format, positive_int, set_kernel_and_bias_args)
 from numpyflow.keras.layers.input_spec import InputSpec
 
 PADDINGS = ("valid", "same")
@@ -115,32 +114,26 @@ def check_strides_and_dilation(strides, dilation_rate, who):
                          f"dilation_rate={dilation_rate}")
 
 
-# Layers with weights other than `kernel` (DepthwiseConv2D's and SeparableConv2D's
-# `depthwise_*` and `pointwise_*` arguments) keep each weight's initializer, regularizer
-# and constraint under one prefix, as Keras names them, with these three helpers.
-
-def set_weight_args(layer, prefix, initializer, regularizer, constraint):
-    """Sets `layer.<prefix>_initializer`, `_regularizer` and `_constraint`."""
-    setattr(layer, f"{prefix}_initializer", initializers.get(initializer))
-    setattr(layer, f"{prefix}_regularizer", get_optional("regularizers", regularizer))
-    setattr(layer, f"{prefix}_constraint", get_optional("constraints", constraint))
-
-
-def add_weight_with_args(layer, prefix, name, shape):
-    """A trainable weight made with the arguments `set_weight_args` kept under `prefix`."""
-    return layer.add_weight(name, shape=shape,
-                            initializer=getattr(layer, f"{prefix}_initializer"),
-                            regularizer=getattr(layer, f"{prefix}_regularizer"),
-                            constraint=getattr(layer, f"{prefix}_constraint"), trainable=True)
+def set_window_args(layer, who, kernel_size, strides, dilation_rate, padding, data_format,
+                    paddings=PADDINGS):
+    """Checks and sets the window arguments every convolution takes (`kernel_size`,
+    `strides`, `dilation_rate` as `layer.rank`-tuples, `padding` among `paddings`,
+    `data_format`); errors name `who`."""
+    layer.kernel_size = normalize_tuple(kernel_size, layer.rank, "kernel_size", who)
+    layer.strides = normalize_tuple(strides, layer.rank, "strides", who)
+    layer.dilation_rate = normalize_tuple(dilation_rate, layer.rank, "dilation_rate", who)
+    layer.padding = normalize_padding(padding, who, paddings)
+    layer.data_format = normalize_data_format(data_format, who)
 
 
-def weight_args_config(layer, prefix):
-    """The config entries of the arguments `set_weight_args` kept under `prefix`."""
+def window_config(layer):
+    """The config entries of the arguments `set_window_args` took."""
     return {
-        f"{prefix}_initializer": initializers.serialize(
-            getattr(layer, f"{prefix}_initializer")),
-        f"{prefix}_regularizer": serialize_optional(getattr(layer, f"{prefix}_regularizer")),
-        f"{prefix}_constraint": serialize_optional(getattr(layer, f"{prefix}_constraint")),
+        "kernel_size": layer.kernel_size,
+        "strides": layer.strides,
+        "padding": layer.padding,
+        "data_format": layer.data_format,
+        "dilation_rate": layer.dilation_rate,
     }
 
 
@@ -163,13 +156,10 @@ class BaseConv(Layer):
             raise ValueError(f"{who}: the number of filters must be evenly divisible by the "
                              f"number of groups. Received: groups={groups!r}, "
                              f"filters={filters!r}")
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", who)
-        self.strides = normalize_tuple(strides, self.rank, "strides", who)
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", who)
-        check_strides_and_dilation(self.strides, self.dilation_rate, who)
         allowed = PADDINGS + ("causal",) if self.rank == 1 else PADDINGS
-        self.padding = normalize_padding(padding, who, allowed)
-        self.data_format = normalize_data_format(data_format, who)
+        set_window_args(self, who, kernel_size, strides, dilation_rate, padding, data_format,
+                        allowed)
+        check_strides_and_dilation(self.strides, self.dilation_rate, who)
         set_kernel_and_bias_args(self, activation, use_bias, kernel_initializer,
                                  bias_initializer, kernel_regularizer, bias_regularizer,
                                  activity_regularizer, kernel_constraint, bias_constraint)
@@ -190,12 +180,7 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         # A kernel of depth channels / groups makes tf.nn's convolution a grouped one.
-        outputs = self.convolution_op(inputs, self.kernel)
-        if self.bias is not None:
-            outputs = tf.nn.bias_add(outputs, self.bias)
-        if self.activation is not activations.linear:
-            outputs = self.activation(outputs)
-        return outputs
+        return add_bias_and_activate(self, self.convolution_op(inputs, self.kernel))
 
     def convolution_op(self, inputs, kernel):
         raise NotImplementedError
@@ -206,15 +191,9 @@ class BaseConv(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "groups": self.groups,
-        })
+        config["filters"] = self.filters
+        config.update(window_config(self))
+        config["groups"] = self.groups
         config.update(kernel_and_bias_config(self))
         return config
 

@@ -2,13 +2,13 @@
 upsampling."""
 
 import numpyflow as tf
-from numpyflow.keras import activations
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.conv import (
-    PADDINGS, add_weight_with_args, check_strides_and_dilation, input_channels,
-    normalize_padding, normalize_tuple, positive_int_arg, require_rank)
+    check_strides_and_dilation, input_channels, normalize_tuple, positive_int_arg,
+    require_rank, set_window_args, window_config)
 from numpyflow.keras.layers.core import (
-    kernel_and_bias_config, normalize_data_format, set_kernel_and_bias_args)
+    add_bias_and_activate, add_weight_with_args, kernel_and_bias_config,
+    set_kernel_and_bias_args)
 from numpyflow.keras.layers.input_spec import InputSpec
 
 
@@ -47,15 +47,11 @@ class BaseConvTranspose(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         who = f"{type(self).__name__} layer '{self.name}'"
         self.filters = positive_int_arg(filters, "filters", who)
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", who)
-        self.strides = normalize_tuple(strides, self.rank, "strides", who)
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", who)
+        set_window_args(self, who, kernel_size, strides, dilation_rate, padding, data_format)
         check_strides_and_dilation(self.strides, self.dilation_rate, who)
-        self.padding = normalize_padding(padding, who, PADDINGS)
         self.output_padding = None if output_padding is None else normalize_tuple(
             output_padding, self.rank, "output_padding", who, allow_zero=True)
         self._check_output_padding(who)
-        self.data_format = normalize_data_format(data_format, who)
         set_kernel_and_bias_args(self, activation, use_bias, kernel_initializer,
                                  bias_initializer, kernel_regularizer, bias_regularizer,
                                  activity_regularizer, kernel_constraint, bias_constraint)
@@ -94,12 +90,8 @@ class BaseConvTranspose(Layer):
         self.built = True
 
     def call(self, inputs):
-        outputs = self.transpose_op(inputs, self._output_shape(inputs.shape))
-        if self.bias is not None:
-            outputs = tf.nn.bias_add(outputs, self.bias)
-        if self.activation is not activations.linear:
-            outputs = self.activation(outputs)
-        return outputs
+        return add_bias_and_activate(
+            self, self.transpose_op(inputs, self._output_shape(inputs.shape)))
 
     def transpose_op(self, inputs, output_shape):
         raise NotImplementedError
@@ -116,17 +108,11 @@ class BaseConvTranspose(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            # Keras 3 leaves output_padding out of the config (so from_config loses it);
-            # tf.keras 2 kept it, and so does this layer.
-            "output_padding": self.output_padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-        })
+        config["filters"] = self.filters
+        config.update(window_config(self))
+        # Keras 3 leaves output_padding out of the config (so from_config loses it);
+        # tf.keras 2 kept it, and so does this layer.
+        config["output_padding"] = self.output_padding
         config.update(kernel_and_bias_config(self))
         return config
 

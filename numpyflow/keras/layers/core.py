@@ -49,9 +49,40 @@ def serialize_optional(obj):
     return None if obj is None else serialize_keras_object(obj)
 
 
-# Dense and Conv2D take the same activation, bias, initializer, regularizer and constraint
-# arguments after their own: the three helpers below keep them, make the weights from them
-# and write them to the config in one place.
+# A weight's initializer, regularizer and constraint arguments are kept on the layer under
+# the weight's prefix, as Keras names them (`kernel_initializer`, `depthwise_regularizer`,
+# `gamma_constraint`, ...): the three helpers below keep them, make the weight from them and
+# write them to the config, for every layer with weights.
+
+def set_weight_args(layer, prefix, initializer, regularizer, constraint):
+    """Sets `layer.<prefix>_initializer`, `_regularizer` and `_constraint`."""
+    setattr(layer, f"{prefix}_initializer", initializers.get(initializer))
+    setattr(layer, f"{prefix}_regularizer", get_optional("regularizers", regularizer))
+    setattr(layer, f"{prefix}_constraint", get_optional("constraints", constraint))
+
+
+def add_weight_with_args(layer, prefix, name, shape):
+    """A trainable weight made with the arguments `set_weight_args` kept under `prefix`."""
+    return layer.add_weight(name, shape=shape,
+                            initializer=getattr(layer, f"{prefix}_initializer"),
+                            regularizer=getattr(layer, f"{prefix}_regularizer"),
+                            constraint=getattr(layer, f"{prefix}_constraint"), trainable=True)
+
+
+def weight_args_config(layer, *prefixes):
+    """The config entries of the arguments `set_weight_args` kept under each of `prefixes`,
+    in Keras's order: the initializers, then the regularizers, then the constraints."""
+    config = {f"{prefix}_initializer": initializers.serialize(
+        getattr(layer, f"{prefix}_initializer")) for prefix in prefixes}
+    for kind in ("regularizer", "constraint"):
+        config.update({f"{prefix}_{kind}": serialize_optional(
+            getattr(layer, f"{prefix}_{kind}")) for prefix in prefixes})
+    return config
+
+
+# Dense and the convolutions take the same activation, bias, initializer, regularizer and
+# constraint arguments after their own: the helpers below keep them, make the weights from
+# them, apply them and write them to the config in one place.
 
 def set_kernel_and_bias_args(layer, activation, use_bias, kernel_initializer,
                              bias_initializer, kernel_regularizer, bias_regularizer,
@@ -59,26 +90,26 @@ def set_kernel_and_bias_args(layer, activation, use_bias, kernel_initializer,
     """Sets `layer.activation`, `use_bias` and the kernel/bias arguments (names or objects)."""
     layer.activation = activations.get(activation)
     layer.use_bias = bool(use_bias)
-    layer.kernel_initializer = initializers.get(kernel_initializer)
-    layer.bias_initializer = initializers.get(bias_initializer)
-    layer.kernel_regularizer = get_optional("regularizers", kernel_regularizer)
-    layer.bias_regularizer = get_optional("regularizers", bias_regularizer)
+    set_weight_args(layer, "kernel", kernel_initializer, kernel_regularizer,
+                    kernel_constraint)
+    set_weight_args(layer, "bias", bias_initializer, bias_regularizer, bias_constraint)
     layer.activity_regularizer = get_optional("regularizers", activity_regularizer)
-    layer.kernel_constraint = get_optional("constraints", kernel_constraint)
-    layer.bias_constraint = get_optional("constraints", bias_constraint)
 
 
 def add_kernel_and_bias(layer, kernel_shape):
     """Creates `layer.kernel`, and with `use_bias` a `layer.bias` of one value per output."""
-    layer.kernel = layer.add_weight("kernel", shape=kernel_shape,
-                                    initializer=layer.kernel_initializer,
-                                    regularizer=layer.kernel_regularizer,
-                                    constraint=layer.kernel_constraint, trainable=True)
+    layer.kernel = add_weight_with_args(layer, "kernel", "kernel", kernel_shape)
     if layer.use_bias:
-        layer.bias = layer.add_weight("bias", shape=kernel_shape[-1:],
-                                      initializer=layer.bias_initializer,
-                                      regularizer=layer.bias_regularizer,
-                                      constraint=layer.bias_constraint, trainable=True)
+        layer.bias = add_weight_with_args(layer, "bias", "bias", kernel_shape[-1:])
+
+
+def add_bias_and_activate(layer, outputs):
+    """`outputs` plus `layer.bias` (when there is one), through `layer.activation`."""
+    if layer.bias is not None:
+        outputs = tf.nn.bias_add(outputs, layer.bias)
+    if layer.activation is not activations.linear:  # Skips an identity op on the hot path.
+        outputs = layer.activation(outputs)
+    return outputs
 
 
 def kernel_and_bias_config(layer):
@@ -86,13 +117,8 @@ def kernel_and_bias_config(layer):
     return {
         "activation": activations.serialize(layer.activation),
         "use_bias": layer.use_bias,
-        "kernel_initializer": initializers.serialize(layer.kernel_initializer),
-        "bias_initializer": initializers.serialize(layer.bias_initializer),
-        "kernel_regularizer": serialize_optional(layer.kernel_regularizer),
-        "bias_regularizer": serialize_optional(layer.bias_regularizer),
+        **weight_args_config(layer, "kernel", "bias"),
         "activity_regularizer": serialize_optional(layer.activity_regularizer),
-        "kernel_constraint": serialize_optional(layer.kernel_constraint),
-        "bias_constraint": serialize_optional(layer.bias_constraint),
     }
 
 
@@ -162,11 +188,7 @@ class Dense(Layer):
             leading = inputs.shape[:-1]
             flat = tf.reshape(inputs, (-1, inputs.shape[-1]))
             outputs = tf.reshape(tf.matmul(flat, self.kernel), leading + (self.units,))
-        if self.bias is not None:
-            outputs = tf.nn.bias_add(outputs, self.bias)
-        if self.activation is not activations.linear:
-            outputs = self.activation(outputs)
-        return outputs
+        return add_bias_and_activate(self, outputs)
 
     def compute_output_shape(self, input_shape):
         input_shape = tf.TensorShape(input_shape)

@@ -7,9 +7,10 @@ import numpyflow as tf
 from numpyflow.keras import activations
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.conv import (
-    add_weight_with_args, input_channels, normalize_padding, normalize_tuple,
-    positive_int_arg, set_weight_args, spatial_output_shape, weight_args_config)
-from numpyflow.keras.layers.core import get_optional, normalize_data_format, serialize_optional
+    input_channels, positive_int_arg, set_window_args, spatial_output_shape, window_config)
+from numpyflow.keras.layers.core import (
+    add_bias_and_activate, add_weight_with_args, get_optional, serialize_optional,
+    set_weight_args, weight_args_config)
 from numpyflow.keras.layers.input_spec import InputSpec
 
 
@@ -26,12 +27,8 @@ class _DepthwiseBase(Layer):
         self._who = f"{type(self).__name__} layer '{self.name}'"
         self.depth_multiplier = positive_int_arg(depth_multiplier, "depth_multiplier",
                                                  self._who)
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", self._who)
-        self.strides = normalize_tuple(strides, self.rank, "strides", self._who)
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate",
-                                             self._who)
-        self.padding = normalize_padding(padding, self._who)
-        self.data_format = normalize_data_format(data_format, self._who)
+        set_window_args(self, self._who, kernel_size, strides, dilation_rate, padding,
+                        data_format)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
@@ -53,11 +50,7 @@ class _DepthwiseBase(Layer):
         """The 2-D op's outputs back at the layer's rank, plus bias and activation."""
         if self.rank == 1:
             outputs = tf.squeeze(outputs, 1)
-        if self.bias is not None:
-            outputs = tf.nn.bias_add(outputs, self.bias)
-        if self.activation is not activations.linear:
-            outputs = self.activation(outputs)
-        return outputs
+        return add_bias_and_activate(self, outputs)
 
     def _output_shape(self, input_shape, channels_out):
         return spatial_output_shape(self, input_shape, channels_out, self.kernel_size,
@@ -65,16 +58,10 @@ class _DepthwiseBase(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "depth_multiplier": self.depth_multiplier,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-        })
+        config["depth_multiplier"] = self.depth_multiplier
+        config.update(window_config(self))
+        config.update({"activation": activations.serialize(self.activation),
+                       "use_bias": self.use_bias})
         return config
 
 
@@ -118,8 +105,7 @@ class _DepthwiseConv(_DepthwiseBase):
 
     def get_config(self):
         config = super().get_config()
-        config.update(weight_args_config(self, "depthwise"))
-        config.update(weight_args_config(self, "bias"))
+        config.update(weight_args_config(self, "depthwise", "bias"))
         config["activity_regularizer"] = serialize_optional(self.activity_regularizer)
         return config
 
@@ -249,8 +235,7 @@ class _SeparableConv(_DepthwiseBase):
     def get_config(self):
         config = super().get_config()
         config["filters"] = self.filters
-        for prefix in ("depthwise", "pointwise", "bias"):
-            config.update(weight_args_config(self, prefix))
+        config.update(weight_args_config(self, "depthwise", "pointwise", "bias"))
         config["activity_regularizer"] = serialize_optional(self.activity_regularizer)
         return config
 

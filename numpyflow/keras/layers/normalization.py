@@ -12,7 +12,8 @@ import numbers
 import numpyflow as tf
 from numpyflow.keras import initializers
 from numpyflow.keras.layers.base_layer import Layer
-from numpyflow.keras.layers.core import get_optional, serialize_optional
+from numpyflow.keras.layers.core import (
+    add_weight_with_args, set_weight_args, weight_args_config)
 from numpyflow.keras.layers.input_spec import InputSpec
 
 
@@ -86,35 +87,31 @@ class _ScaleAndOffset(Layer):
                                    gamma_constraint):
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = get_optional("regularizers", beta_regularizer)
-        self.gamma_regularizer = get_optional("regularizers", gamma_regularizer)
-        self.beta_constraint = get_optional("constraints", beta_constraint)
-        self.gamma_constraint = get_optional("constraints", gamma_constraint)
+        set_weight_args(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
+        set_weight_args(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
         self.gamma = self.beta = None
 
     def _add_gamma(self, shape):
-        self.gamma = self.add_weight("gamma", shape=shape, initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint, trainable=True)
+        self.gamma = add_weight_with_args(self, "gamma", "gamma", shape)
 
     def _add_beta(self, shape):
-        self.beta = self.add_weight("beta", shape=shape, initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint, trainable=True)
+        self.beta = add_weight_with_args(self, "beta", "beta", shape)
+
+    def _build_weight_axes(self, input_shape):
+        """(rank, axes, sizes): the input's rank, the axes `axis` names (sorted, >= 0) and
+        their sizes, the weights' shape. Sets the input spec and the shape the weights
+        broadcast to."""
+        input_shape = tf.TensorShape(input_shape)
+        rank = input_shape.rank
+        axes = _positive_axes(self.axis, rank, self)
+        sizes = _defined_sizes(input_shape, axes, self)
+        self.input_spec = InputSpec(ndim=rank, axes=dict(zip(axes, sizes)))
+        self._broadcast = _broadcast_shape(rank, axes, sizes)
+        return rank, axes, sizes
 
     def _scale_and_offset_config(self):
-        return {
-            "center": self.center,
-            "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": serialize_optional(self.beta_regularizer),
-            "gamma_regularizer": serialize_optional(self.gamma_regularizer),
-            "beta_constraint": serialize_optional(self.beta_constraint),
-            "gamma_constraint": serialize_optional(self.gamma_constraint),
-        }
+        return {"center": self.center, "scale": self.scale,
+                **weight_args_config(self, "beta", "gamma")}
 
     def compute_output_shape(self, input_shape):
         input_shape = tf.TensorShape(input_shape)
@@ -210,10 +207,7 @@ class BatchNormalization(_ScaleAndOffset):
         self.supports_masking = True
 
     def build(self, input_shape):
-        input_shape = tf.TensorShape(input_shape)
-        rank = input_shape.rank
-        axes = _positive_axes(self.axis, rank, self)
-        sizes = _defined_sizes(input_shape, axes, self)
+        rank, axes, sizes = self._build_weight_axes(input_shape)
         # Keras's weight order: gamma, beta (trainable), then the moving statistics.
         if self.scale:
             self._add_gamma(sizes)
@@ -225,9 +219,7 @@ class BatchNormalization(_ScaleAndOffset):
         self.moving_variance = self.add_weight("moving_variance", shape=sizes,
                                                initializer=self.moving_variance_initializer,
                                                trainable=False)
-        self.input_spec = InputSpec(ndim=rank, axes=dict(zip(axes, sizes)))
         self._reduction_axes = [a for a in range(rank) if a not in axes]
-        self._broadcast = _broadcast_shape(rank, axes, sizes)
         self.built = True
 
     def call(self, inputs, training=None):
@@ -312,17 +304,12 @@ class LayerNormalization(_ScaleAndOffset):
         self.supports_masking = True
 
     def build(self, input_shape):
-        input_shape = tf.TensorShape(input_shape)
-        rank = input_shape.rank
-        axes = _positive_axes(self.axis, rank, self)
-        sizes = _defined_sizes(input_shape, axes, self)
+        _, axes, sizes = self._build_weight_axes(input_shape)
         if self.scale or self.rms_scaling:
             self._add_gamma(sizes)
         if self.center and not self.rms_scaling:
             self._add_beta(sizes)
-        self.input_spec = InputSpec(ndim=rank, axes=dict(zip(axes, sizes)))
         self._axes = axes
-        self._broadcast = _broadcast_shape(rank, axes, sizes)
         self.built = True
 
     def call(self, inputs):

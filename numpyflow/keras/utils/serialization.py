@@ -74,6 +74,26 @@ def uninterpretable_error(kind, identifier, expected=None):
     return ValueError(f"{message} {expected}." if expected else message)
 
 
+def get_from_identifier(identifier, deserialize, kind, expected):
+    """What a module's `get(identifier)` returns for None (None), a name or config dict (what
+    `deserialize` makes of it), a class (a new default instance) or any callable (itself);
+    anything else raises `uninterpretable_error(kind, identifier, expected)`.
+
+    >>> from numpyflow.keras import constraints
+    >>> get_from_identifier("non_neg", constraints.deserialize, "constraint", "Expected a name")
+    NonNeg()
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if isinstance(identifier, type):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise uninterpretable_error(kind, identifier, expected)
+
+
 def custom_object(name, custom_objects=None):
     """The object `name` stands for in `custom_objects`, the active scopes or the registry."""
     if not isinstance(name, str):
@@ -82,7 +102,7 @@ def custom_object(name, custom_objects=None):
 
 
 def deserialize_from_tables(config, classes, functions=None, kind="object",
-                            custom_objects=None, any_case=False):
+                            custom_objects=None, any_case=False, names=None):
     """The object a `serialize` result (or a name) describes.
 
     Args:
@@ -96,8 +116,11 @@ def deserialize_from_tables(config, classes, functions=None, kind="object",
         functions say "<kind> class" or "<kind> function" there, to tell the two apart.
       custom_objects: Names that take precedence over `classes` and `functions`.
       any_case: Whether class names also match in any case ("adam" finds `Adam`).
+      names: Lower-case names (as layer arguments take them: "l2", "non_neg"), each of a
+        class or factory that makes a default instance; looked up before `classes`.
     """
     functions = functions or {}
+    names = names or {}
     if isinstance(config, dict):
         class_name = config.get("class_name")
         if any_case and class_name not in classes and \
@@ -114,6 +137,8 @@ def deserialize_from_tables(config, classes, functions=None, kind="object",
             printable_module_name=kind)
     if isinstance(config, str):
         found = custom_object(config, custom_objects)
+        if found is None and config in names:
+            return names[config]()
         if found is None:
             found = functions.get(config) or classes.get(config)
         if found is None and any_case:
@@ -123,6 +148,6 @@ def deserialize_from_tables(config, classes, functions=None, kind="object",
                 raise unknown_object_error(f"{kind} function", config,
                                            sorted(functions) + sorted(classes),
                                            ", or a callable")
-            raise unknown_object_error(kind, config, sorted(classes))
+            raise unknown_object_error(kind, config, sorted(names) + sorted(classes))
         return found() if isinstance(found, type) else found
     raise uninterpretable_error(kind, config)
