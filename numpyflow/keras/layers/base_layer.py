@@ -46,6 +46,15 @@ class Layer:
         if unknown:
             raise TypeError(f"Keyword argument not understood by {type(self).__name__}: "
                             f"{sorted(unknown)}")
+        # Accepted where they change nothing here (numpyflow has no mixed precision, and
+        # every layer may run eagerly); any other value would be ignored, so it raises.
+        for argument, value, inert in (("dynamic", dynamic, False),
+                                       ("weights", kwargs.get("weights"), None),
+                                       ("autocast", kwargs.get("autocast", True), True)):
+            if value != inert:
+                raise NotImplementedError(f"{type(self).__name__}: `{argument}` is not "
+                                          f"supported by numpyflow. Received: "
+                                          f"{argument}={value!r}")
         self._tracked_layers = []
         self._tracked_weights = []
         self._losses = []                 # From add_loss during the last call (see losses).
