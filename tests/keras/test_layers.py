@@ -303,3 +303,10 @@ def test_reshape_to_impossible_shape():
 def test_dropout_rejects_bad_rate():
     with pytest.raises(ValueError, match="rate=1.5"):
         Dropout(1.5)
+
+
+@pytest.mark.parametrize("argument,value", [("dynamic", True), ("weights", [np.ones((3, 2))]),
+                                            ("autocast", False)])
+def test_layer_arguments_numpyflow_cannot_honour_raise(argument, value):
+    with pytest.raises(NotImplementedError, match=argument):
+        Dense(2, **{argument: value})

@@ -29,8 +29,8 @@ def normalize_data_format(value, layer_name, supported=("channels_last",)):
                          f"'channels_last' or 'channels_first'.")
     if value not in supported:
         raise ValueError(f"{layer_name}: data_format={value!r} is not supported by numpyflow "
-                         f"(only {list(supported)}); use channels-last inputs such as "
-                         f"(batch, height, width, channels).")
+                         f"(only {list(supported)}); use channels-last inputs: (batch, "
+                         f"steps, channels) or (batch, height, width, channels).")
     return value
 
 
