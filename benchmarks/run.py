@@ -2,7 +2,7 @@
 
 Run (the peers live in their own venv, .venv-bench, which ./dev bench makes):
 
-    ./dev bench                                   # everything, 3-5 rounds, ~10 minutes
+    ./dev bench                                   # everything, 3-5 rounds, ~12 minutes
     ./dev bench --output benchmarks/RESULTS.md    # ... and write the Markdown report
     ./dev bench --quick                           # smoke test: 1 round, 6,000 samples
     python benchmarks/run.py --frameworks numpyflow,numpy --workloads mlp --limit 2000
@@ -15,7 +15,12 @@ Debian's dataset-fashion-mnist files offline; random data of the same shapes whe
              only the module differs), the idiomatic loop for PyTorch, and a hand-written NumPy
              loop as the floor;
   lenet32    LeNet-5, Adam, one epoch at batch 32;
-  lenet128   the same at batch 128;
+  lenet32_functional
+             the same model built with the functional API (`keras.Input` + `keras.Model`),
+             numpyflow and TF only (PyTorch has no Sequential/functional distinction); its
+             rounds alternate with lenet32's, and the report checks that numpyflow's
+             functional epoch is as fast as its Sequential one (within noise: <= 1.10x);
+  lenet128   LeNet-5 (Sequential) at batch 128;
   inference  the tutorial MLP: `model(x)` and `model.predict(x)` on 1 sample (median per call,
              in microseconds) and `predict` on 10,000 test samples (seconds);
   import     `import numpyflow` / `tensorflow` / `torch` / `numpy` in a fresh interpreter:
@@ -63,10 +68,22 @@ RATIO_LABELS = {"tensorflow": "nf/TF", "torch": "nf/PyTorch", "numpy": "nf/NumPy
 WORKLOADS = {
     "mlp": ("numpyflow", "tensorflow", "torch", "numpy"),
     "lenet32": ("numpyflow", "tensorflow", "torch"),
+    # The same LeNet-5 through the functional API. PyTorch has no Sequential/functional
+    # distinction (its lenet32 column is the one to compare), so it sits this one out.
+    "lenet32_functional": ("numpyflow", "tensorflow"),
     "lenet128": ("numpyflow", "tensorflow", "torch"),
     "inference": ("numpyflow", "tensorflow", "torch"),
     "import": ("numpyflow", "tensorflow", "torch", "numpy"),
 }
+# Epoch workloads: batch size, and whether the model is LeNet-5 (on 28x28x1 images).
+EPOCH_WORKLOADS = {"mlp": (32, False), "lenet32": (32, True),
+                   "lenet32_functional": (32, True), "lenet128": (128, True)}
+# A workload whose rounds alternate with another's when both run, so that a ratio between
+# the two (the functional-vs-Sequential check) sees the same load on the machine.
+INTERLEAVE_WITH = {"lenet32_functional": "lenet32"}
+# numpyflow's functional LeNet-5 epoch may take at most this times its Sequential one: the
+# functional API adds no per-step cost, so they should match within noise.
+FUNCTIONAL_VS_SEQUENTIAL_LIMIT = 1.10
 QUICK_LIMIT = 6000
 WARMUP_BATCHES = 20
 PREDICT_SAMPLES = 10_000
@@ -152,6 +169,14 @@ def keras_mlp(tf):
 def keras_lenet(tf):
     from examples.lenet5 import build_lenet5  # The definition the tests train, too.
     model = build_lenet5(tf)
+    model.compile(optimizer=tf.keras.optimizers.Adam(),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def keras_lenet_functional(tf):
+    from examples.lenet5 import build_lenet5_functional
+    model = build_lenet5_functional(tf)
     model.compile(optimizer=tf.keras.optimizers.Adam(),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
@@ -349,11 +374,12 @@ def child_main(args):
     framework, workload = args.framework, args.workload
     x_train, y_train, x_test = load_data(args.data_dir)
     metrics, info = {}, {}
-    if workload in ("mlp", "lenet32", "lenet128"):
-        batch_size = 128 if workload == "lenet128" else 32
-        x = x_train if workload == "mlp" else x_train[..., None]
+    if workload in EPOCH_WORKLOADS:
+        batch_size, lenet = EPOCH_WORKLOADS[workload]
+        x = x_train[..., None] if lenet else x_train
         if framework in ("numpyflow", "tensorflow"):
-            make = keras_mlp if workload == "mlp" else keras_lenet
+            make = {"mlp": keras_mlp, "lenet32_functional": keras_lenet_functional}.get(
+                workload, keras_lenet)
             samples, info = keras_epochs(framework, make, x, y_train, batch_size, args.repeats)
         elif framework == "torch":
             samples, info = torch_epochs(workload, x_train, y_train, batch_size, args.repeats)
@@ -535,7 +561,7 @@ def run_round(workload, framework, args, workdir, round_index):
 
 # Default rounds: LeNet's epochs take minutes across the peers; the other workloads are
 # cheap, and more rounds steady their medians on a shared machine.
-DEFAULT_ROUNDS = {"lenet32": 3, "lenet128": 3}
+DEFAULT_ROUNDS = {"lenet32": 3, "lenet32_functional": 3, "lenet128": 3}
 
 
 def rounds_for(workload, args):
@@ -544,48 +570,72 @@ def rounds_for(workload, args):
     return 1 if args.quick else DEFAULT_ROUNDS.get(workload, 5)
 
 
-def run_workload(workload, frameworks, args, workdir):
-    """{framework: result} for one workload, run in rounds.
+def workload_groups(workloads):
+    """The selected workloads in order, those in INTERLEAVE_WITH grouped with their partner."""
+    groups = {}
+    for workload in workloads:
+        partner = INTERLEAVE_WITH.get(workload)
+        groups.setdefault(partner if partner in workloads else workload, []).append(workload)
+    return list(groups.values())
+
+
+def rotated(items, round_index):
+    shift = round_index % max(len(items), 1)
+    return items[shift:] + items[:shift]
+
+
+def run_workloads(group, frameworks, args, workdir):
+    """{workload: {framework: result}} for a group of workloads, run in rounds.
 
     Each round starts one fresh child per framework and times one epoch (one import, one
     series of calls) in it; the frameworks take turns, in an order rotated each round. So a
     burst of load from elsewhere on the machine hits the frameworks' samples alike instead of
-    one framework's whole series, and the medians stay comparable.
+    one framework's whole series, and the medians stay comparable. The workloads of a group
+    (e.g. LeNet-5 Sequential and functional) take turns within each round the same way.
     """
-    results = {}
-    runnable = []
-    for framework in frameworks:
-        if framework not in WORKLOADS[workload]:
+    all_results, runnable, rounds = {}, {}, {}
+    for workload in group:
+        results = all_results[workload] = {}
+        runnable[workload] = []
+        for framework in frameworks:
+            if framework not in WORKLOADS[workload]:
+                continue
+            if available(framework):
+                runnable[workload].append(framework)
+            else:
+                results[framework] = {"skipped": True}
+        rounds[workload] = rounds_for(workload, args)
+    for round_index in range(max(rounds.values())):
+        for workload in rotated(group, round_index):
+            if round_index < rounds[workload]:
+                run_one_round(workload, runnable[workload], args, workdir, round_index,
+                              rounds[workload], all_results[workload])
+    return all_results
+
+
+def run_one_round(workload, runnable, args, workdir, round_index, rounds, results):
+    """Round `round_index` of `workload` for each framework in turn, merged into `results`."""
+    for framework in rotated(runnable, round_index):
+        if results.get(framework, {}).get("error"):
             continue
-        if available(framework):
-            runnable.append(framework)
-        else:
-            results[framework] = {"skipped": True}
-    rounds = rounds_for(workload, args)
-    for round_index in range(rounds):
-        shift = round_index % max(len(runnable), 1)
-        for framework in runnable[shift:] + runnable[:shift]:
-            if results.get(framework, {}).get("error"):
-                continue
-            label = f"{workload}: {LABELS[framework]} (round {round_index + 1}/{rounds})"
-            start = time.perf_counter()
-            result, error = run_round(workload, framework, args, workdir, round_index)
-            elapsed = time.perf_counter() - start
-            if error:
-                log(f"{label} FAILED after {elapsed:.0f} s: {error}")
-                results[framework] = {"error": error}
-                continue
-            key, samples = next(iter(result["metrics"].items()))
-            log(f"{label}: {statistics.median(samples):.4g} ({key}), {elapsed:.0f} s")
-            merged = results.setdefault(framework, {"metrics": {}, "info": {}})
-            for name, values in result["metrics"].items():
-                merged["metrics"].setdefault(name, []).extend(values)
-            for name, value in result["info"].items():
-                if name == "warmup_s":
-                    merged["info"].setdefault(name, []).append(value)
-                else:
-                    merged["info"].setdefault(name, value)
-    return results
+        label = f"{workload}: {LABELS[framework]} (round {round_index + 1}/{rounds})"
+        start = time.perf_counter()
+        result, error = run_round(workload, framework, args, workdir, round_index)
+        elapsed = time.perf_counter() - start
+        if error:
+            log(f"{label} FAILED after {elapsed:.0f} s: {error}")
+            results[framework] = {"error": error}
+            continue
+        key, samples = next(iter(result["metrics"].items()))
+        log(f"{label}: {statistics.median(samples):.4g} ({key}), {elapsed:.0f} s")
+        merged = results.setdefault(framework, {"metrics": {}, "info": {}})
+        for name, values in result["metrics"].items():
+            merged["metrics"].setdefault(name, []).extend(values)
+        for name, value in result["info"].items():
+            if name == "warmup_s":
+                merged["info"].setdefault(name, []).append(value)
+            else:
+                merged["info"].setdefault(name, value)
 
 
 # Table rows: (metric key, label, unit, workload). Epoch rows get the sample count in the label.
@@ -595,6 +645,8 @@ def table_rows(n_train, n_test):
     return [
         ("mlp", f"MLP, SGD, b32, {epoch}", "s", "mlp"),
         ("lenet32", f"LeNet-5, Adam, b32, {epoch}", "s", "lenet32"),
+        ("lenet32_functional", f"LeNet-5 functional, Adam, b32, {epoch}", "s",
+         "lenet32_functional"),
         ("lenet128", f"LeNet-5, Adam, b128, {epoch}", "s", "lenet128"),
         ("call_us", "MLP model(x), 1 sample", "µs", "inference"),
         ("predict1_us", "MLP predict(x), 1 sample", "µs", "inference"),
@@ -675,6 +727,9 @@ def markdown_table(header, lines):
     return "\n".join(out)
 
 
+TARGETS_TITLE = "Targets (issue #4; functional vs Sequential: the functional API's issue)"
+
+
 def targets(results):
     """The issue's targets: (description, measured text, verdict)."""
     def value(workload, framework, key):
@@ -688,6 +743,19 @@ def targets(results):
         verdict = "PASS" if r <= limit else f"FAIL ({r / limit:.2f}x over the target)"
         return description, f"{r:.2f}x ({nf:.3f} s vs {other:.3f} s)", verdict
 
+    def check_functional():
+        """numpyflow against itself: the functional LeNet-5 epoch over the Sequential one."""
+        description = (f"LeNet-5 functional epoch b32 <= {FUNCTIONAL_VS_SEQUENTIAL_LIMIT:.2f} x "
+                       "Sequential")
+        functional = value("lenet32_functional", "numpyflow", "lenet32_functional")
+        sequential = value("lenet32", "numpyflow", "lenet32")
+        r = ratio(functional, sequential)
+        if r is None:
+            return description, "-", "n/a (needs numpyflow in lenet32 and lenet32_functional)"
+        limit = FUNCTIONAL_VS_SEQUENTIAL_LIMIT
+        verdict = "PASS" if r <= limit else f"FAIL ({r / limit:.2f}x over the target)"
+        return description, f"{r:.2f}x ({functional:.3f} s vs {sequential:.3f} s)", verdict
+
     def check_value(description, workload, key, limit, unit):
         v = value(workload, "numpyflow", key)
         if v is None:
@@ -700,6 +768,7 @@ def targets(results):
         check_ratio("MLP epoch <= 0.75 x PyTorch", "mlp", "torch", 0.75),
         check_ratio("MLP epoch <= 1.5 x NumPy loop", "mlp", "numpy", 1.5),
         check_ratio("LeNet-5 epoch b32 <= 1.0 x TF/Keras", "lenet32", "tensorflow", 1.0),
+        check_functional(),
         check_value("predict(x), 1 sample <= 100 µs", "inference", "predict1_us", 100, "µs"),
         check_value("model(x), 1 sample <= 50 µs", "inference", "call_us", 50, "µs"),
         check_value("import numpyflow <= 0.2 s", "import", "import_s", 0.2, "s"),
@@ -762,7 +831,7 @@ def detail_lines(results, rows):
                 text = ", ".join(fmt(v, unit) for v in samples) + f" {unit}"
             info = {k: v for k, v in result.get("info", {}).items() if k != "rss_mb_end"}
             extra = ""
-            if key in ("mlp", "lenet32", "lenet128", "predict_many_s") and info:
+            if (key in EPOCH_WORKLOADS or key == "predict_many_s") and info:
                 extra = " (" + ", ".join(f"{k} {info_text(v)}" for k, v in info.items()) + ")"
             out.append(f"- {label} / {LABELS[framework]}: {text}{extra}")
     return out
@@ -781,10 +850,17 @@ NOTES = """\
   (`fit(x, y, batch_size, epochs=1, verbose=0)`, metrics=['accuracy']; TF with its defaults:
   Keras 3's jit_compile='auto', resolved as shown under "All samples"); PyTorch runs the
   idiomatic loop (nn.Sequential, CrossEntropyLoss on logits, torch.optim, shuffled index
-  batches, default threads); the NumPy loop is forward, backward and SGD in float32 on
-  shuffled batches, with its products through numpyflow's BLAS policy (one OpenBLAS thread
-  for products below 16M multiply-adds, i.e. all of them at batch 32) and no loss/metric
-  bookkeeping.
+  batches, default threads; it has no Sequential/functional distinction, so its cell in
+  the "LeNet-5 functional" row stays empty); the NumPy loop is forward, backward and SGD in
+  float32 on shuffled batches, with its products through numpyflow's BLAS policy (one
+  OpenBLAS thread for products below 16M multiply-adds, i.e. all of them at batch 32) and no
+  loss/metric bookkeeping.
+- "LeNet-5 functional" is the same model built with `keras.Input` + `keras.Model`
+  (`build_lenet5_functional` in examples/lenet5.py) instead of `Sequential`; its rounds
+  alternate with the Sequential LeNet-5's. The target "functional <= {functional:.2f} x
+  Sequential" compares numpyflow with itself in the same run: the functional API must train
+  as fast as Sequential, within noise (the functional API issue's "same speed as
+  Sequential").
 - Inference: Keras `model(x)` and `predict(x, verbose=0)` get a NumPy array; PyTorch's
   `model(x)` row is a tensor under torch.no_grad(), its `predict` rows are
   `model(torch.from_numpy(x)).numpy()` under no_grad in one call (Keras predicts 10,000
@@ -870,8 +946,8 @@ def main(argv=None):
             log(note)
         if "numpyflow" in frameworks:
             compile_numpyflow()
-        for workload in workloads:
-            results[workload] = run_workload(workload, frameworks, args, workdir)
+        for group in workload_groups(workloads):
+            results.update(run_workloads(group, frameworks, args, workdir))
         overhead = None
         if args.op_overhead:
             log("op_overhead.py ...")
@@ -903,7 +979,7 @@ def main(argv=None):
     print(text_table(header, lines))
     if "numpyflow" in frameworks:
         print()
-        print("Targets (issue #4):")
+        print(f"{TARGETS_TITLE}:")
         width = max(len(c[0]) for c in checks)
         for description, measured, verdict in checks:
             print(f"  {description.ljust(width)}  {measured:<32}  {verdict}")
@@ -942,11 +1018,12 @@ def main(argv=None):
             "",
         ]
         if "numpyflow" in frameworks:
-            report += ["## Targets (issue #4)", "",
+            report += [f"## {TARGETS_TITLE}", "",
                        "| target | measured | verdict |", "|---|---|---|"]
             report += [f"| {d} | {m} | {v} |" for d, m, v in checks]
             report += [""]
-        report += ["## Notes", "", NOTES.format(warm=WARMUP_BATCHES),
+        report += ["## Notes", "", NOTES.format(warm=WARMUP_BATCHES,
+                                               functional=FUNCTIONAL_VS_SEQUENTIAL_LIMIT),
                    "## All samples", ""] + detail_lines(results, rows) + [""]
         if overhead:
             report += ["## Per-op overhead (benchmarks/op_overhead.py)", "", "```",
