@@ -15,6 +15,7 @@ from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.trainers.trainer import Trainer
 from numpyflow.keras.utils.summary_utils import print_summary
 
+
 class Model(Trainer, Layer):
     """A trainable stack of layers. Subclass it and define `call`, or use `Sequential`.
 
