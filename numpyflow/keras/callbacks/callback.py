@@ -46,15 +46,32 @@ class Callback:
     def on_batch_end(self, batch, logs=None): pass
 
 
-_HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
-_NO_ACTIVE_HOOKS = {hook: () for hook in _HOOKS}
+HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+_NO_ACTIVE_HOOKS = {hook: () for hook in HOOKS}
+
+
+def as_callback_list(callbacks):
+    """`callbacks` as a new list: None is none, and one callback not wrapped in a list is
+    accepted, as Keras accepts it."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    return list(callbacks)
+
+
+def _overrides(callback, hook):
+    """Whether `callback` does something at `hook`: a subclass's method, or a function set
+    on the instance (LambdaCallback)."""
+    method = getattr(callback, hook)
+    return getattr(method, "__func__", None) is not getattr(Callback, hook)
 
 
 class CallbackList:
     """Calls a hook on every callback in order: `callbacks.on_epoch_end(epoch, logs)`."""
 
     def __init__(self, callbacks=None, model=None, **params):
-        self.callbacks = list(callbacks or [])
+        self.callbacks = as_callback_list(callbacks)
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(f"Callbacks must be instances of keras.callbacks.Callback; "
@@ -73,8 +90,8 @@ class CallbackList:
             self._active = _NO_ACTIVE_HOOKS
             return
         self._active = {hook: [getattr(c, hook) for c in self.callbacks
-                               if getattr(type(c), hook) is not getattr(Callback, hook)]
-                        for hook in _HOOKS}
+                               if _overrides(c, hook)]
+                        for hook in HOOKS}
 
     def append(self, callback):
         self.callbacks.append(callback)

@@ -17,6 +17,7 @@ from numpyflow.framework import nest
 from numpyflow.keras import metrics as metrics_module
 from numpyflow.keras import optimizers
 from numpyflow.keras.callbacks import CallbackList, History, ProgbarLogger
+from numpyflow.keras.callbacks.callback import as_callback_list
 from numpyflow.keras.trainers.compile_utils import CompiledLoss, CompiledMetrics
 from numpyflow.keras.trainers.data_adapters import data_adapter_utils
 from numpyflow.keras.trainers.epoch_iterator import EpochIterator
@@ -276,7 +277,7 @@ class Trainer:
 
         history = History()
         callback_list = CallbackList(
-            ([ProgbarLogger()] if verbose else []) + list(callbacks or []) + [history],
+            ([ProgbarLogger()] if verbose else []) + as_callback_list(callbacks) + [history],
             model=self, verbose=verbose, epochs=epochs, steps=epoch_iterator.num_batches)
         self.stop_training = False
         self._nan_reported = False
@@ -353,7 +354,8 @@ class Trainer:
                                        shuffle=False)
         if epoch_iterator.data_adapter.num_samples == 0:
             raise ValueError("evaluate() received empty data (0 samples).")
-        callback_list = CallbackList(([ProgbarLogger()] if verbose else []) + list(callbacks or []),
+        callback_list = CallbackList(([ProgbarLogger()] if verbose else []) +
+                                     as_callback_list(callbacks),
                                      model=self, verbose=verbose, epochs=1,
                                      steps=epoch_iterator.num_batches)
         logs = self._evaluate_epoch(epoch_iterator, callback_list)
@@ -370,7 +372,8 @@ class Trainer:
         verbose = 1 if verbose == "auto" else verbose
         epoch_iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps,
                                        shuffle=False)
-        callback_list = CallbackList(([ProgbarLogger()] if verbose else []) + list(callbacks or []),
+        callback_list = CallbackList(([ProgbarLogger()] if verbose else []) +
+                                     as_callback_list(callbacks),
                                      model=self, verbose=verbose, epochs=1,
                                      steps=epoch_iterator.num_batches)
         callback_list.call("on_predict_begin", None)
