@@ -134,6 +134,51 @@ class Model(Trainer, Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested)
 
+    # -- saving -------------------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model to a `.keras` archive (Keras 3's format) or a legacy `.h5` file.
+
+        See `keras.saving.save_model`.
+
+        >>> import os, tempfile
+        >>> import numpyflow as tf
+        >>> model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+        >>> model.save(os.path.join(tempfile.mkdtemp(), "model.keras"))
+        """
+        from numpyflow.keras.saving.saving_api import save_model
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the variables to a `.weights.h5` file in Keras 3's layout.
+
+        >>> import os, tempfile
+        >>> import numpyflow as tf
+        >>> model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.weights.h5")
+        >>> model.save_weights(path)
+        >>> model.load_weights(path)
+        """
+        from numpyflow.keras.saving.saving_api import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads variables from a `.weights.h5` or `.keras` file (all or nothing), or from a
+        tf.keras 2.x `.h5` file (`by_name=True` and `skip_mismatch=True` allowed there)."""
+        from numpyflow.keras.saving.saving_api import load_weights
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's config as a JSON string (Keras 3's format); `**kwargs` go to
+        `json.dumps`. Read it back with `keras.models.model_from_json`.
+
+        >>> import numpyflow as tf
+        >>> model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+        >>> tf.keras.models.model_from_json(model.to_json()).count_params()
+        8
+        """
+        from numpyflow.keras.saving.json_config import model_to_json
+        return model_to_json(self, **kwargs)
+
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
 
