@@ -37,7 +37,7 @@ from numpyflow.ops.math_ops import (  # noqa: F401
 from numpyflow.ops.reduce_ops import (  # noqa: F401
     argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
     reduce_min, reduce_prod, reduce_sum)
-from numpyflow import errors, image, math, nn, random  # noqa: E402,F401
+from numpyflow import errors, image, math, nn, random, train  # noqa: E402,F401
 from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespace
 
 # Ops called on Keras's symbolic inputs build functional models (framework/dispatch.py).
@@ -63,7 +63,7 @@ newaxis = None
 
 def __getattr__(name):
     # Keras loads on first use, so `import numpyflow` stays fast for low-level users.
-    if name == "keras":
+    if name in ("keras", "summary"):
         import importlib
-        return importlib.import_module("numpyflow.keras")
+        return importlib.import_module(f"numpyflow.{name}")
     raise AttributeError(f"module 'numpyflow' has no attribute {name!r}")

@@ -24,6 +24,7 @@ import weakref
 
 import numpy as np
 
+from numpyflow.backend import quiet
 from numpyflow.framework import nest, trace_state, tracing
 from numpyflow.framework import tape as tape_module
 from numpyflow.framework.tensor import Tensor
@@ -36,7 +37,8 @@ _MAX_TRACES = 4
 class Function:
     """A Python function compiled into a plan per input signature (see module doc).
 
-    Made by `tf.function`; callable like the function it wraps.
+    Made by `tf.function`; callable like the function it wraps. Pickling or
+    `copy.deepcopy` gives a Function without plans, which traces its own.
     """
 
     def __init__(self, python_function, input_signature=None):
@@ -46,6 +48,16 @@ class Function:
         self._signatures = {}   # Signature key -> _Signature.
         self._methods = weakref.WeakKeyDictionary()
         self._tracing_count = 0
+        self._bound_to = None  # For a method: (a weak ref to the instance, the attribute name).
+
+    def __reduce__(self):
+        # Pickling or `copy.deepcopy` gives a Function with no plans: plans are generated
+        # code bound to the Variables they were traced with (a copy sharing them would
+        # update the original's weights), so the copy traces its own anew.
+        if self._bound_to is not None:
+            instance_ref, name = self._bound_to
+            return getattr, (instance_ref(), name)
+        return Function, (self.python_function, self.input_signature)
 
     def __get__(self, instance, owner):
         # `@tf.function` on a method: one Function (and plan cache) per instance, holding
@@ -65,6 +77,7 @@ class Function:
                 return python_function(instance_ref(), *args, **kwargs)
 
             bound = self._methods[instance] = Function(method, self.input_signature)
+            bound._bound_to = (instance_ref, python_function.__name__)
         return bound
 
     def __call__(self, *args, **kwargs):
@@ -74,6 +87,9 @@ class Function:
         key = _signature_key((args, kwargs), arrays)
         signature = self._signatures.get(key) if key is not None else None
         if signature is not None and signature.plan is not None:
+            # Plans compute inf and NaN silently, as TF's kernels do (backend/quiet.py): the
+            # hot ufuncs they call directly would otherwise warn.
+            token = quiet.silence()
             try:
                 return signature.plan(arrays)
             except Exception as error:
@@ -83,6 +99,8 @@ class Function:
                 # raises the op's own error message (bad labels, say).
                 return self.python_function(*nest.map_structure(_as_tensor, args),
                                             **nest.map_structure(_as_tensor, kwargs))
+            finally:
+                quiet.restore(token)
         args, kwargs = nest.map_structure(_as_tensor, (args, kwargs))
         if key is None:
             return self.python_function(*args, **kwargs)

@@ -321,6 +321,12 @@ class Plan:
         self._rollback = tuple(rollback)
         self._first_update_line = first_update_line
 
+    def __reduce__(self):
+        # Its code is bound to the traced Variables: a copy would update the original's.
+        raise TypeError("A compiled plan cannot be pickled or copied: it is bound to the "
+                        "Variables it was traced with. Copy the tf.function that holds it "
+                        "instead (the copy traces its own plans).")
+
     def failed_among_updates(self, error):
         """Whether `error`, raised by this plan, stopped it after its first in-place update."""
         if self._first_update_line is None:

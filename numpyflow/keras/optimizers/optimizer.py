@@ -87,6 +87,7 @@ class Optimizer:
         self._index = {}                # id(variable) -> position in _trainable_variables.
         self._slots = {}                # id(variable) -> tuple of slot Variables.
         self._exclude_ids = set()
+        self._exclude_variables = []    # The Variables behind _exclude_ids (for copies).
         self._exclude_names = ()
         self._step_cache = {}           # Per-step values (learning rate by dtype, ...).
         self.built = False
@@ -116,8 +117,8 @@ class Optimizer:
             return learning_rate
         if isinstance(learning_rate, tf.Variable) and learning_rate.dtype.is_floating:
             return learning_rate  # The caller's Variable: assigning to it changes the rate.
-        return tf.Variable(float(learning_rate), dtype=tf.float32, trainable=False,
-                           name=f"{self.name}/learning_rate")
+        return tf.Variable(_learning_rate_number(learning_rate, ValueError), dtype=tf.float32,
+                           trainable=False, name=f"{self.name}/learning_rate")
 
     @property
     def learning_rate(self):
@@ -133,7 +134,7 @@ class Optimizer:
         if _computed_each_step(value):
             self._learning_rate = value
         elif isinstance(self._learning_rate, tf.Variable):
-            self._learning_rate.assign(float(value))
+            self._learning_rate.assign(_learning_rate_number(value, TypeError))
         elif isinstance(self._learning_rate, schedules.LearningRateSchedule):
             raise TypeError("This optimizer was created with a `LearningRateSchedule` as its "
                             "`learning_rate`, so its learning rate cannot be set to a number; "
@@ -187,6 +188,8 @@ class Optimizer:
             self._trainable_variables.append(variable)
             self._slots[id(variable)] = tuple(self._create_slots(variable))
         self.built = True
+        if getattr(self, "_checkpoint_deferred", None):
+            tf.train.restore_deferred(self)  # Slot values a checkpoint restored before now.
 
     def _create_slots(self, variable):
         """The slot Variables `update_step` keeps for `variable`. None by default."""
@@ -240,6 +243,23 @@ class Optimizer:
     def variables(self):
         """The optimizer's own Variables: `iterations`, then the slots (callable, as in Keras)."""
         return _CallableList(self._variables)
+
+    # -- copying (pickle, copy.deepcopy) ------------------------------------------------
+    def __getstate__(self):
+        # The per-variable tables are keyed by id(), which a copy's Variables do not share:
+        # they travel in `_trainable_variables` order and are keyed anew by __setstate__.
+        state = self.__dict__.copy()
+        state["_slots"] = [self._slots[id(v)] for v in self._trainable_variables]
+        del state["_index"], state["_exclude_ids"]
+        state["_step_cache"] = {}
+        return state
+
+    def __setstate__(self, state):
+        slots = state.pop("_slots")
+        self.__dict__.update(state)
+        self._index = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        self._slots = {id(v): s for v, s in zip(self._trainable_variables, slots)}
+        self._exclude_ids = {id(v) for v in self._exclude_variables}
 
     # -- applying gradients -------------------------------------------------------------
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
@@ -321,6 +341,7 @@ class Optimizer:
         """Exempts variables from weight decay: those listed, and those whose name contains
         any of `var_names` (e.g. `["bias"]`)."""
         self._exclude_ids.update(id(v) for v in var_list or ())
+        self._exclude_variables.extend(var_list or ())
         self._exclude_names = tuple(self._exclude_names) + tuple(var_names or ())
 
     def _use_weight_decay(self, variable):
@@ -456,3 +477,20 @@ def _clip_by_global_norm(gradients, clip_norm):
     # norm turns every gradient into NaN rather than silently into zeros.
     scale = clip_norm / tf.maximum(global_norm, clip_norm) + (global_norm - global_norm)
     return [g * tf.cast(scale, g.dtype) for g in gradients]
+
+
+def _learning_rate_number(value, error_type):
+    """`value` as a float learning rate; `error_type` (Keras's) with its message otherwise."""
+    if isinstance(value, (str, bytes, bool)):
+        number = None
+    else:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+    if number is None:
+        raise error_type("Argument `learning_rate` should be float, or an instance of "
+                         "LearningRateSchedule, or a callable (that takes in the current "
+                         "iteration value and returns the corresponding learning rate value). "
+                         f"Received instead: learning_rate={value}")
+    return number
