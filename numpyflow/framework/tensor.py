@@ -165,6 +165,9 @@ def is_tensor(x):
 
 # -- conversion -------------------------------------------------------------------------
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _infer_array(value):
     """Converts a Python/NumPy value with TF's dtype inference.
 
@@ -173,18 +176,55 @@ def _infer_array(value):
     """
     if isinstance(value, (np.ndarray, np.generic)):
         return np.asarray(value)
-    array = np.asarray(value)
+    array = _sequence_array(value)
+    if array.dtype == object and _floats_with_huge_ints(array):
+        array = array.astype(np.float64)  # As TF: [1.5, 2**64] is a float tensor.
     kind = array.dtype.kind
     if kind == "f" and array.dtype == np.float64:
-        return array.astype(np.float32)
+        if array.ndim == 0 and -_FLOAT32_MAX <= value <= _FLOAT32_MAX:
+            return array.astype(np.float32)  # A Python float that fits: skip errstate's ~1 us.
+        with np.errstate(over="ignore"):  # As TF: 1e300 becomes float32 inf, silently.
+            return array.astype(np.float32)
     if kind == "i" and array.dtype == np.int64:
         if array.size == 0 or (array.min() >= -2**31 and array.max() < 2**31):
             return array.astype(np.int32)
         return array
-    if kind in "fiub":
+    if kind in "fiub" and array.dtype != np.uint64:  # NumPy's uint64: Python ints >= 2**63.
         return array
-    raise TypeError(f"Cannot convert {_short(value)} to a Tensor: unsupported element "
-                    f"type {array.dtype}. Expected numbers or booleans.")
+    raise _unsupported(value, array)
+
+
+def _sequence_array(value):
+    """`np.asarray(value)` for a Python value, with TF's error for ragged nested lists."""
+    try:
+        return np.asarray(value)
+    except ValueError as error:
+        if "inhomogeneous" in str(error):
+            raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
+        raise
+
+
+def _floats_with_huge_ints(array):
+    """Whether an object array holds Python floats and ints only, some of them floats."""
+    types = {type(item) for item in array.flat}
+    return float in types and types <= {float, int}
+
+
+def _unsupported(value, array):
+    """TF's error for a value whose elements are not numbers or booleans."""
+    out_of_range = ValueError("Can't convert Python sequence with out-of-range integer to "
+                              "Tensor.")
+    if array.dtype == np.uint64:
+        return out_of_range
+    if array.dtype == object:
+        for item in array.flat:
+            if type(item) is int and not -2**63 <= item < 2**63:
+                return out_of_range
+            if not isinstance(item, (bool, int, float, np.generic)):
+                return ValueError(f"Attempt to convert a value ({_short(item)}) with an "
+                                  f"unsupported type ({type(item)}) to a Tensor.")
+    return TypeError(f"Cannot convert {_short(value)} to a Tensor: unsupported element "
+                     f"type {array.dtype}. Expected numbers or booleans.")
 
 
 def _short(value, limit=60):
@@ -197,7 +237,7 @@ def _array_with_dtype(value, dtype):
     np_dtype = dtype._np
     if isinstance(value, np.ndarray) and value.dtype == np_dtype:
         return value
-    source = np.asarray(value)
+    source = np.asarray(value) if isinstance(value, np.generic) else _sequence_array(value)
     if source.dtype.kind not in "fiub":
         raise TypeError(f"Cannot convert {_short(value)} to a Tensor of dtype {dtype.name}.")
     if np_dtype.kind in "iub" and source.dtype.kind == "f":
@@ -205,6 +245,10 @@ def _array_with_dtype(value, dtype):
                         f"{dtype.name}: it holds floating-point values.")
     if np_dtype.kind == "b" and source.dtype.kind != "b":
         raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype bool.")
+    if np_dtype.kind == "f" and source.dtype.kind == "f" and np_dtype.itemsize < source.itemsize:
+        with np.errstate(over="ignore"):  # As TF: values too large become inf, silently.
+            return source.astype(np_dtype, copy=False)
+    # Integers wrap around when they do not fit (2**40 as int32 is 0), as TF 2.21 does.
     return source.astype(np_dtype, copy=False)
 
 

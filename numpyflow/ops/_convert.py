@@ -4,6 +4,7 @@ import numpy as np
 
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
+from numpyflow.backend import quiet as _quiet
 
 def _kind_name(np_dtype):
     if np_dtype == np.float64:
@@ -44,7 +45,13 @@ def _like(value, other):
     """Converts `value` to `other`'s dtype (the common case, a Python scalar, made fast)."""
     np_dtype = other._value.dtype
     if type(value) is float and np_dtype.kind == "f":
-        return Tensor(np.asarray(value, dtype=np_dtype))
+        if -65504. <= value <= 65504. or np_dtype.itemsize == 8:  # Fits every float dtype.
+            return Tensor(np.asarray(value, dtype=np_dtype))
+        token = _quiet.silence()  # As TF: 1e5 in float16 is inf, silently.
+        try:
+            return Tensor(np.asarray(value, dtype=np_dtype))
+        finally:
+            _quiet.restore(token)
     if type(value) is int and np_dtype.kind in "fiu":
         return Tensor(np.asarray(value, dtype=np_dtype))
     return convert_to_tensor(value, dtype=other.dtype)

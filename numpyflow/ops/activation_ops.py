@@ -15,6 +15,7 @@ from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops import indexing_ops, math_ops
 from numpyflow.ops._convert import require_float, tensor
+from numpyflow.backend.quiet import quiet
 
 
 def _float_input(features, op_name):
@@ -31,10 +32,9 @@ def _zero_like(t):
 
 def _sigmoid_forward(x):
     # 1 / (1 + exp(-x)) keeps full relative precision in both tails; for very negative x,
-    # exp(-x) overflows to inf and the result is correctly 0 (hence the silenced warning).
+    # exp(-x) overflows to inf and the result is correctly 0 (the primitive is quiet).
     e = np.negative(x, out=np.empty_like(x))
-    with np.errstate(over="ignore"):
-        np.exp(e, out=e)
+    np.exp(e, out=e)
     e += 1
     return np.reciprocal(e, out=e)
 
@@ -46,8 +46,8 @@ def _sigmoid_grad_grad(node, ddx):
 
 
 # SigmoidGrad(y, dy) = dy * y * (1 - y), TF's argument order.
-SigmoidGrad = Primitive("SigmoidGrad", lambda y, dy: dy * y * (1 - y), _sigmoid_grad_grad)
-Sigmoid = Primitive("Sigmoid", _sigmoid_forward,
+SigmoidGrad = Primitive("SigmoidGrad", quiet(lambda y, dy: dy * y * (1 - y)), _sigmoid_grad_grad)
+Sigmoid = Primitive("Sigmoid", quiet(_sigmoid_forward),
                     lambda node, dy: (SigmoidGrad(node.output, dy),))
 
 
@@ -58,7 +58,7 @@ def _tanh_grad_grad(node, ddx):
 
 
 # TanhGrad(y, dy) = dy * (1 - y^2), TF's argument order.
-TanhGrad = Primitive("TanhGrad", lambda y, dy: dy * (1 - y * y), _tanh_grad_grad)
+TanhGrad = Primitive("TanhGrad", quiet(lambda y, dy: dy * (1 - y * y)), _tanh_grad_grad)
 Tanh = Primitive("Tanh", np.tanh, lambda node, dy: (TanhGrad(node.output, dy),))
 
 
@@ -87,7 +87,7 @@ def _linear_in_dy(name, forward):
     by `features`: its own gradient is the same op applied to the incoming gradient."""
     def gradient(node, ddx):
         return (primitive(ddx, node.inputs[1], **node.attrs), None)
-    primitive = Primitive(name, forward, gradient)
+    primitive = Primitive(name, quiet(forward), gradient)
     return primitive
 
 
@@ -155,15 +155,15 @@ def _selu_forward(x):
 
 
 # Written in terms of the output y, as TF: for x < 0, d elu/dx = exp(x) = y + 1.
-EluGrad = Primitive("EluGrad", lambda dy, y: np.where(y < 0, dy * (y + 1), dy),
+EluGrad = Primitive("EluGrad", quiet(lambda dy, y: np.where(y < 0, dy * (y + 1), dy)),
                     lambda node, ddx: _exp_linear_grad_grad(EluGrad, node, ddx))
 SeluGrad = Primitive(
     "SeluGrad",
-    lambda dy, y: np.where(y < 0, dy * (y + y.dtype.type(_SELU_SCALE * _SELU_ALPHA)),
-                           dy * y.dtype.type(_SELU_SCALE)),
+    quiet(lambda dy, y: np.where(y < 0, dy * (y + y.dtype.type(_SELU_SCALE * _SELU_ALPHA)),
+                                 dy * y.dtype.type(_SELU_SCALE))),
     lambda node, ddx: _exp_linear_grad_grad(SeluGrad, node, ddx))
-Elu = Primitive("Elu", _elu_forward, lambda node, dy: (EluGrad(dy, node.output),))
-Selu = Primitive("Selu", _selu_forward, lambda node, dy: (SeluGrad(dy, node.output),))
+Elu = Primitive("Elu", quiet(_elu_forward), lambda node, dy: (EluGrad(dy, node.output),))
+Selu = Primitive("Selu", quiet(_selu_forward), lambda node, dy: (SeluGrad(dy, node.output),))
 
 
 def elu(features, name=None):
@@ -192,10 +192,10 @@ def _softplus_forward(x):
     return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
 
 
-Softplus = Primitive("Softplus", _softplus_forward,
+Softplus = Primitive("Softplus", quiet(_softplus_forward),
                      lambda node, dy: (dy * sigmoid(node.inputs[0]),))
 Softsign = Primitive(
-    "Softsign", lambda x: x / (1 + np.abs(x)),
+    "Softsign", quiet(lambda x: x / (1 + np.abs(x))),
     lambda node, dy: (dy / math_ops.square(1. + math_ops.abs(node.inputs[0])),))
 
 
@@ -293,7 +293,7 @@ def _erf_forward(x):
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-Erf = Primitive("Erf", _erf_forward, lambda node, dy: (
+Erf = Primitive("Erf", quiet(_erf_forward), lambda node, dy: (
     dy * _TWO_OVER_SQRT_PI * math_ops.exp(-math_ops.square(node.inputs[0])),))
 
 
@@ -336,7 +336,7 @@ def _gelu_derivative(x, approximate):
 
 
 # Not a TF kernel (TF composes gelu in Python); one primitive here keeps the forward fused.
-Gelu = Primitive("Gelu", _gelu_forward, lambda node, dy: (
+Gelu = Primitive("Gelu", quiet(_gelu_forward), lambda node, dy: (
     dy * _gelu_derivative(node.inputs[0], node.attrs["approximate"]),))
 
 

@@ -11,6 +11,7 @@ from numpyflow.framework.tensor import Tensor, convert_to_tensor
 from numpyflow.ops import _convert
 from numpyflow.ops._convert import tensor, tensor_pair
 from numpyflow.ops._convert import tensor as _as_tensor
+from numpyflow.backend.quiet import quiet
 
 
 # -- reshape / broadcast ----------------------------------------------------------------
@@ -41,10 +42,36 @@ def reshape(tensor, shape, name=None):  # noqa: F811 - TF's argument name
     TensorShape([2, 2])
     """
     x = _as_tensor(tensor)
-    shape = _shape_tuple(shape)
+    shape = _reshape_target(shape)
     if x._value.shape == shape and type(x) is Tensor:  # A Variable is read, not aliased.
         return x
     return Reshape(x, shape=shape)
+
+
+def _reshape_target(shape):
+    """`shape` as a tuple of ints (None becomes -1), with TF's errors for what Reshape refuses."""
+    if isinstance(shape, Tensor):
+        shape = shape._value.tolist()
+    dims = []
+    unknown = None
+    for i, d in enumerate(shape):
+        if d is None:
+            d = -1
+        elif isinstance(d, Tensor) and d._value.ndim == 0 and d._value.dtype.kind in "iu":
+            d = int(d)  # A traced function reads the value here, as before.
+        elif not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            kind = d.dtype.name if isinstance(d, Tensor) else type(d).__name__
+            raise invalid_argument("Reshape", f"Value for attr 'Tshape' of {kind} is not in "
+                                   f"the list of allowed values: int32, int64")
+        if d < 0:
+            if d != -1:
+                raise invalid_argument("Reshape", f"Size {i} must be non-negative, not {d}")
+            if unknown is not None:
+                raise invalid_argument("Reshape", f"Only one input size may be -1, not both "
+                                       f"{unknown} and {i}")
+            unknown = i
+        dims.append(int(d))
+    return tuple(dims)
 
 
 # The tape sums the gradient back over the broadcast axes (tape._unbroadcast).
@@ -542,7 +569,7 @@ MirrorPad = Primitive(
     "MirrorPad", lambda x, paddings, mode: np.pad(x, paddings, mode=mode.lower()),
     lambda node, dy: (MirrorPadGrad(dy, **node.attrs),))
 # Folding is linear, and its transpose is mirror-padding again.
-MirrorPadGrad = Primitive("MirrorPadGrad", _mirror_pad_grad_forward,
+MirrorPadGrad = Primitive("MirrorPadGrad", quiet(_mirror_pad_grad_forward),
                           lambda node, ddy: (MirrorPad(ddy, **node.attrs),))
 
 

@@ -47,6 +47,7 @@ from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops import array_ops
 from numpyflow.ops._convert import require_float, tensor, tensor_pair
+from numpyflow.backend.quiet import quiet
 
 # -- argument checking and window geometry ------------------------------------------------
 
@@ -340,10 +341,10 @@ def _backprop_filter_grad(node, ddf):
             Conv2D(x, ddf, **attrs) if node.needs[1] else None)
 
 
-Conv2D = Primitive("Conv2D", _conv2d_forward, _conv2d_grad, saves=True)
-Conv2DBackpropInput = Primitive("Conv2DBackpropInput", _backprop_input_forward,
+Conv2D = Primitive("Conv2D", quiet(_conv2d_forward), _conv2d_grad, saves=True)
+Conv2DBackpropInput = Primitive("Conv2DBackpropInput", quiet(_backprop_input_forward),
                                 _backprop_input_grad)
-Conv2DBackpropFilter = Primitive("Conv2DBackpropFilter", _backprop_filter_forward,
+Conv2DBackpropFilter = Primitive("Conv2DBackpropFilter", quiet(_backprop_filter_forward),
                                  _backprop_filter_grad)
 
 
@@ -785,10 +786,11 @@ def _pool_attrs(attrs):
 MaxPool = Primitive("MaxPool", _max_pool_forward, lambda node, dy: (
     MaxPoolGrad(node.inputs[0], node.output, dy, row_max=node.saved, **node.attrs),),
     saves=True)
-MaxPoolGrad = Primitive("MaxPoolGrad", _max_pool_grad_forward, lambda node, ddx: (
+MaxPoolGrad = Primitive("MaxPoolGrad", quiet(_max_pool_grad_forward), lambda node, ddx: (
     None, None, MaxPoolGradGrad(node.inputs[0], node.inputs[1], ddx, **node.attrs)))
-MaxPoolGradGrad = Primitive("MaxPoolGradGrad", _max_pool_grad_grad_forward, lambda node, d: (
-    None, None, MaxPoolGrad(node.inputs[0], node.inputs[1], d, **node.attrs)))
+MaxPoolGradGrad = Primitive(
+    "MaxPoolGradGrad", quiet(_max_pool_grad_grad_forward), lambda node, d: (
+        None, None, MaxPoolGrad(node.inputs[0], node.inputs[1], d, **node.attrs)))
 
 
 def _window_counts(in_hw, ksize, strides, pads, out_hw):
@@ -834,10 +836,10 @@ def _spread(values, axis, size, stride, shape):
     return out
 
 
-AvgPool = Primitive("AvgPool", _avg_pool_forward, lambda node, dy: (
+AvgPool = Primitive("AvgPool", quiet(_avg_pool_forward), lambda node, dy: (
     AvgPoolGrad(dy, input_shape=node.inputs[0]._value.shape, **node.attrs),))
 # AvgPoolGrad is linear in dy; its adjoint is average pooling again.
-AvgPoolGrad = Primitive("AvgPoolGrad", _avg_pool_grad_forward, lambda node, ddx: (
+AvgPoolGrad = Primitive("AvgPoolGrad", quiet(_avg_pool_grad_forward), lambda node, ddx: (
     AvgPool(ddx, **_pool_attrs(node.attrs)),))
 
 

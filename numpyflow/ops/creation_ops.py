@@ -3,6 +3,7 @@
 import numpy as np
 
 from numpyflow.framework import dtypes
+from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
 from numpyflow.ops._convert import tensor
 
@@ -11,19 +12,36 @@ def _np_dtype(dtype):
     return dtypes.as_dtype(dtype)._np
 
 
+def _is_integer(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _shape(shape):
-    if isinstance(shape, Tensor):
-        shape = shape._value.tolist()
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    dims = tuple(int(d) for d in shape)
-    if any(d < 0 for d in dims):
-        raise ValueError(f"Dimensions must be non-negative; received shape {list(dims)}.")
-    return dims
+    """`shape` (ints, a list of ints or an integer Tensor) as a tuple, checked as TF's Fill.
+
+    Raises:
+      TypeError: A dimension is not an integer (TF's message for `tf.zeros((2.5, 3))`).
+      InvalidArgumentError: A dimension is negative.
+    """
+    dims = shape._value.tolist() if isinstance(shape, Tensor) else shape
+    if _is_integer(dims):
+        dims = (dims,)
+    elif hasattr(dims, "__iter__") and not isinstance(dims, (str, bytes)):
+        dims = tuple(dims)  # Lists, tuples, TensorShapes, NumPy arrays.
+    if not isinstance(dims, tuple) or not all(_is_integer(d) for d in dims):
+        raise TypeError(f"Cannot convert {shape!r} to EagerTensor of dtype int32")
+    for d in dims:
+        if d < 0:
+            raise invalid_argument("Fill", f"Dimension {d} must be >= 0")
+    return tuple(int(d) for d in dims)
 
 
 def zeros(shape, dtype=dtypes.float32, name=None):
-    """A tensor of `shape` filled with zeros (float32 by default)."""
+    """A tensor of `shape` filled with zeros (float32 by default).
+
+    >>> zeros((2, 3)).shape
+    TensorShape([2, 3])
+    """
     return Tensor(np.zeros(_shape(shape), _np_dtype(dtype)))
 
 
@@ -53,7 +71,12 @@ def fill(dims, value, name=None):
     scalar = convert_to_tensor(value)
     if scalar._value.ndim != 0:
         raise ValueError(f"fill: value must be a scalar; received shape {scalar.shape}.")
-    return Tensor(np.full(_shape(dims), scalar._value, dtype=scalar._value.dtype))
+    try:
+        shape = _shape(dims)
+    except TypeError:
+        raise invalid_argument("Fill", "Value for attr 'index_type' of float is not in the list "
+                               "of allowed values: int32, int64") from None
+    return Tensor(np.full(shape, scalar._value, dtype=scalar._value.dtype))
 
 
 def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 - TF's name

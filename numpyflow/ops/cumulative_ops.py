@@ -5,6 +5,7 @@ import numpy as np
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
 from numpyflow.ops._convert import tensor
+from numpyflow.backend.quiet import quiet
 from numpyflow.ops.array_ops import _axis_int, _shape_text
 
 
@@ -31,7 +32,7 @@ def _cumsum_forward(x, axis, exclusive, reverse):
 # Each output sums the inputs before it, so each input's gradient sums the upstream
 # gradients after it: the same scan, run the other way.
 Cumsum = Primitive(
-    "Cumsum", _cumsum_forward,
+    "Cumsum", quiet(_cumsum_forward),
     lambda node, dy: (Cumsum(dy, axis=node.attrs["axis"], exclusive=node.attrs["exclusive"],
                              reverse=not node.attrs["reverse"]),))
 

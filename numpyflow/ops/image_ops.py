@@ -23,6 +23,7 @@ from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops import array_ops, math_ops
 from numpyflow.ops._convert import tensor
+from numpyflow.backend.quiet import quiet
 
 # -- resizing ---------------------------------------------------------------------------------
 
@@ -86,11 +87,11 @@ def _nearest_forward(x, size):
 
 
 ResizeBilinear = Primitive(
-    "ResizeBilinear", _resize_forward(_bilinear_matrix),
+    "ResizeBilinear", quiet(_resize_forward(_bilinear_matrix)),
     lambda node, dy: (ResizeBilinearGrad(dy, input_hw=node.inputs[0]._value.shape[1:3]),),
     infallible=True)
 ResizeBilinearGrad = Primitive(
-    "ResizeBilinearGrad", _resize_grad_forward(_bilinear_matrix),
+    "ResizeBilinearGrad", quiet(_resize_grad_forward(_bilinear_matrix)),
     lambda node, ddx: (ResizeBilinear(ddx, size=node.inputs[0]._value.shape[1:3]),),
     infallible=True)
 ResizeNearestNeighbor = Primitive(
@@ -99,7 +100,7 @@ ResizeNearestNeighbor = Primitive(
                                                 input_hw=node.inputs[0]._value.shape[1:3]),),
     infallible=True)
 ResizeNearestNeighborGrad = Primitive(
-    "ResizeNearestNeighborGrad", _resize_grad_forward(_nearest_matrix),
+    "ResizeNearestNeighborGrad", quiet(_resize_grad_forward(_nearest_matrix)),
     lambda node, ddx: (ResizeNearestNeighbor(ddx, size=node.inputs[0]._value.shape[1:3]),),
     infallible=True)
 
@@ -351,10 +352,10 @@ def _transform_grad_grad(node, ddx):
 
 # The gradient flows to the images only: the sampling positions are piecewise smooth in
 # the transform, but TF gives no gradient for it either.
-ImageProjectiveTransformV3 = Primitive("ImageProjectiveTransformV3", _transform_forward,
+ImageProjectiveTransformV3 = Primitive("ImageProjectiveTransformV3", quiet(_transform_forward),
                                        _transform_grad, saves=True, infallible=True)
 ImageProjectiveTransformV3Grad = Primitive("ImageProjectiveTransformV3Grad",
-                                           _transform_grad_forward, _transform_grad_grad,
+                                           quiet(_transform_grad_forward), _transform_grad_grad,
                                            infallible=True)
 
 
@@ -368,7 +369,7 @@ def _angles_forward(angles, image_height, image_width):
 
 
 # No gradient: the angles are random draws, never trained.
-AnglesToProjectiveTransforms = Primitive("AnglesToProjectiveTransforms", _angles_forward,
+AnglesToProjectiveTransforms = Primitive("AnglesToProjectiveTransforms", quiet(_angles_forward),
                                          infallible=True)
 
 

@@ -7,6 +7,7 @@ from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
 from numpyflow.ops._convert import tensor, tensor_pair
+from numpyflow.backend.quiet import quiet
 from numpyflow.ops.array_ops import Transpose, _axis_int, _shape_text
 
 
@@ -168,7 +169,7 @@ def _segment_sum_forward(data, segment_ids, num_segments):
 # Only used as gather's gradient, so ids are already known to be in [0, num_segments).
 # Its own gradient is a gather again, which is what makes nested tapes work.
 UnsortedSegmentSum = Primitive(
-    "UnsortedSegmentSum", _segment_sum_forward,
+    "UnsortedSegmentSum", quiet(_segment_sum_forward),
     lambda node, ddy: (GatherV2(ddy, node.inputs[1], axis=0), None))
 
 
@@ -285,7 +286,7 @@ GatherNd = Primitive(
     lambda node, dy: (ScatterNd(node.inputs[1], dy, shape=node.inputs[0]._value.shape), None),
     explain=_gather_nd_explain)
 # gather_nd's gradient; its own gradient (w.r.t. the updates) is gather_nd again.
-ScatterNd = Primitive("ScatterNd", _scatter_nd_forward,
+ScatterNd = Primitive("ScatterNd", quiet(_scatter_nd_forward),
                       lambda node, ddy: (None, GatherNd(ddy, node.inputs[0])))
 
 

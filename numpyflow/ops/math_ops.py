@@ -11,6 +11,8 @@ from numpyflow.framework import dtypes, errors
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops._convert import require_float, tensor, tensor_pair
+from numpyflow.backend import quiet as _quiet
+from numpyflow.backend.quiet import quiet
 
 
 def _incompatible_shapes(arrays, attrs, error):
@@ -37,8 +39,26 @@ def _real_div_grad(node, dy):
             negative(dy) * node.output / y if node.needs[1] else None)
 
 
-RealDiv = _binary_primitive("RealDiv", np.divide, _real_div_grad)
-FloorDiv = _binary_primitive("FloorDiv", np.floor_divide)
+RealDiv = _binary_primitive("RealDiv", quiet(np.divide), _real_div_grad, infallible=True)
+
+
+def _integer_division(ufunc, op_name):
+    """`ufunc` (floor_divide or mod) raising TF's error where an integer divisor is 0.
+
+    NumPy gives 0 there, with a RuntimeWarning; floats divide by 0 into inf/NaN silently.
+    """
+    def forward(x, y):
+        if y.dtype.kind in "iu" and not y.all():
+            raise errors.invalid_argument(op_name, "Integer division by zero")
+        token = _quiet.silence()
+        try:
+            return ufunc(x, y)
+        finally:
+            _quiet.restore(token)
+    return forward
+
+
+FloorDiv = _binary_primitive("FloorDiv", _integer_division(np.floor_divide, "FloorDiv"))
 
 
 def _floor_mod_grad(node, dy):
@@ -46,7 +66,7 @@ def _floor_mod_grad(node, dy):
     return dy, negative(dy) * floor(x / y)
 
 
-FloorMod = _binary_primitive("FloorMod", np.mod, _floor_mod_grad)
+FloorMod = _binary_primitive("FloorMod", _integer_division(np.mod, "FloorMod"), _floor_mod_grad)
 
 
 def _pow_grad(node, dy):
@@ -60,7 +80,7 @@ def _pow_grad(node, dy):
     return dx, dexp
 
 
-Pow = _binary_primitive("Pow", np.power, _pow_grad)
+Pow = _binary_primitive("Pow", quiet(np.power), _pow_grad, infallible=True)
 
 
 def _maximum_grad(node, dy, pick_first):
@@ -142,7 +162,8 @@ def _div_no_nan_grad(node, dy):
 
 
 # Metrics divide running totals by counts that start at 0: one op instead of four.
-DivNoNan = _binary_primitive("DivNoNan", _div_no_nan_forward, _div_no_nan_grad, infallible=True)
+DivNoNan = _binary_primitive("DivNoNan", quiet(_div_no_nan_forward), _div_no_nan_grad,
+                             infallible=True)
 
 
 def divide_no_nan(x, y, name=None):
@@ -190,16 +211,17 @@ def minimum(x, y, name=None):
 # -- unary ------------------------------------------------------------------------------
 
 Neg = Primitive("Neg", np.negative, lambda node, dy: (negative(dy),))
-Exp = Primitive("Exp", np.exp, lambda node, dy: (dy * node.output,))
-Log = Primitive("Log", np.log, lambda node, dy: (dy / node.inputs[0],))
-Sqrt = Primitive("Sqrt", np.sqrt, lambda node, dy: (dy * 0.5 / node.output,))
+Exp = Primitive("Exp", quiet(np.exp), lambda node, dy: (dy * node.output,), infallible=True)
+Log = Primitive("Log", quiet(np.log), lambda node, dy: (dy / node.inputs[0],), infallible=True)
+Sqrt = Primitive("Sqrt", quiet(np.sqrt), lambda node, dy: (dy * 0.5 / node.output,),
+                 infallible=True)
 
 
 def _rsqrt(x):
     return 1. / np.sqrt(x)
 
 
-Rsqrt = Primitive("Rsqrt", _rsqrt, lambda node, dy: (dy * -0.5 * node.output ** 3,),
+Rsqrt = Primitive("Rsqrt", quiet(_rsqrt), lambda node, dy: (dy * -0.5 * node.output ** 3,),
                   infallible=True)
 Square = Primitive("Square", np.square, lambda node, dy: (dy * 2. * node.inputs[0],))
 Abs = Primitive("Abs", np.abs, lambda node, dy: (dy * sign(node.inputs[0]),))
@@ -294,7 +316,7 @@ def _matmul_explain(arrays, attrs, error):
             "], In[1]: [" + ",".join(map(str, b.shape)) + "]")
 
 
-MatMul = Primitive("MatMul", _matmul_forward, _matmul_grad, explain=_matmul_explain)
+MatMul = Primitive("MatMul", quiet(_matmul_forward), _matmul_grad, explain=_matmul_explain)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, name=None, **kwargs):
@@ -319,6 +341,13 @@ def _cast_grad(node, dy):
 
 
 def _cast_forward(x, dtype):
+    if x.dtype.kind == "f" and (dtype.kind != "f" or dtype.itemsize < x.dtype.itemsize):
+        # inf/NaN to integers, or values too large for a narrower float: TF casts silently.
+        token = _quiet.silence()
+        try:
+            return x.astype(dtype, copy=False)
+        finally:
+            _quiet.restore(token)
     return x.astype(dtype, copy=False)
 
 
@@ -464,11 +493,13 @@ def _reciprocal_forward(x):
     return np.reciprocal(x)
 
 
-Reciprocal = Primitive("Reciprocal", _reciprocal_forward,
+Reciprocal = Primitive("Reciprocal", quiet(_reciprocal_forward),
                        lambda node, dy: (negative(dy) * square(node.output),))
-Log1p = Primitive("Log1p", np.log1p, lambda node, dy: (dy / (node.inputs[0] + 1.),))
+Log1p = Primitive("Log1p", quiet(np.log1p), lambda node, dy: (dy / (node.inputs[0] + 1.),),
+                  infallible=True)
 # exp(x) rather than output + 1: exact where expm1(x) is tiny.
-Expm1 = Primitive("Expm1", np.expm1, lambda node, dy: (dy * exp(node.inputs[0]),))
+Expm1 = Primitive("Expm1", quiet(np.expm1), lambda node, dy: (dy * exp(node.inputs[0]),),
+                  infallible=True)
 
 
 def reciprocal(x, name=None):
@@ -504,7 +535,8 @@ def _squared_difference_grad(node, dy):
 
 
 SquaredDifference = _binary_primitive(
-    "SquaredDifference", lambda x, y: np.square(np.subtract(x, y)), _squared_difference_grad)
+    "SquaredDifference", quiet(lambda x, y: np.square(np.subtract(x, y))),
+    _squared_difference_grad)
 
 
 def squared_difference(x, y, name=None):

@@ -8,6 +8,7 @@ from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops import array_ops, indexing_ops, math_ops, random_ops, reduce_ops
 from numpyflow.ops._convert import axis_tuple, require_float, tensor, tensor_pair
+from numpyflow.backend.quiet import quiet
 
 
 def _recording():
@@ -26,7 +27,7 @@ def _relu_forward(x):
 
 
 # ReluGrad(dy, y) = dy where y > 0: linear in dy, so its own gradient is ReluGrad again.
-ReluGrad = Primitive("ReluGrad", lambda dy, y: dy * (y > 0),
+ReluGrad = Primitive("ReluGrad", quiet(lambda dy, y: dy * (y > 0)),
                      lambda node, ddy: (ReluGrad(ddy, node.inputs[1]), None))
 Relu = Primitive("Relu", _relu_forward, lambda node, dy: (ReluGrad(dy, node.output),))
 
@@ -65,8 +66,8 @@ def _log_softmax_grad(node, dy):
     return (dy - math_ops.exp(node.output) * reduce_ops.reduce_sum(dy, axis=axis, keepdims=True),)
 
 
-Softmax = Primitive("Softmax", _softmax_forward, _softmax_grad)
-LogSoftmax = Primitive("LogSoftmax", _log_softmax_forward, _log_softmax_grad)
+Softmax = Primitive("Softmax", quiet(_softmax_forward), _softmax_grad)
+LogSoftmax = Primitive("LogSoftmax", quiet(_log_softmax_forward), _log_softmax_grad)
 
 
 def _softmax_like(primitive, logits, axis):
@@ -152,7 +153,7 @@ def _sparse_xent_backprop(dy, probabilities, labels):
 # The fused gradient of the loss below, taken when no tape records the gradient itself.
 # Its inputs are the forward's saved probabilities (a traced plan reuses them too).
 SparseSoftmaxCrossEntropyBackprop = Primitive("SparseSoftmaxCrossEntropyBackprop",
-                                              _sparse_xent_backprop)
+                                              quiet(_sparse_xent_backprop))
 
 
 def _sparse_xent_grad(node, dy):
@@ -173,7 +174,7 @@ def _xent_explain(arrays, attrs, error):
 
 
 SparseSoftmaxCrossEntropyWithLogits = Primitive(
-    "SparseSoftmaxCrossEntropyWithLogits", _sparse_xent_forward, _sparse_xent_grad,
+    "SparseSoftmaxCrossEntropyWithLogits", quiet(_sparse_xent_forward), _sparse_xent_grad,
     saves=True, explain=_xent_explain)
 
 
@@ -242,10 +243,10 @@ def _xent_backprop(dy_kept, log_probs, labels, axis):
 
 
 # The fused d loss / d logits, taken when no tape records the gradient itself.
-SoftmaxCrossEntropyBackprop = Primitive("SoftmaxCrossEntropyBackprop", _xent_backprop)
+SoftmaxCrossEntropyBackprop = Primitive("SoftmaxCrossEntropyBackprop", quiet(_xent_backprop))
 
 SoftmaxCrossEntropyWithLogits = Primitive(
-    "SoftmaxCrossEntropyWithLogits", _xent_forward, _xent_grad, saves=True,
+    "SoftmaxCrossEntropyWithLogits", quiet(_xent_forward), _xent_grad, saves=True,
     explain=_dense_xent_explain)
 
 
@@ -379,7 +380,7 @@ def _l2_loss_forward(x):
     return np.asarray(np.dot(flat, flat) * 0.5, dtype=x.dtype)
 
 
-L2Loss = Primitive("L2Loss", _l2_loss_forward, lambda node, dy: (dy * node.inputs[0],))
+L2Loss = Primitive("L2Loss", quiet(_l2_loss_forward), lambda node, dy: (dy * node.inputs[0],))
 
 
 def l2_loss(t, name=None):

@@ -8,6 +8,8 @@ from numpyflow.backend import blas
 from numpyflow.framework import dtypes
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
+from numpyflow.backend import quiet as _quiet
+from numpyflow.backend.quiet import quiet
 from numpyflow.ops import array_ops, math_ops
 from numpyflow.ops._convert import axis_tuple, tensor
 
@@ -39,23 +41,32 @@ _GEMV_SUM_MIN_ROWS = 256
 
 
 def _sum_forward(x, axis, keepdims):
-    if (x.ndim >= 2 and axis == tuple(range(x.ndim - 1)) and x.dtype in _BLAS_FLOATS
-            and x.flags.c_contiguous and x.size >= _GEMV_SUM_MIN_ROWS * x.shape[-1] > 0):
-        # Summing every axis but the last (bias gradients): one GEMV, see blas.column_sums.
-        sums = blas.column_sums(x.reshape(-1, x.shape[-1]))
-        return sums.reshape((1,) * (x.ndim - 1) + sums.shape) if keepdims else sums
-    # np.add.reduce is np.sum without its Python-level argument handling (~2 µs a call).
-    return np.add.reduce(x, axis=axis, keepdims=keepdims)
+    token = _quiet.silence()  # Inline rather than _quiet.quiet: Sum is on the hot path.
+    try:
+        if (x.ndim >= 2 and axis == tuple(range(x.ndim - 1)) and x.dtype in _BLAS_FLOATS
+                and x.flags.c_contiguous and x.size >= _GEMV_SUM_MIN_ROWS * x.shape[-1] > 0):
+            # Summing every axis but the last (bias gradients): one GEMV, see
+            # blas.column_sums.
+            sums = blas.column_sums(x.reshape(-1, x.shape[-1]))
+            return sums.reshape((1,) * (x.ndim - 1) + sums.shape) if keepdims else sums
+        # np.add.reduce is np.sum without its Python-level argument handling (~2 µs a call).
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+    finally:
+        _quiet.restore(token)
 
 
 def _mean_forward(x, axis, keepdims):
-    if x.dtype.kind != "f":
-        # TF's mean of integers stays integer (truncating); NumPy's becomes float64.
-        return np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
-    # What np.mean computes for floats (a pairwise sum, then one division), minus its
-    # argument handling.
-    return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims),
-                          _reduced_count(x.shape, axis) or np.nan)
+    token = _quiet.silence()  # Inline rather than _quiet.quiet: Mean is on the hot path.
+    try:
+        if x.dtype.kind != "f":
+            # TF's mean of integers stays integer (truncating); NumPy's becomes float64.
+            return np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
+        # What np.mean computes for floats (a pairwise sum, then one division), minus its
+        # argument handling.
+        return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims),
+                              _reduced_count(x.shape, axis) or np.nan)
+    finally:
+        _quiet.restore(token)
 
 
 def _mean_grad(node, dy):
@@ -99,7 +110,7 @@ def _prod_grad(node, dy):
     return (_spread(node, dy) * Tensor(others),)
 
 
-Prod = Primitive("Prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+Prod = Primitive("Prod", quiet(lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims)),
                  _prod_grad)
 
 

@@ -16,7 +16,7 @@ import numpyflow as tf
 from numpyflow.framework import nest
 from numpyflow.keras import metrics as metrics_module
 from numpyflow.keras import optimizers
-from numpyflow.keras.callbacks import CallbackList, History, ProgbarLogger
+from numpyflow.keras.callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 from numpyflow.keras.callbacks.callback import as_callback_list
 from numpyflow.keras.trainers.compile_utils import CompiledLoss, CompiledMetrics
 from numpyflow.keras.trainers.data_adapters import data_adapter_utils
@@ -101,7 +101,62 @@ class Trainer:
         self.compiled_metrics = CompiledMetrics(metrics, output_names)
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._is_compiled = True
+        # What compile() was given, for get_compile_config (the optimizer as built).
+        self._compile_arguments = {"loss": loss, "loss_weights": loss_weights,
+                                   "metrics": metrics, "run_eagerly": run_eagerly}
         self.run_eagerly = run_eagerly  # Also forgets the step functions of a previous compile.
+
+    def get_compile_config(self):
+        """The arguments of `compile()`, serialized as Keras 3 stores them in `.keras` files.
+
+        Returns:
+          None if the model is not compiled, else a dict with `optimizer`, `loss`,
+          `loss_weights`, `metrics`, `weighted_metrics`, `run_eagerly`,
+          `steps_per_execution` and `jit_compile`.
+
+        >>> import numpyflow as tf
+        >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> config = model.get_compile_config()
+        >>> config["optimizer"]["class_name"], config["loss"], config["metrics"]
+        ('SGD', 'mse', ['mae'])
+        """
+        if not self._is_compiled:
+            return None
+        from numpyflow.keras.saving.serialization_lib import serialize_keras_object
+        arguments = self._compile_arguments
+        return {
+            "optimizer": serialize_keras_object(self.optimizer),
+            "loss": serialize_keras_object(arguments["loss"]),
+            "loss_weights": serialize_keras_object(arguments["loss_weights"]),
+            "metrics": serialize_keras_object(arguments["metrics"]),
+            "weighted_metrics": None,
+            "run_eagerly": bool(arguments["run_eagerly"]),
+            "steps_per_execution": 1,
+            "jit_compile": False,
+        }
+
+    def compile_from_config(self, config):
+        """Compiles the model from `get_compile_config()`'s dict (or one Keras 3 wrote).
+
+        The optimizer is built for the model's trainable variables when the model is built,
+        so that saved optimizer state can be loaded into it.
+        """
+        from numpyflow.keras.saving.serialization_lib import deserialize_keras_object
+        if not isinstance(config, dict):
+            raise ValueError(f"compile_from_config: expected a dict of compile arguments; "
+                             f"received {type(config).__name__}.")
+        config = deserialize_keras_object(config)
+        known = {"optimizer", "loss", "loss_weights", "metrics", "weighted_metrics",
+                 "run_eagerly", "steps_per_execution", "jit_compile"}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"compile_from_config: unknown compile argument(s) {unknown}.")
+        if config.get("jit_compile") is True:
+            config["jit_compile"] = None  # Keras's TF default may be True; nothing to honour.
+        self.compile(**config)
+        if getattr(self, "built", False) and self.optimizer is not None:
+            self.optimizer.build(self.trainable_variables)
 
     def _assert_compiled(self, method):
         if not self._is_compiled:
@@ -258,6 +313,10 @@ class Trainer:
         verbose = 1 if verbose == "auto" else verbose
         _require_targets("fit", x, y)
         batch_size = data_adapter_utils.check_batch_size(batch_size)
+        epochs = data_adapter_utils.check_integer(epochs, "epochs")
+        initial_epoch = data_adapter_utils.check_integer(initial_epoch, "initial_epoch")
+        validation_batch_size = data_adapter_utils.check_batch_size(validation_batch_size,
+                                                                    "validation_batch_size")
         validation = None
         if validation_data is not None:
             validation = data_adapter_utils.unpack_validation_data(validation_data)
@@ -280,7 +339,9 @@ class Trainer:
             ([ProgbarLogger()] if verbose else []) + as_callback_list(callbacks) + [history],
             model=self, verbose=verbose, epochs=epochs, steps=epoch_iterator.num_batches)
         self.stop_training = False
-        self._nan_reported = False
+        # TerminateOnNaN reports a non-finite loss itself (and stops): no second message.
+        self._nan_reported = any(isinstance(callback, TerminateOnNaN)
+                                 for callback in as_callback_list(callbacks))
         callback_list.call("on_train_begin", None)
         batch_hooks = (callback_list.has("on_train_batch_begin")
                        or callback_list.has("on_batch_begin"))
@@ -318,10 +379,9 @@ class Trainer:
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self._nan_reported = True
-            _log.warning("The loss became %s at epoch %d, batch %d. Training continues; check "
-                         "the learning rate and the inputs, or pass "
-                         "keras.callbacks.TerminateOnNaN() to stop.", float(loss), epoch + 1,
-                         step)
+            _log.warning("The loss became %s at epoch %d, batch %d. Training goes on unless a "
+                         "callback stops it (keras.callbacks.TerminateOnNaN() does); check the "
+                         "learning rate and the inputs.", float(loss), epoch + 1, step)
 
     # -- evaluate / predict -------------------------------------------------------------------
     def _evaluate_epoch(self, epoch_iterator, callback_list):

@@ -33,7 +33,7 @@ def is_dataset_like(data):
 
 def to_arrays(data, argument):
     """`data` with each leaf a NumPy array (views where possible); None stays None."""
-    if type(data) is np.ndarray and data.ndim and data.dtype != object:
+    if type(data) is np.ndarray and data.ndim and data.dtype.kind in _NUMERIC_KINDS:
         return data  # The common case first: predict(x) on one sample runs this too.
     if data is None:
         return None
@@ -45,14 +45,44 @@ def to_arrays(data, argument):
             return {key: to_arrays(value, f"{argument}[{key!r}]") for key, value in data.items()}
         return type(data)(to_arrays(value, f"{argument}[{index}]")
                           for index, value in enumerate(data))
-    array = data if type(data) is np.ndarray else np.asarray(data)
-    if array.dtype == object:
-        raise ValueError(f"`{argument}` could not be converted to a numeric array; received "
-                         f"{type(data).__name__}.")
+    array = data if type(data) is np.ndarray else _as_array(data, argument)
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise ValueError(_invalid_dtype_message(array, argument))
     if array.ndim == 0:
         raise ValueError(f"`{argument}` must have a batch dimension (one row per sample); "
                          f"received a scalar.")
     return array
+
+
+# Booleans, signed and unsigned integers, floats: what a model's inputs and targets can hold.
+_NUMERIC_KINDS = "biuf"
+
+
+def _as_array(data, argument):
+    """`np.asarray(data)`, with Keras's error naming the argument when `data` is ragged."""
+    try:
+        return np.asarray(data)
+    except ValueError as error:
+        if "inhomogeneous" not in str(error):
+            raise
+        text = repr(data)
+        text = text if len(text) <= 80 else text[:80] + "..."
+        raise ValueError(f"Unrecognized data type: {argument}={text} (of type {type(data)}): "
+                         f"its rows have different lengths, so it is not one array. Pad them "
+                         f"to one length first, or pass NumPy arrays.") from None
+
+
+def _invalid_dtype_message(array, argument):
+    if array.dtype.kind in "US":
+        what = "strings"
+        hint = " Turn text into numbers first (e.g. a vocabulary lookup)."
+    elif array.dtype == object:
+        what = "Python objects (mixed types, None, or rows of different lengths)"
+        hint = " Convert it to a NumPy array of one numeric dtype first."
+    else:
+        what, hint = f"values of kind {array.dtype.kind!r}", ""
+    return (f"Invalid dtype: {array.dtype} for `{argument}`: it holds {what}. Models take "
+            f"arrays of numbers or booleans.{hint}")
 
 
 def check_data_cardinality(data, labels=("x", "y", "sample_weight")):
@@ -82,23 +112,29 @@ def check_data_cardinality(data, labels=("x", "y", "sample_weight")):
     return sizes.pop() if sizes else 0
 
 
-def check_batch_size(batch_size):
-    if batch_size is None:
-        return None
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer; received "
-                         f"batch_size={batch_size!r}.")
-    return int(batch_size)
+def check_integer(value, argument, minimum=None):
+    """`value` as an int: TypeError unless it is an integer, ValueError if below `minimum`.
+
+    >>> check_integer(3, "epochs", 0)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{argument}` must be an integer; received {argument}={value!r} (of "
+                        f"type {type(value).__name__}).")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{argument}` must be an integer >= {minimum}; received "
+                         f"{argument}={value!r}.")
+    return int(value)
+
+
+def check_batch_size(batch_size, argument="batch_size"):
+    """None, or `batch_size` checked to be a positive integer."""
+    return None if batch_size is None else check_integer(batch_size, argument, 1)
 
 
 def check_steps(steps, argument):
-    if steps is None:
-        return None
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"`{argument}` must be a positive integer or None; received "
-                         f"{argument}={steps!r}.")
-    return int(steps)
+    """None, or `steps` checked to be a positive integer."""
+    return None if steps is None else check_integer(steps, argument, 1)
 
 
 def slice_structure(data, start, stop):
