@@ -9,8 +9,10 @@ from numpyflow.keras.saving import (
     get_registered_name, get_registered_object, register_keras_serializable,
     serialize_keras_object)
 from numpyflow.keras.utils.file_utils import get_file
+from numpyflow.keras.utils.model_visualization import model_to_dot, plot_model
 from numpyflow.keras.utils.numerical_utils import to_categorical
 
-__all__ = ["get_file", "to_categorical", "CustomObjectScope", "custom_object_scope",
+__all__ = ["get_file", "model_to_dot", "plot_model", "to_categorical",
+           "CustomObjectScope", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
            "get_registered_object", "register_keras_serializable", "serialize_keras_object"]
