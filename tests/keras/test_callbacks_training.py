@@ -197,3 +197,61 @@ def test_lambda_callback_calls_its_functions():
     assert ("epoch", 1, True) in seen
     with pytest.raises(TypeError, match="unknown hook 'on_epoch_finish'"):
         callbacks.LambdaCallback(on_epoch_finish=print)
+
+
+# -- ModelCheckpoint ---------------------------------------------------------------------------
+
+def test_model_checkpoint_fills_the_filepath_template(tmp_path, capsys):
+    x, y = data()
+    template = str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.2f}.keras")
+    model = small_model()
+    history = model.fit(x, y, epochs=2, validation_data=(x, y), verbose=0,
+                        callbacks=[callbacks.ModelCheckpoint(template, verbose=1)])
+    names = sorted(p.name for p in tmp_path.iterdir())
+    expected = [f"ckpt-{i + 1:02d}-{loss:.2f}.keras"
+                for i, loss in enumerate(history.history["val_loss"])]
+    assert names == sorted(expected)
+    assert f"Epoch 2: saving model to {tmp_path / expected[1]}" in capsys.readouterr().out
+    reloaded = keras.models.load_model(tmp_path / expected[1])
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_model_checkpoint_keeps_the_best_model(tmp_path, capsys):
+    x, y = data()
+    path = tmp_path / "best.keras"
+    model = small_model(learning_rate=0.05)
+    best = callbacks.ModelCheckpoint(path, save_best_only=True, verbose=1)
+    history = model.fit(x, y, epochs=4, validation_data=(x * 3, y), verbose=0,
+                        callbacks=[best])
+    losses = history.history["val_loss"]
+    reloaded = keras.models.load_model(path)
+    assert reloaded.evaluate(x * 3, y, verbose=0) == pytest.approx(min(losses), rel=1e-5)
+    out = capsys.readouterr().out
+    assert "Epoch 1: val_loss improved from inf to" in out
+
+
+def test_model_checkpoint_weights_every_n_batches_and_threshold(tmp_path):
+    x, y = data()
+    model = small_model()
+    seen = []
+    saver = callbacks.ModelCheckpoint(tmp_path / "w-{epoch}-{batch}.weights.h5",
+                                      save_weights_only=True, save_freq=3)
+    watch = callbacks.LambdaCallback(on_train_end=lambda logs: seen.extend(
+        sorted(p.name for p in tmp_path.iterdir())))
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[saver, watch])
+    assert seen == ["w-1-3.weights.h5", "w-2-2.weights.h5"]  # Batches 3 and 6 of 8.
+    fresh = small_model()
+    fresh.load_weights(tmp_path / "w-2-2.weights.h5")
+    never = callbacks.ModelCheckpoint(tmp_path / "never.keras", save_best_only=True,
+                                      initial_value_threshold=0.)
+    model.fit(x, y, epochs=1, validation_data=(x, y), verbose=0, callbacks=[never])
+    assert not (tmp_path / "never.keras").exists()
+
+
+def test_model_checkpoint_argument_errors():
+    with pytest.raises(ValueError, match=r"must end in `\.weights\.h5`"):
+        callbacks.ModelCheckpoint("w.keras", save_weights_only=True)
+    with pytest.raises(ValueError, match=r"must end in `\.keras`"):
+        callbacks.ModelCheckpoint("model.ckpt")
+    with pytest.raises(ValueError, match="save_freq"):
+        callbacks.ModelCheckpoint("m.keras", save_freq="batch")
