@@ -603,3 +603,39 @@ def test_fuzzed_archives_fail_cleanly(tmp_path):
         if time.monotonic() - start > 30:
             break
     assert cases >= 200 and outcomes["refused"] > 100, (cases, outcomes)
+
+
+def test_a_config_declaring_weights_beyond_the_file_is_refused_before_allocating(tmp_path):
+    """A hostile config can ask for any layer size; the weights file bounds what is built."""
+    import json
+    import tracemalloc
+    import zipfile
+    model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2)])
+    path = tmp_path / "small.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][1]["config"]["units"] = 10**9  # 16 GB of float32 kernel.
+    members["config.json"] = json.dumps(config).encode()
+    hostile = tmp_path / "hostile.keras"
+    with zipfile.ZipFile(hostile, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"hostile\.keras: layer 'dense.*' declares a "
+                                             r"weight 'kernel' of shape \(4, 1000000000\)"):
+            tf.keras.models.load_model(hostile)
+        assert tracemalloc.get_traced_memory()[1] < 64 * 2**20
+    finally:
+        tracemalloc.stop()
+    legacy = tmp_path / "hostile.h5"
+    model.save(legacy)
+    import h5py
+    with h5py.File(legacy, "r+") as f:
+        legacy_config = json.loads(f.attrs["model_config"])
+        legacy_config["config"]["layers"][-1]["config"]["units"] = 10**9
+        f.attrs["model_config"] = json.dumps(legacy_config)
+    with pytest.raises(ValueError, match="declares a weight 'kernel' of shape"):
+        tf.keras.models.load_model(legacy)

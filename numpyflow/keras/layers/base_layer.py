@@ -13,7 +13,7 @@ import numpyflow as tf
 from numpyflow.keras import backend
 from numpyflow.keras.graph import node as node_module
 from numpyflow.keras.layers.input_spec import InputSpec, check_input
-from numpyflow.keras.saving import layer_config
+from numpyflow.keras.saving import layer_config, weight_budget
 from numpyflow.keras.utils.object_identity import unique_objects
 
 
@@ -116,6 +116,7 @@ class Layer:
         from numpyflow.keras import constraints, initializers
         shape = tuple(() if shape is None else shape)
         dtype = tf.as_dtype(dtype or self._dtype)
+        weight_budget.charge(self.name, name or "weight", shape, dtype)  # While loading a file.
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating else "zeros"
         initializer = initializers.get(initializer)

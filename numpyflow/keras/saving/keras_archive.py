@@ -31,7 +31,7 @@ import zipfile
 
 from numpyflow.framework import errors as tf_errors
 from numpyflow.framework import file_safety
-from numpyflow.keras.saving import weights_store
+from numpyflow.keras.saving import weight_budget, weights_store
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -98,8 +98,11 @@ def load_keras_archive(filepath, custom_objects=None, compile=True, safe_mode=Tr
     _check_members(members, source)
     if not compile:
         config = {key: value for key, value in config.items() if key != "compile_config"}
-    model = model_from_config_dict(config, custom_objects, safe_mode, source)
-    _create_subclassed_variables(model, config.get("build_config"), source)
+    # The config may declare weights of any size: at most what the weights file holds.
+    with weight_budget.weight_budget(len(members[WEIGHTS_FILENAME]) + weight_budget.SLACK_BYTES,
+                                     source):
+        model = model_from_config_dict(config, custom_objects, safe_mode, source)
+        _create_subclassed_variables(model, config.get("build_config"), source)
     weights = io.BytesIO(members[WEIGHTS_FILENAME])
     weights.name = f"{source} ({WEIGHTS_FILENAME})"  # For file_safety's error messages.
     with file_safety.open_h5(weights) as h5file:

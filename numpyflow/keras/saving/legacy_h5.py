@@ -36,6 +36,7 @@ import warnings
 import numpy as np
 
 from numpyflow.keras.saving import legacy_config, serialization_lib
+from numpyflow.keras.saving.weight_budget import SLACK_BYTES, weight_budget
 
 _log = logging.getLogger("numpyflow")
 
@@ -250,7 +251,9 @@ def load_legacy_h5(path, custom_objects=None, compile=True, safe_mode=True):
         # The same Lambda policy as `.keras` files: refused in safe mode; with
         # safe_mode=False, functions found by registered name only.
         from numpyflow.keras.saving.keras_archive import model_from_config_dict
-        model = model_from_config_dict(config, custom_objects, safe_mode, path)
+        # The config may declare weights of any size: at most what the file holds.
+        with weight_budget(os.path.getsize(path) + SLACK_BYTES, path):
+            model = model_from_config_dict(config, custom_objects, safe_mode, path)
         _check_graph_model(model, "load its weights from HDF5", loading=True)
         assignments = _read_model_weights(_group(file, "model_weights", path), model, path,
                                           by_name=False, skip_mismatch=False)
