@@ -493,8 +493,6 @@ def test_custom_metric_subclasses_in_fit_compiled():
     assert max(history.history["binary_true_positives"]) <= np.sum(y)
 
 
-@pytest.mark.xfail(strict=True, reason="trainer.fit logs float(value): Keras 3 keeps a "
-                   "metric's vector result (F1Score(average=None)) as an array in the logs")
 def test_vector_results_in_fit_logs():
     x, y = _binary_data()
     model = _binary_model([metrics.F1Score()])

@@ -83,8 +83,16 @@ def test_steps_choose_the_batch_size_when_none_is_given():
     ({"x": [np.ones((2, 2)), [object(), None]]}, ValueError, r"Invalid dtype: object for `x\[1\]`"),
     ({"x": np.ones((4, 2)), "batch_size": 0}, ValueError, "batch_size=0"),
     ({"x": np.ones((4, 2)), "batch_size": 2.5}, TypeError, "batch_size=2.5"),
-    ({"x": np.ones((4, 2)), "sample_weight": np.ones(4)}, NotImplementedError,
-     "sample_weight"),
+    ({"x": np.ones((4, 2)), "sample_weight": np.ones(4)}, ValueError,
+     "`sample_weight` weighs each sample's loss, but no `y` was given"),
+    ({"x": np.ones((4, 2)), "y": np.ones(4), "sample_weight": np.ones(3)}, ValueError,
+     "y sizes: 4\n  sample_weight sizes: 3"),
+    ({"x": np.ones((4, 2)), "y": np.ones(4), "class_weight": {0: 1.},
+      "sample_weight": np.ones(4)}, ValueError, "cannot `class_weight` and `sample_weight`"),
+    ({"x": np.ones((4, 2)), "y": np.ones(4), "class_weight": [1., 2.]}, TypeError,
+     "`class_weight` must be a dict"),
+    ({"x": np.ones((4, 2)), "y": [np.ones(4), np.ones(4)], "class_weight": {0: 1.}},
+     ValueError, "only supported for Models with a single output"),
     ({"x": iter([np.ones(2)])}, NotImplementedError, "datasets and generators"),
 ])
 def test_adapter_rejects_bad_data(kwargs, error, match):
@@ -210,7 +218,7 @@ def test_loss_weights_scale_a_single_output_loss():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"weighted_metrics": ["mae"]}, NotImplementedError, "weighted_metrics"),
+    ({"weighted_metrics": 3}, ValueError, "Expected `weighted_metrics` argument"),
     ({"steps_per_execution": 4}, NotImplementedError, "steps_per_execution=4"),
     ({"loss": None, "loss_weights": [1.0]}, ValueError, "no `loss`"),
     ({"metrics": 3}, ValueError, "Expected `metrics` argument"),
@@ -246,16 +254,6 @@ def test_unknown_keyword_arguments_are_rejected(method, arguments):
         {"x": np.ones((4, 4)), "y": np.ones((4, 3))}
     with pytest.raises(TypeError, match=list(arguments)[0]):
         getattr(model, method)(**data, verbose=0, **arguments)
-
-
-@pytest.mark.parametrize("method", ["fit", "train_on_batch"])
-def test_sample_and_class_weights_are_not_supported_yet(method):
-    model = small_model()
-    model.compile("sgd", "mse")
-    with pytest.raises(NotImplementedError, match="sample_weight"):
-        getattr(model, method)(np.ones((4, 4)), np.ones((4, 3)), sample_weight=np.ones(4))
-    with pytest.raises(NotImplementedError, match="class_weight"):
-        getattr(model, method)(np.ones((4, 4)), np.ones((4, 3)), class_weight={0: 1.})
 
 
 def test_empty_data_is_rejected():

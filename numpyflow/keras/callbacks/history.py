@@ -3,6 +3,8 @@
 import logging
 import math
 
+import numpy as np
+
 from numpyflow.keras.callbacks.callback import Callback
 from numpyflow.keras.utils.progbar import Progbar
 
@@ -13,7 +15,8 @@ class History(Callback):
     """Records each epoch's logs: `history.history["loss"]` is a list, one value per epoch.
 
     `fit()` returns it. `history.epoch` lists the epoch indices and `history.params` the
-    training parameters.
+    training parameters. A metric with a vector result (`F1Score(average=None)`) records
+    one NumPy array per epoch, as Keras 3 does.
     """
 
     def __init__(self):
@@ -27,9 +30,20 @@ class History(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for name, value in (logs or {}).items():
-            self.history.setdefault(name, []).append(float(value))
+            self.history.setdefault(name, []).append(_history_value(value))
         if self.model is not None:
             self.model.history = self
+
+
+def _history_value(value):
+    """A float, or a NumPy array for a vector result (`F1Score(average=None)`), as Keras 3."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        return value
+    if not isinstance(value, (int, float)) and hasattr(value, "numpy"):
+        value = value.numpy()
+        if value.ndim:
+            return value
+    return float(value)
 
 
 class ProgbarLogger(Callback):

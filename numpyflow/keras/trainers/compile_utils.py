@@ -14,11 +14,17 @@ the outputs, as in Keras 3 (keras/src/trainers/compile_utils.py, Keras 3.12):
 Output names are the model's `output_names` (a functional model's output layers) or the
 keys of a dict the model returns; a subclassed model returning a list has none.
 
+Sample weights (`fit(sample_weight=...)`, class weights turned into them) weigh each
+output's loss, reduced as its `Loss` says (`sum(loss * w) / batch size` by default), and
+the `weighted_metrics`; the plain `metrics` ignore them, as in Keras. One array weighs
+every output; a list or dict gives one per output, like `y`.
+
 Log names, as Keras 3 writes them: `loss` is the total (weighted sum plus layer losses);
 with several losses, each output's unweighted loss is `<name>_loss` too; metrics of a
 named output are `<name>_<metric>`. Where an output has no name, a loss logs under its
 own name (`mean_squared_error_loss`), and names that repeat get `_1`, `_2`, ... (Keras 3
-does that for metrics; for losses it lets the second overwrite the first).
+does that for metrics; for losses it lets the second overwrite the first). A weighted
+metric whose name an unweighted one already took becomes `[<output>_]weighted_<metric>`.
 """
 
 import numbers
@@ -112,6 +118,38 @@ class Outputs:
                              f"{list(y_true)}.")
         return [y_true.get(name) for name in self.names]
 
+    def flat_weights(self, sample_weight):
+        """The sample weights of each output (None where none), as Keras 3 lines them up.
+
+        One array weighs every output; a list/tuple has one entry per output (a single
+        entry weighs all); a dict is keyed by output name.
+        """
+        count = len(self.keys)
+        if sample_weight is None:
+            return [None] * count
+        if isinstance(sample_weight, dict):
+            if not self.named:
+                if count == 1 and len(sample_weight) == 1:
+                    return list(sample_weight.values())
+                raise ValueError(f"`sample_weight` is a dict (keys {sorted(sample_weight)}), "
+                                 f"but the model's outputs have no names. Pass a list, one "
+                                 f"array per output.")
+            unexpected = [key for key in sample_weight if key not in self.names]
+            if unexpected:
+                raise ValueError(f"`sample_weight` has keys {unexpected} that are not outputs "
+                                 f"of the model. Expected keys among {self.names}.")
+            return [sample_weight.get(name) for name in self.names]
+        if isinstance(sample_weight, (list, tuple)):
+            if len(sample_weight) == 1:
+                return list(sample_weight) * count
+            if len(sample_weight) != count:
+                raise ValueError(f"The model has {count} output(s), but `sample_weight` is a "
+                                 f"{type(sample_weight).__name__} of {len(sample_weight)} "
+                                 f"arrays. Pass one array for all outputs or one per "
+                                 f"output{self._names_hint()}.")
+            return list(sample_weight)
+        return [sample_weight] * count
+
     def _names_hint(self):
         return f" (outputs: {self.names})" if self.named else ""
 
@@ -177,15 +215,22 @@ class CompiledLoss:
 
     Losses are resolved in `compile()` (so unknown names fail there); which output each
     applies to is settled on the first batch, when the outputs are known.
+
+    `compute(y, y_pred, sample_weight)` is what `Model.compute_loss` adds the layer losses
+    to. Calling the object is the TF 2.x idiom of custom train steps,
+    `self.compiled_loss(y, y_pred, sample_weight, regularization_losses=self.losses)`:
+    it also adds `regularization_losses` and, as tf.keras 2 did, updates the model's
+    `loss` metric with the result.
     """
 
-    def __init__(self, loss, loss_weights=None, output_names=None):
+    def __init__(self, loss, loss_weights=None, output_names=None, loss_tracker=None):
         if loss_weights is not None and not isinstance(loss_weights, (list, tuple, dict)):
             _check_loss_weight(loss_weights)
         self.identifier = loss
         self._loss = loss
         self._loss_weights = loss_weights
         self._output_names = output_names
+        self._loss_tracker = loss_tracker
         self._resolved = nest.map_structure(losses_module.get, loss) \
             if isinstance(loss, (list, tuple, dict)) else losses_module.get(loss)
         self.fn = self._resolved  # The single loss, when there is one (as before).
@@ -217,26 +262,49 @@ class CompiledLoss:
         self._outputs = outputs
         self._flat_losses = flat_losses
 
-    def __call__(self, y_true, y_pred):
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        """The TF 2.x idiom: the loss plus `regularization_losses`, tracked as `loss`.
+
+        Args:
+          y_true: The targets, like the model's outputs.
+          y_pred: The model's outputs.
+          sample_weight: Optional weights of each sample (see the module docstring).
+          regularization_losses: Optional list of scalar losses to add (`self.losses`).
+
+        Returns:
+          The total loss, a scalar Tensor.
+        """
+        total = self.compute(y_true, y_pred, sample_weight)
+        if regularization_losses:
+            total = total + tf.add_n([tf.cast(tf.reduce_sum(extra), total.dtype)
+                                      for extra in regularization_losses])
+        if self._loss_tracker is not None:
+            self._loss_tracker.update_state(total, sample_weight=_batch_size(y_pred))
+        return total
+
+    def compute(self, y_true, y_pred, sample_weight=None):
+        """The weighted sum over outputs of each output's (sample-weighted) loss."""
         if self._outputs is None:
             self.build(y_true, y_pred)
         outputs = self._outputs
-        if outputs.kind is None and not isinstance(y_true, (list, tuple, dict)):
+        if (outputs.kind is None and not isinstance(y_true, (list, tuple, dict))
+                and not isinstance(sample_weight, (list, tuple, dict))):
             # One output, one target: the common case takes no detours.
             fn, weight = self._flat_losses[0]
-            loss = _apply(fn, y_true, y_pred)
+            loss = _apply(fn, y_true, y_pred, sample_weight)
             return loss if weight is None else loss * weight
         targets = outputs.flat_true(y_true, [entry is not None for entry in self._flat_losses])
         trackers = iter(self.metrics)
         total = None
-        for entry, target, prediction in zip(self._flat_losses, targets,
-                                             outputs.flat_pred(y_pred)):
+        for entry, target, prediction, weights in zip(self._flat_losses, targets,
+                                                      outputs.flat_pred(y_pred),
+                                                      outputs.flat_weights(sample_weight)):
             if entry is None:
                 continue
             fn, weight = entry
-            loss = _apply(fn, target, prediction)
+            loss = _apply(fn, target, prediction, weights)
             tracker = next(trackers, None)
-            if tracker is not None:  # The unweighted loss, as Keras 3 reports it.
+            if tracker is not None:  # Not scaled by `loss_weights`, as Keras 3 reports it.
                 tracker.update_state(loss, sample_weight=_batch_size(prediction))
             if weight is not None:
                 loss = loss * weight
@@ -244,84 +312,122 @@ class CompiledLoss:
         return total
 
 
-def _apply(fn, y_true, y_pred):
+def _apply(fn, y_true, y_pred, sample_weight=None):
     if isinstance(fn, losses_module.Loss):
-        return fn(y_true, y_pred)
-    return tf.reduce_mean(fn(y_true, y_pred))
+        return fn(y_true, y_pred, sample_weight=sample_weight)
+    if sample_weight is None:
+        return tf.reduce_mean(fn(y_true, y_pred))
+    # A plain function reduces as a Loss does by default: sum(loss * w) / batch size.
+    return losses_module.compute_weighted_loss(tf.convert_to_tensor(fn(y_true, y_pred)),
+                                               sample_weight)
+
+
+def _metrics_list(metrics, argument):
+    """`metrics` / `weighted_metrics` as a list or dict, each entry checked at compile()."""
+    if metrics is None:
+        metrics = []
+    elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
+        metrics = [metrics]
+    elif not isinstance(metrics, (list, tuple, dict)):
+        raise ValueError(f"Expected `{argument}` argument to be a list, tuple, or dict. "
+                         f"Received instead: {argument}={metrics!r} of type "
+                         f"{type(metrics).__name__}.")
+    for identifier in nest.flatten(metrics):  # Unknown names fail at compile(), not fit().
+        if identifier is None:
+            continue
+        if isinstance(identifier, str) and identifier not in _ACCURACY_NAMES:
+            metrics_module.get(identifier)
+        elif not (isinstance(identifier, str) or callable(identifier)):
+            raise ValueError(f"Expected every entry of `{argument}` to be a metric name, a "
+                             f"Metric or a function; received {identifier!r}.")
+    return metrics
 
 
 class CompiledMetrics:
     """The compiled metrics, resolved on the first batch (when label shapes are known).
 
     'accuracy' becomes binary, sparse categorical or categorical accuracy from the shapes
-    of labels and predictions, as in Keras; it keeps the name the user wrote.
+    of labels and predictions, as in Keras; it keeps the name the user wrote. The
+    `weighted_metrics` are updated with the sample weights, the others without.
+
+    Args:
+      metrics: `compile()`'s `metrics`.
+      output_names: The model's output names, or None.
+      weighted_metrics: `compile()`'s `weighted_metrics`, given like `metrics`.
     """
 
-    def __init__(self, metrics, output_names=None):
-        if metrics is None:
-            metrics = []
-        elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
-            metrics = [metrics]
-        elif not isinstance(metrics, (list, tuple, dict)):
-            raise ValueError(f"Expected `metrics` argument to be a list, tuple, or dict. "
-                             f"Received instead: metrics={metrics!r} of type "
-                             f"{type(metrics).__name__}.")
-        self._identifiers = metrics
+    def __init__(self, metrics, output_names=None, weighted_metrics=None):
+        self._identifiers = _metrics_list(metrics, "metrics")
+        self._weighted_identifiers = _metrics_list(weighted_metrics, "weighted_metrics")
         self._output_names = output_names
-        for identifier in nest.flatten(metrics):  # Unknown names fail at compile(), not fit().
-            if identifier is None:
-                continue
-            if isinstance(identifier, str) and identifier not in _ACCURACY_NAMES:
-                metrics_module.get(identifier)
-            elif not (isinstance(identifier, str) or callable(identifier)):
-                raise ValueError(f"Expected every entry of `metrics` to be a metric name, a "
-                                 f"Metric or a function; received {identifier!r}.")
-        self.metrics = None         # Every Metric, in log order, once built.
+        self.metrics = None         # Every Metric, unweighted then weighted, once built.
         self._outputs = None
         self._flat_metrics = None   # Per output: a list of Metrics.
+        self._flat_weighted = None  # Per output: a list of weighted Metrics.
         self._names = None          # Each metric's log name.
+
+    def _spec(self, outputs, identifiers, argument):
+        if len(outputs) == 1:
+            # One output: every metric is for it (a dict's values too, as Keras flattens it).
+            return [[m for m in nest.flatten(identifiers) if m is not None]]
+        if not identifiers:
+            return [None] * len(outputs)
+        return outputs.per_output(identifiers, argument)
 
     def build(self, y_true, y_pred):
         outputs = Outputs(y_pred, self._output_names)
-        single = len(outputs) == 1
-        if single:
-            # One output: every metric is for it (a dict's values too, as Keras flattens it).
-            spec = [[m for m in nest.flatten(self._identifiers) if m is not None]]
-        elif not self._identifiers:
-            spec = [None] * len(outputs)
-        else:
-            spec = outputs.per_output(self._identifiers, "metrics")
-        needed = [bool(entry) for entry in spec]
+        spec = self._spec(outputs, self._identifiers, "metrics")
+        weighted_spec = self._spec(outputs, self._weighted_identifiers, "weighted_metrics")
+        needed = [bool(entry) or bool(weighted)
+                  for entry, weighted in zip(spec, weighted_spec)]
         targets = outputs.flat_true(y_true, needed)
-        flat_metrics, names = [], []
-        for entry, name, target, prediction in zip(spec, outputs.names, targets,
-                                                   outputs.flat_pred(y_pred)):
-            entries = [] if entry is None else entry if isinstance(entry, (list, tuple)) \
-                else [entry]
-            resolved = [_resolve(identifier, target, prediction)
-                        for identifier in entries if identifier is not None]
-            flat_metrics.append(resolved)
-            prefix = "" if single or name is None else f"{name}_"
-            names.extend(prefix + metric.name for metric in resolved)
+        predictions = outputs.flat_pred(y_pred)
+        single = len(outputs) == 1
+        prefixes = ["" if single or name is None else f"{name}_" for name in outputs.names]
+        self._flat_metrics = _resolve_all(spec, targets, predictions)
+        self._flat_weighted = _resolve_all(weighted_spec, targets, predictions)
         self._outputs = outputs
-        self._flat_metrics = flat_metrics
         self._needed = needed
-        self._names = _unique(names)
-        self.metrics = [metric for resolved in flat_metrics for metric in resolved]
+        # Keras 3's names: repeats get `_1`, `_2`; a weighted metric whose name is taken
+        # becomes `<output>_weighted_<name>` (then `_1`, ... if that repeats too).
+        counts, names = {}, []
+        for flat, weighted in ((self._flat_metrics, False), (self._flat_weighted, True)):
+            for prefix, resolved in zip(prefixes, flat):
+                for metric in resolved:
+                    name = prefix + metric.name
+                    if name in counts and weighted:
+                        name = f"{prefix}weighted_{metric.name}"
+                    if name in counts:
+                        counts[name] += 1
+                        name = f"{name}_{counts[name] - 1}"
+                    else:
+                        counts[name] = 1
+                    names.append(name)
+        self._names = names
+        self.metrics = [metric for flat in (self._flat_metrics, self._flat_weighted)
+                        for resolved in flat for metric in resolved]
 
-    def update_state(self, y_true, y_pred):
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Updates every metric with a batch; only the weighted ones see `sample_weight`."""
         if self._outputs is None:
             self.build(y_true, y_pred)
         outputs = self._outputs
-        if outputs.kind is None and not isinstance(y_true, (list, tuple, dict)):
+        if outputs.kind is None and not isinstance(y_true, (list, tuple, dict)) \
+                and not isinstance(sample_weight, (list, tuple, dict)):
             for metric in self._flat_metrics[0]:
                 metric.update_state(y_true, y_pred)
+            for metric in self._flat_weighted[0]:
+                metric.update_state(y_true, y_pred, sample_weight=sample_weight)
             return
         targets = outputs.flat_true(y_true, self._needed)
-        for resolved, target, prediction in zip(self._flat_metrics, targets,
-                                                outputs.flat_pred(y_pred)):
+        weights = outputs.flat_weights(sample_weight)
+        for resolved, weighted, target, prediction, weight in zip(
+                self._flat_metrics, self._flat_weighted, targets, outputs.flat_pred(y_pred),
+                weights):
             for metric in resolved:
                 metric.update_state(target, prediction)
+            for metric in weighted:
+                metric.update_state(target, prediction, sample_weight=weight)
 
     @property
     def log_names(self):
@@ -335,6 +441,17 @@ class CompiledMetrics:
     def reset_state(self):
         for metric in self.metrics or ():
             metric.reset_state()
+
+
+def _resolve_all(spec, targets, predictions):
+    """Per output, the Metrics its entry of `spec` names."""
+    flat = []
+    for entry, target, prediction in zip(spec, targets, predictions):
+        entries = [] if entry is None else entry if isinstance(entry, (list, tuple)) \
+            else [entry]
+        flat.append([_resolve(identifier, target, prediction)
+                     for identifier in entries if identifier is not None])
+    return flat
 
 
 def _resolve(identifier, y_true, y_pred):

@@ -7,6 +7,7 @@ and drive the callbacks; they call the steps through `tf.function`, so after two
 traces each step runs as a compiled plan of array calls.
 """
 
+import inspect
 import logging
 import math
 
@@ -49,6 +50,15 @@ class Trainer:
         self.test_function = None
         self.predict_function = None
 
+    def __setattr__(self, name, value):
+        # Metrics set as attributes (`self.loss_tracker = keras.metrics.Mean(...)`) join
+        # `model.metrics`, so fit resets them each epoch, as Keras 3 tracks them.
+        if isinstance(value, metrics_module.Metric) and name not in _OWN_METRICS:
+            tracked = self.__dict__.setdefault("_metrics", [])
+            if not any(value is metric for metric in tracked):
+                tracked.append(value)
+        super().__setattr__(name, value)
+
     # -- compile ----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=None, steps_per_execution=None,
@@ -70,6 +80,9 @@ class Trainer:
             them) per output, or a dict keyed by output name.
           loss_weights: Factors of each output's loss in the total: a number, a list (one
             per output) or a dict keyed by output name.
+          weighted_metrics: Metrics, given like `metrics`, that the sample weights (or class
+            weights) of `fit`/`evaluate` weigh; a name an unweighted metric already has
+            becomes `weighted_<name>` in the logs.
           run_eagerly: True to run the steps op by op instead of compiled (debugging).
 
         >>> import numpyflow as tf
@@ -80,9 +93,6 @@ class Trainer:
         """
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `compile()`: {sorted(kwargs)}.")
-        if weighted_metrics is not None:
-            raise NotImplementedError("weighted_metrics is not supported yet (it needs "
-                                      "sample weights).")
         if steps_per_execution not in (None, 1):
             raise NotImplementedError(f"steps_per_execution is not supported yet; received "
                                       f"steps_per_execution={steps_per_execution!r}.")
@@ -96,14 +106,16 @@ class Trainer:
         output_names = getattr(self, "output_names", None)
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self.compiled_loss = (CompiledLoss(loss, loss_weights, output_names)
-                              if loss is not None else None)
-        self.compiled_metrics = CompiledMetrics(metrics, output_names)
         self._loss_tracker = metrics_module.Mean(name="loss")
+        self.compiled_loss = (CompiledLoss(loss, loss_weights, output_names,
+                                           loss_tracker=self._loss_tracker)
+                              if loss is not None else None)
+        self.compiled_metrics = CompiledMetrics(metrics, output_names, weighted_metrics)
         self._is_compiled = True
         # What compile() was given, for get_compile_config (the optimizer as built).
         self._compile_arguments = {"loss": loss, "loss_weights": loss_weights,
-                                   "metrics": metrics, "run_eagerly": run_eagerly}
+                                   "metrics": metrics, "weighted_metrics": weighted_metrics,
+                                   "run_eagerly": run_eagerly}
         self.run_eagerly = run_eagerly  # Also forgets the step functions of a previous compile.
 
     def get_compile_config(self):
@@ -130,7 +142,7 @@ class Trainer:
             "loss": serialize_keras_object(arguments["loss"]),
             "loss_weights": serialize_keras_object(arguments["loss_weights"]),
             "metrics": serialize_keras_object(arguments["metrics"]),
-            "weighted_metrics": None,
+            "weighted_metrics": serialize_keras_object(arguments["weighted_metrics"]),
             "run_eagerly": bool(arguments["run_eagerly"]),
             "steps_per_execution": 1,
             "jit_compile": False,
@@ -162,23 +174,30 @@ class Trainer:
         if not self._is_compiled:
             raise RuntimeError(f"You must compile your model before {method}. Call "
                                f"`model.compile(optimizer, loss)`.")
-        if self.compiled_loss is None and method == "training/testing":
+        if self.compiled_loss is None and method == "training/testing" and \
+                not self._overrides("train_step", "test_step", "compute_loss"):
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+
+    def _overrides(self, *names):
+        """Whether the model's class overrides any of these Trainer methods."""
+        return any(getattr(type(self), name) is not getattr(Trainer, name) for name in names)
 
     @property
     def metrics(self):
-        """The loss tracker, the compiled metrics, then each output's loss tracker.
+        """The loss tracker, the compiled metrics (then the weighted ones), each output's loss
+        tracker, then the metrics set as attributes of the model.
 
         The compiled metrics and the per-output loss trackers appear once the first batch
         has resolved them.
         """
-        if not self._is_compiled:
-            return []
-        metrics = [self._loss_tracker] if self.compiled_loss is not None else []
-        metrics += self.compiled_metrics.metrics or []
-        if self.compiled_loss is not None:
-            metrics += self.compiled_loss.metrics
-        return metrics
+        metrics = []
+        if self._is_compiled:
+            metrics = [self._loss_tracker] if self.compiled_loss is not None else []
+            metrics += self.compiled_metrics.metrics or []
+            if self.compiled_loss is not None:
+                metrics += self.compiled_loss.metrics
+        own = self.__dict__.get("_metrics")
+        return metrics + own if own else metrics
 
     @property
     def metrics_names(self):
@@ -233,48 +252,103 @@ class Trainer:
             setattr(self, attribute, step if self.run_eagerly else tf.function(step))
         return getattr(self, attribute)
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
-        """The compiled loss (the weighted sum over outputs) plus any layer losses."""
-        loss = self.compiled_loss(y, y_pred)
-        extra = self.losses
-        if not extra:
-            return loss
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss of a batch: the compiled loss plus the layers' losses.
+
+        The Keras 3 idiom of custom steps (override it to change the loss; `train_step`
+        calls it). The compiled loss weighs each sample by `sample_weight` and reduces as
+        its `Loss` says (`sum(loss * w) / batch size` by default).
+
+        Args:
+          x: The inputs (unused by this implementation).
+          y: The targets.
+          y_pred: The model's outputs.
+          sample_weight: Optional weights of each sample's loss.
+          training: Whether the loss is for a training step.
+
+        Returns:
+          A scalar Tensor.
+
+        >>> import numpyflow as tf
+        >>> model = tf.keras.Sequential([tf.keras.Input((1,)), tf.keras.layers.Dense(1)])
+        >>> model.compile(loss="mse")
+        >>> float(model.compute_loss(y=np.zeros((2, 1)), y_pred=np.array([[1.], [3.]]),
+        ...                          sample_weight=np.array([1., 0.])))
+        0.5
+        """
+        losses = []
+        if self.compiled_loss is not None and y is not None:
+            losses.append(self.compiled_loss.compute(y, y_pred, sample_weight))
+        dtype = losses[0].dtype if losses else tf.as_dtype("float32")
         # Each layer loss summed to a scalar in the loss's dtype, as Keras 3 adds them.
-        return loss + tf.add_n([tf.cast(tf.reduce_sum(x), loss.dtype) for x in extra])
+        losses += [tf.cast(tf.reduce_sum(extra), dtype) for extra in self.losses]
+        if not losses:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        loss = losses[0] if len(losses) == 1 else tf.add_n(losses)
+        # A custom step that returns `compute_metrics(...)` reports this loss as `loss`.
+        self._step_loss = (loss, _batch_size(x, y_pred))
+        return loss
+
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """Calls `compute_loss`, without `training=` for overrides written before Keras 3.3."""
+        compute_loss = self.compute_loss
+        if _accepts_training(compute_loss):
+            return compute_loss(x, y, y_pred, sample_weight, training=training)
+        return compute_loss(x, y, y_pred, sample_weight)
 
     def train_step(self, data):
-        """One gradient step on `data = (x, y)`; returns the metrics' current values."""
-        x, y = data
+        """One gradient step on `data = (x, y[, sample_weight])`; returns the logs.
+
+        Override it to customize training; `data` unpacks with
+        `keras.utils.unpack_x_y_sample_weight`.
+        """
+        x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(gradients, variables))
-        return self._update_loss_and_metrics(loss, x, y, y_pred)
+        self._track_loss(loss, x)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
-        """Computes the loss and metrics on `data = (x, y)` without training."""
-        x, y = data
+        """Computes the loss and metrics on `data = (x, y[, sample_weight])`."""
+        x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred)
-        return self._update_loss_and_metrics(loss, x, y, y_pred)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._track_loss(loss, x)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
         """The model's outputs on `data = (x,)` (Keras 3 packs the inputs in a tuple)."""
-        x = data[0] if type(data) is tuple and len(data) == 1 else data
+        x, _, _ = data_adapter_utils.unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
-    def _update_loss_and_metrics(self, loss, x, y, y_pred):
+    def _track_loss(self, loss, x):
         # Weighted by batch size, so a short last batch counts for what it holds.
-        self._loss_tracker.update_state(loss, sample_weight=nest.flatten(x)[0].shape[0])
-        return self.compute_metrics(x, y, y_pred)
+        self._step_loss = None
+        if self._loss_tracker is not None:
+            self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Updates the compiled metrics; returns every metric's value by log name."""
-        if sample_weight is not None:
-            raise NotImplementedError("sample_weight is not supported yet.")
-        self.compiled_metrics.update_state(y, y_pred)
+        """Updates the compiled metrics; returns every metric's value by log name.
+
+        The Keras 3 idiom of custom steps: `return self.compute_metrics(x, y, y_pred,
+        sample_weight)`. Only the `weighted_metrics` see `sample_weight`. When the step's
+        loss came from `self.compute_loss` and nothing tracked it yet, it is tracked as
+        `loss` here (Keras 3 would report 0).
+
+        Returns:
+          `{log name: value}`, as `get_metrics_result()`.
+        """
+        pending = getattr(self, "_step_loss", None)
+        if pending is not None:
+            self._step_loss = None
+            if self._loss_tracker is not None:
+                self._loss_tracker.update_state(pending[0], sample_weight=pending[1])
+        if self._is_compiled:
+            self.compiled_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
     def get_metrics_result(self):
@@ -283,7 +357,14 @@ class Trainer:
         if self._is_compiled:
             compiled = self.compiled_metrics
             log_names = dict(zip(map(id, compiled.metrics or ()), compiled.log_names))
-        return {log_names.get(id(m), m.name): m.result() for m in self.metrics}
+        results = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):  # A metric of several values, as Keras 3 merges.
+                results.update(result)
+            else:
+                results[log_names.get(id(metric), metric.name)] = result
+        return results
 
     # -- fit ----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -300,7 +381,12 @@ class Trainer:
           steps_per_epoch: Steps per epoch; the next epoch goes on where the last stopped.
           validation_split: Fraction of the samples, the last ones before shuffling, kept
             aside to evaluate on after each epoch.
-          validation_data: `(x_val, y_val)` to evaluate on after each epoch instead.
+          validation_data: `(x_val, y_val)` or `(x_val, y_val, val_sample_weight)` to
+            evaluate on after each epoch instead.
+          sample_weight: Weights of each sample's loss (and of the `weighted_metrics`): an
+            array of shape (N,), or one per output like `y`.
+          class_weight: A dict class index -> weight: each sample's weight is its class's
+            (one output only; integer or one-hot labels). Not with `sample_weight`.
 
         Returns:
           A `History` whose `.history` maps `loss`, metric names and their `val_` versions
@@ -308,8 +394,6 @@ class Trainer:
         """
         _reject_unknown_arguments("fit", kwargs)
         self._assert_compiled("training/testing")
-        if class_weight is not None or sample_weight is not None:
-            raise NotImplementedError("class_weight and sample_weight are not supported yet.")
         verbose = 1 if verbose == "auto" else verbose
         _require_targets("fit", x, y)
         batch_size = data_adapter_utils.check_batch_size(batch_size)
@@ -321,11 +405,14 @@ class Trainer:
         if validation_data is not None:
             validation = data_adapter_utils.unpack_validation_data(validation_data)
         elif validation_split:
-            (x, y), validation = data_adapter_utils.train_validation_split(
-                (data_adapter_utils.to_arrays(x, "x"), data_adapter_utils.to_arrays(y, "y")),
+            # The weights are split with the samples; class weights apply to training only.
+            (x, y, sample_weight), validation = data_adapter_utils.train_validation_split(
+                (data_adapter_utils.to_arrays(x, "x"), data_adapter_utils.to_arrays(y, "y"),
+                 data_adapter_utils.to_arrays(sample_weight, "sample_weight")),
                 validation_split)
-        epoch_iterator = EpochIterator(x, y, batch_size=batch_size,
-                                       steps_per_epoch=steps_per_epoch, shuffle=shuffle)
+        epoch_iterator = EpochIterator(x, y, sample_weight=sample_weight,
+                                       batch_size=batch_size, steps_per_epoch=steps_per_epoch,
+                                       shuffle=shuffle, class_weight=class_weight)
         if epoch_iterator.data_adapter.num_samples == 0:
             raise ValueError("fit() received empty training data (0 samples).")
         val_iterator = None
@@ -343,6 +430,11 @@ class Trainer:
         self._nan_reported = any(isinstance(callback, TerminateOnNaN)
                                  for callback in as_callback_list(callbacks))
         callback_list.call("on_train_begin", None)
+        # A callback may move the start (BackupAndRestore resuming): Keras 3's
+        # `model._initial_epoch`, and `_initial_step`, the steps of that epoch already run.
+        if getattr(self, "_initial_epoch", None) is not None:
+            initial_epoch, self._initial_epoch = self._initial_epoch, None
+        skip_steps, self._initial_step = getattr(self, "_initial_step", 0), 0
         batch_hooks = (callback_list.has("on_train_batch_begin")
                        or callback_list.has("on_batch_begin"))
         end_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_batch_end")
@@ -352,6 +444,9 @@ class Trainer:
             self.reset_metrics()
             callback_list.call("on_epoch_begin", epoch, None)
             for step, data in epoch_iterator.enumerate_epoch():
+                if skip_steps:  # Run before the interruption that fit now resumes from.
+                    skip_steps -= 1
+                    continue
                 if batch_hooks:
                     callback_list.call("on_train_batch_begin", step, None)
                     callback_list.call("on_batch_begin", step, None)
@@ -362,7 +457,7 @@ class Trainer:
                     callback_list.call("on_batch_end", step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = {name: float(value) for name, value in logs.items()}
+            epoch_logs = pythonify_logs(logs)
             if val_iterator is not None and (epoch + 1) % validation_freq == 0:
                 val_iterator.reset()  # Each validation starts at the first sample.
                 val_logs = self._evaluate_epoch(val_iterator, callback_list)
@@ -393,7 +488,7 @@ class Trainer:
             callback_list.call("on_test_batch_begin", step, None)
             logs = test_function(data)
             callback_list.call("on_test_batch_end", step, logs)
-        logs = {name: float(value) for name, value in logs.items()}
+        logs = pythonify_logs(logs)
         callback_list.call("on_test_end", logs)
         return logs
 
@@ -401,17 +496,17 @@ class Trainer:
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """Returns the loss (a float) or `[loss, *metrics]` on `(x, y)`, batch by batch.
 
+        `sample_weight` weighs each sample's loss and the `weighted_metrics`, as in `fit`.
+
         With several outputs, the list also holds each output's loss (after the metrics,
         as Keras 3 orders them); `return_dict=True` gives them by name.
         """
         _reject_unknown_arguments("evaluate", kwargs)
         self._assert_compiled("training/testing")
-        if sample_weight is not None:
-            raise NotImplementedError("sample_weight is not supported yet.")
         verbose = 1 if verbose == "auto" else verbose
         _require_targets("evaluate", x, y)
-        epoch_iterator = EpochIterator(x, y, batch_size=batch_size, steps_per_epoch=steps,
-                                       shuffle=False)
+        epoch_iterator = EpochIterator(x, y, sample_weight=sample_weight, batch_size=batch_size,
+                                       steps_per_epoch=steps, shuffle=False)
         if epoch_iterator.data_adapter.num_samples == 0:
             raise ValueError("evaluate() received empty data (0 samples).")
         callback_list = CallbackList(([ProgbarLogger()] if verbose else []) +
@@ -450,11 +545,13 @@ class Trainer:
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):
-        """One gradient step on one batch; returns the loss (and metrics) for it."""
+        """One gradient step on one batch; returns the loss (and metrics) for it.
+
+        `sample_weight` (or `class_weight`, a dict class index -> weight) weighs each
+        sample, as in `fit`.
+        """
         self._assert_compiled("training/testing")
-        if class_weight is not None or sample_weight is not None:
-            raise NotImplementedError("class_weight and sample_weight are not supported yet.")
-        data = _batch_arrays("train_on_batch", x, y)
+        data = _batch_arrays("train_on_batch", x, y, sample_weight, class_weight)
         if reset_metrics:
             self.reset_metrics()
         return _logs_result(self.make_train_function()(data), return_dict)
@@ -462,9 +559,7 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         """The loss (and metrics) on one batch, without training."""
         self._assert_compiled("training/testing")
-        if sample_weight is not None:
-            raise NotImplementedError("sample_weight is not supported yet.")
-        data = _batch_arrays("test_on_batch", x, y)
+        data = _batch_arrays("test_on_batch", x, y, sample_weight)
         if reset_metrics:
             self.reset_metrics()
         return _logs_result(self.make_test_function()(data), return_dict)
@@ -486,17 +581,65 @@ def _require_targets(method, x, y):
         raise ValueError(f"{method}() needs both `x` and `y`.")
 
 
-def _batch_arrays(method, x, y):
-    """`(x, y)` as arrays of the same length, for train_on_batch/test_on_batch."""
+def _batch_arrays(method, x, y, sample_weight=None, class_weight=None):
+    """`(x, y[, sample_weight])` as arrays of the same length, for train/test_on_batch."""
     _require_targets(method, x, y)
-    data = (data_adapter_utils.to_arrays(x, "x"), data_adapter_utils.to_arrays(y, "y"))
+    x, y = data_adapter_utils.to_arrays(x, "x"), data_adapter_utils.to_arrays(y, "y")
+    sample_weight = data_adapter_utils.to_arrays(sample_weight, "sample_weight")
+    if class_weight is not None:
+        if sample_weight is not None:
+            raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+        data_adapter_utils.check_class_weight(class_weight, y)
+        sample_weight = data_adapter_utils.class_weight_to_sample_weights(y, class_weight)
+    data = (x, y) if sample_weight is None else (x, y, sample_weight)
     data_adapter_utils.check_data_cardinality(data)
     return data
 
 
+def _batch_size(x, y_pred=None):
+    """The number of samples in a batch: the first dimension of its first input."""
+    first = nest.flatten(x)[0] if x is not None else None
+    if first is None:
+        first = nest.flatten(y_pred)[0]
+    return first.shape[0]
+
+
+_OWN_METRICS = ("_loss_tracker",)
+
+
+def _accepts_training(method):
+    """Whether a bound `compute_loss` takes `training=` (Keras 3.3 added it)."""
+    function = getattr(method, "__func__", method)
+    if function is Trainer.compute_loss:
+        return True
+    parameters = inspect.signature(function).parameters.values()
+    return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def pythonify_logs(logs):
+    """`logs` with each value a float, or a NumPy array for vector results (Keras 3's).
+
+    >>> import numpy as np
+    >>> pythonify_logs({"loss": np.float32(0.5), "f1_score": np.array([0.25, 1.])})
+    {'loss': 0.5, 'f1_score': array([0.25, 1.  ])}
+    """
+    result = {}
+    for name, value in logs.items():
+        if isinstance(value, tf.Tensor):
+            value = value.numpy()
+        if isinstance(value, np.ndarray) and value.ndim:
+            result[name] = value
+        else:
+            result[name] = float(value)
+    return result
+
+
 def _logs_result(logs, return_dict):
-    """A step's or an evaluation's logs as floats: a dict, one value, or a list in order."""
-    logs = {name: float(value) for name, value in logs.items()}
+    """A step's or an evaluation's logs as floats: a dict, one value, or a list in order.
+
+    Vector results (such as `F1Score(average=None)`'s) stay NumPy arrays, as in Keras 3.
+    """
+    logs = pythonify_logs(logs)
     if return_dict:
         return logs
     values = list(logs.values())

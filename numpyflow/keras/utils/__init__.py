@@ -11,8 +11,10 @@ from numpyflow.keras.saving import (
 from numpyflow.keras.utils.file_utils import get_file
 from numpyflow.keras.utils.model_visualization import model_to_dot, plot_model
 from numpyflow.keras.utils.numerical_utils import to_categorical
+from numpyflow.keras.trainers.data_adapters.data_adapter_utils import (
+    pack_x_y_sample_weight, unpack_x_y_sample_weight)
 
-__all__ = ["get_file", "model_to_dot", "plot_model", "to_categorical",
+__all__ = ["pack_x_y_sample_weight", "unpack_x_y_sample_weight", "get_file", "model_to_dot", "plot_model", "to_categorical",
            "CustomObjectScope", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
            "get_registered_object", "register_keras_serializable", "serialize_keras_object"]

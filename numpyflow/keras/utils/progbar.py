@@ -10,6 +10,8 @@ import math
 import sys
 import time
 
+import numpy as np
+
 
 def _isatty():
     stream = sys.stdout
@@ -17,8 +19,14 @@ def _isatty():
 
 
 def format_value(value):
-    value = float(value)
+    """`value` with 4 decimals; a vector (`F1Score(average=None)`) shows its mean, as Keras 3."""
+    value = float(value) if isinstance(value, (int, float)) else float(np.mean(value))
     return f"{value:.4f}" if abs(value) > 1e-3 or value == 0 else f"{value:.4e}"
+
+
+def _as_array(value):
+    """A log value (a Tensor, NumPy scalar or array) as a float64 NumPy array."""
+    return np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64)
 
 
 def format_step_time(seconds_per_step, unit="step"):
@@ -60,7 +68,11 @@ class Progbar:
         self.width = width
         self.verbose = verbose
         self.interval = interval
-        self.stateful_metrics = set(stateful_metrics or ())
+        # Anything supporting `in` (ProgbarLogger passes "every name"); set() would empty it.
+        self.stateful_metrics = (set(stateful_metrics) if isinstance(stateful_metrics,
+                                                                     (list, tuple))
+                                 else stateful_metrics if stateful_metrics is not None
+                                 else set())
         self.unit_name = unit_name
         self._dynamic_display = _isatty()
         self._values = {}          # name -> [weighted sum, count] or the stateful value
@@ -79,7 +91,8 @@ class Progbar:
             else:
                 step = max(current - self._seen_so_far, 1)
                 entry = self._values.setdefault(name, [0.0, 0])
-                entry[0] += float(value) * step
+                value = value if isinstance(value, (int, float)) else _as_array(value)
+                entry[0] = entry[0] + value * step
                 entry[1] += step
         self._seen_so_far = current
         now = time.perf_counter()

@@ -15,6 +15,10 @@ class ArrayDataAdapter:
     Args:
       x: The inputs; converted to NumPy arrays leaf by leaf.
       y: The targets, or None (predict).
+      sample_weight: Weights of each sample's loss: an array of shape (N,) (or (N, T) for
+        losses per time step), or one per output like `y`. Batches then hold it third.
+      class_weight: A dict class index -> weight, turned into sample weights from `y`'s
+        labels (integer labels or one-hot), as Keras does; one output only.
       batch_size: Samples per batch. None: 32, or as many as `steps` batches need.
       steps: Batches per epoch wanted by the caller (only used to choose the batch size).
       shuffle: True to draw a new order of the samples each epoch, "batch" to shuffle
@@ -28,12 +32,27 @@ class ArrayDataAdapter:
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps=None,
                  shuffle=False, class_weight=None):
-        if sample_weight is not None or class_weight is not None:
-            # The seam is here: weights would travel as a third entry of each batch.
-            raise NotImplementedError("class_weight and sample_weight are not supported yet.")
         x = data_adapter_utils.to_arrays(x, "x")
-        # As Keras packs them: `(x,)` without targets, `(x, y)` with.
-        self._data = (x,) if y is None else (x, data_adapter_utils.to_arrays(y, "y"))
+        y = data_adapter_utils.to_arrays(y, "y")
+        sample_weight = data_adapter_utils.to_arrays(sample_weight, "sample_weight")
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("You cannot `class_weight` and `sample_weight` at the same "
+                                 "time.")
+            if y is None:
+                raise ValueError("`class_weight` weighs samples by their label, but no `y` "
+                                 "was given.")
+            data_adapter_utils.check_class_weight(class_weight, y)
+            sample_weight = data_adapter_utils.class_weight_to_sample_weights(y, class_weight)
+        if sample_weight is not None and y is None:
+            raise ValueError("`sample_weight` weighs each sample's loss, but no `y` was given.")
+        # As Keras packs them: `(x,)` without targets, `(x, y)` with, `(x, y, sample_weight)`.
+        if y is None:
+            self._data = (x,)
+        elif sample_weight is None:
+            self._data = (x, y)
+        else:
+            self._data = (x, y, sample_weight)
         self._num_samples = data_adapter_utils.check_data_cardinality(self._data)
         batch_size = data_adapter_utils.check_batch_size(batch_size)
         if batch_size is None:
@@ -64,7 +83,7 @@ class ArrayDataAdapter:
         return self._num_samples % self._batch_size or None
 
     def get_numpy_iterator(self):
-        """One epoch of batches, each a tuple `(x,)` or `(x, y)` of NumPy structures.
+        """One epoch of batches, each a tuple `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
 
         Called once per pass over the data (each epoch, unless `steps_per_epoch` spreads
         a pass over several); with `shuffle`, each call draws a new order.
@@ -90,7 +109,7 @@ class ArrayDataAdapter:
 def _batch_taker(data):
     """A function from a batch index to the batch: plain indexing for the common cases.
 
-    The one- and two-array cases skip the generic structure walk: fit runs this on every
+    The one-, two- and three-array cases skip the generic structure walk: fit runs this on every
     step, and it must not add to the per-step cost of small models.
     """
     if len(data) == 1 and type(data[0]) is np.ndarray:
@@ -99,4 +118,7 @@ def _batch_taker(data):
     if len(data) == 2 and type(data[0]) is np.ndarray and type(data[1]) is np.ndarray:
         x, y = data
         return lambda index: (x[index], y[index])
+    if len(data) == 3 and all(type(part) is np.ndarray for part in data):
+        x, y, sample_weight = data
+        return lambda index: (x[index], y[index], sample_weight[index])
     return lambda index: nest.map_structure(lambda array: array[index], data)

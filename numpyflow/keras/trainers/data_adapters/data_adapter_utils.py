@@ -1,7 +1,7 @@
 """Checking and converting the data given to fit/evaluate/predict.
 
-`x`, `y` (and later `sample_weight`) may each be one array, a list/tuple of arrays or a
-dict of arrays (models with several inputs or outputs). This is non-differentiable
+`x`, `y` and `sample_weight` may each be one array, a list/tuple of arrays or a dict of
+arrays (models with several inputs or outputs). This is non-differentiable
 bookkeeping, so it works on NumPy arrays directly; batches become Tensors when the model
 is called on them.
 """
@@ -160,10 +160,96 @@ def train_validation_split(data, validation_split):
 
 
 def unpack_validation_data(validation_data):
-    """`(x_val, y_val)` from fit's `validation_data` argument."""
+    """`(x_val, y_val, val_sample_weight)` from fit's `validation_data` argument."""
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
-                         f"val_sample_weight); received {type(validation_data).__name__}.")
-    if len(validation_data) == 3 and validation_data[2] is not None:
-        raise NotImplementedError("Validation sample weights are not supported yet.")
-    return validation_data[0], validation_data[1]
+                         f"val_sample_weight); received {type(validation_data).__name__}"
+                         + (f" of length {len(validation_data)}"
+                            if isinstance(validation_data, (tuple, list)) else "") + ".")
+    x, y, *rest = validation_data
+    return x, y, (rest[0] if rest else None)
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Packs one batch as Keras does: `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
+
+    >>> pack_x_y_sample_weight([1.], [2.])
+    ([1.0], [2.0])
+    """
+    if y is None:
+        # A tuple or list `x` would be read as `(x, y)`: wrap it, as Keras does.
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """Unpacks a batch into `(x, y, sample_weight)`, None for the parts it lacks.
+
+    The idiom of custom `train_step`s (`keras.utils.unpack_x_y_sample_weight`): a tuple
+    holds `(x,)`, `(x, y)` or `(x, y, sample_weight)`; anything else is `x` alone.
+
+    >>> import numpy as np
+    >>> x, y, sample_weight = unpack_x_y_sample_weight((np.ones((2, 1)), np.zeros(2)))
+    >>> y.shape, sample_weight
+    ((2,), None)
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                     f"`(x, y, sample_weight)`; received a tuple of length {len(data)}.")
+
+
+def check_class_weight(class_weight, y):
+    """Raises unless `class_weight` is a dict of class index -> weight for one output."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict mapping class indices to weights, "
+                        f"e.g. {{0: 1., 1: 5.}}; received class_weight={class_weight!r} (of "
+                        f"type {type(class_weight).__name__}).")
+    for key, value in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise ValueError(f"`class_weight` keys must be integer class indices; received "
+                             f"the key {key!r} in class_weight={class_weight!r}.")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise ValueError(f"`class_weight` values must be numbers; received "
+                             f"{value!r} for class {key} in class_weight={class_weight!r}.")
+    if is_nested(y):
+        raise ValueError("`class_weight` is only supported for Models with a single output.")
+
+
+def class_weight_to_sample_weights(y, class_weight):
+    """One weight per sample: `class_weight[class of the sample]` (1 for unlisted classes).
+
+    The class is the label itself for integer labels (shape `(N,)` or `(N, 1)`, rounded as
+    Keras rounds them), the argmax for one-hot or probability labels (`(N, C)`).
+
+    >>> import numpy as np
+    >>> class_weight_to_sample_weights(np.array([0, 2, 1]), {0: 1., 1: 2., 2: 0.5})
+    array([1. , 0.5, 2. ], dtype=float32)
+    """
+    labels = np.asarray(y)
+    given_shape = labels.shape
+    if labels.ndim > 1:
+        labels = np.argmax(labels, axis=-1) if labels.shape[-1] != 1 else labels[..., 0]
+    if labels.ndim != 1:
+        raise ValueError(f"`class_weight` needs one class per sample: `y` of shape (N,), (N, 1) "
+                         f"or one-hot (N, num_classes); received y.shape={given_shape}.")
+    labels = np.round(labels).astype(np.int64)
+    if len(labels) and labels.min() < 0:
+        raise ValueError(f"`class_weight` needs non-negative class labels; `y` holds "
+                         f"{int(labels.min())}.")
+    size = max([int(labels.max(initial=0))] + [int(key) for key in class_weight]) + 1
+    table = np.ones(size, dtype=np.float32)
+    for index, weight in class_weight.items():
+        if index >= 0:
+            table[index] = weight
+    return table[labels]
