@@ -181,3 +181,77 @@ def shuffle(value, seed=None, name=None):
 def stateless_seed_stream(seed):
     """A NumPy Generator for internal users (dropout masks) that honours TF's seeding."""
     return _stream(seed)
+
+
+# -- saving and restoring the seeded streams (for `keras.callbacks.BackupAndRestore`) ----------
+
+def get_state():
+    """The state of every random stream, as plain JSON-serializable values.
+
+    Not a TF API: it lets a resumed training run draw exactly what the interrupted one
+    would have drawn next (shuffling, dropout, augmentation).
+
+    >>> set_seed(1); state = get_state(); a = normal([2])
+    >>> set_state(state); b = normal([2])
+    >>> bool((a.numpy() == b.numpy()).all())
+    True
+    """
+    def generator_state(rng):
+        return None if rng is None else _pcg64_state(rng.bit_generator.state)
+
+    return {"global_seed": _state.global_seed,
+            "global_stream": generator_state(_state.global_stream),
+            "op_streams": [[key[0], key[1], generator_state(rng)]
+                           for key, rng in _state.op_streams.items()]}
+
+
+def set_state(state):
+    """Restores the streams from a `get_state()` value (validated: ints only, no code).
+
+    Raises:
+        ValueError: `state` is not what `get_state()` returns; the message says what is wrong.
+    """
+    if not isinstance(state, dict) or set(state) != {"global_seed", "global_stream",
+                                                      "op_streams"}:
+        raise ValueError(f"random state: expected a dict with keys 'global_seed', "
+                         f"'global_stream' and 'op_streams'; received {state!r:.200}.")
+    global_seed = state["global_seed"]
+    if global_seed is not None and not _is_int(global_seed):
+        raise ValueError(f"random state: 'global_seed' must be an int or None; received "
+                         f"{global_seed!r:.100}.")
+    streams = state["op_streams"]
+    if not isinstance(streams, list) or not all(
+            isinstance(s, list) and len(s) == 3 and _is_int(s[0]) and _is_int(s[1])
+            for s in streams):
+        raise ValueError(f"random state: 'op_streams' must be a list of [global seed, op seed, "
+                         f"generator state]; received {streams!r:.200}.")
+    global_stream = (None if state["global_stream"] is None
+                     else _generator(state["global_stream"]))
+    op_streams = {(int(g), int(s)): _generator(rng_state) for g, s, rng_state in streams}
+    _state.global_seed = global_seed
+    _state.global_stream = global_stream
+    _state.op_streams = op_streams
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _pcg64_state(raw):
+    inner = raw["state"]
+    return {"bit_generator": raw["bit_generator"], "state": int(inner["state"]),
+            "inc": int(inner["inc"]), "has_uint32": int(raw["has_uint32"]),
+            "uinteger": int(raw["uinteger"])}
+
+
+def _generator(saved):
+    keys = {"bit_generator", "state", "inc", "has_uint32", "uinteger"}
+    if (not isinstance(saved, dict) or set(saved) != keys or saved["bit_generator"] != "PCG64"
+            or not all(_is_int(saved[k]) for k in keys - {"bit_generator"})):
+        raise ValueError(f"random state: a generator state must be a PCG64 state "
+                         f"({sorted(keys)}, ints); received {saved!r:.200}.")
+    rng = np.random.default_rng()
+    rng.bit_generator.state = {"bit_generator": "PCG64",
+                               "state": {"state": saved["state"], "inc": saved["inc"]},
+                               "has_uint32": saved["has_uint32"], "uinteger": saved["uinteger"]}
+    return rng

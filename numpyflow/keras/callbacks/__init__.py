@@ -1,6 +1,7 @@
 """`keras.callbacks`."""
 
 from numpyflow.keras.callbacks.callback import Callback, CallbackList  # noqa: F401
+from numpyflow.keras.callbacks.backup_and_restore import BackupAndRestore  # noqa: F401
 from numpyflow.keras.callbacks.csv_logger import CSVLogger  # noqa: F401
 from numpyflow.keras.callbacks.early_stopping import EarlyStopping  # noqa: F401
 from numpyflow.keras.callbacks.history import History, ProgbarLogger, TerminateOnNaN  # noqa: F401

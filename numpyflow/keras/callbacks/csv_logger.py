@@ -3,6 +3,8 @@
 import csv
 import os
 
+import numpy as np
+
 from numpyflow.keras.callbacks.callback import Callback
 
 
@@ -66,7 +68,7 @@ class CSVLogger(Callback):
 
 
 def _text(value):
-    try:
+    """A float, or for a vector result (F1Score(average=None)) "[a, b, c]" as Keras writes."""
+    if np.ndim(value) == 0:
         return float(value)
-    except (TypeError, ValueError):
-        return value
+    return "[" + ", ".join(str(float(x)) for x in np.ravel(value)) + "]"

@@ -3,6 +3,8 @@
 import logging
 import os
 
+import numpy as np
+
 from numpyflow.keras.callbacks.monitor_callback import MonitorCallback
 
 _log = logging.getLogger("numpyflow")
@@ -106,8 +108,9 @@ class ModelCheckpoint(MonitorCallback):
 
     def _file_path(self, epoch, batch, logs):
         """`filepath` with `{epoch}` (from 1), `{batch}` and logged values filled in."""
+        # Scalars only: a vector result (F1Score(average=None)) has no place in a file name.
         values = {key: float(value) for key, value in logs.items()
-                  if not isinstance(value, str)}
+                  if not isinstance(value, str) and np.ndim(value) == 0}
         try:
             if batch is None or "{batch" not in self.filepath:
                 return self.filepath.format(epoch=epoch + 1, **values)
