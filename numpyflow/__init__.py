@@ -20,6 +20,7 @@ from numpyflow.framework.tape import GradientTape, UnconnectedGradients  # noqa:
 from numpyflow.framework.function import function  # noqa: F401
 from numpyflow.framework.tensor import Tensor, constant, convert_to_tensor, is_tensor  # noqa: F401
 from numpyflow.framework.tensor_shape import TensorShape  # noqa: F401
+from numpyflow.framework.tensor_spec import TensorSpec  # noqa: F401
 from numpyflow.framework.variable import Variable  # noqa: F401
 from numpyflow.ops.array_ops import (  # noqa: F401
     broadcast_to, concat, expand_dims, identity, pad, rank, reshape, shape, size, split, squeeze,
@@ -27,6 +28,7 @@ from numpyflow.ops.array_ops import (  # noqa: F401
 from numpyflow.ops.indexing_ops import (  # noqa: F401 - also attaches Tensor.__getitem__
     clip_by_value, gather, gather_nd, one_hot, where)
 from numpyflow.ops.cumulative_ops import cumsum  # noqa: F401
+from numpyflow.ops.script_ops import numpy_function, py_function  # noqa: F401
 from numpyflow.ops.activation_ops import sigmoid, tanh  # noqa: F401
 from numpyflow.ops.creation_ops import (  # noqa: F401
     eye, fill, linspace, ones, ones_like, range, zeros, zeros_like)
@@ -37,7 +39,7 @@ from numpyflow.ops.math_ops import (  # noqa: F401
 from numpyflow.ops.reduce_ops import (  # noqa: F401
     argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
     reduce_min, reduce_prod, reduce_sum)
-from numpyflow import errors, image, math, nn, random, train  # noqa: E402,F401
+from numpyflow import errors, image, io, math, nn, random, train  # noqa: E402,F401
 from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespace
 
 # Ops called on Keras's symbolic inputs build functional models (framework/dispatch.py).
@@ -62,8 +64,8 @@ newaxis = None
 
 
 def __getattr__(name):
-    # Keras loads on first use, so `import numpyflow` stays fast for low-level users.
-    if name in ("keras", "summary"):
+    # Keras and tf.data load on first use, so `import numpyflow` stays fast for low-level users.
+    if name in ("keras", "summary", "data"):
         import importlib
         return importlib.import_module(f"numpyflow.{name}")
     raise AttributeError(f"module 'numpyflow' has no attribute {name!r}")

@@ -54,6 +54,18 @@ class ResourceExhaustedError(OpError):
     """Some resource has been exhausted."""
 
 
+class DataLossError(OpError):
+    """Unrecoverable data loss or corruption, e.g. a truncated or corrupt TFRecord file."""
+
+
+class FailedPreconditionError(OpError):
+    """The system is not in a state to run the operation (e.g. a wrong dataset cardinality)."""
+
+
+class OutOfRangeError(OpError):
+    """An operation iterated past the valid range (e.g. past the end of a dataset)."""
+
+
 def invalid_argument(op_name, message):
     """Builds an `InvalidArgumentError` whose message ends with TF's `[Op:Name]` tag."""
     return InvalidArgumentError(None, None, f"{message} [Op:{op_name}]")
