@@ -1,4 +1,5 @@
-"""`tf.image`: resizing, flipping, cropping and padding images, and colour adjustments.
+"""`tf.image`: resizing, flipping, rotating, cropping and padding images, colour adjustments
+and colour-space conversions, and random augmentations (`random_*`, `stateless_random_*`).
 
 Images are 4-D (batch, height, width, channels) or 3-D (height, width, channels) tensors.
 `affine_transform` and `angles_to_projective_transforms` are numpyflow's counterparts of
@@ -6,12 +7,22 @@ Images are 4-D (batch, height, width, channels) or 3-D (height, width, channels)
 rotation helper, used by the Keras augmentation layers.
 """
 
-from numpyflow.image.color import adjust_brightness, adjust_contrast  # noqa: F401
+from numpyflow.image.color import (  # noqa: F401
+    adjust_brightness, adjust_contrast, adjust_gamma, adjust_hue, adjust_saturation,
+    per_image_standardization)
+from numpyflow.image.conversions import (  # noqa: F401
+    convert_image_dtype, grayscale_to_rgb, hsv_to_rgb, rgb_to_grayscale, rgb_to_hsv)
 from numpyflow.image.geometry import (  # noqa: F401
     central_crop, crop_to_bounding_box, flip_left_right, flip_up_down, pad_to_bounding_box,
-    resize_with_crop_or_pad)
+    resize_with_crop_or_pad, resize_with_pad, rot90)
+from numpyflow.image.random_adjustments import (  # noqa: F401
+    random_brightness, random_contrast, random_crop, random_flip_left_right,
+    random_flip_up_down, random_hue, random_saturation, stateless_random_brightness,
+    stateless_random_contrast, stateless_random_crop, stateless_random_flip_left_right,
+    stateless_random_flip_up_down, stateless_random_hue, stateless_random_saturation)
+from numpyflow.image.resampling import resize  # noqa: F401
 from numpyflow.ops.image_ops import (  # noqa: F401
-    affine_transform, angles_to_projective_transforms, resize)
+    affine_transform, angles_to_projective_transforms)
 
 
 class ResizeMethod:
@@ -33,7 +44,10 @@ def _dispatch_all(namespace):
     for name in ("adjust_brightness", "adjust_contrast", "affine_transform",
                  "angles_to_projective_transforms", "central_crop", "crop_to_bounding_box",
                  "flip_left_right", "flip_up_down", "pad_to_bounding_box", "resize",
-                 "resize_with_crop_or_pad"):
+                 "resize_with_crop_or_pad",
+        "adjust_gamma", "adjust_hue", "adjust_saturation", "convert_image_dtype",
+        "grayscale_to_rgb", "hsv_to_rgb", "per_image_standardization", "resize_with_pad",
+        "rgb_to_grayscale", "rgb_to_hsv", "rot90"):
         namespace[name] = add_dispatch_support(namespace[name], "image." + name)
 
 

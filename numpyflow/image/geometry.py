@@ -1,4 +1,6 @@
-"""Flipping, cropping and padding images: slicing and padding, so gradients come free."""
+"""Flipping, rotating, cropping and padding images (slicing and padding: gradients come free)."""
+
+import numpy as np
 
 import numpyflow as tf
 
@@ -129,3 +131,57 @@ def resize_with_crop_or_pad(image, target_height, target_width):
                                    min(target_height, height), min(target_width, width))
     return pad_to_bounding_box(cropped, max(height_diff // 2, 0), max(width_diff // 2, 0),
                                target_height, target_width)
+
+
+def rot90(image, k=1, name=None):
+    """Rotates `image` counter-clockwise by `k` quarter turns.
+
+    >>> import numpyflow as tf
+    >>> rot90(tf.reshape(tf.range(4.), (2, 2, 1))).numpy()[..., 0]
+    array([[1., 3.],
+           [0., 2.]], dtype=float32)
+    """
+    image = _image_tensor(image, "rot90")
+    if int(k) != k:
+        raise ValueError(f"tf.image.rot90: `k` must be an integer; received k={k!r}")
+    k = int(k) % 4
+    height_axis = image.shape.rank - 3
+    perm = list(range(image.shape.rank))
+    perm[height_axis], perm[height_axis + 1] = perm[height_axis + 1], perm[height_axis]
+    if k == 1:
+        return tf.transpose(flip_left_right(image), perm)
+    if k == 2:
+        return flip_up_down(flip_left_right(image))
+    if k == 3:
+        return flip_left_right(tf.transpose(image, perm))
+    return tf.identity(image)
+
+
+def resize_with_pad(image, target_height, target_width, method="bilinear", antialias=False):
+    """Resizes `image` to fit in `target_height` x `target_width` keeping its aspect ratio,
+    then zero-pads it (centred) to exactly that size.
+
+    >>> import numpyflow as tf
+    >>> resize_with_pad(tf.ones((2, 4, 1)), 4, 4).numpy()[..., 0]
+    array([[0., 0., 0., 0.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [0., 0., 0., 0.]], dtype=float32)
+    """
+    image = _image_tensor(image, "resize_with_pad")
+    target_height, target_width = _non_negative_ints(
+        "resize_with_pad", target_height=target_height, target_width=target_width)
+    if target_height == 0 or target_width == 0:
+        raise ValueError(f"tf.image.resize_with_pad: the target size must be positive; "
+                         f"received {target_height}x{target_width}")
+    height, width = _height_width(image)
+    # TF's arithmetic, in float32: the ratio that fits, floors for size and offsets.
+    f32 = np.float32
+    ratio = max(f32(width) / f32(target_width), f32(height) / f32(target_height))
+    resized_height_f, resized_width_f = f32(height) / ratio, f32(width) / ratio
+    resized = tf.image.resize(image, (int(np.floor(resized_height_f)),
+                                      int(np.floor(resized_width_f))),
+                              method=method, antialias=antialias)
+    pad_top = max(0, int(np.floor((f32(target_height) - resized_height_f) / 2)))
+    pad_left = max(0, int(np.floor((f32(target_width) - resized_width_f) / 2)))
+    return pad_to_bounding_box(resized, pad_top, pad_left, target_height, target_width)

@@ -21,3 +21,15 @@ from numpyflow.train.checkpoint_management import (  # noqa: F401
     CheckpointManager, latest_checkpoint)
 
 __all__ = ["Checkpoint", "CheckpointManager", "latest_checkpoint"]
+
+# `tf.train.Example` and its parts are protobuf messages (numpyflow/io/example_proto.py):
+# protobuf loads on first use, so `import numpyflow` stays light.
+_EXAMPLE_NAMES = ("Example", "SequenceExample", "Features", "Feature", "FeatureList",
+                  "FeatureLists", "BytesList", "FloatList", "Int64List")
+
+
+def __getattr__(name):
+    if name in _EXAMPLE_NAMES:
+        from numpyflow.io import example_proto
+        return getattr(example_proto, name)
+    raise AttributeError(f"module 'numpyflow.train' has no attribute {name!r}")
