@@ -73,12 +73,21 @@ class EpochIterator:
             self._steps_seen = 0
         for step in range(self.steps_per_epoch):
             if num_batches is not None and self._steps_seen >= num_batches:
-                _log.warning("Your input ran out of data; interrupting the epoch after %d of "
-                             "steps_per_epoch=%d steps. Make sure that your data can generate "
-                             "at least `steps_per_epoch * epochs` batches.", step,
-                             self.steps_per_epoch)
+                _warn_ran_out(step, self.steps_per_epoch)
                 break
+            try:
+                batch = next(self._current_iterator)
+            except StopIteration:  # A dataset of unknown length ran out.
+                _warn_ran_out(step, self.steps_per_epoch)
+                self.reset()
+                return
             self._steps_seen += 1
-            yield step, next(self._current_iterator)
+            yield step, batch
         if num_batches is not None and self._steps_seen >= num_batches:
             self.reset()
+
+
+def _warn_ran_out(step, steps_per_epoch):
+    _log.warning("Your input ran out of data; interrupting the epoch after %d of "
+                 "steps_per_epoch=%d steps. Make sure that your data can generate at least "
+                 "`steps_per_epoch * epochs` batches.", step, steps_per_epoch)

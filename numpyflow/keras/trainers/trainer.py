@@ -21,6 +21,7 @@ from numpyflow.keras.callbacks import CallbackList, History, ProgbarLogger, Term
 from numpyflow.keras.callbacks.callback import as_callback_list
 from numpyflow.keras.trainers.compile_utils import CompiledLoss, CompiledMetrics
 from numpyflow.keras.trainers.data_adapters import data_adapter_utils
+from numpyflow.keras.trainers.data_adapters.dataset_adapter import is_tf_dataset
 from numpyflow.keras.trainers.epoch_iterator import EpochIterator
 
 _log = logging.getLogger("numpyflow")
@@ -405,6 +406,9 @@ class Trainer:
         if validation_data is not None:
             validation = data_adapter_utils.unpack_validation_data(validation_data)
         elif validation_split:
+            if is_tf_dataset(x):
+                raise ValueError("`validation_split` is only supported for NumPy arrays and "
+                                 "Tensors; with a dataset, pass `validation_data`.")
             # The weights are split with the samples; class weights apply to training only.
             (x, y, sample_weight), validation = data_adapter_utils.train_validation_split(
                 (data_adapter_utils.to_arrays(x, "x"), data_adapter_utils.to_arrays(y, "y"),
@@ -418,7 +422,8 @@ class Trainer:
         val_iterator = None
         if validation is not None:
             val_iterator = EpochIterator(*validation,
-                                         batch_size=validation_batch_size or batch_size,
+                                         batch_size=None if is_tf_dataset(validation[0])
+                                         else validation_batch_size or batch_size,
                                          steps_per_epoch=validation_steps, shuffle=False)
 
         history = History()
@@ -577,7 +582,7 @@ def _reject_unknown_arguments(method, kwargs):
 
 
 def _require_targets(method, x, y):
-    if x is None or y is None:
+    if x is None or (y is None and not is_tf_dataset(x)):  # A dataset holds its targets.
         raise ValueError(f"{method}() needs both `x` and `y`.")
 
 

@@ -160,7 +160,10 @@ def train_validation_split(data, validation_split):
 
 
 def unpack_validation_data(validation_data):
-    """`(x_val, y_val, val_sample_weight)` from fit's `validation_data` argument."""
+    """`(x_val, y_val, val_sample_weight)` from fit's `validation_data` argument (a dataset
+    holds all three itself: `(dataset, None, None)`)."""
+    if type(validation_data).__module__.startswith("numpyflow.data"):
+        return validation_data, None, None
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
                          f"val_sample_weight); received {type(validation_data).__name__}"
