@@ -6,7 +6,7 @@
 
 import numpy as np
 
-from numpyflow.data import structure
+from numpyflow.data import slicing, structure
 from numpyflow.data.dataset import (
     INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, is_error)
 from numpyflow.data.errors import ElementError
@@ -114,8 +114,12 @@ def batch(dataset, batch_size, drop_remainder=False, num_parallel_calls=None,
     if num_parallel_calls is not None or deterministic is not None:
         raise NotImplementedError("Dataset.batch: `num_parallel_calls` and `deterministic` are "
                                   "not supported; batches are stacked in order.")
+    plan = dataset._plan
 
     def iterate():
+        if plan is not None:  # Rows of in-memory arrays: gather each batch at once.
+            yield from slicing.batches(plan, size, drop_remainder)
+            return
         items = dataset._iterate()
         try:
             for group in _groups(items, size, drop_remainder):
@@ -128,8 +132,10 @@ def batch(dataset, batch_size, drop_remainder=False, num_parallel_calls=None,
                     yield ElementError(error)
         finally:
             items.close()
-    return Dataset(iterate, lambda: _batched_spec(dataset.element_spec, size, drop_remainder),
-                   _batched_card(dataset._cardinality, size, drop_remainder), (dataset,))
+    result = Dataset(iterate, lambda: _batched_spec(dataset.element_spec, size, drop_remainder),
+                     _batched_card(dataset._cardinality, size, drop_remainder), (dataset,))
+    result._in_memory = plan is not None
+    return result
 
 
 def padded_batch(dataset, batch_size, padded_shapes=None, padding_values=None,

@@ -21,7 +21,7 @@ import types
 
 import numpy as np
 
-from numpyflow.data import structure
+from numpyflow.data import slicing, structure
 from numpyflow.data.errors import ElementError
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import OpError
@@ -117,6 +117,8 @@ class Dataset:
         self._cardinality = int(cardinality)
         self._inputs = tuple(inputs)
         self._options = None
+        self._plan = None  # A slicing.SlicePlan when the elements are rows of arrays.
+        self._in_memory = False  # True when elements are batches gathered by a SlicePlan.
 
     # -- what a dataset is ---------------------------------------------------------------
     def _iterate(self):
@@ -177,6 +179,8 @@ class Dataset:
         """Returns this dataset with `options` (a `tf.data.Options`) attached."""
         result = Dataset(self._iterate_fn, lambda: self.element_spec, self._cardinality, (self,))
         result._options = options
+        result._plan = self._plan
+        result._in_memory = self._in_memory
         return result
 
     def options(self):
@@ -231,9 +235,10 @@ class Dataset:
 
         def iterate():
             for i in range(count):
-                yield structure.pack_as(element, [structure.make_leaf(np.asarray(v[i]))
-                                                  for v in leaves])
-        return Dataset(iterate, spec, count)
+                yield structure.pack_as(element, [_row(v, i) for v in leaves])
+        result = Dataset(iterate, spec, count)
+        result._plan = slicing.from_slices(element, leaves)
+        return result
 
     @staticmethod
     def from_generator(generator, output_types=None, output_shapes=None, args=None,
@@ -322,8 +327,9 @@ class Dataset:
                 raise TypeError(f"Dataset.zip: every member must be a Dataset; received "
                                 f"{type(member).__name__}.")
 
-        def iterate():
-            iterators = [m._iterate() for m in members]
+        def run(openers, pack):
+            # One pass over the iterators `openers` open (elements, or slicing's keys).
+            iterators = [open_items() for open_items in openers]
             try:
                 while True:
                     items = []
@@ -333,13 +339,18 @@ class Dataset:
                         except StopIteration:
                             return
                     error = next((i for i in items if isinstance(i, ElementError)), None)
-                    yield error if error is not None else structure.pack_as(datasets, items)
+                    yield error if error is not None else pack(items)
             finally:
                 for it in iterators:
                     it.close()
         cards = [m._cardinality for m in members]
-        return Dataset(iterate, lambda: structure.map_structure(lambda d: d.element_spec, datasets),
-                       _zip_cardinality(cards), members)
+        result = Dataset(
+            lambda: run([m._iterate for m in members],
+                        lambda items: structure.pack_as(datasets, items)),
+            lambda: structure.map_structure(lambda d: d.element_spec, datasets),
+            _zip_cardinality(cards), members)
+        result._plan = slicing.zipped(datasets, members, run)
+        return result
 
     @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None, name=None):
@@ -416,6 +427,13 @@ class Options:
 
 
 # -- helpers shared by the transformations -------------------------------------------------
+
+def _row(array, i):
+    """Row `i` of a source array as a leaf (a string row stays str: np.asarray would give '<U')."""
+    if array.dtype.kind == "O":
+        return structure.make_leaf(array[i, ...])
+    return structure.make_leaf(np.asarray(array[i]))
+
 
 def _as_generator(items):
     yield from items

@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from numpyflow.data import parallel, structure
+from numpyflow.data import parallel, shuffle_buffer, slicing, structure
 from numpyflow.data.dataset import (
     AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, DatasetSpec, call_with_element,
     check_arity, is_error, peeking)
@@ -228,26 +228,19 @@ def shuffle(dataset, buffer_size, seed=None, reshuffle_each_iteration=None, name
     base_seed = _seed_pair(seed)
     epochs = itertools.count()
 
-    def iterate():
+    def ordered(open_items):
+        # One pass: the epoch is taken when the pass starts, then the items are opened.
         epoch = 0 if peeking() else (next(epochs) if reshuffle else 0)
         rng = np.random.default_rng(base_seed + (epoch,))
-        items = dataset._iterate()
-        buffer = []
+        items = open_items()
         try:
-            for item in items:
-                if buffer_size is None or len(buffer) < buffer_size:
-                    buffer.append(item)
-                    continue
-                index = int(rng.integers(len(buffer)))
-                chosen, buffer[index] = buffer[index], item
-                yield chosen
-            while buffer:
-                index = int(rng.integers(len(buffer)))
-                buffer[index], buffer[-1] = buffer[-1], buffer[index]
-                yield buffer.pop()
+            yield from shuffle_buffer.shuffled(items, buffer_size, rng)
         finally:
             items.close()
-    return Dataset(iterate, lambda: dataset.element_spec, dataset._cardinality, (dataset,))
+    result = Dataset(lambda: ordered(dataset._iterate), lambda: dataset.element_spec,
+                     dataset._cardinality, (dataset,))
+    result._plan = slicing.derived(dataset._plan, ordered)
+    return result
 
 
 def _seed_pair(seed):
@@ -269,11 +262,11 @@ def repeat(dataset, count=None, name=None):
     """
     count = -1 if count is None else int(count)
 
-    def iterate():
+    def run(open_items):
         done = 0
         while count < 0 or done < count:
             produced = False
-            items = dataset._iterate()
+            items = open_items()
             try:
                 for item in items:
                     produced = True
@@ -292,15 +285,23 @@ def repeat(dataset, count=None, name=None):
         result_card = INFINITE_CARDINALITY
     else:
         result_card = card * count
-    return Dataset(iterate, lambda: dataset.element_spec, result_card, (dataset,))
+    return _reordering(dataset, run, result_card)
+
+
+def _reordering(dataset, run, cardinality):
+    """The dataset of `run(open_items)`, a pass that reorders, drops or repeats items."""
+    result = Dataset(lambda: run(dataset._iterate), lambda: dataset.element_spec, cardinality,
+                     (dataset,))
+    result._plan = slicing.derived(dataset._plan, run)
+    return result
 
 
 def take(dataset, count, name=None):
     """The first `count` elements (all of them when `count` is -1)."""
     count = int(count)
 
-    def iterate():
-        items = dataset._iterate()
+    def run(open_items):
+        items = open_items()
         try:
             yield from (itertools.islice(items, count) if count >= 0 else items)
         finally:
@@ -316,17 +317,17 @@ def take(dataset, count, name=None):
         result_card = UNKNOWN_CARDINALITY
     else:
         result_card = min(card, count)
-    return Dataset(iterate, lambda: dataset.element_spec, result_card, (dataset,))
+    return _reordering(dataset, run, result_card)
 
 
 def skip(dataset, count, name=None):
     """All but the first `count` elements (none when `count` is -1)."""
     count = int(count)
 
-    def iterate():
+    def run(open_items):
         if count < 0:
             return
-        items = dataset._iterate()
+        items = open_items()
         try:
             yield from itertools.islice(items, count, None)
         finally:
@@ -338,7 +339,7 @@ def skip(dataset, count, name=None):
         result_card = card
     else:
         result_card = max(card - count, 0)
-    return Dataset(iterate, lambda: dataset.element_spec, result_card, (dataset,))
+    return _reordering(dataset, run, result_card)
 
 
 def concatenate(dataset, other, name=None):
@@ -380,15 +381,23 @@ def enumerate(dataset, start=0, name=None):  # noqa: A001
                 yield item if is_error(item) else (Tensor(np.array(index, np.int64)), item)
         finally:
             items.close()
-    return Dataset(iterate, lambda: (TensorSpec([], "int64"), dataset.element_spec),
-                   dataset._cardinality, (dataset,))
+    result = Dataset(iterate, lambda: (TensorSpec([], "int64"), dataset.element_spec),
+                     dataset._cardinality, (dataset,))
+    result._plan = slicing.enumerated(dataset._plan, start)
+    return result
 
 
 def prefetch(dataset, buffer_size, name=None):
-    """Reads up to `buffer_size` elements ahead on a background thread."""
+    """Reads up to `buffer_size` elements ahead on a background thread.
+
+    With `tf.data.AUTOTUNE`, 2 elements are read ahead, or none when the elements are
+    gathered from in-memory arrays (`from_tensor_slices`, `shuffle`, ..., `batch`): that
+    gather holds Python's GIL, so a thread could not overlap it with training and would
+    only add thread switches.
+    """
     buffer_size = int(buffer_size)
     if buffer_size == AUTOTUNE:
-        buffer_size = 2
+        buffer_size = 0 if dataset._plan is not None or dataset._in_memory else 2
     if buffer_size < 0:
         raise ValueError(f"prefetch: `buffer_size` must be >= 0 or tf.data.AUTOTUNE; "
                          f"received {buffer_size}.")
