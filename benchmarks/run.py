@@ -2,7 +2,7 @@
 
 Run (the peers live in their own venv, .venv-bench, which ./dev bench makes):
 
-    ./dev bench                                   # everything, 3-5 rounds, ~12 minutes
+    ./dev bench                                   # everything, 3-5 rounds, ~14 minutes
     ./dev bench --output benchmarks/RESULTS.md    # ... and write the Markdown report
     ./dev bench --quick                           # smoke test: 1 round, 6,000 samples
     python benchmarks/run.py --frameworks numpyflow,numpy --workloads mlp --limit 2000
@@ -22,6 +22,16 @@ Debian's dataset-fashion-mnist files offline; random data of the same shapes whe
              functional epoch is as fast as its Sequential one (within noise: the median
              of the per-round ratios <= 1.10);
   lenet128   LeNet-5 (Sequential) at batch 128;
+  mlp_dataset
+             the MLP's epoch fed from `tf.data.Dataset.from_tensor_slices((x, y)).shuffle(60000)
+             .batch(32).prefetch(AUTOTUNE)` instead of arrays, numpyflow and TF only; its rounds
+             alternate with mlp's, and the report checks that numpyflow's epoch from a Dataset
+             is within 1.15x of its epoch from arrays (median of the per-round ratios);
+  pipeline   an image input pipeline: up to 2,000 Fashion-MNIST images written as PNG files
+             once per run, then one pass of `list_files -> map(read_file, decode_png, resize
+             to 32x32, random_flip_left_right, num_parallel_calls=AUTOTUNE) -> batch(32) ->
+             prefetch(AUTOTUNE)`, in images per second (higher is better), numpyflow and
+             TF's tf.data only;
   inference  the tutorial MLP: `model(x)` and `model.predict(x)` on 1 sample (median per call,
              in microseconds) and `predict` on 10,000 test samples (seconds);
   import     `import numpyflow` / `tensorflow` / `torch` / `numpy` in a fresh interpreter:
@@ -73,18 +83,29 @@ WORKLOADS = {
     # distinction (its lenet32 column is the one to compare), so it sits this one out.
     "lenet32_functional": ("numpyflow", "tensorflow"),
     "lenet128": ("numpyflow", "tensorflow", "torch"),
+    # The MLP fed from a Dataset, and the PNG input pipeline: Keras and tf.data only.
+    "mlp_dataset": ("numpyflow", "tensorflow"),
+    "pipeline": ("numpyflow", "tensorflow"),
     "inference": ("numpyflow", "tensorflow", "torch"),
     "import": ("numpyflow", "tensorflow", "torch", "numpy"),
 }
 # Epoch workloads: batch size, and whether the model is LeNet-5 (on 28x28x1 images).
 EPOCH_WORKLOADS = {"mlp": (32, False), "lenet32": (32, True),
-                   "lenet32_functional": (32, True), "lenet128": (128, True)}
+                   "lenet32_functional": (32, True), "lenet128": (128, True),
+                   "mlp_dataset": (32, False)}
 # A workload whose rounds alternate with another's when both run, so that a ratio between
 # the two (the functional-vs-Sequential check) sees the same load on the machine.
-INTERLEAVE_WITH = {"lenet32_functional": "lenet32"}
+INTERLEAVE_WITH = {"lenet32_functional": "lenet32", "mlp_dataset": "mlp"}
 # numpyflow's functional LeNet-5 epoch may take at most this times its Sequential one: the
 # functional API adds no per-step cost, so they should match within noise.
 FUNCTIONAL_VS_SEQUENTIAL_LIMIT = 1.10
+# numpyflow's MLP epoch from a Dataset may take at most this times its epoch from arrays.
+DATASET_VS_ARRAYS_LIMIT = 1.15
+# numpyflow's image pipeline must deliver at least this times TF's tf.data images per second.
+PIPELINE_VS_TF_LIMIT = 1.0
+# The image pipeline's files: at most this many training images (fewer with --limit).
+PIPELINE_FILES = 2000
+PIPELINE_DIR = "pipeline_png"
 QUICK_LIMIT = 6000
 WARMUP_BATCHES = 20
 PREDICT_SAMPLES = 10_000
@@ -210,6 +231,49 @@ def keras_inference(framework, x_test, budget_s, repeats):
     metrics["predict_many_s"] = [time_call(lambda: model.predict(many, verbose=0))
                                  for _ in range(repeats)]
     return metrics
+
+
+def keras_dataset_epochs(framework, x, y, batch_size, repeats):
+    """The MLP trained from `from_tensor_slices((x, y)).shuffle(60000).batch().prefetch()`."""
+    tf = keras_module(framework)
+    model = keras_mlp(tf)
+
+    def dataset(x, y):
+        return (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(60000)
+                .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+    warm = min(len(x), WARMUP_BATCHES * batch_size)
+    warm_data, data = dataset(x[:warm], y[:warm]), dataset(x, y)
+    info = {"warmup_s": time_call(lambda: model.fit(warm_data, epochs=1, verbose=0))}
+    samples = [time_call(lambda: model.fit(data, epochs=1, verbose=0)) for _ in range(repeats)]
+    return samples, info
+
+
+def keras_pipeline(framework, png_dir, repeats):
+    """Images per second of one pass of the PNG pipeline (the same code for both)."""
+    tf = keras_module(framework)
+
+    def load(path):
+        image = tf.io.decode_png(tf.io.read_file(path), channels=1)
+        image = tf.image.resize(image, [32, 32])
+        return tf.image.random_flip_left_right(image)
+
+    pattern = os.path.join(png_dir, "*.png")
+    files = (tf.data.Dataset.list_files(pattern, seed=0)
+             .map(load, num_parallel_calls=tf.data.AUTOTUNE)
+             .batch(32).prefetch(tf.data.AUTOTUNE))
+    for _ in files.take(2):  # Warm-up: thread pools, and the first call of `load`.
+        pass
+
+    def one_pass():
+        images = 0
+        start = time.perf_counter()
+        for batch in files:
+            images += int(batch.shape[0])
+        return images / (time.perf_counter() - start), images
+
+    rates, counts = zip(*(one_pass() for _ in range(repeats)))
+    return list(rates), {"images": counts[0]}
 
 
 # -- PyTorch --------------------------------------------------------------------------------
@@ -378,7 +442,10 @@ def child_main(args):
     if workload in EPOCH_WORKLOADS:
         batch_size, lenet = EPOCH_WORKLOADS[workload]
         x = x_train[..., None] if lenet else x_train
-        if framework in ("numpyflow", "tensorflow"):
+        if workload == "mlp_dataset":
+            samples, info = keras_dataset_epochs(framework, x, y_train, batch_size,
+                                                 args.repeats)
+        elif framework in ("numpyflow", "tensorflow"):
             make = {"mlp": keras_mlp, "lenet32_functional": keras_lenet_functional}.get(
                 workload, keras_lenet)
             samples, info = keras_epochs(framework, make, x, y_train, batch_size, args.repeats)
@@ -387,6 +454,9 @@ def child_main(args):
         else:
             samples, info = numpy_mlp_epochs(x_train, y_train, batch_size, args.repeats)
         metrics[workload] = samples
+    elif workload == "pipeline":
+        metrics["pipeline"], info = keras_pipeline(
+            framework, os.path.join(args.data_dir, PIPELINE_DIR), args.repeats)
     elif workload == "inference":
         if framework == "torch":
             metrics = torch_inference(x_test, args.budget, args.repeats)
@@ -404,9 +474,11 @@ def child_main(args):
 # Parent: data, machine, orchestration, table, report.
 # ==========================================================================================
 
-def prepare_data(directory, limit, synthetic=False):
+def prepare_data(directory, limit, synthetic=False, pngs=False):
     """Writes x_train (float32 in [0, 1]), y_train (int64) and x_test as .npy.
 
+    With `pngs`, also writes the first PIPELINE_FILES training images as PNG files under
+    `directory`/PIPELINE_DIR (for the pipeline workload; both frameworks read the same files).
     Returns (a note on the data's source, training samples, test samples).
     """
     import numpy as np
@@ -433,7 +505,19 @@ def prepare_data(directory, limit, synthetic=False):
               "x_test": (x_test / np.float32(255)).astype(np.float32)}
     for name, array in arrays.items():
         np.save(os.path.join(directory, f"{name}.npy"), array)
+    if pngs:
+        write_pngs(os.path.join(directory, PIPELINE_DIR), x_train[:PIPELINE_FILES])
     return source, len(arrays["x_train"]), len(arrays["x_test"])
+
+
+def write_pngs(directory, images):
+    """Writes each uint8 (28, 28) image as `directory`/NNNNN.png (grayscale)."""
+    sys.path.insert(0, str(ROOT))
+    from numpyflow.io import encode_png
+    os.makedirs(directory)
+    for index, image in enumerate(images):
+        with open(os.path.join(directory, f"{index:05d}.png"), "wb") as out:
+            out.write(encode_png(image[..., None]))
 
 
 def dist_version(*names):
@@ -649,6 +733,9 @@ def table_rows(n_train, n_test):
         ("lenet32_functional", f"LeNet-5 functional, Adam, b32, {epoch}", "s",
          "lenet32_functional"),
         ("lenet128", f"LeNet-5, Adam, b128, {epoch}", "s", "lenet128"),
+        ("mlp_dataset", f"MLP from a Dataset, SGD, b32, {epoch}", "s", "mlp_dataset"),
+        ("pipeline", f"PNG pipeline, {min(PIPELINE_FILES, n_train):,} files, b32", "img/s",
+         "pipeline"),
         ("call_us", "MLP model(x), 1 sample", "µs", "inference"),
         ("predict1_us", "MLP predict(x), 1 sample", "µs", "inference"),
         ("predict_many_s", f"MLP predict, {predict_n:,} samples", "s", "inference"),
@@ -685,7 +772,7 @@ def fmt(value, unit):
         return "-"
     if unit == "µs":
         return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-    if unit == "MB":
+    if unit in ("MB", "img/s"):
         return f"{value:,.0f}"
     return f"{value:.3f}" if value < 10 else f"{value:.2f}"
 
@@ -742,7 +829,8 @@ def markdown_table(header, lines):
     return "\n".join(out)
 
 
-TARGETS_TITLE = "Targets (issue #4; functional vs Sequential: the functional API's issue)"
+TARGETS_TITLE = ("Targets (issue #4; functional vs Sequential: the functional API's issue; "
+                 "Dataset and image pipeline: issue #12)")
 
 
 def targets(results):
@@ -758,24 +846,30 @@ def targets(results):
         verdict = "PASS" if r <= limit else f"FAIL ({r / limit:.2f}x over the target)"
         return description, f"{r:.2f}x ({nf:.3f} s vs {other:.3f} s)", verdict
 
-    def check_functional():
-        """numpyflow against itself: the functional LeNet-5 epoch over the Sequential one.
+    def check_paired(description, workload, baseline, limit):
+        """numpyflow against itself: `workload`'s epoch over `baseline`'s (e.g. functional
+        LeNet-5 over Sequential, MLP from a Dataset over MLP from arrays).
 
         Their rounds alternate, so each round's pair ran under the same load; the median of
         the per-round ratios is what is checked (the ratio of the two medians would pair
         epochs from different moments: the machine's load moves epochs by 20% and more)."""
-        description = (f"LeNet-5 functional epoch b32 <= {FUNCTIONAL_VS_SEQUENTIAL_LIMIT:.2f} x "
-                       "Sequential")
-        functional = value("lenet32_functional", "numpyflow", "lenet32_functional")
-        sequential = value("lenet32", "numpyflow", "lenet32")
-        r = paired_ratio(results.get("lenet32_functional", {}), results.get("lenet32", {}),
-                         "numpyflow", "lenet32_functional", "lenet32")
+        mine, base = value(workload, "numpyflow", workload), value(baseline, "numpyflow", baseline)
+        r = paired_ratio(results.get(workload, {}), results.get(baseline, {}),
+                         "numpyflow", workload, baseline)
         if r is None:
-            return description, "-", "n/a (needs numpyflow in lenet32 and lenet32_functional)"
-        limit = FUNCTIONAL_VS_SEQUENTIAL_LIMIT
+            return description, "-", f"n/a (needs numpyflow in {baseline} and {workload})"
         verdict = "PASS" if r <= limit else f"FAIL ({r / limit:.2f}x over the target)"
-        return (description, f"{r:.2f}x per round (medians {functional:.3f} s vs "
-                f"{sequential:.3f} s)", verdict)
+        return (description, f"{r:.2f}x per round (medians {mine:.3f} s vs {base:.3f} s)",
+                verdict)
+
+    def check_throughput(description, workload, peer, limit):
+        """numpyflow's rate over the peer's: higher is better, so it must be >= `limit`."""
+        nf, other = value(workload, "numpyflow", workload), value(workload, peer, workload)
+        r = ratio(nf, other)
+        if r is None:
+            return description, "-", "n/a (not measured)"
+        verdict = "PASS" if r >= limit else f"FAIL ({limit / r:.2f}x short of the target)"
+        return description, f"{r:.2f}x ({nf:,.0f} vs {other:,.0f} img/s)", verdict
 
     def check_value(description, workload, key, limit, unit):
         v = value(workload, "numpyflow", key)
@@ -789,7 +883,13 @@ def targets(results):
         check_ratio("MLP epoch <= 0.75 x PyTorch", "mlp", "torch", 0.75),
         check_ratio("MLP epoch <= 1.5 x NumPy loop", "mlp", "numpy", 1.5),
         check_ratio("LeNet-5 epoch b32 <= 1.0 x TF/Keras", "lenet32", "tensorflow", 1.0),
-        check_functional(),
+        check_paired(f"LeNet-5 functional epoch b32 <= {FUNCTIONAL_VS_SEQUENTIAL_LIMIT:.2f} x "
+                     "Sequential", "lenet32_functional", "lenet32",
+                     FUNCTIONAL_VS_SEQUENTIAL_LIMIT),
+        check_paired(f"MLP epoch from a Dataset <= {DATASET_VS_ARRAYS_LIMIT:.2f} x from arrays",
+                     "mlp_dataset", "mlp", DATASET_VS_ARRAYS_LIMIT),
+        check_throughput(f"image pipeline >= {PIPELINE_VS_TF_LIMIT:.1f} x TF's throughput",
+                         "pipeline", "tensorflow", PIPELINE_VS_TF_LIMIT),
         check_value("predict(x), 1 sample <= 100 µs", "inference", "predict1_us", 100, "µs"),
         check_value("model(x), 1 sample <= 50 µs", "inference", "call_us", 50, "µs"),
         check_value("import numpyflow <= 0.2 s", "import", "import_s", 0.2, "s"),
@@ -852,7 +952,7 @@ def detail_lines(results, rows):
                 text = ", ".join(fmt(v, unit) for v in samples) + f" {unit}"
             info = {k: v for k, v in result.get("info", {}).items() if k != "rss_mb_end"}
             extra = ""
-            if (key in EPOCH_WORKLOADS or key == "predict_many_s") and info:
+            if (key in EPOCH_WORKLOADS or key in ("predict_many_s", "pipeline")) and info:
                 extra = " (" + ", ".join(f"{k} {info_text(v)}" for k, v in info.items()) + ")"
             out.append(f"- {label} / {LABELS[framework]}: {text}{extra}")
     return out
@@ -883,6 +983,17 @@ NOTES = """\
   per-round ratios (each round's two epochs ran back to back, under the same load): the
   functional API must train as fast as Sequential, within noise (the functional API issue's
   "same speed as Sequential").
+- "MLP from a Dataset" trains the MLP row's model for one epoch from
+  `tf.data.Dataset.from_tensor_slices((x, y)).shuffle(60000).batch(32).prefetch(AUTOTUNE)`
+  (`fit(dataset, epochs=1, verbose=0)`) instead of arrays; its rounds alternate with the MLP
+  row's, and the target "from a Dataset <= {dataset:.2f} x from arrays" is numpyflow against
+  itself, as the median of the per-round ratios.
+- "PNG pipeline": the first {files:,} training images are written once per run as 28x28
+  grayscale PNG files, which both frameworks read; each process builds
+  `list_files(pattern, seed=0) -> map(read_file + decode_png + resize to 32x32 +
+  random_flip_left_right, num_parallel_calls=AUTOTUNE) -> batch(32) -> prefetch(AUTOTUNE)`,
+  pulls 2 batches (warm-up), then times one full pass: images per second, higher is better,
+  so its ratio above 1 means numpyflow is faster (target: >= {pipeline:.1f} x TF's tf.data).
 - Inference: Keras `model(x)` and `predict(x, verbose=0)` get a NumPy array; PyTorch's
   `model(x)` row is a tensor under torch.no_grad(), its `predict` rows are
   `model(torch.from_numpy(x)).numpy()` under no_grad in one call (Keras predicts 10,000
@@ -963,7 +1074,8 @@ def main(argv=None):
     results = {}
     try:
         log("preparing data")
-        data_note, n_train, n_test = prepare_data(workdir, args.limit, args.synthetic)
+        data_note, n_train, n_test = prepare_data(workdir, args.limit, args.synthetic,
+                                                  pngs="pipeline" in workloads)
         for note in skipped_notes:
             log(note)
         if "numpyflow" in frameworks:
@@ -1003,8 +1115,9 @@ def main(argv=None):
         print()
         print(f"{TARGETS_TITLE}:")
         width = max(len(c[0]) for c in checks)
+        measured_width = max(len(c[1]) for c in checks)
         for description, measured, verdict in checks:
-            print(f"  {description.ljust(width)}  {measured:<32}  {verdict}")
+            print(f"  {description.ljust(width)}  {measured.ljust(measured_width)}  {verdict}")
     if overhead:
         print()
         print(overhead)
@@ -1034,7 +1147,8 @@ def main(argv=None):
             "## Results",
             "",
             "Median over the rounds; the last columns are numpyflow's median divided by the "
-            "peer's (below 1: numpyflow is faster / smaller).",
+            "peer's (below 1: numpyflow is faster / smaller; in rows in img/s, a throughput, "
+            "above 1: numpyflow is faster).",
             "",
             markdown_table(header, lines),
             "",
@@ -1045,7 +1159,10 @@ def main(argv=None):
             report += [f"| {d} | {m} | {v} |" for d, m, v in checks]
             report += [""]
         report += ["## Notes", "", NOTES.format(warm=WARMUP_BATCHES,
-                                               functional=FUNCTIONAL_VS_SEQUENTIAL_LIMIT),
+                                               functional=FUNCTIONAL_VS_SEQUENTIAL_LIMIT,
+                                               dataset=DATASET_VS_ARRAYS_LIMIT,
+                                               files=PIPELINE_FILES,
+                                               pipeline=PIPELINE_VS_TF_LIMIT),
                    "## All samples", ""] + detail_lines(results, rows) + [""]
         if overhead:
             report += ["## Per-op overhead (benchmarks/op_overhead.py)", "", "```",

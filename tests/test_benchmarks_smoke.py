@@ -34,6 +34,8 @@ def test_benchmark_suite_runs_numpyflow_parts(tmp_path):
         "lenet32": {"numpyflow": ["lenet32"]},
         "lenet32_functional": {"numpyflow": ["lenet32_functional"]},
         "lenet128": {"numpyflow": ["lenet128"]},
+        "mlp_dataset": {"numpyflow": ["mlp_dataset"]},
+        "pipeline": {"numpyflow": ["pipeline"]},
         "inference": {"numpyflow": ["call_us", "predict1_us", "predict_many_s"]},
         "import": {"numpyflow": ["import_s", "import_rss_mb"],
                    "numpy": ["import_s", "import_rss_mb"]},
@@ -49,6 +51,9 @@ def test_benchmark_suite_runs_numpyflow_parts(tmp_path):
     for needle in ("## Machine", "OPENBLAS_CORETYPE=", "| MLP, SGD, b32, 256 samples | s |",
                    "| LeNet-5 functional, Adam, b32, 256 samples | s |",
                    "| MLP model(x), 1 sample | µs |", "## Targets (issue #4",
+                   "| MLP from a Dataset, SGD, b32, 256 samples | s |",
+                   "| PNG pipeline, 256 files, b32 | img/s |",
+                   "| image pipeline >= 1.0 x TF's throughput | - | n/a (not measured) |",
                    "| MLP epoch <= 1.5 x NumPy loop |", "| import numpyflow <= 0.2 s |"):
         assert needle in text, needle
     # numpyflow's functional LeNet-5 is checked against its Sequential one (the verdict on
@@ -56,6 +61,11 @@ def test_benchmark_suite_runs_numpyflow_parts(tmp_path):
     functional = next(line for line in text.splitlines()
                       if line.startswith("| LeNet-5 functional epoch b32 <= 1.10 x Sequential |"))
     assert "n/a" not in functional, functional
+    from_dataset = next(line for line in text.splitlines()
+                        if line.startswith("| MLP epoch from a Dataset <= 1.15 x from arrays |"))
+    assert "x per round" in from_dataset, from_dataset
+    # One pass over 256 PNG files (written once, read by the pipeline child), in batches of 32.
+    assert results["pipeline"]["numpyflow"]["info"]["images"] == 256
     assert "MLP, SGD, b32, 256 samples" in done.stdout  # The table is printed too.
 
 
@@ -68,3 +78,47 @@ def test_functional_lenet_rounds_alternate_with_sequential_ones():
     # Alone, the functional workload runs on its own (its check then reads n/a).
     assert run.workload_groups(["lenet32_functional"]) == [["lenet32_functional"]]
     assert run.rotated(["lenet32", "lenet32_functional"], 1) == ["lenet32_functional", "lenet32"]
+
+
+def load_run():
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    return run
+
+
+def test_dataset_mlp_rounds_alternate_with_array_ones():
+    run = load_run()
+    assert run.workload_groups(["mlp_dataset", "pipeline", "mlp", "lenet32"]) == [
+        ["mlp_dataset", "mlp"], ["pipeline"], ["lenet32"]]
+
+
+def verdict(checks, prefix):
+    return next(check for check in checks if check[0].startswith(prefix))
+
+
+def test_pipeline_target_is_higher_is_better():
+    run = load_run()
+
+    def results(nf, tf):
+        return {"pipeline": {"numpyflow": {"metrics": {"pipeline": [nf]}},
+                             "tensorflow": {"metrics": {"pipeline": [tf]}}}}
+    _, measured, faster = verdict(run.targets(results(3000.0, 1500.0)), "image pipeline")
+    assert faster == "PASS" and measured.startswith("2.00x"), measured
+    _, measured, slower = verdict(run.targets(results(1000.0, 4000.0)), "image pipeline")
+    assert slower.startswith("FAIL (4.00x short"), slower
+    # The table's ratio column is numpyflow / TF as for every row; its unit says the direction.
+    header, lines = run.build_table(results(3000.0, 1500.0), run.table_rows(2000, 2000),
+                                    ["numpyflow", "tensorflow"])
+    assert lines == [["PNG pipeline, 2,000 files, b32", "img/s", "3,000", "1,500", "2.00"]]
+
+
+def test_dataset_target_is_the_median_of_per_round_ratios():
+    run = load_run()
+    results = {"mlp": {"numpyflow": {"metrics": {"mlp": [1.0, 2.0, 1.0]}}},
+               "mlp_dataset": {"numpyflow": {"metrics": {"mlp_dataset": [1.1, 2.2, 2.0]}}}}
+    _, measured, verdict_text = verdict(run.targets(results), "MLP epoch from a Dataset")
+    # Per round: 1.1, 1.1, 2.0 -> 1.10 (the ratio of medians, 2.0 / 1.0, would fail).
+    assert measured.startswith("1.10x per round") and verdict_text == "PASS", measured
+    results["mlp_dataset"]["numpyflow"]["metrics"]["mlp_dataset"] = [1.3, 2.6, 1.3]
+    assert verdict(run.targets(results), "MLP epoch from a Dataset")[2].startswith("FAIL")
