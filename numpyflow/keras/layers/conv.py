@@ -162,7 +162,7 @@ class BaseConv(Layer):
         check_strides_and_dilation(self.strides, self.dilation_rate, who)
         set_kernel_and_bias_args(self, activation, use_bias, kernel_initializer,
                                  bias_initializer, kernel_regularizer, bias_regularizer,
-                                 activity_regularizer, kernel_constraint, bias_constraint)
+                                 kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)
         self.kernel = self.bias = None
 

@@ -54,7 +54,7 @@ class BaseConvTranspose(Layer):
         self._check_output_padding(who)
         set_kernel_and_bias_args(self, activation, use_bias, kernel_initializer,
                                  bias_initializer, kernel_regularizer, bias_regularizer,
-                                 activity_regularizer, kernel_constraint, bias_constraint)
+                                 kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)
         self.kernel = self.bias = None
 

@@ -86,14 +86,16 @@ def weight_args_config(layer, *prefixes):
 
 def set_kernel_and_bias_args(layer, activation, use_bias, kernel_initializer,
                              bias_initializer, kernel_regularizer, bias_regularizer,
-                             activity_regularizer, kernel_constraint, bias_constraint):
-    """Sets `layer.activation`, `use_bias` and the kernel/bias arguments (names or objects)."""
+                             kernel_constraint, bias_constraint):
+    """Sets `layer.activation`, `use_bias` and the kernel/bias arguments (names or objects).
+
+    (`activity_regularizer` is the base Layer's argument and attribute.)
+    """
     layer.activation = activations.get(activation)
     layer.use_bias = bool(use_bias)
     set_weight_args(layer, "kernel", kernel_initializer, kernel_regularizer,
                     kernel_constraint)
     set_weight_args(layer, "bias", bias_initializer, bias_regularizer, bias_constraint)
-    layer.activity_regularizer = get_optional("regularizers", activity_regularizer)
 
 
 def add_kernel_and_bias(layer, kernel_shape):
@@ -118,6 +120,7 @@ def kernel_and_bias_config(layer):
         "activation": activations.serialize(layer.activation),
         "use_bias": layer.use_bias,
         **weight_args_config(layer, "kernel", "bias"),
+        # Written even when None, as Keras 3 writes it for the convolutions.
         "activity_regularizer": serialize_optional(layer.activity_regularizer),
     }
 
@@ -163,7 +166,7 @@ class Dense(Layer):
         self.units = checked_units
         set_kernel_and_bias_args(self, activation, use_bias, kernel_initializer,
                                  bias_initializer, kernel_regularizer, bias_regularizer,
-                                 activity_regularizer, kernel_constraint, bias_constraint)
+                                 kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
         self.kernel = self.bias = None

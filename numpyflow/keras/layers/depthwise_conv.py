@@ -9,8 +9,8 @@ from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.conv import (
     input_channels, positive_int_arg, set_window_args, spatial_output_shape, window_config)
 from numpyflow.keras.layers.core import (
-    add_bias_and_activate, add_weight_with_args, get_optional, serialize_optional,
-    set_weight_args, weight_args_config)
+    add_bias_and_activate, add_weight_with_args, serialize_optional, set_weight_args,
+    weight_args_config)
 from numpyflow.keras.layers.input_spec import InputSpec
 
 
@@ -32,7 +32,6 @@ class _DepthwiseBase(Layer):
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
-        self.activity_regularizer = get_optional("regularizers", activity_regularizer)
         self.input_spec = InputSpec(ndim=self.rank + 2)
         self.bias = None
 
