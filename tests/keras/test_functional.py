@@ -48,6 +48,7 @@ def test_layer_calls_record_nodes_and_compute_nothing():
     dense = layers.Dense(4)
     y = dense(x)
     assert isinstance(y, keras.KerasTensor) and y.shape == (None, 4)
+    assert keras.utils.is_keras_tensor(y) and not keras.utils.is_keras_tensor(tf.ones(2))
     assert dense.built and dense.kernel.shape == (8, 4)
     assert dense.input is x and dense.output is y
     assert y._keras_history == (dense, 0, 0)

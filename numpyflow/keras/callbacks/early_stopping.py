@@ -79,6 +79,3 @@ class EarlyStopping(MonitorCallback):
                 print(f"Restoring model weights from the end of the best epoch: "
                       f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
-
-    def get_monitor_value(self, logs):
-        return (logs or {}).get(self.monitor)

@@ -40,11 +40,6 @@ class Node:
                              isinstance(self.call_args[0], KerasTensor))
 
     @property
-    def parent_nodes(self):
-        """The nodes that produced this node's inputs."""
-        return [x.node for x in self.input_tensors]
-
-    @property
     def is_input(self):
         return not self.input_tensors
 
@@ -104,11 +99,6 @@ def outputs_for(shapes, dtype):
     if isinstance(shapes, dict):
         return {key: outputs_for(value, dtype) for key, value in shapes.items()}
     return type(shapes)(outputs_for(shape, dtype) for shape in shapes)
-
-
-def placeholders_for(shapes, dtype):
-    """KerasTensors (not recorded anywhere) for `shapes`, to infer outputs from."""
-    return outputs_for(shapes, dtype)
 
 
 def run_on_placeholders(function, args, kwargs):

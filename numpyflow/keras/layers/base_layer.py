@@ -373,7 +373,7 @@ class Layer:
         This default runs `call()` on placeholder values (see `compute_output_spec`);
         layers override it when they can say it without computing.
         """
-        placeholders = node_module.placeholders_for(input_shape, self._dtype)
+        placeholders = node_module.outputs_for(input_shape, self._dtype)  # Recorded nowhere.
         self._build_from_shape(input_shape, placeholders)
         outputs = node_module.run_on_placeholders(self.call, (placeholders,), {})
         return node_module.shapes_of(outputs)

@@ -21,7 +21,7 @@ from numpyflow.keras.callbacks import CallbackList, History, ProgbarLogger, Term
 from numpyflow.keras.callbacks.callback import as_callback_list
 from numpyflow.keras.trainers.compile_utils import CompiledLoss, CompiledMetrics
 from numpyflow.keras.trainers.data_adapters import data_adapter_utils
-from numpyflow.keras.trainers.data_adapters.dataset_adapter import is_tf_dataset
+from numpyflow.keras.trainers.data_adapters.data_adapter_utils import is_tf_dataset
 from numpyflow.keras.trainers.epoch_iterator import EpochIterator
 
 _log = logging.getLogger("numpyflow")

@@ -13,11 +13,13 @@ from numpyflow.keras.utils.image_dataset import image_dataset_from_directory
 from numpyflow.keras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from numpyflow.keras.utils.model_visualization import model_to_dot, plot_model
 from numpyflow.keras.utils.numerical_utils import to_categorical
+from numpyflow.keras.graph.keras_tensor import is_keras_tensor
 from numpyflow.keras.trainers.data_adapters.data_adapter_utils import (
     pack_x_y_sample_weight, unpack_x_y_sample_weight)
 
 __all__ = ["array_to_img", "image_dataset_from_directory", "img_to_array", "load_img", "save_img",
-           "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "get_file", "model_to_dot", "plot_model", "to_categorical",
+           "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "get_file", "is_keras_tensor",
+           "model_to_dot", "plot_model", "to_categorical",
            "CustomObjectScope", "custom_object_scope",
            "deserialize_keras_object", "get_custom_objects", "get_registered_name",
            "get_registered_object", "register_keras_serializable", "serialize_keras_object"]

@@ -79,7 +79,7 @@ class Normalization(Layer):
         return keep, reduce, broadcast, tuple(dims[d] for d in keep)
 
     def build(self, input_shape):
-        _, self._reduce_axes, self._broadcast_shape, stats_shape = self._axes_for(input_shape)
+        _, _, self._broadcast_shape, stats_shape = self._axes_for(input_shape)
         if self.input_mean is None:
             self.adapt_mean = self.add_weight(name="mean", shape=stats_shape,
                                               initializer="zeros", trainable=False)

@@ -15,7 +15,7 @@ from numpyflow.keras.trainers.data_adapters.array_data_adapter import ArrayDataA
 def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
                      shuffle=False, class_weight=None):
     """The adapter that batches `x` (and `y`) for one kind of data."""
-    if type(x) is not np.ndarray and dataset_adapter.is_tf_dataset(x):
+    if type(x) is not np.ndarray and data_adapter_utils.is_tf_dataset(x):
         # `shuffle` does not apply: a dataset shuffles itself (Keras ignores it too).
         dataset_adapter.reject_arguments_given_with_a_dataset(y, sample_weight, batch_size)
         return dataset_adapter.DatasetAdapter(x, class_weight=class_weight)

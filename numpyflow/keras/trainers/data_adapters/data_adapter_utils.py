@@ -26,6 +26,11 @@ def is_nested(data):
     return False
 
 
+def is_tf_dataset(data):
+    """Whether `data` is a `tf.data.Dataset` (without importing `numpyflow.data` for arrays)."""
+    return type(data).__module__.startswith("numpyflow.data") and hasattr(data, "cardinality")
+
+
 def is_dataset_like(data):
     """Datasets and generators: they batch themselves, so the array adapter cannot take them."""
     return hasattr(data, "__next__") or type(data).__name__ == "Dataset"
@@ -162,7 +167,7 @@ def train_validation_split(data, validation_split):
 def unpack_validation_data(validation_data):
     """`(x_val, y_val, val_sample_weight)` from fit's `validation_data` argument (a dataset
     holds all three itself: `(dataset, None, None)`)."""
-    if type(validation_data).__module__.startswith("numpyflow.data"):
+    if is_tf_dataset(validation_data):
         return validation_data, None, None
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "

@@ -11,11 +11,6 @@ import numpy as np
 from numpyflow.keras.trainers.data_adapters import data_adapter_utils
 
 
-def is_tf_dataset(data):
-    """Whether `data` is a `tf.data.Dataset` (without importing `numpyflow.data` for arrays)."""
-    return type(data).__module__.startswith("numpyflow.data") and hasattr(data, "cardinality")
-
-
 class DatasetAdapter:
     """Yields the batches of a `tf.data.Dataset`.
 
