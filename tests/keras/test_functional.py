@@ -491,3 +491,15 @@ def test_layer_losses_follow_each_call_and_not_the_graph_building():
     # 'l1' (0.01) of [3s, 3s], plus l2=1 of the same: 0.06s + 18s^2, for each call's input.
     np.testing.assert_allclose(values, [.06 * s + 18 * s * s for s in (1, 2, 3, 4)],
                                rtol=1e-5)
+
+
+def test_model_with_dict_inputs_used_as_a_layer():
+    a, b = keras.Input((2,), name="a"), keras.Input((3,), name="b")
+    inner = keras.Model({"a": a, "b": b}, layers.Concatenate()([a, b]))
+    x, y = keras.Input((2,)), keras.Input((3,))
+    outer = keras.Model([x, y], inner({"a": x, "b": y}))
+    assert outer.output_shape == (None, 5)
+    np.testing.assert_allclose(outer([np.ones((1, 2)), np.zeros((1, 3))]).numpy(),
+                               [[1, 1, 0, 0, 0]])
+    with pytest.raises(ValueError, match="expects 2 input"):
+        inner.compute_output_shape((None, 2))

@@ -92,6 +92,16 @@ def _is_single_shape(shape):
         d is None or isinstance(d, numbers.Integral) for d in shape)
 
 
+def flat_shapes(shapes):
+    """The shapes in `shapes` (one shape, or lists/tuples/dicts of them) as a list, in
+    `nest.flatten` order (a TensorShape is a tuple, so `nest` alone would split it)."""
+    if _is_single_shape(shapes):
+        return [shapes]
+    if isinstance(shapes, dict):
+        return [shape for key in sorted(shapes) for shape in flat_shapes(shapes[key])]
+    return [shape for item in shapes for shape in flat_shapes(item)]
+
+
 def outputs_for(shapes, dtype):
     """New KerasTensors of `dtype` for `shapes`: one shape, or a list/tuple/dict of them."""
     if _is_single_shape(shapes):

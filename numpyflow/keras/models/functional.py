@@ -17,6 +17,7 @@ import numpy as np
 
 import numpyflow as tf
 from numpyflow.framework import nest
+from numpyflow.keras.graph import node as node_module
 from numpyflow.keras.graph.keras_tensor import KerasTensor
 from numpyflow.keras.layers.input_layer import InputLayer
 from numpyflow.keras.models.model import Model
@@ -95,9 +96,10 @@ class Functional(Model):
 
     def compute_output_shape(self, input_shape):
         expected = [tuple(x.shape) for x in self.inputs]
-        received = input_shape if isinstance(input_shape, (list, tuple)) and input_shape and \
-            not isinstance(input_shape[0], (int, type(None))) else [input_shape]
-        received = nest.flatten(received) if isinstance(input_shape, dict) else received
+        received = node_module.flat_shapes(input_shape)  # In `self.inputs`' order.
+        if len(received) != len(expected):
+            raise ValueError(f"Model '{self.name}' expects {len(expected)} input(s); received "
+                             f"input_shape={input_shape}.")
         for want, got in zip(expected, received):
             if not tf.TensorShape(got).is_compatible_with(want):
                 raise ValueError(f"Model '{self.name}' expects inputs of shape {want}; "
