@@ -33,7 +33,10 @@ class Tensor:
     # `(activation_name, logits)`, so a loss given the probabilities can compute from the
     # logits (keras.activations.logits_from_softmax). Never set in __init__: readers use
     # getattr with a default, so creating a Tensor costs nothing more.
-    __slots__ = ("_value", "_keras_logits", "__weakref__")
+    # `_keras_mask`: set by Keras layers that produce or propagate a mask (Embedding with
+    # mask_zero, Masking, ...) to a boolean Tensor of the output's leading dims, as Keras
+    # keeps masks on tensors; read with getattr(t, "_keras_mask", None).
+    __slots__ = ("_value", "_keras_logits", "_keras_mask", "__weakref__")
     # Makes `ndarray + Tensor` call `Tensor.__radd__`, so the result stays a Tensor.
     __array_priority__ = 100
     # Only trainable Variables are watched automatically; see Variable.
