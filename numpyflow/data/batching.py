@@ -35,8 +35,6 @@ def _batched_spec(spec, size, drop_remainder):
 
 
 def _respec(spec, shape):
-    if isinstance(spec, structure.StringSpec):
-        return structure.StringSpec(shape)
     return TensorSpec(shape, spec.dtype)
 
 
@@ -91,8 +89,11 @@ def _pad_stack(arrays, padded_shape, padding_value, component):
                                        f"{list(array.shape)}, padded shape {target}).")
     if isinstance(padding_value, Tensor):
         padding_value = padding_value._value
-    if arrays[0].dtype.kind == "O" and padding_value == 0:
-        padding_value = b""  # As TF: strings pad with the empty string.
+    if arrays[0].dtype.kind == "O":
+        if isinstance(padding_value, str):
+            padding_value = padding_value.encode("utf-8")
+        elif not isinstance(padding_value, bytes) and padding_value == 0:
+            padding_value = b""  # As TF: strings pad with the empty string.
     out = np.full([len(arrays)] + target, padding_value, dtype=arrays[0].dtype)
     for i, array in enumerate(arrays):
         out[(i,) + tuple(slice(0, s) for s in array.shape)] = array

@@ -74,7 +74,7 @@ def _file_cache(dataset, filename):
 
     def iterate():
         spec_leaves = structure.flatten(dataset.element_spec)
-        if any(isinstance(s, structure.StringSpec) for s in spec_leaves):
+        if any(s.dtype._np.kind == "O" for s in spec_leaves):
             raise NotImplementedError(f"Dataset.cache({filename!r}): caching string components "
                                       f"in a file is not supported; use cache() in memory.")
         if os.path.exists(path):

@@ -71,77 +71,32 @@ def _same(a, b):
     return not is_structure(b)
 
 
-class StringSpec(TensorSpec):
-    """The spec of a string component. numpyflow has no string tensors: a scalar string is
-    a Python `str`/`bytes`, a batch of them a NumPy object array. Prints as TF's spec."""
-
-    def __init__(self, shape=(), name=None):
-        super().__init__(shape, "uint8", name)
-
-    def is_compatible_with(self, spec_or_value):
-        if isinstance(spec_or_value, StringSpec):
-            return True
-        return is_string(spec_or_value)
-
-    def most_specific_compatible_type(self, other):
-        if not isinstance(other, StringSpec):
-            raise ValueError(f"No TensorSpec is compatible with both {self} and {other}.")
-        if self.shape is None or other.shape is None or len(self.shape) != len(other.shape):
-            return StringSpec(None)
-        return StringSpec([a if a == b else None for a, b in zip(self.shape, other.shape)])
-
-    def __repr__(self):
-        shape = "<unknown>" if self.shape is None else self.shape
-        name = "None" if self.name is None else repr(self.name)
-        return f"TensorSpec(shape={shape}, dtype=tf.string, name={name})"
-
-
 def is_string(value):
-    """Whether a leaf is string data (str, bytes, or a NumPy array of them)."""
+    """Whether a raw leaf is string data (str, bytes, or a NumPy array of them)."""
     if isinstance(value, (str, bytes)):
         return True
     return isinstance(value, np.ndarray) and value.dtype.kind in "OSU"
 
 
-def _string_array(value):
-    array = np.asarray(value)
-    if array.dtype.kind in "SU" or (array.dtype.kind == "O" and array.size and all(
-            isinstance(item, (str, bytes)) for item in array.flat)):
-        return array.astype(object)
-    return None
-
-
 def leaf_array(leaf):
-    """A leaf's value as a NumPy array (object dtype for strings)."""
+    """A leaf's value as a NumPy array (an object array of bytes for tf.string)."""
     if isinstance(leaf, Tensor):
         return leaf._value
     if isinstance(leaf, (str, bytes)):
-        array = np.empty((), dtype=object)
-        array[()] = leaf
-        return array
+        return convert_to_tensor(leaf)._value
     return np.asarray(leaf)
 
 
 def make_leaf(array):
-    """The leaf for an array: a Tensor, or string data (a Python str/bytes when scalar)."""
-    if array.dtype.kind == "O":
-        return array[()] if array.ndim == 0 else array
+    """The leaf for an array: a Tensor (object arrays of bytes are tf.string Tensors)."""
     return Tensor(array)
 
 
 def to_tensor(value, dtype=None):
     """One component as a Tensor (lists become one tensor, as tf.data does).
 
-    String data stays a Python str/bytes (or a NumPy object array): numpyflow has no
-    string tensors.
+    Strings become `tf.string` Tensors, as in TF.
     """
-    if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray)
-                                           and value.dtype.kind == "O"):
-        return value
-    if isinstance(value, (list, np.ndarray)):
-        strings = _string_array(value)
-        if strings is not None:
-            return strings
     if isinstance(value, Tensor):
         return value if dtype is None else convert_to_tensor(value, dtype)
     return convert_to_tensor(value, dtype=dtype)
@@ -158,8 +113,8 @@ def spec_of(element):
 
 
 def _leaf_spec(leaf):
-    if is_string(leaf):
-        return StringSpec(np.shape(leaf) if isinstance(leaf, np.ndarray) else ())
+    if not isinstance(leaf, Tensor):
+        leaf = convert_to_tensor(leaf)
     return TensorSpec(leaf.shape, leaf.dtype)
 
 
@@ -173,7 +128,7 @@ def most_specific(spec_a, spec_b, what):
         if not isinstance(a, TensorSpec):
             leaves.append(a)
             continue
-        if isinstance(a, StringSpec) != isinstance(b, StringSpec) or a.dtype != b.dtype:
+        if a.dtype != b.dtype:
             raise TypeError(f"{what}: incompatible types {a} and {b}.")
         leaves.append(a.most_specific_compatible_type(b))
     return pack_as(spec_a, leaves)

@@ -1,8 +1,7 @@
 """`tf.data.TFRecordDataset`: the records of one or more TFRecord files.
 
-numpyflow has no string tensors, so each element is the record as Python `bytes` (what
-`.numpy()` of TF's scalar `tf.string` element gives); `tf.io.parse_single_example` and
-`tf.io.parse_tensor` accept it directly, e.g. in `map`. The `element_spec` prints as TF's.
+Each element is a record as a scalar `tf.string` Tensor, as in TF;
+`tf.io.parse_single_example` and `tf.io.parse_tensor` accept it directly, e.g. in `map`.
 
     >>> import os, tempfile
     >>> import numpyflow as tf
@@ -10,29 +9,24 @@ numpyflow has no string tensors, so each element is the record as Python `bytes`
     >>> with tf.io.TFRecordWriter(path) as writer:
     ...     writer.write(b"a")
     ...     writer.write(b"b")
-    >>> list(tf.data.TFRecordDataset(path))
+    >>> list(tf.data.TFRecordDataset(path).as_numpy_iterator())
     [b'a', b'b']
 """
 
 import os
 
+import numpy as np
+
 from numpyflow.data.dataset import AUTOTUNE, UNKNOWN_CARDINALITY, Dataset
 from numpyflow.data.errors import ElementError
 from numpyflow.framework import dtypes
+from numpyflow.framework.tensor import Tensor
 from numpyflow.framework.tensor_spec import TensorSpec
 from numpyflow.io.tfrecord import _compression_name, read_records
 
 __all__ = ["TFRecordDataset"]
 
 
-class RecordSpec(TensorSpec):
-    """The element_spec of a TFRecordDataset: a scalar record (Python bytes in numpyflow)."""
-
-    def __init__(self):
-        super().__init__([], dtypes.uint8, name="record")
-
-    def __repr__(self):
-        return "TensorSpec(shape=(), dtype=tf.string, name=None)"
 
 
 def _file_names(filenames):
@@ -105,11 +99,12 @@ class TFRecordDataset(Dataset):
         def iterate():
             try:
                 files = names if names is not None else _file_names(filenames)
-                yield from _interleave(files, kind, buffer_size, cycle)
+                for record in _interleave(files, kind, buffer_size, cycle):
+                    yield Tensor(np.array(record, dtype=object))
             except Exception as error:  # noqa: BLE001 - in-band, as the other sources
                 yield ElementError(error)
 
-        super().__init__(iterate, RecordSpec(), UNKNOWN_CARDINALITY)
+        super().__init__(iterate, TensorSpec([], dtypes.string), UNKNOWN_CARDINALITY)
 
 
 def _interleave(files, kind, buffer_size, cycle):

@@ -21,7 +21,7 @@ class DType:
 
     @property
     def as_numpy_dtype(self):
-        return self._np.type
+        return object if self._np.kind == "O" else self._np.type  # TF: tf.string -> object
 
     @property
     def is_floating(self):
@@ -40,16 +40,31 @@ class DType:
         return self._np.kind == "b"
 
     @property
+    def is_string(self):
+        """Whether this is `tf.string` (held as a NumPy object array of Python `bytes`)."""
+        return self._np.kind == "O"
+
+    @property
+    def is_numeric(self):
+        return self._np.kind in "fiu"
+
+    @property
     def size(self):
-        return self._np.itemsize
+        return 0 if self._np.kind == "O" else self._np.itemsize  # TF: tf.string.size == 0
 
     @property
     def min(self):
+        self._check_has_range("minimum")
         return np.finfo(self._np).min if self.is_floating else np.iinfo(self._np).min
 
     @property
     def max(self):
+        self._check_has_range("maximum")
         return np.finfo(self._np).max if self.is_floating else np.iinfo(self._np).max
+
+    def _check_has_range(self, what):
+        if self._np.kind == "O":
+            raise TypeError(f"Cannot find {what} value of {self!r} with type {self!r}.")
 
     @property
     def base_dtype(self):
@@ -88,11 +103,15 @@ uint16 = DType("uint16", np.uint16)
 uint32 = DType("uint32", np.uint32)
 uint64 = DType("uint64", np.uint64)
 bool = DType("bool", np.bool_)  # noqa: A001 - TF's public name
-string = None  # Strings are not supported; kept absent on purpose.
+# `tf.string`: variable-length byte strings. A string Tensor holds a NumPy object array
+# whose elements are Python `bytes` (str input is UTF-8 encoded), exactly as TF's
+# `.numpy()` gives them.
+string = DType("string", object)
 half = float16
 double = float64
 
-_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool)
+_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool,
+        string)
 _BY_NP = {d._np: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update(half=float16, double=float64, float=float32, int=int32)
@@ -121,6 +140,8 @@ def as_dtype(type_value):
     except TypeError:
         raise TypeError(f"Cannot convert {type_value!r} to a numpyflow DType.") from None
     found = _BY_NP.get(np_dtype)
+    if found is None and np_dtype.kind in "SU":  # np.bytes_/np.str_ arrays: tf.string, as TF.
+        return string
     if found is None:
         raise TypeError(f"Unsupported dtype {np_dtype}. Expected one of: "
                         f"{[d.name for d in _ALL]}.")

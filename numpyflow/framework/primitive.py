@@ -111,6 +111,13 @@ class Primitive:
             result = self.forward(*[x._value for x in inputs], **attrs)
         except (ValueError, IndexError) as error:
             raise self._error(inputs, attrs, error) from None
+        except TypeError:
+            # NumPy refusing Python bytes (`-t`, `t * t` on tf.string): TF's message.
+            if any(x._value.dtype.kind == "O" for x in inputs):
+                raise invalid_argument(self.name, f"Value for attr 'T' of string is not in the "
+                                       f"list of allowed values of {self.name}: it takes "
+                                       f"numeric tensors, not tf.string") from None
+            raise
         saved = None
         if self.saves:
             result, saved = result

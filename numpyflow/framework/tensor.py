@@ -140,7 +140,7 @@ def _numpy_text(value, style):
     if value.ndim == 0:
         return str(value.item())
     text = style(value)
-    return "\n" + text if style is repr else ("\n" + text if value.ndim > 1 else text)
+    return "\n" + text if "\n" in text else text  # TF's rule: a new line only for many lines.
 
 
 class Reference:
@@ -178,8 +178,14 @@ def _infer_array(value):
     Python ints int32 (int64 when they do not fit), as TF infers them.
     """
     if isinstance(value, (np.ndarray, np.generic)):
-        return np.asarray(value)
+        array = np.asarray(value)
+        if array.dtype.kind in "OSU":  # NumPy strings (or an object array of them): tf.string.
+            return _bytes_array(array, value)
+        return array
     array = _sequence_array(value)
+    kind = array.dtype.kind
+    if kind in "SU" or (kind == "O" and _holds_strings(value)):
+        return _bytes_array(array, value)
     if array.dtype == object and _floats_with_huge_ints(array):
         array = array.astype(np.float64)  # As TF: [1.5, 2**64] is a float tensor.
     kind = array.dtype.kind
@@ -195,6 +201,52 @@ def _infer_array(value):
     if kind in "fiub" and array.dtype != np.uint64:  # NumPy's uint64: Python ints >= 2**63.
         return array
     raise _unsupported(value, array)
+
+
+def _holds_strings(value):
+    """Whether a Python value's first leaf is a str or bytes (a candidate tf.string)."""
+    while isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    return isinstance(value, (str, bytes, np.str_, np.bytes_))
+
+
+def _bytes_array(array, value):
+    """An object array of Python `bytes` from strings: str is UTF-8 encoded, as TF does.
+
+    `value` (the caller's value) is read again for bytes, since NumPy's fixed-width bytes
+    drop trailing NUL bytes. Any leaf that is not a str or bytes is an error, as in TF.
+    """
+    if isinstance(value, np.ndarray):
+        # NumPy's fixed-width bytes ("S") have already lost their trailing NULs.
+        source = value if value.dtype.kind == "O" else value.astype(object)
+    else:
+        source = np.empty(array.shape, dtype=object)
+        _fill_leaves(source, value, array.ndim)
+    out = np.empty(source.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, item in enumerate(source.flat):
+        if isinstance(item, bytes):
+            flat[i] = bytes(item)
+        elif isinstance(item, str):
+            flat[i] = item.encode("utf-8")
+        else:
+            raise ValueError("Can't convert Python sequence with mixed types to Tensor."
+                             if not isinstance(value, np.ndarray) else
+                             f"Attempt to convert a value ({_short(item)}) with an unsupported "
+                             f"type ({type(item)}) to a Tensor of dtype string.")
+    return out
+
+
+def _fill_leaves(out, value, ndim):
+    """Copies the leaves of a rectangular nested list into the object array `out`."""
+    if ndim == 0:
+        out[()] = value
+    elif ndim == 1:
+        for index, item in enumerate(value):
+            out[index] = item
+    else:
+        for index, item in enumerate(value):
+            _fill_leaves(out[index], item, ndim - 1)
 
 
 def _sequence_array(value):
@@ -238,6 +290,8 @@ def _short(value, limit=60):
 def _array_with_dtype(value, dtype):
     """Converts a Python/NumPy value to `dtype`, refusing conversions that lose meaning."""
     np_dtype = dtype._np
+    if np_dtype.kind == "O":
+        return _string_array_with_dtype(value)
     if isinstance(value, np.ndarray) and value.dtype == np_dtype:
         return value
     source = np.asarray(value) if isinstance(value, np.generic) else _sequence_array(value)
@@ -253,6 +307,19 @@ def _array_with_dtype(value, dtype):
             return source.astype(np_dtype, copy=False)
     # Integers wrap around when they do not fit (2**40 as int32 is 0), as TF 2.21 does.
     return source.astype(np_dtype, copy=False)
+
+
+def _string_array_with_dtype(value):
+    """`value` as a tf.string array: str/bytes leaves only (numbers are refused, as TF)."""
+    array = np.asarray(value) if isinstance(value, (np.ndarray, np.generic)) \
+        else _sequence_array(value)
+    if array.dtype.kind not in "OSU" and array.size:
+        raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype string")
+    try:
+        return _bytes_array(array, value)
+    except ValueError:
+        raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype string") \
+            from None
 
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
@@ -296,6 +363,10 @@ def constant(value, dtype=None, shape=None, name="Const"):
            [0., 0.]], dtype=float32)
     """
     if isinstance(value, Tensor):
+        if dtype is not None and (dtypes.as_dtype(dtype)._np.kind == "O") != (
+                value._value.dtype.kind == "O"):
+            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype "
+                            f"{dtypes.as_dtype(dtype).name}")
         array = value._value if dtype is None else value._value.astype(dtypes.as_dtype(dtype)._np)
     elif dtype is not None:
         array = _array_with_dtype(value, dtypes.as_dtype(dtype))

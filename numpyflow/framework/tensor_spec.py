@@ -30,8 +30,8 @@ class TensorSpec:
     def __init__(self, shape, dtype=dtypes.float32, name=None):
         self._shape = None if shape is None else TensorShape(shape)
         if dtype is None:
-            raise TypeError("TensorSpec: `dtype` is None (numpyflow has no `tf.string`; string "
-                            "data travels as Python str/bytes). Expected a numeric or bool dtype.")
+            raise TypeError("TensorSpec: `dtype` is None. Expected a DType such as tf.float32 "
+                            "or tf.string.")
         self._dtype = dtypes.as_dtype(dtype)
         self._name = name
 

@@ -1,8 +1,8 @@
 """Reading, writing, decoding and encoding image files (`tf.io`).
 
-numpyflow has no string tensors, so `read_file` returns the file's bytes (`bytes`) and the
-decoders take bytes (or anything with a `.numpy()` returning bytes). Decoding and encoding go
-through Pillow, imported only when an image is decoded or encoded
+`read_file`, `encode_png` and `encode_jpeg` return scalar `tf.string` Tensors, as TF does;
+the decoders take those, Python bytes, or anything with a `.numpy()` returning bytes.
+Decoding and encoding go through Pillow, imported only when an image is decoded or encoded
 (`pip install numpyflow[image]`). A file that is not a valid image raises
 `tf.errors.InvalidArgumentError` naming what was received, and so does an image declaring
 more pixels than Pillow's decompression-bomb limit (`PIL.Image.MAX_IMAGE_PIXELS`, twice it);
@@ -29,18 +29,18 @@ def _pil():
 
 
 def read_file(filename, name=None):
-    """Returns the contents of `filename` as `bytes` (TF returns a scalar string tensor).
+    """Returns the contents of `filename` as a scalar `tf.string` Tensor.
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "a.bin")
     >>> write_file(path, b"abc")
-    >>> read_file(path)
+    >>> read_file(path).numpy()
     b'abc'
     """
     filename = _as_path(filename, "read_file")
     try:
         with open(filename, "rb") as f:
-            return f.read()
+            return _string_scalar(f.read())
     except FileNotFoundError as error:
         from numpyflow.framework.errors import NotFoundError
         raise NotFoundError(None, None, f"{filename}; No such file or directory "
@@ -76,6 +76,11 @@ def _as_path(filename, op_name):
         raise TypeError(f"tf.io.{op_name}: `filename` must be a str, bytes or path; received "
                         f"{type(filename).__name__}")
     return os.fspath(filename)
+
+
+def _string_scalar(data):
+    """`data` (bytes) as a scalar tf.string Tensor."""
+    return Tensor(np.array(data, dtype=object))
 
 
 def _as_bytes(contents, op_name):
@@ -327,14 +332,14 @@ def _image_array(image, op_name, dtypes_allowed, channels_allowed):
 
 
 def encode_png(image, compression=-1, name=None):
-    """Encodes a (height, width, channels) uint8 or uint16 image as PNG bytes.
+    """Encodes a (height, width, channels) uint8 or uint16 image as PNG (a tf.string scalar).
 
     Args:
       image: 1 to 4 channels.
       compression: -1 (default) or a zlib level 0-9.
 
     >>> import numpy as np, numpyflow as tf
-    >>> tf.io.encode_png(np.zeros((1, 1, 3), np.uint8))[:4]
+    >>> tf.io.encode_png(np.zeros((1, 1, 3), np.uint8)).numpy()[:4]
     b'\\x89PNG'
     """
     if not -1 <= int(compression) <= 9:
@@ -355,13 +360,13 @@ def encode_png(image, compression=-1, name=None):
     buffer = io.BytesIO()
     level = 6 if int(compression) == -1 else int(compression)
     pil.save(buffer, format="PNG", compress_level=level)
-    return buffer.getvalue()
+    return _string_scalar(buffer.getvalue())
 
 
 def encode_jpeg(image, format="", quality=95, progressive=False, optimize_size=False,
                 chroma_downsampling=True, density_unit="in", x_density=300, y_density=300,
                 xmp_metadata="", name=None):
-    """Encodes a (height, width, 1 or 3) uint8 image as JPEG bytes.
+    """Encodes a (height, width, 1 or 3) uint8 image as JPEG (a tf.string scalar).
 
     Args:
       quality: 0-100.
@@ -370,7 +375,7 @@ def encode_jpeg(image, format="", quality=95, progressive=False, optimize_size=F
         as TF. `xmp_metadata` must stay "" (anything else raises NotImplementedError).
 
     >>> import numpy as np, numpyflow as tf
-    >>> tf.io.encode_jpeg(np.zeros((8, 8, 3), np.uint8))[:3]
+    >>> tf.io.encode_jpeg(np.zeros((8, 8, 3), np.uint8)).numpy()[:3]
     b'\\xff\\xd8\\xff'
     """
     if xmp_metadata:
@@ -397,7 +402,7 @@ def encode_jpeg(image, format="", quality=95, progressive=False, optimize_size=F
              optimize=bool(optimize_size), subsampling=2 if chroma_downsampling else 0,
              dpi=(x_density, y_density) if density_unit == "in" else
              (x_density * 2.54, y_density * 2.54))
-    return buffer.getvalue()
+    return _string_scalar(buffer.getvalue())
 
 
 def is_jpeg(contents, name=None):

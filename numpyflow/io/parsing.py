@@ -1,16 +1,15 @@
 """Parsing `tf.train.Example` records and TF's `TensorProto`: `tf.io.parse_single_example`,
 `tf.io.parse_example`, `FixedLenFeature`, `VarLenFeature`, `serialize_tensor`, `parse_tensor`.
 
-numpyflow has no string tensors and no SparseTensor, so two values differ from TF's:
+String features (dtype `tf.string`, "string", `bytes` or `str`) come back as `tf.string`
+Tensors, as in TF. numpyflow has no SparseTensor, so one value differs from TF's:
 
-- string features (dtype `"string"`, `bytes` or `str`; TF's `tf.string`) come back as NumPy
-  object arrays of `bytes` — what `.numpy()` of TF's string tensor gives;
 - a `VarLenFeature` comes back as a `SparseTensorValue(indices, values, dense_shape)` named
   tuple (the fields of TF's SparseTensor and of `tf.compat.v1.SparseTensorValue`; `indices`
   and `dense_shape` are int64 Tensors); `sparse_to_dense` turns it into a padded array.
 
-Numbers come back as numpyflow Tensors (float32 or int64). Serialized input is `bytes` (or a
-list / NumPy array of bytes for `parse_example`).
+Numbers come back as numpyflow Tensors (float32 or int64). Serialized input is a tf.string
+Tensor or `bytes` (or a list / NumPy array of bytes for `parse_example`).
 
     >>> import numpyflow as tf
     >>> from numpyflow.io import example_proto as pb
@@ -89,10 +88,8 @@ _NP = {"float_list": np.float32, "int64_list": np.int64, "bytes_list": object}
 
 
 def _as_output(array):
-    if array.dtype == object:
-        return array
     from numpyflow.framework.tensor import constant
-    return constant(array)
+    return constant(array)  # An object array of bytes becomes a tf.string Tensor.
 
 
 def _parse_features(serialized, example_name):
@@ -347,7 +344,7 @@ def serialize_tensor(tensor, name=None):
         name: Unused op name (TF's).
 
     Returns:
-        bytes: The serialized `TensorProto` (TF returns a scalar string tensor of them).
+        The serialized `TensorProto` as a scalar `tf.string` Tensor.
 
     Example:
         >>> import numpyflow as tf
@@ -371,7 +368,7 @@ def serialize_tensor(tensor, name=None):
         proto.dtype = number
         proto.tensor_content = np.ascontiguousarray(array).astype(
             array.dtype.newbyteorder("<"), copy=False).tobytes()
-    return proto.SerializeToString()
+    return _as_output(np.array(proto.SerializeToString(), dtype=object))
 
 
 def parse_tensor(serialized, out_type, name=None):
@@ -381,12 +378,12 @@ def parse_tensor(serialized, out_type, name=None):
     fewer values than elements repeat the last one, as in TF).
 
     Args:
-        serialized: bytes from `serialize_tensor` (here or in TF).
+        serialized: A scalar tf.string Tensor or bytes from `serialize_tensor` (here or in TF).
         out_type: The expected dtype (`tf.float32`, ..., or "string").
         name: Unused op name (TF's).
 
     Returns:
-        A Tensor (a NumPy object array of bytes for strings).
+        A Tensor (a `tf.string` Tensor for strings).
 
     Raises:
         tf.errors.InvalidArgumentError: The bytes are not a TensorProto, its dtype differs

@@ -11,6 +11,8 @@ def _kind_name(np_dtype):
         return "double"
     if np_dtype == np.float16:
         return "half"
+    if np_dtype.kind == "O":
+        return "string"
     return np_dtype.name
 
 

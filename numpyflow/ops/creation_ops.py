@@ -42,24 +42,37 @@ def zeros(shape, dtype=dtypes.float32, name=None):
     >>> zeros((2, 3)).shape
     TensorShape([2, 3])
     """
-    return Tensor(np.zeros(_shape(shape), _np_dtype(dtype)))
+    return Tensor(_zeros(_shape(shape), _np_dtype(dtype)))
+
+
+def _zeros(shape, np_dtype):
+    if np_dtype.kind == "O":  # tf.string: TF's zero is the empty string.
+        return np.full(shape, b"", dtype=object)
+    return np.zeros(shape, np_dtype)
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
     """A tensor of `shape` filled with ones (float32 by default)."""
-    return Tensor(np.ones(_shape(shape), _np_dtype(dtype)))
+    return Tensor(_ones(_shape(shape), _np_dtype(dtype)))
 
 
 def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TF's name
     """Zeros with the shape (and, unless `dtype` is given, the dtype) of `input`."""
     x = tensor(input)
-    return Tensor(np.zeros(x._value.shape, x._value.dtype if dtype is None else _np_dtype(dtype)))
+    return Tensor(_zeros(x._value.shape, x._value.dtype if dtype is None else _np_dtype(dtype)))
 
 
 def ones_like(input, dtype=None, name=None):  # noqa: A002
     """Ones with the shape (and, unless `dtype` is given, the dtype) of `input`."""
     x = tensor(input)
-    return Tensor(np.ones(x._value.shape, x._value.dtype if dtype is None else _np_dtype(dtype)))
+    return Tensor(_ones(x._value.shape, x._value.dtype if dtype is None else _np_dtype(dtype)))
+
+
+def _ones(shape, np_dtype):
+    if np_dtype.kind == "O":
+        raise invalid_argument("Fill", "tf.string has no one: ones/ones_like need a numeric or "
+                               "bool dtype; received dtype string.")
+    return np.ones(shape, np_dtype)
 
 
 def fill(dims, value, name=None):

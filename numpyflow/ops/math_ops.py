@@ -364,6 +364,10 @@ def cast(x, dtype, name=None):
     np_dtype = dtypes.as_dtype(dtype)._np
     if x._value.dtype == np_dtype and type(x) is Tensor:  # A Variable is read, not aliased.
         return x
+    if np_dtype.kind == "O" or x._value.dtype.kind == "O":
+        raise errors.UnimplementedError(
+            None, None, f"Cast {x.dtype.name} to {dtypes.as_dtype(np_dtype).name} is not "
+            f"supported (use tf.strings.to_number / tf.strings.as_string) [Op:Cast]")
     return Cast(x, dtype=np_dtype)
 
 

@@ -132,7 +132,7 @@ def test_strings_and_maps_before_batch_keep_the_element_path():
     strings = D.from_tensor_slices((["a", "bb", "c"], [1, 2, 3]))
     assert strings._plan is None
     batch = next(iter(strings.batch(2)))
-    assert batch[0].tolist() == ["a", "bb"] and batch[1].numpy().tolist() == [1, 2]
+    assert batch[0].numpy().tolist() == [b"a", b"bb"] and batch[1].numpy().tolist() == [1, 2]
     mapped = D.from_tensor_slices(np.arange(4)).map(lambda v: v * 2)
     assert mapped._plan is None and not mapped.batch(2)._in_memory
     assert [b.numpy().tolist() for b in mapped.batch(3)] == [[0, 2, 4], [6]]

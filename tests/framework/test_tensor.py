@@ -143,7 +143,7 @@ def test_convert_to_tensor_rules():
     with pytest.raises(TypeError, match="int32"):
         tf.convert_to_tensor([1.5], dtype=tf.int32)
     with pytest.raises(TypeError, match="Cannot convert"):
-        tf.constant("text")
+        tf.constant("text", dtype=tf.float32)  # tf.string exists; a str is not a float.
 
 
 def test_cast_and_creation_ops():

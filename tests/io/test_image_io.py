@@ -50,7 +50,8 @@ def test_write_file_is_atomic(tmp_path):
 def test_png_round_trips_through_pillow(channels):
     image = _random_image((5, 7, channels), seed=channels)
     encoded = tf.io.encode_png(image)
-    decoded_by_pillow = np.asarray(Image.open(io.BytesIO(encoded)))
+    assert encoded.dtype == tf.string and encoded.shape == ()
+    decoded_by_pillow = np.asarray(Image.open(io.BytesIO(encoded.numpy())))
     np.testing.assert_array_equal(decoded_by_pillow.reshape(image.shape), image)
     pillow_png = _pillow_bytes(image[..., 0] if channels == 1 else image, "PNG")
     decoded = tf.io.decode_png(pillow_png)
@@ -98,7 +99,8 @@ def test_jpeg_round_trip_and_arguments():
     encoded = tf.io.encode_jpeg(image, quality=90)
     assert tf.io.is_jpeg(encoded)
     decoded = tf.io.decode_jpeg(encoded)
-    np.testing.assert_array_equal(decoded.numpy(), np.asarray(Image.open(io.BytesIO(encoded))))
+    np.testing.assert_array_equal(decoded.numpy(),
+                                  np.asarray(Image.open(io.BytesIO(encoded.numpy()))))
     assert np.abs(decoded.numpy().astype(int) - image).max() <= 8  # lossy, but close
     assert tf.io.decode_jpeg(encoded, channels=1).shape == (16, 16, 1)
     assert tf.io.decode_image(encoded, channels=3).shape == (16, 16, 3)
@@ -147,8 +149,8 @@ def test_corrupt_data_raises_invalid_argument(data, op, message):
 
 def test_truncated_files_raise_invalid_argument():
     image = _random_image((32, 32, 3))
-    for encoded, op in ((tf.io.encode_png(image), tf.io.decode_png),
-                        (tf.io.encode_jpeg(image), tf.io.decode_jpeg)):
+    for encoded, op in ((tf.io.encode_png(image).numpy(), tf.io.decode_png),
+                        (tf.io.encode_jpeg(image).numpy(), tf.io.decode_jpeg)):
         for cut in (len(encoded) // 2, len(encoded) - 40):  # PNG: into the pixel data
             with pytest.raises(tf.errors.InvalidArgumentError, match="cannot decode"):
                 op(encoded[:cut])

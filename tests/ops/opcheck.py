@@ -78,7 +78,10 @@ def check(op_case):
     actual = np.asarray(out.numpy())
     assert actual.shape == expected.shape, f"{op_case.id}: shape {actual.shape} != {expected.shape}"
     assert actual.dtype == expected.dtype, f"{op_case.id}: dtype {actual.dtype} != {expected.dtype}"
-    np.testing.assert_allclose(actual, expected, rtol=op_case.rtol, atol=op_case.atol)
+    if actual.dtype == object:  # tf.string: bytes compare exactly.
+        np.testing.assert_array_equal(actual, expected)
+    else:
+        np.testing.assert_allclose(actual, expected, rtol=op_case.rtol, atol=op_case.atol)
     float_positions = [i for i, a in enumerate(op_case.inputs) if a.dtype == np.float64]
     if op_case.grad is False:
         _check_no_gradient(op_case, float_positions)

@@ -124,7 +124,10 @@ def run_on_placeholders(function, args, kwargs):
         def fill(x):
             if not isinstance(x, KerasTensor):
                 return x
-            return tf.ones([size if d is None else d for d in x.shape], dtype=x.dtype)
+            shape = [size if d is None else d for d in x.shape]
+            if tf.as_dtype(x.dtype).is_string:  # tf.string has no one: use "1" (a number too).
+                return tf.fill(shape, "1")
+            return tf.ones(shape, dtype=x.dtype)
         return function(*nest.map_structure(fill, args), **nest.map_structure(fill, kwargs))
 
     first = run(2)
