@@ -394,13 +394,47 @@ def _align_sample_weight(sample_weight, losses):
     return weights
 
 
-def compute_weighted_loss(losses, sample_weight=None, reduction="sum_over_batch_size"):
+def apply_mask(sample_weight, mask, dtype, reduction):
+    """`sample_weight` with a Keras `mask` (of the predictions) folded in, as Keras 3 does.
+
+    Masked-out entries weigh 0. For the mean reductions the others weigh
+    `mask.size / number of unmasked entries`, so that the mean over all entries is the
+    mean over the unmasked ones (0 when none is unmasked).
+
+    >>> import numpyflow as tf
+    >>> w = apply_mask(None, tf.constant([True, True, False, False]), tf.float32,
+    ...                "sum_over_batch_size")
+    >>> w.numpy()
+    array([2., 2., 0., 0.], dtype=float32)
+    """
+    if mask is None:
+        return sample_weight
+    float_mask = tf.cast(tf.convert_to_tensor(mask), dtype)
+    if reduction in ("auto", "mean", "sum_over_batch_size"):
+        total = tf.constant(float(float_mask.shape.num_elements()), dtype=dtype)
+        float_mask = float_mask * divide_no_nan(total, tf.reduce_sum(float_mask))
+    if sample_weight is None:
+        return float_mask
+    sample_weight = tf.cast(tf.convert_to_tensor(sample_weight), dtype)
+    rank_difference = sample_weight.ndim - float_mask.ndim
+    if rank_difference == -1:
+        sample_weight = _expand_last(sample_weight)  # One weight per sequence.
+    elif rank_difference == 1 and sample_weight.shape[-1] == 1:
+        sample_weight = _drop_last(sample_weight)
+    return sample_weight * float_mask
+
+
+def compute_weighted_loss(losses, sample_weight=None, reduction="sum_over_batch_size",
+                          mask=None):
     """Weights the per-sample `losses` and reduces them as `reduction` says.
 
     `"sum_over_batch_size"` (and `"auto"`, `"mean"`) divide the weighted sum by the number
     of loss values (0 when there are none); `"mean_with_sample_weight"` by the sum of the
-    weights; `"sum"` does not divide; `"none"` returns the weighted losses.
+    weights; `"sum"` does not divide; `"none"` returns the weighted losses. A Keras `mask`
+    (of the predictions) leaves masked-out values out (see `apply_mask`).
     """
+    if mask is not None:
+        sample_weight = apply_mask(sample_weight, mask, losses.dtype, reduction)
     weights = None
     if sample_weight is not None:
         weights = _align_sample_weight(sample_weight, losses)
@@ -461,12 +495,16 @@ class Loss:
         Returns:
           A scalar Tensor (a Tensor of per-sample losses with reduction "none").
         """
+        mask = getattr(y_pred, "_keras_mask", None)  # Keras masks leave steps out.
         if self.dtype is not None and not isinstance(y_pred, tf.Tensor):
             y_pred = tf.convert_to_tensor(y_pred, dtype=self.dtype)
         y_pred = _prediction_tensor(y_pred)
         y_true = tf.convert_to_tensor(y_true)  # Integer labels stay integers.
         losses = tf.convert_to_tensor(self.call(y_true, y_pred))
-        return compute_weighted_loss(losses, sample_weight, self.reduction)
+        losses_mask = getattr(losses, "_keras_mask", None)
+        if losses_mask is not None:
+            mask = losses_mask if mask is None else tf.logical_and(mask, losses_mask)
+        return compute_weighted_loss(losses, sample_weight, self.reduction, mask)
 
     def call(self, y_true, y_pred):
         """The per-sample losses. Subclasses must implement it."""

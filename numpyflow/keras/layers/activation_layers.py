@@ -6,7 +6,11 @@ from numpyflow.keras.layers.base_layer import Layer
 
 
 class _ElementWise(Layer):
-    """A layer whose output has its input's shape."""
+    """A layer whose output has its input's shape (and, as in Keras 3, its mask)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
 
     def compute_output_shape(self, input_shape):
         return tf.TensorShape(input_shape)
@@ -25,10 +29,20 @@ class Softmax(_ElementWise):
         self.axis = axis
 
     def call(self, inputs, mask=None):
-        if mask is not None:
-            raise NotImplementedError(f"Softmax layer '{self.name}': masks are not supported "
-                                      f"yet.")
-        return activations.softmax(inputs, axis=self.axis)
+        if mask is None:
+            return activations.softmax(inputs, axis=self.axis)
+        # Keras 3: `mask` (broadcastable to the inputs, aligned on the last axes) leaves
+        # entries out of the softmax; they come out as 0.
+        mask_shape, input_shape = tuple(mask.shape), tuple(inputs.shape)
+        if len(mask_shape) > len(input_shape) or any(
+                m != 1 and m != i for m, i in zip(mask_shape[::-1], input_shape[::-1])):
+            raise ValueError(f"The `mask` must be broadcastable to `inputs`. Each mask "
+                             f"dimension must be 1 or match the corresponding input "
+                             f"dimension. Received: inputs.shape={input_shape}, "
+                             f"mask.shape={mask_shape}")
+        from numpyflow.keras.layers.attention.masked_softmax import masked_softmax
+        mask = tf.cast(mask, tf.bool) if mask.dtype == tf.bool else mask > 0.5
+        return masked_softmax(inputs, mask, axis=self.axis)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

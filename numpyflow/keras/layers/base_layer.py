@@ -3,7 +3,8 @@
 A layer keeps its configuration in `__init__`, creates its weights in `build()` (via
 `add_weight`, once the input shape is known) and does its math in `call()` with
 numpyflow ops. `__call__` ties them together: converts and casts the inputs, builds on
-first use, checks the input against `input_spec`, and calls `call()`.
+first use, checks the input against `input_spec`, calls `call()`, and hands Keras masks
+from inputs to outputs (mask_propagation.py).
 """
 
 import inspect
@@ -12,6 +13,7 @@ import threading
 import numpyflow as tf
 from numpyflow.keras import backend
 from numpyflow.keras.graph import node as node_module
+from numpyflow.keras.layers import mask_propagation as masks
 from numpyflow.keras.layers.input_spec import InputSpec, check_input
 from numpyflow.keras.saving import layer_config, weight_budget
 from numpyflow.keras.utils.object_identity import unique_objects
@@ -65,7 +67,10 @@ class Layer:
         self._dtype = tf.as_dtype(dtype or backend.floatx())
         self.built = False
         self.input_spec = None
-        self.supports_masking = False
+        # Keras 3: a layer that overrides `compute_mask` supports masking; others set
+        # `supports_masking = True` in their `__init__` when they pass a mask through.
+        self._computes_masks = type(self).compute_mask is not Layer.compute_mask
+        self.supports_masking = self._computes_masks
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:
@@ -74,7 +79,12 @@ class Layer:
             self._batch_input_shape = (batch_size,) + tuple(input_shape)
         else:
             self._batch_input_shape = None
-        self._call_accepts_training = "training" in inspect.signature(self.call).parameters
+        call_parameters = inspect.signature(self.call).parameters
+        self._call_accepts_training = "training" in call_parameters
+        # Masks (see mask_propagation.py), decided once: the call of every layer of every
+        # model reads these, and the common case (no mask anywhere) must cost nothing.
+        self._call_accepts_mask = "mask" in call_parameters
+        self._call_mask_arguments = masks.mask_arguments(call_parameters)
         self._inbound_nodes = []  # Calls on KerasTensors (graph/node.py), in call order.
         # Counts the changes that invalidate a model's compiled plans (`trainable`, a
         # Sequential's add/pop); models holding this layer compare it (Model._forget_stale_plans).
@@ -144,8 +154,12 @@ class Layer:
             layer.trainable = value
 
     def _flat_weights(self):
-        """All weights of this layer and its sub-layers, each once, in creation order."""
-        return unique_objects(self._tracked_weights +
+        """All weights, each once: this layer's own (trainable ones first, as Keras 3 keeps
+        them), then each sub-layer's in turn — Keras 3's `weights` order, so lists from
+        `get_weights()` line up with Keras's for models with BatchNormalization."""
+        own = self._tracked_weights
+        return unique_objects([w for w in own if w.trainable] +
+                              [w for w in own if not w.trainable] +
                               [w for layer in self._tracked_layers for w in layer.weights])
 
     @property
@@ -163,8 +177,8 @@ class Layer:
 
     @property
     def weights(self):
-        """Trainable weights first, then non-trainable ones (Keras's order)."""
-        return self.trainable_weights + self.non_trainable_weights
+        """The layer's weights, layer by layer as Keras 3 lists them (a frozen layer's too)."""
+        return self._flat_weights()
 
     variables = weights
     trainable_variables = trainable_weights
@@ -284,7 +298,34 @@ class Layer:
                 self._maybe_build(inputs)
         if self.input_spec is not None:
             check_input(self, inputs)
-        return self._call_collecting_losses(inputs, *args, **kwargs)
+        if type(inputs) is tf.Tensor:
+            previous_mask = getattr(inputs, "_keras_mask", None)
+        else:
+            previous_mask = masks.masks_of(inputs)
+        if previous_mask is not None or self._call_mask_arguments or "mask" in kwargs:
+            return masks.call_with_masks(self, previous_mask, inputs, args, kwargs)
+        outputs = self._call_collecting_losses(inputs, *args, **kwargs)
+        if self._computes_masks and self.supports_masking:  # Embedding(mask_zero=True)...
+            masks.set_output_masks(self, inputs, outputs, None)
+        return outputs
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the layer's output(s), given its `inputs` and their mask.
+
+        This default passes `previous_mask` on when `supports_masking` is True (Keras 3);
+        layers that make or change masks (Embedding with `mask_zero`, Masking, pooling
+        over time) override it. `__call__` attaches the result to the outputs as
+        `_keras_mask`, and hands masks to `call(..., mask=...)` of layers that take one.
+
+        >>> import numpyflow as tf
+        >>> class Positive(tf.keras.layers.Layer):
+        ...     def compute_mask(self, inputs, previous_mask):
+        ...         return tf.reduce_any(inputs > 0, axis=-1)
+        >>> x = Positive()(tf.constant([[[1.], [0.]]]))
+        >>> x._keras_mask.numpy()
+        array([[ True, False]])
+        """
+        return previous_mask if self.supports_masking else None
 
     def _call_collecting_losses(self, inputs, *args, **kwargs):
         """`call()`, clearing the losses of the previous call when this is the outermost
@@ -314,20 +355,37 @@ class Layer:
                 loss = loss / batch if batch else loss * 0.
             self.add_loss(loss)
 
+    # Keras 3's switch: False makes `_convert_inputs` turn arrays into Tensors of their own
+    # dtype and cast nothing (a functional model converts to its Inputs' dtypes itself).
+    _convert_input_args = True
+
     def _convert_inputs(self, inputs):
-        """Tensors for array inputs, cast to the layer's dtype as Keras casts them: floats,
-        integers and booleans alike (a model fits on raw uint8 images)."""
+        """Tensors for array inputs, cast to the layer's float dtype: floats (Keras's
+        autocast), and integers and booleans too.
+
+        Keras 3 leaves integer inputs alone and its Dense gets float32 from its ops' type
+        promotion; numpyflow's ops follow TF's rules (no promotion), so the cast here is
+        what lets Dense and Conv2D take raw uint8 images. Layers that take ids or strings
+        (Embedding, lookups, feature columns) override this; models convert to their
+        `Input`'s dtype (Keras 3's `Functional._standardize_inputs`).
+        """
         if not isinstance(inputs, tf.Tensor):
             if isinstance(inputs, (list, tuple)):
                 return type(inputs)(self._convert_inputs(x) for x in inputs)
             if isinstance(inputs, dict):
                 return {k: self._convert_inputs(v) for k, v in inputs.items()}
             inputs = tf.convert_to_tensor(inputs)
+        if not self._convert_input_args:
+            return inputs
         dtype = inputs.dtype
         if dtype is self._dtype or not self._dtype.is_floating or not (
                 dtype.is_floating or dtype.is_integer or dtype.is_bool):
             return inputs
-        return tf.cast(inputs, self._dtype)
+        mask = getattr(inputs, "_keras_mask", None)
+        inputs = tf.cast(inputs, self._dtype)
+        if mask is not None:  # The cast tensor describes the same steps.
+            inputs._keras_mask = mask
+        return inputs
 
     def _maybe_build(self, inputs):
         shape = node_module.shapes_of(inputs)  # A shape, or a list or dict of them.

@@ -40,6 +40,7 @@ class InputLayer(Layer):
         super().__init__(name=name, dtype=dtype, input_shape=input_shape,
                          batch_input_shape=batch_input_shape, batch_size=batch_size, **kwargs)
         self.built = True
+        self.supports_masking = True  # Called in a Sequential's stack: passes masks on.
         # Its one node makes the KerasTensor that models built on this input start from.
         Node(self, (), {}, KerasTensor(self._batch_input_shape, dtype=self._dtype,
                                        name=self.name))

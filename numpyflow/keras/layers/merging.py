@@ -90,6 +90,15 @@ class _Merge(Layer):
         inputs = [_expand_after_batch(x, rank) for x in inputs]
         return self._merge_function(inputs)
 
+    def compute_mask(self, inputs, previous_mask):
+        """Keras masks: a step is kept where any input keeps it (None if one is unmasked)."""
+        if previous_mask is None or any(m is None for m in previous_mask):
+            return None
+        output_mask = previous_mask[0]
+        for mask in previous_mask[1:]:
+            output_mask = tf.logical_or(output_mask, mask)
+        return output_mask
+
     def compute_output_shape(self, input_shape):
         shapes = _shape_list(self, input_shape, self._min_inputs, self._max_inputs)
         batch = _batch_size(self, shapes)
@@ -249,6 +258,20 @@ class Concatenate(Layer):
         _check_inputs(self, inputs, 1)
         return tf.concat(list(inputs), axis=self.axis)
 
+    def compute_mask(self, inputs, previous_mask):
+        """Keras masks, concatenated as the inputs are (an unmasked input keeps all),
+        then reduced over the last axis as Keras 3 does."""
+        if previous_mask is None or all(m is None for m in previous_mask):
+            return None
+        masks = []
+        for x, mask in zip(inputs, previous_mask):
+            if mask is None:
+                mask = tf.ones(tuple(x.shape), dtype=tf.bool)
+            elif mask.ndim < x.ndim:
+                mask = tf.broadcast_to(tf.expand_dims(mask, -1), tuple(x.shape))
+            masks.append(mask)
+        return tf.reduce_any(tf.concat(masks, axis=self.axis), axis=-1)
+
     def compute_output_shape(self, input_shape):
         # As in Keras 3, a single input is allowed (the output is that input).
         shapes = _shape_list(self, input_shape, 1)
@@ -345,6 +368,9 @@ class Dot(Layer):
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
         self.built = True
+
+    def compute_mask(self, inputs, previous_mask):
+        return None  # As Keras 3: the product has no steps left to mask.
 
     def call(self, inputs):
         _check_inputs(self, inputs, 2)

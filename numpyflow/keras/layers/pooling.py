@@ -158,6 +158,9 @@ class _GlobalPooling(Layer):
 class GlobalAveragePooling1D(_GlobalPooling):
     """The mean over the steps: (batch, steps, c) -> (batch, c).
 
+    A Keras mask (from `Embedding(mask_zero=True)`, `Masking`, ...) or a `mask` argument
+    of shape (batch, steps) leaves the masked steps out of the mean; the output has no mask.
+
     Args:
       data_format: Only "channels_last" (the default) is supported.
       keepdims: Keep the steps axis with size 1: (batch, 1, c).
@@ -165,10 +168,25 @@ class GlobalAveragePooling1D(_GlobalPooling):
     >>> import numpyflow as tf
     >>> tf.keras.layers.GlobalAveragePooling1D()(tf.ones((2, 5, 3))).shape
     TensorShape([2, 3])
+    >>> x = tf.constant([[[1.], [3.], [100.]]])
+    >>> tf.keras.layers.GlobalAveragePooling1D()(x, mask=tf.constant([[True, True, False]]))
+    <tf.Tensor: shape=(1, 1), dtype=float32, numpy=array([[2.]], dtype=float32)>
     """
 
     rank = 1
     _reduce_name = "reduce_mean"
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return tf.reduce_mean(inputs, axis=1, keepdims=self.keepdims)
+        keep = tf.expand_dims(tf.cast(mask, tf.bool), 2)
+        weights = tf.cast(keep, inputs.dtype)
+        total = tf.reduce_sum(tf.where(keep, inputs, tf.zeros((), inputs.dtype)), axis=1,
+                              keepdims=self.keepdims)
+        return total / tf.reduce_sum(weights, axis=1, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, previous_mask):
+        return None  # Pooling over the steps leaves no steps to mask.
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

@@ -3,7 +3,7 @@
 import numpy as np
 
 import numpyflow as tf
-from numpyflow.keras.losses import check_compatible, divide_no_nan
+from numpyflow.keras.losses import apply_mask, check_compatible, divide_no_nan
 from numpyflow.keras.metrics.metric import Metric
 from numpyflow.keras.utils.serialization import config_with_function, function_config
 
@@ -35,6 +35,9 @@ class _Reduce(Metric):
             sample, ...). A weight array of lower rank than `values` averages (Sum: sums)
             `values` over their extra trailing axes first.
         """
+        mask = getattr(values, "_keras_mask", None)
+        if mask is not None and sample_weight is not None:  # As Keras 3 (only when weighted).
+            sample_weight = apply_mask(sample_weight, mask, self._dtype, "sum")
         values = tf.cast(tf.convert_to_tensor(values), self._dtype)
         if sample_weight is None or isinstance(sample_weight, (int, float, np.number)):
             # No weights, or one weight for every value (e.g. a batch mean weighted by its
@@ -124,6 +127,9 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = getattr(y_pred, "_keras_mask", None)
+        if mask is not None:  # Keras masks leave steps out (their weight is 0).
+            sample_weight = apply_mask(sample_weight, mask, self._dtype, "sum")
         if not getattr(self._fn, "_metric_converts_its_inputs", False):
             # tf.keras hands the function both arguments in the metric's dtype. The accuracy
             # functions below give the same values without (integer labels stay integers).

@@ -11,6 +11,7 @@ import numpy as np
 import numpyflow as tf
 from numpyflow.framework import nest
 from numpyflow.keras import activations
+from numpyflow.keras.layers import mask_propagation
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.trainers.trainer import Trainer
 from numpyflow.keras.utils.summary_utils import print_summary
@@ -83,26 +84,29 @@ class Model(Trainer, Layer):
         if (args or not self._is_graph_network or not self.built or
                 (kwargs and (len(kwargs) > 1 or "training" not in kwargs)) or
                 (type(inputs) is not tf.Tensor and type(inputs) is not np.ndarray and
-                 _has_symbolic(inputs))):
+                 _has_symbolic(inputs)) or mask_propagation.masks_of(inputs) is not None):
             return super().__call__(inputs, *args, **kwargs)
         self._forget_stale_plans()
         if not all(_is_builtin(layer) for layer in self._plan_layers):
             return super().__call__(inputs, *args, **kwargs)
         if self._call_function is None:
             self._call_function = tf.function(self._call_and_logits)
-        outputs, softmax_logits, sigmoid_logits = self._call_function(
+        outputs, softmax_logits, sigmoid_logits, masks = self._call_function(
             inputs, kwargs.get("training"))
         # Losses given an output compute from its logits (see activations.softmax).
-        for output, softmax, sigmoid in zip(nest.flatten(outputs), softmax_logits,
-                                            sigmoid_logits):
+        for output, softmax, sigmoid, mask in zip(nest.flatten(outputs), softmax_logits,
+                                                  sigmoid_logits, masks):
             activations.remember_logits(output, softmax, sigmoid)
+            if mask is not None:  # Keras masks (Embedding(mask_zero=True), ...) as eagerly.
+                output._keras_mask = mask
         return outputs
 
     def _call_and_logits(self, inputs, training):
         outputs = Layer.__call__(self, inputs, training=training)
         flat = nest.flatten(outputs)
         return (outputs, [activations.logits_from_softmax(x) for x in flat],
-                [activations.logits_from_sigmoid(x) for x in flat])
+                [activations.logits_from_sigmoid(x) for x in flat],
+                [getattr(x, "_keras_mask", None) for x in flat])
 
     # -- inspection ---------------------------------------------------------------------------
     @property

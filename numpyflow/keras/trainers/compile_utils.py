@@ -315,11 +315,13 @@ class CompiledLoss:
 def _apply(fn, y_true, y_pred, sample_weight=None):
     if isinstance(fn, losses_module.Loss):
         return fn(y_true, y_pred, sample_weight=sample_weight)
-    if sample_weight is None:
+    mask = getattr(y_pred, "_keras_mask", None)
+    if sample_weight is None and mask is None:
         return tf.reduce_mean(fn(y_true, y_pred))
-    # A plain function reduces as a Loss does by default: sum(loss * w) / batch size.
+    # A plain function reduces as a Loss does by default: sum(loss * w) / batch size, with
+    # the steps a Keras mask leaves out weighing 0.
     return losses_module.compute_weighted_loss(tf.convert_to_tensor(fn(y_true, y_pred)),
-                                               sample_weight)
+                                               sample_weight, mask=mask)
 
 
 def _metrics_list(metrics, argument):

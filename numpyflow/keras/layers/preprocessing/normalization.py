@@ -49,6 +49,7 @@ class Normalization(Layer):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # Keras 3: element-wise, masks pass through.
         self.axis = _axis_tuple(axis, self.name)
         if (mean is None) != (variance is None):
             raise ValueError(f"Normalization layer '{self.name}': when setting `mean` or "

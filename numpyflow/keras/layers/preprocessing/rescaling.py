@@ -29,6 +29,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0., **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # Keras 3: element-wise, masks pass through.
         for arg_name, value in (("scale", scale), ("offset", offset)):
             try:
                 np.asarray(value, dtype=np.float64)
