@@ -32,6 +32,9 @@ Debian's dataset-fashion-mnist files offline; random data of the same shapes whe
              to 32x32, random_flip_left_right, num_parallel_calls=AUTOTUNE) -> batch(32) ->
              prefetch(AUTOTUNE)`, in images per second (higher is better), numpyflow and
              TF's tf.data only;
+  lstm32     LSTM(128) over Fashion-MNIST rows (28 steps of 28 pixels) -> Dense(10), Adam,
+             batch 32, one epoch: Keras `fit` for numpyflow and TF, `nn.LSTM` for PyTorch
+             (benchmarks/rnn_workloads.py);
   inference  the tutorial MLP: `model(x)` and `model.predict(x)` on 1 sample (median per call,
              in microseconds) and `predict` on 10,000 test samples (seconds);
   import     `import numpyflow` / `tensorflow` / `torch` / `numpy` in a fresh interpreter:
@@ -86,6 +89,7 @@ WORKLOADS = {
     # The MLP fed from a Dataset, and the PNG input pipeline: Keras and tf.data only.
     "mlp_dataset": ("numpyflow", "tensorflow"),
     "pipeline": ("numpyflow", "tensorflow"),
+    "lstm32": ("numpyflow", "tensorflow", "torch"),
     "inference": ("numpyflow", "tensorflow", "torch"),
     "import": ("numpyflow", "tensorflow", "torch", "numpy"),
 }
@@ -439,7 +443,17 @@ def child_main(args):
     framework, workload = args.framework, args.workload
     x_train, y_train, x_test = load_data(args.data_dir)
     metrics, info = {}, {}
-    if workload in EPOCH_WORKLOADS:
+    if workload == "lstm32":
+        sys.path.insert(0, str(ROOT))
+        from benchmarks import rnn_workloads
+        if framework == "torch":
+            samples, info = rnn_workloads.torch_row_lstm_epochs(
+                x_train, y_train.astype("int64"), args.repeats, time_call, WARMUP_BATCHES)
+        else:
+            samples, info = keras_epochs(framework, rnn_workloads.keras_row_lstm, x_train,
+                                         y_train, rnn_workloads.BATCH_SIZE, args.repeats)
+        metrics[workload] = samples
+    elif workload in EPOCH_WORKLOADS:
         batch_size, lenet = EPOCH_WORKLOADS[workload]
         x = x_train[..., None] if lenet else x_train
         if workload == "mlp_dataset":
@@ -517,7 +531,7 @@ def write_pngs(directory, images):
     os.makedirs(directory)
     for index, image in enumerate(images):
         with open(os.path.join(directory, f"{index:05d}.png"), "wb") as out:
-            out.write(encode_png(image[..., None]))
+            out.write(encode_png(image[..., None]).numpy())  # a scalar tf.string Tensor
 
 
 def dist_version(*names):
@@ -646,7 +660,7 @@ def run_round(workload, framework, args, workdir, round_index):
 
 # Default rounds: LeNet's epochs take minutes across the peers; the other workloads are
 # cheap, and more rounds steady their medians on a shared machine.
-DEFAULT_ROUNDS = {"lenet32": 3, "lenet32_functional": 3, "lenet128": 3}
+DEFAULT_ROUNDS = {"lenet32": 3, "lenet32_functional": 3, "lenet128": 3, "lstm32": 3}
 
 
 def rounds_for(workload, args):
@@ -734,6 +748,7 @@ def table_rows(n_train, n_test):
          "lenet32_functional"),
         ("lenet128", f"LeNet-5, Adam, b128, {epoch}", "s", "lenet128"),
         ("mlp_dataset", f"MLP from a Dataset, SGD, b32, {epoch}", "s", "mlp_dataset"),
+        ("lstm32", f"LSTM(128) rows, Adam, b32, {epoch}", "s", "lstm32"),
         ("pipeline", f"PNG pipeline, {min(PIPELINE_FILES, n_train):,} files, b32", "img/s",
          "pipeline"),
         ("call_us", "MLP model(x), 1 sample", "µs", "inference"),
@@ -883,6 +898,8 @@ def targets(results):
         check_ratio("MLP epoch <= 0.75 x PyTorch", "mlp", "torch", 0.75),
         check_ratio("MLP epoch <= 1.5 x NumPy loop", "mlp", "numpy", 1.5),
         check_ratio("LeNet-5 epoch b32 <= 1.0 x TF/Keras", "lenet32", "tensorflow", 1.0),
+        check_ratio("LSTM(128) epoch b32 <= 0.5 x TF/Keras", "lstm32", "tensorflow", 0.5),
+        check_ratio("LSTM(128) epoch b32 <= 1.0 x PyTorch", "lstm32", "torch", 1.0),
         check_paired(f"LeNet-5 functional epoch b32 <= {FUNCTIONAL_VS_SEQUENTIAL_LIMIT:.2f} x "
                      "Sequential", "lenet32_functional", "lenet32",
                      FUNCTIONAL_VS_SEQUENTIAL_LIMIT),

@@ -57,9 +57,24 @@ def _use_threads(count):
         _current = count
 
 
+def limit_threads(count):
+    """Uses at most `count` threads for large products from now on (at least one): a
+    process sharing the machine's cores with others (one MPI rank per replica) keeps to
+    its share instead of spinning against them."""
+    global _max_threads
+    _max_threads = max(1, min(int(count), _max_threads))
+
+
 def threads_for(multiply_adds):
     """The thread count the policy picks for a product of `multiply_adds` operations."""
     return 1 if multiply_adds < SINGLE_THREAD_BELOW else _max_threads
+
+
+def use_threads_for(multiply_adds):
+    """Sets OpenBLAS's thread count for the following products as the policy picks it for
+    a product of `multiply_adds` operations (for a kernel whose many products share one
+    size, e.g. a recurrence's per-step GEMM)."""
+    _use_threads(threads_for(multiply_adds))
 
 
 def matmul(a, b):
@@ -67,7 +82,7 @@ def matmul(a, b):
     work = a.shape[-2] * a.shape[-1] * b.shape[-1]
     if a.ndim > 2:
         work *= int(np.prod(a.shape[:-2]))
-    _use_threads(threads_for(work))
+    use_threads_for(work)
     return np.matmul(a, b)
 
 

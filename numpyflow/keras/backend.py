@@ -38,7 +38,7 @@ def clear_session():
 
 def snake_case(class_name):
     """`MaxPooling2D` -> `max_pooling2d`, as Keras derives default layer names."""
-    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", class_name)
+    intermediate = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", class_name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
 
 

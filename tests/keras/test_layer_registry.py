@@ -25,6 +25,10 @@ NOT_APPLICABLE = {
     # call's (symbolic) arguments, so `compute_output_shape` refuses by design.
     # Checked by `test_tf_op_lambda_standard_checks` below.
     layers.TFOpLambda,
+    # RNN cells are called on (inputs, states) one step at a time, not on a tensor: each is
+    # checked through an `RNN` case in rnn_layer_cases.py and directly (shapes, config,
+    # gradients) in tests/keras/test_rnn_layers.py.
+    layers.SimpleRNNCell, layers.LSTMCell, layers.GRUCell, layers.StackedRNNCells,
 }
 
 
