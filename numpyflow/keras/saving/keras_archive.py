@@ -6,7 +6,10 @@ The archive holds three members:
 - `config.json`: `serialize_keras_object(model)`: the model's class and config, its
   `build_config` and, when it is compiled, its `compile_config`;
 - `model.weights.h5`: every variable, in Keras 3's layout (see `weights_store`), the
-  optimizer's state included.
+  optimizer's state included;
+- `assets/<layer path>/...`: files a layer writes with `save_assets(dir)` and reads back
+  with `load_assets(dir)` (a lookup layer's `vocabulary.txt`), at the layer's path in the
+  weights layout, as Keras 3 stores them.
 
 Writing goes to a temporary file that replaces the target only when complete
 (`file_safety.atomic_path`), so a save killed at any moment leaves the old file or the new
@@ -66,11 +69,77 @@ def save_keras_archive(model, filepath, include_optimizer=True):
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
     })
     weights = write_weights_h5_bytes(model, include_optimizer=include_optimizer)
+    assets = _collect_assets(model)
     with file_safety.atomic_path(filepath) as tmp:
         with zipfile.ZipFile(tmp, "w") as archive:
             archive.writestr(METADATA_FILENAME, metadata_json, zipfile.ZIP_DEFLATED)
             archive.writestr(CONFIG_FILENAME, config_json, zipfile.ZIP_DEFLATED)
             archive.writestr(WEIGHTS_FILENAME, weights, zipfile.ZIP_STORED)
+            for name, data in assets.items():
+                archive.writestr(name, data, zipfile.ZIP_DEFLATED)
+
+
+ASSETS_DIRNAME = "assets"
+
+
+def _asset_prefix(vars_path):
+    """`assets/layers/text_vectorization/` for the weights path `layers/.../vars`."""
+    owner_path = vars_path[:-len("vars")].rstrip("/")
+    return f"{ASSETS_DIRNAME}/{owner_path}/" if owner_path else f"{ASSETS_DIRNAME}/"
+
+
+def _collect_assets(model):
+    """`{member name: bytes}` of the files each layer's `save_assets(dir)` writes."""
+    import os
+    import tempfile
+
+    assets = {}
+    for path, entry in weights_store.model_state_paths(model).items():
+        save_assets = getattr(entry.owner, "save_assets", None)
+        if save_assets is None:
+            continue
+        with tempfile.TemporaryDirectory() as directory:
+            save_assets(directory)
+            for name in sorted(os.listdir(directory)):
+                file_path = os.path.join(directory, name)
+                if os.path.isfile(file_path):
+                    with open(file_path, "rb") as file:
+                        assets[_asset_prefix(path) + name] = file.read()
+    return assets
+
+
+def _load_assets(model, members, source):
+    """Gives each layer with `load_assets(dir)` its files from the archive's `assets/`
+    (written to a private temporary folder under their plain names). Asset files no layer
+    reads are an error: their state would be lost silently."""
+    import os
+    import tempfile
+
+    pending = {name for name in members if name.startswith(f"{ASSETS_DIRNAME}/")}
+    for path, entry in weights_store.model_state_paths(model).items():
+        prefix = _asset_prefix(path)
+        files = {name[len(prefix):]: name for name in pending
+                 if name.startswith(prefix) and "/" not in name[len(prefix):]}
+        load_assets = getattr(entry.owner, "load_assets", None)
+        if not files or load_assets is None:
+            continue
+        bad = sorted(member for plain_name, member in files.items()
+                     if plain_name in ("", ".", "..") or "\\" in plain_name)
+        if bad:
+            raise ValueError(f"{source}: unusable asset file names {bad}.")
+        with tempfile.TemporaryDirectory() as directory:
+            for plain_name, member in files.items():
+                with open(os.path.join(directory, plain_name), "wb") as file:
+                    file.write(members[member])
+            try:
+                load_assets(directory)
+            except (TypeError, UnicodeDecodeError) as error:
+                raise ValueError(f"{source}: the assets of layer '{entry.name}' could not be "
+                                 f"loaded: {type(error).__name__}: {error}") from error
+        pending -= set(files.values())
+    if pending:
+        raise NotImplementedError(f"{source}: the archive holds assets that no layer of the "
+                                  f"model reads: {sorted(pending)}.")
 
 
 def write_weights_h5_bytes(model, include_optimizer=True):
@@ -109,6 +178,7 @@ def load_keras_archive(filepath, custom_objects=None, compile=True, safe_mode=Tr
         state = weights_store.read_state(h5file, file_safety.read_dataset)
     weights_store.assign_state(model, state, f"{source} ({WEIGHTS_FILENAME})",
                                include_optimizer=compile)
+    _load_assets(model, members, source)
     return model
 
 
@@ -131,11 +201,12 @@ def _check_members(members, source):
     if WEIGHTS_FILENAME not in members:
         raise ValueError(f"{source}: the archive has no '{WEIGHTS_FILENAME}' (members: "
                          f"{sorted(members)}); numpyflow reads only the HDF5 weights layout.")
-    unknown = sorted(set(members) - {CONFIG_FILENAME, METADATA_FILENAME, WEIGHTS_FILENAME})
+    unknown = sorted(name for name in set(members) - {CONFIG_FILENAME, METADATA_FILENAME,
+                                                       WEIGHTS_FILENAME}
+                     if not name.startswith(f"{ASSETS_DIRNAME}/"))
     if unknown:
         raise NotImplementedError(f"{source}: the archive holds members numpyflow does not "
-                                  f"read yet: {unknown} (layer assets such as vocabularies "
-                                  f"are not supported).")
+                                  f"read: {unknown}.")
 
 
 def model_from_config_dict(config, custom_objects, safe_mode, source):

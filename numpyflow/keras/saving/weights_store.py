@@ -53,6 +53,10 @@ class _Entry:
         self.owner = owner
         self.name = name
         self.variables = list(variables)
+        # Keras 3 stores a few variables under names instead of 0, 1, ... (a lookup layer's
+        # `idf_weights`): such an owner lists them in `_variable_store_keys`.
+        keys = getattr(owner, "_variable_store_keys", None)
+        self.keys = list(keys) if keys and len(keys) == len(self.variables) else None
 
 
 def model_state_paths(model, include_optimizer=False):
@@ -222,7 +226,8 @@ def write_state(h5file, entries):
         group = h5file.require_group(path)
         group.attrs["name"] = entry.name
         for index, variable in enumerate(entry.variables):
-            group.create_dataset(str(index), data=np.asarray(variable.numpy()))
+            key = entry.keys[index] if entry.keys else str(index)
+            group.create_dataset(key, data=np.asarray(variable.numpy()))
 
 
 def read_state(h5file, read_dataset):
@@ -254,16 +259,39 @@ def _read_vars(path, group, read_dataset):
     import h5py
 
     keys = list(group.keys())
-    if sorted(keys, key=_index_key) != [str(i) for i in range(len(keys))]:
+    if keys and not any(key.isdigit() for key in keys):
+        names = sorted(keys)  # Variables stored under names (see `_Entry.keys`).
+    elif sorted(keys, key=_index_key) == [str(i) for i in range(len(keys))]:
+        names = [str(i) for i in range(len(keys))]
+    else:
         raise WeightsMismatchError(f"The weights group '{path}' should hold datasets named "
                                    f"0..{len(keys) - 1}; found {sorted(keys)}.")
-    arrays = []
-    for index in range(len(keys)):
-        dataset = group[str(index)]
+    arrays = _NamedArrays()
+    for key in names:
+        dataset = group[key]
         if not isinstance(dataset, h5py.Dataset):
-            raise WeightsMismatchError(f"'{path}/{index}' is not a dataset.")
+            raise WeightsMismatchError(f"'{path}/{key}' is not a dataset.")
         arrays.append(read_dataset(dataset))
+    arrays.names = names if names and not names[0].isdigit() else None
     return arrays
+
+
+class _NamedArrays(list):
+    """A `vars` group's arrays; `names` when they were stored under names, else None."""
+    names = None
+
+
+def _by_entry_keys(entry, arrays, path, source):
+    """`arrays` in the order of `entry`'s variables, matched by name when the file stored
+    them under names."""
+    names = getattr(arrays, "names", None)
+    if names is None:
+        return arrays
+    if entry.keys is None or sorted(entry.keys) != names:
+        raise WeightsMismatchError(f"{source}: layer '{entry.name}' expects variables "
+                                   f"{entry.keys or list(range(len(entry.variables)))} at "
+                                   f"'{path}' but the file has {names}.")
+    return [arrays[names.index(key)] for key in entry.keys]
 
 
 def _index_key(key):
@@ -309,6 +337,7 @@ def assign_state(model, state, source, include_optimizer=False):
                 continue
             # Saved before the optimizer was built: its step counter and learning rate.
             entry = _Entry(entry.owner, entry.name, entry.variables[:unbuilt])
+        arrays = _by_entry_keys(entry, arrays, path, source)
         if len(arrays) != len(entry.variables):
             raise WeightsMismatchError(
                 f"{source}: layer '{entry.name}' expects {len(entry.variables)} variables "
