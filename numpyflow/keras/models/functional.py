@@ -13,15 +13,13 @@ from its outputs to its inputs once, iteratively, to find the nodes it needs and
 to run them in; calling the model runs those nodes in that order on real tensors.
 """
 
-import numpy as np
-
 import numpyflow as tf
 from numpyflow.framework import nest
 from numpyflow.keras.graph import node as node_module
 from numpyflow.keras.graph.keras_tensor import KerasTensor
 from numpyflow.keras.layers.input_layer import InputLayer
+from numpyflow.keras.models.input_dtypes import convert_to_input_dtype
 from numpyflow.keras.models.model import Model
-from numpyflow.keras.utils.object_identity import unique_objects
 
 
 class Functional(Model):
@@ -34,6 +32,9 @@ class Functional(Model):
       outputs: KerasTensors computed from `inputs` by layers: one, a list or a dict.
       name: The model's name.
     """
+
+    # Each input is converted to its Input's dtype (`_flatten_inputs`), not to the model's.
+    _convert_input_args = False
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
@@ -48,8 +49,10 @@ class Functional(Model):
                     f"Model '{self.name}': every input must come from keras.Input(...); "
                     f"received {tensor!r}, the output of layer "
                     f"'{tensor._keras_history[0].name}'.")
-        self._nodes = _nodes_between(self.inputs, self.outputs, self.name)
-        self._layers = unique_objects([node.layer for node in self._nodes])
+        self._nodes, self._operations = _map_graph(self.inputs, self.outputs, self.name)
+        # Keras 3 op nodes read from a file (keras_ops.py) are operations, not layers.
+        self._layers = [layer for layer in self._operations
+                        if not getattr(layer, "_is_keras_operation", False)]
         for layer in self._layers:
             if not any(layer is tracked for tracked in self._tracked_layers):
                 self._tracked_layers.append(layer)
@@ -61,7 +64,8 @@ class Functional(Model):
     # -- structure ----------------------------------------------------------------------
     @property
     def layers(self):
-        """Every layer of the graph, input layers first, in the order they run."""
+        """Every layer of the graph in Keras 3's order: by decreasing depth, then in the
+        order a depth-first walk from the outputs meets them (input layers first)."""
         return list(self._layers)
 
     @property
@@ -128,7 +132,10 @@ class Functional(Model):
     # -- running ------------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None):
         values = {}
-        for placeholder, value in zip(self.inputs, self._flatten_inputs(inputs)):
+        flat_inputs = self._flatten_inputs(inputs)
+        if mask is not None:  # Read by the layers the inputs flow into (mask_propagation).
+            set_input_masks(flat_inputs, mask)
+        for placeholder, value in zip(self.inputs, flat_inputs):
             values[id(placeholder)] = value
         for node in self._run_nodes:
             layer = node.layer
@@ -151,7 +158,8 @@ class Functional(Model):
 
     def _flatten_inputs(self, inputs):
         """The model's inputs as a flat list matching `self.inputs`, as tensors of the
-        inputs' dtypes (uint8 images given to a float32 input are cast, as in Keras)."""
+        inputs' dtypes, as Keras 3 converts them (uint8 images given to a float32 input
+        are cast; ids given to an int32 input stay integers)."""
         if isinstance(self._inputs_struct, dict) or not isinstance(inputs, dict):
             flat = nest.flatten(inputs) if isinstance(inputs, (list, tuple, dict)) else [inputs]
         else:  # A dict given to a model of listed inputs: matched by input name, as Keras.
@@ -164,7 +172,7 @@ class Functional(Model):
             raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s), but it "
                              f"received {len(flat)} input tensors. Inputs received: "
                              f"{_describe(inputs)}")
-        tensors = [_as_input_tensor(x, placeholder.dtype)
+        tensors = [_as_input_tensor(x, placeholder, self.name)
                    for x, placeholder in zip(flat, self.inputs)]
         self._check_input_shapes(tensors)
         return tensors
@@ -198,72 +206,85 @@ def _functional_constructor(cls):
 
 # -- walking the graph ------------------------------------------------------------------------
 
-def _nodes_between(inputs, outputs, model_name):
-    """The nodes that compute `outputs` from `inputs`, in an order they can run in.
+def _map_graph(inputs, outputs, model_name):
+    """The graph from `inputs` to `outputs` as Keras 3 orders it (`ops/function.py`).
 
-    Walks back from the outputs, iteratively (deep graphs do not hit the recursion limit),
-    then orders the nodes so each comes after the nodes that feed it: by decreasing depth
-    (the longest path to an output), as Keras lists a model's layers.
+    Returns `(nodes, operations)`: the nodes in an order they can run in (by decreasing
+    depth), and the layers, grouped by decreasing depth and, within a depth, in the order a
+    depth-first walk from the outputs (in order, each node's inputs in order) first meets
+    them. A node's depth is one more than the deepest node it feeds (outputs' nodes: 0); a
+    layer's is its deepest node's, raising the nodes found after it to it. Layer order
+    decides the weight paths in `.keras` files, so it must be exactly Keras's.
     """
-    input_ids = {id(x) for x in inputs}
     for x in outputs:
         if not isinstance(x, KerasTensor) or x._keras_history is None:
             raise ValueError(f"Model '{model_name}': outputs must be KerasTensors computed "
                              f"by layers from keras.Input; received {x!r}.")
-    # Discover every needed node, and who consumes whom.
-    discovered, consumers = {}, {}
-    stack = [x.node for x in outputs]
-    while stack:
-        node = stack.pop()
-        if id(node) in discovered:
-            continue
-        discovered[id(node)] = node
-        for x in node.input_tensors:
-            parent = x.node
-            consumers.setdefault(id(parent), []).append(node)
-            if id(x) in input_ids:
-                discovered.setdefault(id(parent), parent)
-                continue
-            if parent.is_input:
-                raise ValueError(
-                    f"Graph disconnected: model '{model_name}' cannot reach {x!r} (input of "
-                    f"layer '{node.layer.name}') from its inputs "
-                    f"{[t.name for t in inputs]}. Every input that the outputs depend on "
-                    f"must be passed to keras.Model(inputs=...).")
-            stack.append(parent)
-    for x in outputs:
-        if id(x) in input_ids:
-            discovered.setdefault(id(x.node), x.node)
-    used_inputs = {id(x) for node in discovered.values() for x in node.output_tensors}
+    post_order, layer_index = _depth_first(inputs, outputs, model_name)
+    used_inputs = {id(x) for node in post_order for x in node.output_tensors}
     unused = [x.name for x in inputs if id(x) not in used_inputs]
     if unused:
         raise ValueError(f"Model '{model_name}': the outputs do not depend on the inputs "
                          f"{unused}. Remove them from `inputs`, or connect them.")
-    # Depth: outputs' nodes 0, each parent at least one more than any consumer.
-    depth = {}
-    order = _topological_order(discovered, consumers, inputs)
-    for node in reversed(order):
-        depth[id(node)] = max((depth[id(c)] + 1 for c in consumers.get(id(node), ())
-                               if id(c) in depth), default=0)
-    position = {id(node): i for i, node in enumerate(order)}
-    return sorted(order, key=lambda node: (-depth[id(node)], position[id(node)]))
+    node_depth, layer_depth, layers = {}, {}, {}
+    nodes = {id(node): node for node in post_order}
+    for node in reversed(post_order):
+        depth = node_depth.setdefault(id(node), 0)
+        depth = max(depth, layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        layers[id(node.layer)] = node.layer
+        node_depth[id(node)] = depth
+        for x in node.input_tensors:
+            parent = id(x.node)
+            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    run_order = sorted(node_depth, key=lambda key: -node_depth[key])  # Stable sort.
+    operations = sorted(layers.values(),
+                        key=lambda layer: (-layer_depth[id(layer)], layer_index[id(layer)]))
+    return [nodes[key] for key in run_order], operations
 
 
-def _topological_order(discovered, consumers, inputs):
-    """Kahn's algorithm: each node after the nodes that feed it, starting from the input
-    nodes in the order of the model's inputs."""
-    pending = {key: len({id(x.node) for x in node.input_tensors})
-               for key, node in discovered.items()}
-    ready = unique_objects([x.node for x in inputs])
-    order = []
-    while ready:
-        node = ready.pop(0)
-        order.append(node)
-        for child in unique_objects(consumers.get(id(node), ())):
-            pending[id(child)] -= 1
-            if pending[id(child)] == 0:
-                ready.append(child)
-    return order
+def _depth_first(inputs, outputs, model_name):
+    """Keras's depth-first walk from each output, iteratively (deep graphs must not hit the
+    recursion limit): the nodes in post-order (each after the nodes that feed it), and
+    `{id(layer): index}` in the order the walk first meets the layers."""
+    input_ids = {id(x) for x in inputs}
+    finished, post_order, layer_index = set(), [], {}
+
+    def enter(tensor, consumer):
+        """Visits `tensor`'s node: a frame to push, or None when nothing is left to do."""
+        node = tensor.node
+        if id(node) in finished:
+            return None
+        if node.is_input and id(tensor) not in input_ids:
+            role = f"input of layer '{consumer.layer.name}'" if consumer else "an output"
+            raise ValueError(
+                f"Graph disconnected: model '{model_name}' cannot reach {tensor!r} ({role}) "
+                f"from its inputs "
+                f"{[t.name for t in inputs]}. Every input that the outputs depend on "
+                f"must be passed to keras.Model(inputs=...).")
+        layer_index.setdefault(id(node.layer), len(layer_index))
+        if node.is_input:
+            finished.add(id(node))
+            post_order.append(node)
+            return None
+        return [node, iter(node.input_tensors)]
+
+    for output in outputs:
+        frame = enter(output, None)
+        stack = [frame] if frame else []
+        while stack:
+            node, remaining = stack[-1]
+            tensor = next(remaining, None)
+            if tensor is None:
+                stack.pop()
+                if id(node) not in finished:
+                    finished.add(id(node))
+                    post_order.append(node)
+                continue
+            frame = enter(tensor, node)
+            if frame:
+                stack.append(frame)
+    return post_order, layer_index
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -280,17 +301,21 @@ def _as_structure(tensors, argument, model_name):
                      f"them. Received: {argument}={tensors!r}")
 
 
-def _as_input_tensor(value, dtype):
-    if type(value) is tf.Tensor and value.dtype is dtype:
+def set_input_masks(flat_inputs, mask):
+    """Sets a model's `mask` argument (one mask, or one per input) on its input tensors."""
+    flat_masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+    for tensor, input_mask in zip(flat_inputs, flat_masks):
+        if input_mask is not None:
+            tensor._keras_mask = input_mask
+
+
+def _as_input_tensor(value, placeholder, model_name):
+    if type(value) is tf.Tensor and value.dtype is placeholder.dtype:
         return value
     if isinstance(value, KerasTensor):
         raise ValueError("A functional model's graph was given a KerasTensor at run time.")
-    tensor = value if isinstance(value, tf.Tensor) else tf.convert_to_tensor(
-        value if isinstance(value, np.ndarray) else np.asarray(value))
-    if tensor.dtype is not dtype and dtype.is_floating and (
-            tensor.dtype.is_floating or tensor.dtype.is_integer or tensor.dtype.is_bool):
-        tensor = tf.cast(tensor, dtype)
-    return tensor
+    return convert_to_input_dtype(value, placeholder.dtype, model_name,
+                                  placeholder._keras_history[0].name)
 
 
 def _shape_tuples(tensors):

@@ -9,12 +9,14 @@
 Each node's arguments keep their structure, with each KerasTensor written as
 `{"class_name": "__keras_tensor__", "config": {"shape", "dtype", "keras_history":
 [layer name, node index, tensor index]}}`. Node indices count only the nodes of this
-model, plus one for a nested functional model (Keras counts the node that links its own
-inputs to its outputs first). Rebuilding creates every layer from its config, then calls
+model; in `input_layers` and `output_layers` (only there, as Keras 3 writes and reads them),
+a nested functional model's count starts at 1 (Keras 3 reserves 0 for the node linking its
+own inputs to its outputs). Rebuilding creates every layer from its config, then calls
 each on the KerasTensors its nodes name, as soon as they exist.
 """
 
 from numpyflow.framework import nest
+from numpyflow.keras.graph import keras_ops
 from numpyflow.keras.graph.keras_tensor import KerasTensor
 from numpyflow.keras.saving import serialization_lib
 
@@ -23,14 +25,16 @@ def functional_config(model):
     """`model.get_config()` for a functional model (see module doc)."""
     own_nodes = {id(node) for node in model._nodes}
 
-    def node_index(layer, node):
-        # Keras's numbering: only this model's nodes count, after a nested model's own one.
-        kept = [n for n in layer._inbound_nodes if id(n) in own_nodes]
-        return kept.index(node) + _first_node_offset(layer)
-
-    def tensor_config(x):
+    def tensor_config(x, offset=False):
+        # Keras's numbering: only this model's nodes count; in input_layers/output_layers,
+        # a nested functional model's count starts at 1 (see module doc).
         layer, _, tensor_index = x._keras_history
-        return [layer.name, node_index(layer, x.node), tensor_index]
+        kept = [n for n in layer._inbound_nodes if id(n) in own_nodes]
+        index = kept.index(x.node) + (_first_node_offset(layer) if offset else 0)
+        return [layer.name, index, tensor_index]
+
+    def io_tensor_config(x):
+        return tensor_config(x, offset=True)
 
     def argument_config(value):
         if isinstance(value, KerasTensor):
@@ -40,8 +44,9 @@ def functional_config(model):
         return serialization_lib.serialize_keras_object(value)
 
     layer_configs = []
-    for layer in model.layers:
-        config = serialization_lib.serialize_keras_object(layer)
+    for layer in model._operations:  # Layers and Keras 3 op nodes, in Keras's order.
+        config = layer.serialize() if getattr(layer, "_is_keras_operation", False) else \
+            serialization_lib.serialize_keras_object(layer)
         config["name"] = layer.name
         config["inbound_nodes"] = [
             {"args": [_map_arguments(argument_config, arg) for arg in node.call_args],
@@ -50,8 +55,8 @@ def functional_config(model):
             for node in layer._inbound_nodes if id(node) in own_nodes and not node.is_input]
         layer_configs.append(config)
     return {"name": model.name, "trainable": model.trainable, "layers": layer_configs,
-            "input_layers": nest.map_structure(tensor_config, model._inputs_struct),
-            "output_layers": nest.map_structure(tensor_config, model._outputs_struct)}
+            "input_layers": nest.map_structure(io_tensor_config, model._inputs_struct),
+            "output_layers": nest.map_structure(io_tensor_config, model._outputs_struct)}
 
 
 def functional_from_config(cls, config, custom_objects=None):
@@ -62,19 +67,23 @@ def functional_from_config(cls, config, custom_objects=None):
     output_layers = config.pop("output_layers")
     layers, pending = {}, []
     for layer_config in layer_configs:
-        layer = serialization_lib.deserialize_keras_object(layer_config,
-                                                           custom_objects=custom_objects)
+        if keras_ops.is_keras_operation_config(layer_config):  # keras.src.ops.numpy.NotEqual...
+            layer = keras_ops.operation_from_config(layer_config)
+        else:
+            layer = serialization_lib.deserialize_keras_object(layer_config,
+                                                               custom_objects=custom_objects)
         name = layer_config.get("name", layer.name)
         layers[name] = layer
         pending.extend((layer, node) for node in layer_config.get("inbound_nodes", ()))
 
-    def tensor(history):
+    def tensor(history, offset=False):
         name, node_index, tensor_index = history
         layer = layers.get(name)
         if layer is None:
             raise ValueError(f"Functional config of '{config.get('name')}': a node refers to "
                              f"the layer {name!r}, which the config does not define.")
-        node_index -= _first_node_offset(layer)
+        if offset:
+            node_index -= _first_node_offset(layer)
         if node_index >= len(layer._inbound_nodes):
             return None  # Not called yet: its inputs come from a node still pending.
         return layer._inbound_nodes[node_index].output_tensors[tensor_index]
@@ -99,8 +108,11 @@ def functional_from_config(cls, config, custom_objects=None):
                              f"layers {names} are never computed; the graph is incomplete.")
         pending = waiting
 
-    inputs = _map_histories(tensor, input_layers)
-    outputs = _map_histories(tensor, output_layers)
+    def io_tensor(history):
+        return tensor(history, offset=True)
+
+    inputs = _map_histories(io_tensor, input_layers)
+    outputs = _map_histories(io_tensor, output_layers)
     return cls(inputs=inputs, outputs=outputs, **config)
 
 

@@ -3,7 +3,9 @@
 `x`, `y` and `sample_weight` may each be one array, a list/tuple of arrays or a dict of
 arrays (models with several inputs or outputs). This is non-differentiable
 bookkeeping, so it works on NumPy arrays directly; batches become Tensors when the model
-is called on them.
+is called on them. As in Keras, the inputs `x` may hold text (NumPy `str`/`bytes` arrays,
+object arrays of strings, lists of strings): it becomes `tf.string` Tensors for
+TextVectorization, StringLookup or feature columns. Targets and weights must be numbers.
 """
 
 import numpy as np
@@ -51,7 +53,8 @@ def to_arrays(data, argument):
         return type(data)(to_arrays(value, f"{argument}[{index}]")
                           for index, value in enumerate(data))
     array = data if type(data) is np.ndarray else _as_array(data, argument)
-    if array.dtype.kind not in _NUMERIC_KINDS:
+    if array.dtype.kind not in _NUMERIC_KINDS and not (
+            _is_input_argument(argument) and _holds_strings(array)):
         raise ValueError(_invalid_dtype_message(array, argument))
     if array.ndim == 0:
         raise ValueError(f"`{argument}` must have a batch dimension (one row per sample); "
@@ -61,6 +64,19 @@ def to_arrays(data, argument):
 
 # Booleans, signed and unsigned integers, floats: what a model's inputs and targets can hold.
 _NUMERIC_KINDS = "biuf"
+
+
+def _is_input_argument(argument):
+    """Whether `argument` names the model's inputs (`x`, or one of them: `x['text']`)."""
+    return argument == "x" or argument.startswith("x[")
+
+
+def _holds_strings(array):
+    """Whether `array` holds text: a `str`/`bytes` array, or an object array of strings."""
+    if array.dtype.kind in "US":
+        return True
+    return array.dtype == object and array.size > 0 and all(
+        isinstance(value, (str, bytes)) for value in array.flat)
 
 
 def _as_array(data, argument):
@@ -78,12 +94,14 @@ def _as_array(data, argument):
 
 
 def _invalid_dtype_message(array, argument):
-    if array.dtype.kind in "US":
+    if array.dtype.kind in "US" or _holds_strings(array):
         what = "strings"
         hint = " Turn text into numbers first (e.g. a vocabulary lookup)."
     elif array.dtype == object:
         what = "Python objects (mixed types, None, or rows of different lengths)"
-        hint = " Convert it to a NumPy array of one numeric dtype first."
+        hint = (" Convert it to a NumPy array of one numeric dtype first." if not
+                _is_input_argument(argument) else " Inputs may be numbers, booleans or "
+                "strings; convert it to an array of one of them first.")
     else:
         what, hint = f"values of kind {array.dtype.kind!r}", ""
     return (f"Invalid dtype: {array.dtype} for `{argument}`: it holds {what}. Models take "
