@@ -1,5 +1,8 @@
 """`Variable`: a mutable tensor, the state that training updates."""
 
+import contextlib
+import threading
+
 import numpy as np
 
 from numpyflow.framework import dtypes, trace_state
@@ -26,7 +29,62 @@ IN_PLACE_FORMS = {AssignVariableOp: _copy_into, AssignAddVariableOp: np.add,
                   AssignSubVariableOp: np.subtract}
 
 
-class Variable(Tensor):
+_creators = threading.local()  # `.stack`: this thread's `variable_creator_scope` creators.
+_VARIABLE_ARGS = ("initial_value", "trainable", "name", "dtype", "shape", "constraint")
+
+
+@contextlib.contextmanager
+def variable_creator_scope(variable_creator):
+    """Routes `tf.Variable(...)` calls in this thread through `variable_creator`.
+
+    `variable_creator(next_creator, **kwargs)` receives the constructor's arguments as
+    keywords and returns a Variable: usually `next_creator(**kwargs)` (the next creator out,
+    finally the constructor), or an existing Variable to share it. Innermost scope first.
+    The Estimator uses it to give a `model_fn` the same Variables on every call.
+
+    >>> import numpyflow as tf
+    >>> names = []
+    >>> def creator(next_creator, **kwargs):
+    ...     names.append(kwargs["name"])
+    ...     return next_creator(**kwargs)
+    >>> with tf.variable_creator_scope(creator):
+    ...     _ = tf.Variable(1., name="v")
+    >>> names
+    ['v']
+    """
+    stack = getattr(_creators, "stack", None)
+    if stack is None:
+        stack = _creators.stack = []
+    stack.append(variable_creator)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+class _VariableMetaclass(type):
+    """Applies the `variable_creator_scope` creators to `tf.Variable(...)`, as TF does."""
+
+    def __call__(cls, *args, **kwargs):
+        stack = getattr(_creators, "stack", None)
+        if not stack or cls is not Variable:
+            return super().__call__(*args, **kwargs)
+        if len(args) > len(_VARIABLE_ARGS):
+            raise TypeError(f"tf.Variable takes at most {len(_VARIABLE_ARGS)} positional "
+                            f"arguments; received {len(args)}.")
+        kwargs = {**dict(zip(_VARIABLE_ARGS, args)), **kwargs}
+        creators = list(stack)
+
+        def create(index, **arguments):
+            if index < 0:
+                return super(_VariableMetaclass, cls).__call__(**arguments)
+            return creators[index](lambda **next_arguments: create(index - 1, **next_arguments),
+                                   **arguments)
+
+        return create(len(creators) - 1, **kwargs)
+
+
+class Variable(Tensor, metaclass=_VariableMetaclass):
     """A tensor whose value can be changed in place with `assign`.
 
     Variables can be used wherever a Tensor can. Trainable variables are watched by

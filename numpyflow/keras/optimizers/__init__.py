@@ -9,6 +9,7 @@ from numpyflow.keras.optimizers import legacy, schedules  # noqa: F401
 from numpyflow.keras.optimizers.adagrad import Adagrad
 from numpyflow.keras.optimizers.adam import Adam, AdamW
 from numpyflow.keras.optimizers.adamax import Adamax
+from numpyflow.keras.optimizers.ftrl import Ftrl
 from numpyflow.keras.optimizers.optimizer import Optimizer
 from numpyflow.keras.optimizers.rmsprop import RMSprop
 from numpyflow.keras.optimizers.sgd import SGD
@@ -16,7 +17,7 @@ from numpyflow.keras.utils.serialization import (
     custom_object, deserialize_from_tables, serialize_keras_object, uninterpretable_error,
     unknown_object_error)
 
-_CLASSES = {cls.__name__: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax)}
+_CLASSES = {cls.__name__: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Ftrl)}
 
 
 def serialize(optimizer):
@@ -66,5 +67,5 @@ def get(identifier):
                                 f"or one of {sorted(name.lower() for name in _CLASSES)}")
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "get",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "Ftrl", "get",
            "serialize", "deserialize", "schedules", "legacy"]
