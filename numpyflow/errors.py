@@ -1,5 +1,5 @@
 """`tf.errors`: the exception types ops raise."""
 
 from numpyflow.framework.errors import (  # noqa: F401
-    DataLossError, FailedPreconditionError, InvalidArgumentError, NotFoundError, OpError,
-    OutOfRangeError, ResourceExhaustedError, UnimplementedError)
+    DataLossError, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError,
+    NotFoundError, OpError, OutOfRangeError, ResourceExhaustedError, UnimplementedError)

@@ -10,6 +10,26 @@ from numpyflow.ops.nn_ops import (  # noqa: F401
     softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
 from numpyflow.ops.normalization_ops import batch_normalization  # noqa: F401
 
+
+
+def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
+    """The loss of a custom loop's step under `tf.distribute`: see
+    `numpyflow.distribute.loss_utils.compute_average_loss`.
+
+    >>> import numpyflow as tf
+    >>> float(tf.nn.compute_average_loss(tf.constant([1., 2., 3.]), global_batch_size=6))
+    1.0
+    """
+    from numpyflow.distribute import loss_utils
+    return loss_utils.compute_average_loss(per_example_loss, sample_weight, global_batch_size)
+
+
+def scale_regularization_loss(regularization_loss):
+    """`regularization_loss / num_replicas_in_sync` (see `numpyflow.distribute.loss_utils`)."""
+    from numpyflow.distribute import loss_utils
+    return loss_utils.scale_regularization_loss(regularization_loss)
+
+
 from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespace  # noqa: E402
 
 _dispatch_namespace(globals(), "nn.")

@@ -230,8 +230,7 @@ class Dataset:
             if leaf.shape[0] != count:
                 raise ValueError(f"Dimensions {count} and {leaf.shape[0]} are not compatible")
         spec = structure.pack_as(element, [
-            structure.StringSpec(v.shape[1:]) if v.dtype.kind == "O"
-            else TensorSpec(v.shape[1:], dtypes.from_numpy(v.dtype)) for v in leaves])
+            TensorSpec(v.shape[1:], dtypes.from_numpy(v.dtype)) for v in leaves])
 
         def iterate():
             for i in range(count):
@@ -357,16 +356,15 @@ class Dataset:
         """A dataset of the file names matching a glob pattern (or a list of patterns).
 
         Names are sorted, then shuffled unless `shuffle=False` (the default shuffles, as
-        TF's). numpyflow has no string tensors: elements are Python `str` values, not
-        `tf.string` tensors.
+        TF's). Elements are scalar `tf.string` Tensors.
 
         Raises:
             InvalidArgumentError: No file matches (TF's message: "No files matched pattern").
 
         Example:
             >>> import tempfile; d = tempfile.mkdtemp(); _ = open(f"{d}/a.txt", "w")
-            >>> [os.path.basename(f) for f in Dataset.list_files(f"{d}/*.txt")]
-            ['a.txt']
+            >>> [os.path.basename(f) for f in Dataset.list_files(f"{d}/*.txt").as_numpy_iterator()]
+            [b'a.txt']
         """
         patterns = [file_pattern] if isinstance(file_pattern, (str, bytes, os.PathLike)) \
             else list(file_pattern)
@@ -379,7 +377,8 @@ class Dataset:
                 None, None, "Expected 'tf.Tensor(False, shape=(), dtype=bool)' to be true. "
                 f"Summarized data: b'No files matched pattern: {shown}'")
         from numpyflow.data import transformations
-        ds = Dataset(lambda: iter(names), structure.StringSpec([]), len(names))
+        ds = Dataset(lambda: (Tensor(np.array(os.fsencode(n), dtype=object)) for n in names),
+                     TensorSpec([], dtypes.string), len(names))
         if shuffle is None or shuffle:
             ds = transformations.shuffle(ds, len(names), seed=seed)
         return ds
@@ -413,8 +412,10 @@ class Options:
     """
 
     def __init__(self):
+        from numpyflow.data.distribute_options import DistributeOptions
         object.__setattr__(self, "deterministic", None)
         object.__setattr__(self, "experimental_deterministic", None)
+        object.__setattr__(self, "experimental_distribute", DistributeOptions())
 
     def __setattr__(self, name, value):
         if name in ("deterministic", "experimental_deterministic"):
@@ -423,13 +424,16 @@ class Options:
                                           "supported; use map(deterministic=False).")
             object.__setattr__(self, name, value)
             return
+        if name == "experimental_distribute":
+            raise AttributeError("tf.data.Options.experimental_distribute cannot be replaced; "
+                                 "set its attributes (auto_shard_policy).")
         raise NotImplementedError(f"tf.data.Options.{name} is not supported by numpyflow.")
 
 
 # -- helpers shared by the transformations -------------------------------------------------
 
 def _row(array, i):
-    """Row `i` of a source array as a leaf (a string row stays str: np.asarray would give '<U')."""
+    """Row `i` of a source array as a leaf (`[i, ...]` keeps a string row an object array)."""
     if array.dtype.kind == "O":
         return structure.make_leaf(array[i, ...])
     return structure.make_leaf(np.asarray(array[i]))
@@ -552,16 +556,13 @@ def _conform(value, spec):
                         f"the yielded element was {value!r}.") from None
     leaves = []
     for item, leaf_spec in zip(structure.flatten(value), structure.flatten(spec)):
-        if isinstance(leaf_spec, structure.StringSpec):
-            if not structure.is_string(item):
-                raise TypeError(f"`generator` yielded an element that could not be converted "
-                                f"to the expected type. The expected type was string, but the "
-                                f"yielded element was {item!r}.")
-            leaves.append(item)
-            continue
         np_dtype = leaf_spec.dtype._np
         try:
-            array = np.asarray(item._value if isinstance(item, Tensor) else item, dtype=np_dtype)
+            if np_dtype.kind == "O":  # tf.string: str/bytes only, UTF-8 encoded.
+                array = structure.to_tensor(item, leaf_spec.dtype)._value
+            else:
+                array = np.asarray(item._value if isinstance(item, Tensor) else item,
+                                   dtype=np_dtype)
         except (TypeError, ValueError):
             raise TypeError(f"`generator` yielded an element that could not be converted to "
                             f"the expected type. The expected type was {leaf_spec.dtype.name}, "

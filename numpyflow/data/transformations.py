@@ -24,7 +24,7 @@ from numpyflow.data.dataset import (
     AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, DatasetSpec, call_with_element,
     check_arity, is_error, peeking)
 from numpyflow.data.errors import ElementError
-from numpyflow.framework.errors import invalid_argument
+from numpyflow.framework.errors import InvalidArgumentError, invalid_argument
 from numpyflow.framework.tensor import Tensor
 from numpyflow.framework.tensor_spec import TensorSpec
 from numpyflow.ops import random_ops
@@ -127,8 +127,7 @@ def _relaxed(out_spec, in_spec, element):
         if spec.shape is None or not unknown:
             return spec
         dims = [None if (i, d) in unknown else d for i, d in builtins.enumerate(spec.shape)]
-        return type(spec)(dims) if isinstance(spec, structure.StringSpec) \
-            else TensorSpec(dims, spec.dtype)
+        return TensorSpec(dims, spec.dtype)
     return structure.map_structure(relax, out_spec)
 
 
@@ -339,6 +338,32 @@ def skip(dataset, count, name=None):
         result_card = card
     else:
         result_card = max(card - count, 0)
+    return _reordering(dataset, run, result_card)
+
+
+def shard(dataset, num_shards, index, name=None):
+    """Every `num_shards`-th element, starting at `index` (a worker's share of the input).
+
+    >>> import numpyflow as tf
+    >>> [int(x) for x in tf.data.Dataset.range(10).shard(3, 1)]
+    [1, 4, 7]
+    """
+    num_shards, index = int(num_shards), int(index)
+    if num_shards <= 0:
+        raise InvalidArgumentError(None, None, f"Number of shards must be greater than zero "
+                                               f"(currently num_shards = {num_shards}).")
+    if not 0 <= index < num_shards:
+        raise InvalidArgumentError(None, None, f"Index must be between 0 and {num_shards - 1} "
+                                               f"(currently index = {index}).")
+
+    def run(open_items):
+        items = open_items()
+        try:
+            yield from itertools.islice(items, index, None, num_shards)
+        finally:
+            items.close()
+    card = dataset._cardinality
+    result_card = card if card < 0 else len(builtins.range(index, card, num_shards))
     return _reordering(dataset, run, result_card)
 
 
@@ -624,6 +649,6 @@ def _count_text(expected):
 
 
 def attach(cls):
-    for func in (map, filter, ignore_errors, shuffle, repeat, take, skip, concatenate,
+    for func in (map, filter, ignore_errors, shuffle, repeat, take, skip, shard, concatenate,
                  enumerate, prefetch, interleave, flat_map, window):
         setattr(cls, func.__name__, func)

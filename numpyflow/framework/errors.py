@@ -66,6 +66,10 @@ class OutOfRangeError(OpError):
     """An operation iterated past the valid range (e.g. past the end of a dataset)."""
 
 
+class DeadlineExceededError(OpError):
+    """An operation did not complete in time (e.g. a collective whose peer died)."""
+
+
 def invalid_argument(op_name, message):
     """Builds an `InvalidArgumentError` whose message ends with TF's `[Op:Name]` tag."""
     return InvalidArgumentError(None, None, f"{message} [Op:{op_name}]")

@@ -18,9 +18,12 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import tempfile
 
 import numpy as np
 
+from numpyflow.distribute import distributed_file_utils
 from numpyflow.framework import file_safety
 from numpyflow.keras.callbacks.callback import Callback
 from numpyflow.ops import random_ops
@@ -113,11 +116,22 @@ class BackupAndRestore(Callback):
         self._steps_done = 0
         self._batches_since_save = 0
         self._pending_random_state = None
+        # Under tf.distribute only the chief writes to `backup_dir`; the other replicas
+        # write to a temporary dir of their own (outside `backup_dir`, which the chief
+        # may delete at any moment), removed at the end of training.
+        strategy = distributed_file_utils.strategy_of(self.model)
+        chief = distributed_file_utils.write_dirpath(self.backup_dir, strategy) == self.backup_dir
+        write_dir = self.backup_dir if chief else tempfile.mkdtemp(prefix="backup_workertemp_")
+        self._temp_dir = None if chief else write_dir
+        self._weights_path = os.path.join(write_dir, _WEIGHTS)
+        self._metadata_path = os.path.join(write_dir, _METADATA)
         if not getattr(self.model, "built", True):
             raise ValueError(
                 f"To use the BackupAndRestore callback, your model must be built before you "
                 f"call `fit()`. Model {self.model.name!r} is unbuilt. You can build it "
                 f"beforehand by calling it on a batch of data.")
+        if not chief:
+            return  # Only the chief restores; `fit` gives every replica the chief's state.
         try:
             self._restore()
         except (BackupError, OSError) as error:
@@ -237,7 +251,7 @@ class BackupAndRestore(Callback):
     def _save(self, epoch, steps_done, logs=None):
         from numpyflow.keras.saving import keras_archive
 
-        os.makedirs(self.backup_dir, exist_ok=True)
+        os.makedirs(os.path.dirname(self._weights_path), exist_ok=True)
         data = keras_archive.write_weights_h5_bytes(self.model, include_optimizer=True)
         metadata = {"epoch": epoch, "batch": max(steps_done - 1, 0), "steps_done": steps_done,
                     "weights_sha256": hashlib.sha256(data).hexdigest(),
@@ -256,6 +270,9 @@ class BackupAndRestore(Callback):
 
     # -- deleting -------------------------------------------------------------------------------
     def on_train_end(self, logs=None):
+        if getattr(self, "_temp_dir", None) is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            return
         if not self.delete_checkpoint or not os.path.isdir(self.backup_dir):
             return
         ours = {name + suffix for name in (_WEIGHTS, _METADATA)

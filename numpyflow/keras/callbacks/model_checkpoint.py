@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from numpyflow.distribute import distributed_file_utils
 from numpyflow.keras.callbacks.monitor_callback import MonitorCallback
 
 _log = logging.getLogger("numpyflow")
@@ -98,13 +99,18 @@ class ModelCheckpoint(MonitorCallback):
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
-        directory = os.path.dirname(filepath)
+        # Under tf.distribute only the chief writes to `filepath`; the other replicas
+        # write into a temporary dir beside it and delete it (TF's rule).
+        strategy = distributed_file_utils.strategy_of(self.model)
+        write_path = distributed_file_utils.write_filepath(filepath, strategy)
+        directory = os.path.dirname(write_path)
         if directory:
             os.makedirs(directory, exist_ok=True)
         if self.save_weights_only:
-            self.model.save_weights(filepath, overwrite=True)
+            self.model.save_weights(write_path, overwrite=True)
         else:
-            self.model.save(filepath, overwrite=True)
+            self.model.save(write_path, overwrite=True)
+        distributed_file_utils.remove_temp_dir_with_filepath(filepath, strategy)
 
     def _file_path(self, epoch, batch, logs):
         """`filepath` with `{epoch}` (from 1), `{batch}` and logged values filled in."""

@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from numpyflow.distribute import distributed_file_utils
 from numpyflow.keras.callbacks.callback import Callback
 
 
@@ -89,8 +90,11 @@ class TensorBoard(Callback):
     def _writer(self, kind):
         """The `train` or `validation` writer, created on first use (so is its file)."""
         if kind not in self._writers:
+            # Under tf.distribute, only the chief writes to `log_dir` (the others to
+            # temporary dirs removed at the end of training, as in TF).
             self._writers[kind] = self.summary.create_file_writer(
-                os.path.join(self.log_dir, kind))
+                os.path.join(distributed_file_utils.write_dirpath(
+                    self.log_dir, distributed_file_utils.strategy_of(self.model)), kind))
         return self._writers[kind]
 
     @contextlib.contextmanager
@@ -134,6 +138,8 @@ class TensorBoard(Callback):
         while self._pushed:
             self._pop_writer()
         self._close_writers()
+        distributed_file_utils.remove_temp_dirpath(
+            self.log_dir, distributed_file_utils.strategy_of(self.model))
 
     def on_train_batch_begin(self, batch, logs=None):
         self._global_train_batch += 1

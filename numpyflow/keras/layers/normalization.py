@@ -163,8 +163,9 @@ class BatchNormalization(_ScaleAndOffset):
         statistics (zeros and ones).
       beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: Optional
         regularizers and constraints of `beta` and `gamma`.
-      synchronized: Only False: synchronizing statistics across replicas needs a
-        distribution strategy, which numpyflow does not have.
+      synchronized: Whether, under a `tf.distribute` strategy of several replicas, the
+        batch statistics in training are those of the global batch (the replicas' sums
+        all-reduced) rather than of each replica's own batch.
 
     >>> import numpyflow as tf
     >>> layer = tf.keras.layers.BatchNormalization()
@@ -192,12 +193,10 @@ class BatchNormalization(_ScaleAndOffset):
                              f"momentum={momentum!r}")
         self.momentum = float(momentum)
         self.epsilon = _check_epsilon(epsilon, label)
-        if synchronized:
-            raise NotImplementedError(
-                f"{label}: synchronized=True is not supported: numpyflow has no distribution "
-                f"strategies, so there are no replicas to synchronize. Received: "
-                f"synchronized={synchronized!r}")
-        self.synchronized = False
+        if not isinstance(synchronized, bool):
+            raise TypeError(f"{label}: `synchronized` must be a bool. Received: "
+                            f"synchronized={synchronized!r}")
+        self.synchronized = synchronized
         self._set_scale_and_offset_args(center, scale, beta_initializer, gamma_initializer,
                                         beta_regularizer, gamma_regularizer, beta_constraint,
                                         gamma_constraint)
@@ -226,7 +225,7 @@ class BatchNormalization(_ScaleAndOffset):
         x = _as_float32(inputs)
         dtype, shape = x.dtype, self._broadcast
         if training and self.trainable:
-            mean, variance = tf.nn.moments(x, axes=self._reduction_axes)
+            mean, variance = self._batch_moments(x)
             self._update_moving_statistics(mean, variance)
             if shape is not None:
                 mean, variance = tf.reshape(mean, shape), tf.reshape(variance, shape)
@@ -236,6 +235,20 @@ class BatchNormalization(_ScaleAndOffset):
         gamma, beta = _cast(self.gamma, dtype, shape), _cast(self.beta, dtype, shape)
         outputs = tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
         return tf.cast(outputs, inputs.dtype)
+
+    def _batch_moments(self, x):
+        """The batch's mean and variance over the reduction axes; with `synchronized`,
+        over the global batch of all replicas (one all-reduce of the sums and count)."""
+        context = tf.distribute.get_replica_context() if self.synchronized else None
+        if context is None or context.num_replicas_in_sync == 1:
+            return tf.nn.moments(x, axes=self._reduction_axes)
+        axes = self._reduction_axes
+        count = tf.cast(tf.reduce_prod(tf.gather(tf.shape(x), axes)), x.dtype)
+        total, squares, count = context.all_reduce(
+            "SUM", [tf.reduce_sum(x, axis=axes), tf.reduce_sum(tf.square(x), axis=axes),
+                    count])
+        mean = total / count
+        return mean, tf.maximum(squares / count - tf.square(mean), 0.)
 
     def _update_moving_statistics(self, mean, variance):
         # Assignments are primitives, so a compiled training step (tf.function) repeats them.
@@ -277,7 +290,8 @@ class LayerNormalization(_ScaleAndOffset):
       center: Whether to add the learned offset `beta`.
       scale: Whether to multiply by the learned factor `gamma`.
       rms_scaling: If True, `center` and `scale` are ignored and the output is
-        `x * gamma / sqrt(mean(x ** 2) + epsilon)` (RMS normalization: no mean, no beta).
+        `x * gamma / sqrt(variance(x) + epsilon)` (no mean subtracted, no beta), as Keras
+        3.15 computes it; Keras deprecates the argument.
       beta_initializer, gamma_initializer: Initializers of `beta` (zeros) and `gamma` (ones).
       beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: Optional
         regularizers and constraints of `beta` and `gamma`.
@@ -317,8 +331,9 @@ class LayerNormalization(_ScaleAndOffset):
         gamma = _cast(self.gamma, x.dtype, self._broadcast)
         beta = _cast(self.beta, x.dtype, self._broadcast)
         if self.rms_scaling:
-            mean_square = tf.reduce_mean(tf.square(x), axis=self._axes, keepdims=True)
-            outputs = x * tf.math.rsqrt(mean_square + self.epsilon) * gamma
+            # Keras 3.15's (deprecated) rule: x (not centered) over sqrt(variance + epsilon).
+            _, variance = tf.nn.moments(x, axes=self._axes, keepdims=True)
+            outputs = x * tf.math.rsqrt(variance + self.epsilon) * gamma
         else:
             mean, variance = tf.nn.moments(x, axes=self._axes, keepdims=True)
             outputs = tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)

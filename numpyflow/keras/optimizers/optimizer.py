@@ -13,6 +13,7 @@ import logging
 import warnings
 
 import numpyflow as tf
+from numpyflow.distribute import strategy as distribute_lib
 from numpyflow.keras.optimizers import schedules
 
 _log = logging.getLogger("numpyflow")
@@ -286,6 +287,8 @@ class Optimizer:
         grads_and_vars = _filter_empty_gradients(grads_and_vars)
         gradients = [_gradient_for(grad, variable) for grad, variable in grads_and_vars]
         variables = [variable for _, variable in grads_and_vars]
+        if not skip_gradients_aggregation:
+            gradients = _aggregate_across_replicas(self, gradients, variables)
         self._step_cache = {}
         try:
             gradients = self._clip_gradients(gradients)
@@ -427,6 +430,33 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _aggregate_across_replicas(optimizer, gradients, variables):
+    """The gradients summed over the replicas of the current strategy (one all-reduce per
+    dtype), as `apply_gradients` does in a replica context of `tf.distribute`.
+
+    The first time an optimizer applies gradients under a strategy of several replicas,
+    the variables it updates take the chief's values first (models that `fit` trains are
+    synchronized before their first step already).
+    """
+    context = distribute_lib.get_replica_context()
+    if context is None:
+        strategy = distribute_lib.get_strategy()
+        if strategy.num_replicas_in_sync > 1:
+            raise RuntimeError(f"apply_gradients was called in the cross-replica context of "
+                               f"{type(strategy).__name__} with "
+                               f"{strategy.num_replicas_in_sync} replicas: call it inside "
+                               f"`strategy.run(step_fn)`, so that the gradients are summed "
+                               f"over the replicas.")
+        return gradients
+    extended = context.strategy.extended
+    if context.num_replicas_in_sync == 1:
+        return gradients
+    if optimizer not in extended._synchronized:
+        extended._broadcast_variables(variables, "the variables the optimizer updates")
+        extended._synchronized.add(optimizer)
+    return extended._all_reduce(gradients, "sum")
 
 
 def _computed_each_step(learning_rate):

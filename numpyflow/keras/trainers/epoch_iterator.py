@@ -30,6 +30,7 @@ class EpochIterator:
       batch_size: Samples per batch (None: 32, or as `steps_per_epoch` needs).
       steps_per_epoch: Steps per epoch, or None for one pass over the data.
       shuffle: Whether (True, "batch", False) the adapter shuffles each pass.
+      shuffle_seed: Optional seed of the arrays' shuffling (see `ArrayDataAdapter`).
 
     >>> import numpy as np
     >>> iterator = EpochIterator(np.zeros((5, 2)), np.ones(5), batch_size=2)
@@ -38,13 +39,14 @@ class EpochIterator:
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
-                 shuffle=False, class_weight=None):
+                 shuffle=False, class_weight=None, shuffle_seed=None):
         if steps_per_epoch is not None:
             steps_per_epoch = data_adapter_utils.check_steps(steps_per_epoch, "steps")
         self.steps_per_epoch = steps_per_epoch
         self.data_adapter = data_adapters.get_data_adapter(
             x, y, sample_weight=sample_weight, batch_size=batch_size,
-            steps_per_epoch=self.steps_per_epoch, shuffle=shuffle, class_weight=class_weight)
+            steps_per_epoch=self.steps_per_epoch, shuffle=shuffle, class_weight=class_weight,
+            shuffle_seed=shuffle_seed)
         self._current_iterator = None  # A pass over the data that an epoch left unfinished.
         self._steps_seen = 0           # Batches taken from that pass.
 

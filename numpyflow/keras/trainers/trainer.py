@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 import numpyflow as tf
+from numpyflow.distribute import strategy as distribute_lib
 from numpyflow.framework import nest
 from numpyflow.keras import metrics as metrics_module
 from numpyflow.keras import optimizers
@@ -23,6 +24,7 @@ from numpyflow.keras.trainers.compile_utils import CompiledLoss, CompiledMetrics
 from numpyflow.keras.trainers.data_adapters import data_adapter_utils
 from numpyflow.keras.trainers.data_adapters.data_adapter_utils import is_tf_dataset
 from numpyflow.keras.trainers.epoch_iterator import EpochIterator
+from numpyflow.keras.trainers import distributed_training
 
 _log = logging.getLogger("numpyflow")
 
@@ -50,6 +52,15 @@ class Trainer:
         self.train_function = None
         self.test_function = None
         self.predict_function = None
+        # The strategy whose scope was open when the model was made (Keras 3's attribute).
+        self._distribute_strategy = (distribute_lib.get_strategy()
+                                     if distribute_lib.has_strategy() else None)
+
+    @property
+    def distribute_strategy(self):
+        """The `tf.distribute` strategy the model trains under: the one whose `scope()` was
+        open when it was made, else the current one."""
+        return getattr(self, "_distribute_strategy", None) or distribute_lib.get_strategy()
 
     def __setattr__(self, name, value):
         # Metrics set as attributes (`self.loss_tracker = keras.metrics.Mean(...)`) join
@@ -288,7 +299,9 @@ class Trainer:
         loss = losses[0] if len(losses) == 1 else tf.add_n(losses)
         # A custom step that returns `compute_metrics(...)` reports this loss as `loss`.
         self._step_loss = (loss, _batch_size(x, y_pred))
-        return loss
+        # Under a strategy of N replicas, divided by N (Keras 3's
+        # scale_loss_for_distribution): the optimizer sums the replicas' gradients.
+        return distributed_training.scale_loss(loss)
 
     def _compute_loss(self, x, y, y_pred, sample_weight, training):
         """Calls `compute_loss`, without `training=` for overrides written before Keras 3.3."""
@@ -330,7 +343,8 @@ class Trainer:
         # Weighted by batch size, so a short last batch counts for what it holds.
         self._step_loss = None
         if self._loss_tracker is not None:
-            self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+            self._loss_tracker.update_state(distributed_training.unscale_loss(loss),
+                                            sample_weight=_batch_size(x))
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics; returns every metric's value by log name.
@@ -414,9 +428,14 @@ class Trainer:
                 (data_adapter_utils.to_arrays(x, "x"), data_adapter_utils.to_arrays(y, "y"),
                  data_adapter_utils.to_arrays(sample_weight, "sample_weight")),
                 validation_split)
+        # Under a strategy of several replicas: this replica's share of each global batch.
+        replica = distributed_training.ReplicaTraining(
+            self, x, per_step_logs=verbose == 1 or CallbackList(callbacks).has(
+                "on_train_batch_end") or CallbackList(callbacks).has("on_batch_end"))
         epoch_iterator = EpochIterator(x, y, sample_weight=sample_weight,
                                        batch_size=batch_size, steps_per_epoch=steps_per_epoch,
-                                       shuffle=shuffle, class_weight=class_weight)
+                                       shuffle=shuffle, class_weight=class_weight,
+                                       shuffle_seed=replica.shuffle_seed(shuffle))
         if epoch_iterator.data_adapter.num_samples == 0:
             raise ValueError("fit() received empty training data (0 samples).")
         val_iterator = None
@@ -428,7 +447,8 @@ class Trainer:
 
         history = History()
         callback_list = CallbackList(
-            ([ProgbarLogger()] if verbose else []) + as_callback_list(callbacks) + [history],
+            ([ProgbarLogger()] if verbose and replica.is_chief else []) +
+            as_callback_list(callbacks) + [history],
             model=self, verbose=verbose, epochs=epochs, steps=epoch_iterator.num_batches)
         self.stop_training = False
         # TerminateOnNaN reports a non-finite loss itself (and stops): no second message.
@@ -440,6 +460,8 @@ class Trainer:
         if getattr(self, "_initial_epoch", None) is not None:
             initial_epoch, self._initial_epoch = self._initial_epoch, None
         skip_steps, self._initial_step = getattr(self, "_initial_step", 0), 0
+        # Under tf.distribute, where the chief resumes from is where every replica does.
+        initial_epoch, skip_steps = replica.agree((initial_epoch, skip_steps))
         batch_hooks = (callback_list.has("on_train_batch_begin")
                        or callback_list.has("on_batch_begin"))
         end_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_batch_end")
@@ -448,24 +470,24 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.call("on_epoch_begin", epoch, None)
-            for step, data in epoch_iterator.enumerate_epoch():
+            for step, data in replica.batches(epoch_iterator):
                 if skip_steps:  # Run before the interruption that fit now resumes from.
                     skip_steps -= 1
                     continue
                 if batch_hooks:
                     callback_list.call("on_train_batch_begin", step, None)
                     callback_list.call("on_batch_begin", step, None)
-                logs = train_function(data)
+                logs = replica.train_step(train_function, data)
                 self._report_nan(logs, epoch, step)
                 if end_hooks:
                     callback_list.call("on_train_batch_end", step, logs)
                     callback_list.call("on_batch_end", step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = pythonify_logs(logs)
+            epoch_logs = pythonify_logs(replica.global_logs(logs))
             if val_iterator is not None and (epoch + 1) % validation_freq == 0:
                 val_iterator.reset()  # Each validation starts at the first sample.
-                val_logs = self._evaluate_epoch(val_iterator, callback_list)
+                val_logs = self._evaluate_epoch(val_iterator, callback_list, replica)
                 epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
             callback_list.call("on_epoch_end", epoch, epoch_logs)
             if self.stop_training:
@@ -484,16 +506,16 @@ class Trainer:
                          "learning rate and the inputs.", float(loss), epoch + 1, step)
 
     # -- evaluate / predict -------------------------------------------------------------------
-    def _evaluate_epoch(self, epoch_iterator, callback_list):
+    def _evaluate_epoch(self, epoch_iterator, callback_list, replica):
         self.reset_metrics()
         callback_list.call("on_test_begin", None)
         logs = {}
         test_function = self.make_test_function()
-        for step, data in epoch_iterator.enumerate_epoch():
+        for step, data in replica.batches(epoch_iterator):
             callback_list.call("on_test_batch_begin", step, None)
-            logs = test_function(data)
+            logs = replica.strategy.run(test_function, (data,))
             callback_list.call("on_test_batch_end", step, logs)
-        logs = pythonify_logs(logs)
+        logs = pythonify_logs(replica.global_logs(logs))
         callback_list.call("on_test_end", logs)
         return logs
 
@@ -514,11 +536,12 @@ class Trainer:
                                        steps_per_epoch=steps, shuffle=False)
         if epoch_iterator.data_adapter.num_samples == 0:
             raise ValueError("evaluate() received empty data (0 samples).")
-        callback_list = CallbackList(([ProgbarLogger()] if verbose else []) +
+        replica = distributed_training.ReplicaTraining(self, x)
+        callback_list = CallbackList(([ProgbarLogger()] if verbose and replica.is_chief else []) +
                                      as_callback_list(callbacks),
                                      model=self, verbose=verbose, epochs=1,
                                      steps=epoch_iterator.num_batches)
-        logs = self._evaluate_epoch(epoch_iterator, callback_list)
+        logs = self._evaluate_epoch(epoch_iterator, callback_list, replica)
         return _logs_result(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
@@ -559,7 +582,10 @@ class Trainer:
         data = _batch_arrays("train_on_batch", x, y, sample_weight, class_weight)
         if reset_metrics:
             self.reset_metrics()
-        return _logs_result(self.make_train_function()(data), return_dict)
+        # In the replica context of the model's strategy, as fit's steps (a no-op without
+        # one): under several replicas the gradients are summed over them.
+        logs = self.distribute_strategy.run(self.make_train_function(), (data,))
+        return _logs_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         """The loss (and metrics) on one batch, without training."""

@@ -13,7 +13,7 @@ from numpyflow.keras.trainers.data_adapters.array_data_adapter import ArrayDataA
 
 
 def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
-                     shuffle=False, class_weight=None):
+                     shuffle=False, class_weight=None, shuffle_seed=None):
     """The adapter that batches `x` (and `y`) for one kind of data."""
     if type(x) is not np.ndarray and data_adapter_utils.is_tf_dataset(x):
         # `shuffle` does not apply: a dataset shuffles itself (Keras ignores it too).
@@ -23,4 +23,5 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_e
         raise NotImplementedError("`x`: datasets and generators are not supported yet; pass "
                                   "NumPy arrays or Tensors.")
     return ArrayDataAdapter(x, y, sample_weight=sample_weight, batch_size=batch_size,
-                            steps=steps_per_epoch, shuffle=shuffle, class_weight=class_weight)
+                            steps=steps_per_epoch, shuffle=shuffle, class_weight=class_weight,
+                            shuffle_seed=shuffle_seed)

@@ -23,6 +23,8 @@ class ArrayDataAdapter:
       steps: Batches per epoch wanted by the caller (only used to choose the batch size).
       shuffle: True to draw a new order of the samples each epoch, "batch" to shuffle
         the order of the batches only, False to keep the order.
+      shuffle_seed: Optional int: the orders come from a NumPy generator of this seed
+        instead of `tf.random` (replicas of `tf.distribute` agree on one this way).
 
     >>> import numpy as np
     >>> adapter = ArrayDataAdapter(np.zeros((5, 2)), np.ones(5), batch_size=2)
@@ -31,7 +33,7 @@ class ArrayDataAdapter:
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps=None,
-                 shuffle=False, class_weight=None):
+                 shuffle=False, class_weight=None, shuffle_seed=None):
         x = data_adapter_utils.to_arrays(x, "x")
         y = data_adapter_utils.to_arrays(y, "y")
         sample_weight = data_adapter_utils.to_arrays(sample_weight, "sample_weight")
@@ -60,6 +62,7 @@ class ArrayDataAdapter:
         self._batch_size = max(batch_size, 1)
         self._num_batches = math.ceil(self._num_samples / self._batch_size)
         self._shuffle = shuffle
+        self._rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
         self._take = _batch_taker(self._data)
 
     @property
@@ -98,10 +101,12 @@ class ArrayDataAdapter:
                 return (slice(None),)
             return [slice(i * batch_size, (i + 1) * batch_size) for i in range(steps)]
         if self._shuffle == "batch":
-            order = tf.random.shuffle(tf.range(steps)).numpy()
+            order = (self._rng.permutation(steps) if self._rng is not None
+                     else tf.random.shuffle(tf.range(steps)).numpy())
             return [slice(i * batch_size, (i + 1) * batch_size) for i in order]
         # Sorted within a batch: gathering rows in increasing order is cache-friendlier.
-        permutation = tf.random.shuffle(tf.range(self._num_samples)).numpy()
+        permutation = (self._rng.permutation(self._num_samples) if self._rng is not None
+                       else tf.random.shuffle(tf.range(self._num_samples)).numpy())
         return [np.sort(permutation[i * batch_size:(i + 1) * batch_size])
                 for i in range(steps)]
 

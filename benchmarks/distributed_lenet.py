@@ -1,0 +1,190 @@
+"""Data-parallel LeNet-5 throughput: numpyflow's MultiWorkerMirroredStrategy on MPI with 1
+and 2 ranks, beside PyTorch DistributedDataParallel (gloo) on the same processes.
+
+    python benchmarks/distributed_lenet.py                 # the table (runs everything)
+    python benchmarks/distributed_lenet.py --steps 60      # longer timing
+
+Workload (issue 16): LeNet-5 on Fashion-MNIST (random images of the same shape when the
+dataset is absent), Adam, per-replica batch 64, so the global batch is 64 x ranks. Each run
+first trains a few steps (numpyflow traces and compiles its step there), then times `steps`
+steps; samples/s = global samples / seconds. Scaling efficiency = 2-rank samples/s / (2 x
+1-rank samples/s). numpyflow runs under `.venv/bin/mpirun` from `.venv`; PyTorch from
+`.venv-bench` (torch.distributed with the gloo backend over localhost). Threads: each
+framework's defaults for one process; with two, each process gets its share of the cores
+(numpyflow's MPI strategy does this itself; for PyTorch, OMP_NUM_THREADS=1 as torchrun
+sets it).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PER_REPLICA = 64
+
+
+def load_images(samples):
+    import numpy as np
+    try:
+        sys.path.insert(0, str(ROOT))
+        from numpyflow.keras.datasets import fashion_mnist
+        (x, y), _ = fashion_mnist.load_data()
+        x = (x[:samples] / 255.0).astype("float32")[..., None]
+        return x, y[:samples].astype("int64")
+    except Exception:  # No dataset here: random images of the same shape.
+        rng = np.random.default_rng(0)
+        return rng.random((samples, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, samples)
+
+
+# -- numpyflow (one process per rank, under mpirun) --------------------------------------------
+
+def numpyflow_worker(steps, warmup, out):
+    sys.path.insert(0, str(ROOT))
+    import numpyflow as tf
+    from examples.lenet5 import build_lenet5
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    replicas = strategy.num_replicas_in_sync
+    global_batch = PER_REPLICA * replicas
+    x, y = load_images(global_batch * (steps + warmup))
+    with strategy.scope():
+        model = build_lenet5(tf, input_shape=(28, 28, 1))
+        model.compile("adam", "sparse_categorical_crossentropy")
+    warm = global_batch * warmup
+    model.fit(x[:warm], y[:warm], batch_size=global_batch, epochs=1, verbose=0, shuffle=False)
+    strategy.reduce("SUM", tf.constant(1.0))  # Start together.
+    start = time.perf_counter()
+    model.fit(x[warm:], y[warm:], batch_size=global_batch, epochs=1, verbose=0, shuffle=False)
+    strategy.reduce("SUM", tf.constant(1.0))
+    seconds = time.perf_counter() - start
+    if strategy.cluster_resolver.task_id == 0:
+        Path(out).write_text(json.dumps({"samples_per_s": global_batch * steps / seconds,
+                                         "replicas": replicas}))
+
+
+def run_numpyflow(ranks, steps, warmup):
+    python = ROOT / ".venv" / "bin" / "python"
+    mpirun = ROOT / ".venv" / "bin" / "mpirun"
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory) / "result.json"
+        command = [str(mpirun), "--oversubscribe", "-n", str(ranks)]
+        if os.geteuid() == 0:
+            command.insert(1, "--allow-run-as-root")
+        command += [str(python), __file__, "--worker", "numpyflow", "--steps", str(steps),
+                    "--warmup", str(warmup), "--out", str(out)]
+        subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
+        return json.loads(out.read_text())["samples_per_s"]
+
+
+# -- PyTorch DDP (gloo) ------------------------------------------------------------------------
+
+def torch_worker(rank, world, steps, warmup, port, out):
+    import torch
+    import torch.distributed as dist
+    from torch import nn
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    model = nn.parallel.DistributedDataParallel(model)
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = load_images(PER_REPLICA * world * (steps + warmup))
+    x = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+    y = torch.from_numpy(y)
+
+    def step(index):
+        start = (index * world + rank) * PER_REPLICA
+        optimizer.zero_grad()
+        loss = loss_fn(model(x[start:start + PER_REPLICA]), y[start:start + PER_REPLICA])
+        loss.backward()
+        optimizer.step()
+
+    for index in range(warmup):
+        step(index)
+    dist.barrier()
+    start = time.perf_counter()
+    for index in range(warmup, warmup + steps):
+        step(index)
+    dist.barrier()
+    seconds = time.perf_counter() - start
+    if rank == 0:
+        Path(out).write_text(json.dumps({"samples_per_s": PER_REPLICA * world * steps / seconds}))
+    dist.destroy_process_group()
+
+
+def _free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_torch(ranks, steps, warmup):
+    python = ROOT / ".venv-bench" / "bin" / "python"
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory) / "result.json"
+        port = _free_port()
+        # As torchrun does for several processes per machine: one OpenMP thread each (numpyflow
+        # likewise gives each rank its share of the cores).
+        env = dict(os.environ, **({"OMP_NUM_THREADS": "1"} if ranks > 1 else {}))
+        processes = [subprocess.Popen(
+            [str(python), __file__, "--worker", "torch", "--rank", str(rank), "--world",
+             str(ranks), "--steps", str(steps), "--warmup", str(warmup), "--port", str(port),
+             "--out", str(out)], cwd=ROOT, env=env) for rank in range(ranks)]
+        for process in processes:
+            if process.wait(timeout=600) != 0:
+                raise RuntimeError(f"PyTorch DDP worker failed ({process.returncode})")
+        return json.loads(out.read_text())["samples_per_s"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--worker")
+    parser.add_argument("--rank", type=int)
+    parser.add_argument("--world", type=int)
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--out")
+    args = parser.parse_args(argv)
+    if args.worker == "numpyflow":
+        return numpyflow_worker(args.steps, args.warmup, args.out)
+    if args.worker == "torch":
+        return torch_worker(args.rank, args.world, args.steps, args.warmup, args.port, args.out)
+    import statistics
+    results = {}
+    for name, run in (("numpyflow", run_numpyflow), ("PyTorch DDP (gloo)", run_torch)):
+        for ranks in (1, 2):
+            samples = []
+            for _ in range(args.repeats):
+                try:
+                    samples.append(run(ranks, args.steps, args.warmup))
+                except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+                    print(f"{name} with {ranks} rank(s) failed: {error}", file=sys.stderr)
+                    break
+            results[name, ranks] = statistics.median(samples) if samples else None
+    print(f"Data-parallel LeNet-5, per-replica batch {PER_REPLICA}, {args.steps} timed steps, "
+          f"median of {args.repeats} runs (samples/s)\n")
+    print("| framework | 1 rank | 2 ranks | scaling efficiency |")
+    print("|---|---|---|---|")
+    for name in ("numpyflow", "PyTorch DDP (gloo)"):
+        one, two = results[name, 1], results[name, 2]
+        efficiency = f"{two / (2 * one):.2f}" if one and two else "n/a"
+        print(f"| {name} | {one or float('nan'):,.0f} | {two or float('nan'):,.0f} | "
+              f"{efficiency} |")
+    nf, pt = results["numpyflow", 2], results["PyTorch DDP (gloo)", 2]
+    if nf and pt:
+        print(f"\nnumpyflow 2 ranks / PyTorch DDP 2 ranks: {nf / pt:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
