@@ -15,19 +15,20 @@ from numpyflow import backend  # noqa: F401 - sets up the array kernels first
 from numpyflow.framework import dtypes
 from numpyflow.framework.dtypes import (  # noqa: F401
     DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
-    uint8, uint16, uint32, uint64)
+    string, uint8, uint16, uint32, uint64)
 from numpyflow.framework.tape import GradientTape, UnconnectedGradients  # noqa: F401
 from numpyflow.framework.function import function  # noqa: F401
 from numpyflow.framework.tensor import Tensor, constant, convert_to_tensor, is_tensor  # noqa: F401
 from numpyflow.framework.tensor_shape import TensorShape  # noqa: F401
 from numpyflow.framework.tensor_spec import TensorSpec  # noqa: F401
-from numpyflow.framework.variable import Variable  # noqa: F401
+from numpyflow.framework.variable import Variable, variable_creator_scope  # noqa: F401
 from numpyflow.ops.array_ops import (  # noqa: F401
     broadcast_to, concat, expand_dims, identity, pad, rank, reshape, shape, size, split, squeeze,
     stack, stop_gradient, tile, transpose, unstack)
 from numpyflow.ops.indexing_ops import (  # noqa: F401 - also attaches Tensor.__getitem__
     clip_by_value, gather, gather_nd, one_hot, where)
 from numpyflow.ops.cumulative_ops import cumsum  # noqa: F401
+from numpyflow.ops.einsum_ops import einsum  # noqa: F401
 from numpyflow.ops.script_ops import numpy_function, py_function  # noqa: F401
 from numpyflow.ops.activation_ops import sigmoid, tanh  # noqa: F401
 from numpyflow.ops.creation_ops import (  # noqa: F401
@@ -65,7 +66,12 @@ newaxis = None
 
 def __getattr__(name):
     # Keras and tf.data load on first use, so `import numpyflow` stays fast for low-level users.
-    if name in ("keras", "summary", "data"):
+    if name in ("estimator", "compat", "keras", "summary", "data", "distribute",
+                "feature_column"):
         import importlib
         return importlib.import_module(f"numpyflow.{name}")
+    if name in ("strings", "ragged", "RaggedTensor"):  # Text: tf.strings and tf.ragged.
+        import importlib
+        module = importlib.import_module("numpyflow." + ("ragged" if name[0] == "R" else name))
+        return module.RaggedTensor if name == "RaggedTensor" else module
     raise AttributeError(f"module 'numpyflow' has no attribute {name!r}")

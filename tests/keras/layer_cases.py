@@ -200,3 +200,28 @@ CASES = [
     LayerCase(RandomBrightness, {"factor": (-0.2, 0.3), "value_range": (-5, 5), "seed": 1},
               (2, 4, 4, 3), (2, 4, 4, 3), 0, call_kwargs=TRAINING),
 ]
+
+# The recurrent layers' cases live in their own module (many configurations).
+from tests.keras.rnn_layer_cases import RNN_CASES  # noqa: E402
+
+CASES += RNN_CASES
+
+# The categorical and text preprocessing layers' cases live in their own module.
+from tests.keras.lookup_layer_cases import LOOKUP_CASES  # noqa: E402
+
+CASES += LOOKUP_CASES
+
+# DenseFeatures (tf.feature_column): its cases feed dicts of features.
+from tests.feature_column.dense_features_cases import DENSE_FEATURES_CASES  # noqa: E402
+
+CASES += DENSE_FEATURES_CASES
+
+# Embedding, Masking, TimeDistributed, Bidirectional, ConvLSTM: their own module.
+from tests.keras.sequence_layer_cases import SEQUENCE_CASES  # noqa: E402
+
+CASES += SEQUENCE_CASES
+
+# Attention layers and EinsumDense: their own module.
+from tests.keras.attention_layer_cases import ATTENTION_CASES  # noqa: E402
+
+CASES += ATTENTION_CASES

@@ -29,9 +29,21 @@ from numpyflow.keras.layers.merging import (  # noqa: F401
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
     concatenate, dot, maximum, minimum, multiply, subtract)
 from numpyflow.keras.layers.lambda_layer import Identity, Lambda  # noqa: F401
+from numpyflow.keras.layers.einsum_dense import EinsumDense  # noqa: F401
+from numpyflow.keras.layers.attention import (  # noqa: F401
+    AdditiveAttention, Attention, MultiHeadAttention)
+from numpyflow.keras.layers.embedding import Embedding  # noqa: F401
+from numpyflow.keras.layers.masking import Masking  # noqa: F401
+from numpyflow.keras.layers.rnn import (  # noqa: F401
+    GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, StackedRNNCells)
+from numpyflow.keras.layers.rnn import (  # noqa: F401
+    Bidirectional, ConvLSTM1D, ConvLSTM2D, TimeDistributed)
+from numpyflow.keras.layers.dense_features import DenseFeatures  # noqa: F401
 from numpyflow.keras.layers.serialization import deserialize, get, serialize  # noqa: F401
 from numpyflow.keras.layers.upsampling import UpSampling2D  # noqa: F401
 from numpyflow.keras.layers.preprocessing import (  # noqa: F401
     CenterCrop, Normalization, RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
     RandomRotation, RandomTranslation, RandomZoom, Rescaling, Resizing)
+from numpyflow.keras.layers.preprocessing import (  # noqa: F401
+    CategoryEncoding, Discretization, Hashing, IntegerLookup, StringLookup, TextVectorization)
 from numpyflow.keras.graph.op_layer import TFOpLambda  # noqa: F401,E402 - ops on KerasTensors
