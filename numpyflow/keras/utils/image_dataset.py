@@ -2,8 +2,7 @@
 folder with one subfolder per class, as Keras 3 builds it.
 
 The files found, their order, the labels and the training/validation split are Keras 3's
-(the same `seed` gives the same `file_paths`). The per-epoch shuffle of the training set
-uses numpyflow's `Dataset.shuffle`, so its batch order differs from TensorFlow's.
+(`dataset_utils.py`; the same `seed` gives the same `file_paths`).
 """
 
 import os
@@ -11,111 +10,18 @@ import os
 import numpy as np
 
 import numpyflow as tf
+from numpyflow.keras.utils import dataset_utils
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5",
                    "gaussian", "mitchellcubic")
 
 
-def _valid_files(directory, follow_links):
-    """(folder, file name) of each image under `directory`, walked in sorted order."""
-    walk = sorted(os.walk(directory, followlinks=follow_links), key=lambda entry: entry[0])
-    for root, _, files in walk:
-        for name in sorted(files):
-            if name.lower().endswith(ALLOWLIST_FORMATS):
-                yield root, name
-
-
-def _class_folders(directory, class_names):
-    folders = [name for name in sorted(os.listdir(directory))
-               if os.path.isdir(os.path.join(directory, name)) and not name.startswith(".")]
-    if class_names is None:
-        return folders
-    if not set(class_names).issubset(folders):
-        raise ValueError(f"The `class_names` passed did not match the names of the "
-                         f"subdirectories of the target directory. Expected: {folders} (or a "
-                         f"subset of it), but received: class_names={class_names}")
-    return list(class_names)
-
-
-def index_directory(directory, labels, class_names=None, shuffle=True, seed=None,
-                    follow_links=False, verbose=True):
-    """(file paths, labels, class names) of the images in `directory`, as Keras indexes them.
-
-    >>> import tempfile
-    >>> index_directory(tempfile.mkdtemp(), None, verbose=False)
-    ([], None, None)
-    """
-    if not os.path.isdir(directory):
-        raise ValueError(f"image_dataset_from_directory: {directory!r} is not a directory.")
-    if labels == "inferred":
-        folders = _class_folders(directory, class_names)
-    else:
-        if class_names is not None:
-            raise ValueError("When `labels=None` (no labels), argument `class_names` cannot be "
-                             "specified." if labels is None else
-                             "When argument `labels` is specified, argument `class_names` "
-                             "cannot be specified (the `class_names` will be the sorted list "
-                             "of labels).")
-        folders = [""]
-    paths, inferred = [], []
-    for index, folder in enumerate(folders):
-        root = os.path.join(directory, folder)
-        for found_in, name in _valid_files(root, follow_links):
-            paths.append(os.path.join(directory, folder,
-                                      os.path.relpath(os.path.join(found_in, name), root)))
-            inferred.append(index)
-    if labels == "inferred":
-        labels, class_names = np.asarray(inferred, np.int32), folders
-    elif labels is None:
-        class_names = None
-    else:
-        if len(labels) != len(paths):
-            raise ValueError(f"Expected the lengths of `labels` to match the number of files in "
-                             f"the target directory. len(labels) is {len(labels)} while we "
-                             f"found {len(paths)} files in directory {directory}.")
-        class_names = [str(label) for label in sorted(set(labels))]
-        labels = np.asarray(labels)
-    if verbose:
-        if labels is None:
-            print(f"Found {len(paths)} files.")
-        else:
-            print(f"Found {len(paths)} files belonging to {len(class_names)} classes.")
-    if shuffle:
-        seed = np.random.randint(1e6) if seed is None else seed
-        np.random.RandomState(seed).shuffle(paths)
-        if labels is not None:
-            np.random.RandomState(seed).shuffle(labels)
-    return paths, labels, class_names
-
-
-def _split(paths, labels, validation_split, subset):
-    if not validation_split:
-        return paths, labels
-    count = int(validation_split * len(paths))
-    if subset == "training":
-        print(f"Using {len(paths) - count} files for training.")
-        keep = slice(None, -count)  # Keras's slice: all files when count == 0
-    else:
-        print(f"Using {count} files for validation.")
-        keep = slice(-count, None)
-    return paths[keep], None if labels is None else labels[keep]
-
-
 def _check_arguments(labels, label_mode, class_names, color_mode, image_size, interpolation,
                      validation_split, subset, shuffle, seed, crop_to_aspect_ratio,
                      pad_to_aspect_ratio):
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(f"`labels` argument should be a list/tuple of integer labels, of the "
-                             f"same size as the number of image files in the target directory, "
-                             f'"inferred" or None. Received: labels={labels}')
-        if class_names:
-            raise ValueError(f'You can only pass `class_names` if `labels="inferred"`. '
-                             f"Received: labels={labels}, and class_names={class_names}")
-    if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError(f'`label_mode` argument must be one of "int", "categorical", "binary", '
-                         f"or None. Received: label_mode={label_mode}")
+    dataset_utils.check_common_arguments(labels, label_mode, class_names, validation_split,
+                                         subset, shuffle, seed, "image")
     if color_mode not in ("rgb", "rgba", "grayscale"):
         raise ValueError(f'`color_mode` must be one of {{"rgb", "rgba", "grayscale"}}. '
                          f"Received: color_mode={color_mode}")
@@ -128,18 +34,6 @@ def _check_arguments(labels, label_mode, class_names, color_mode, image_size, in
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set "
                          "to `True`.")
-    if validation_split and not 0 < validation_split < 1:
-        raise ValueError(f"`validation_split` must be between 0 and 1, received: "
-                         f"{validation_split}")
-    if bool(validation_split) != bool(subset):
-        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely.")
-    if subset not in ("training", "validation", "both", None):
-        raise ValueError(f'`subset` must be either "training", "validation" or "both", '
-                         f"received: {subset}")
-    if validation_split and shuffle and seed is None:
-        raise ValueError("If using `validation_split` and shuffling the data, you must provide "
-                         "a `seed` argument, to make sure that there is no overlap between the "
-                         "training and validation subset.")
 
 
 def _load_image(path, image_size, channels, interpolation, crop_to_aspect_ratio,
@@ -160,30 +54,6 @@ def _load_image(path, image_size, channels, interpolation, crop_to_aspect_ratio,
                                          method=interpolation)
         return tf.cast(image, tf.float32)
     return tf.cast(tf.image.resize(image, image_size, method=interpolation), tf.float32)
-
-
-def _make_dataset(paths, labels, label_mode, num_classes, load, batch_size, shuffle, seed):
-    indices = tf.data.Dataset.from_tensor_slices(np.arange(len(paths), dtype=np.int64))
-    if label_mode is None:
-        dataset = indices
-    else:
-        label_values = np.asarray(labels, np.int32)
-        if label_mode == "binary":
-            label_values = label_values.astype(np.float32)[:, None]
-        elif label_mode == "categorical":
-            label_values = np.eye(num_classes, dtype=np.float32)[label_values]
-        dataset = tf.data.Dataset.zip((indices, tf.data.Dataset.from_tensor_slices(label_values)))
-    if shuffle:
-        dataset = dataset.shuffle(buffer_size=batch_size * 8 if batch_size else 1024, seed=seed)
-    if label_mode is None:
-        dataset = dataset.map(lambda index: load(paths[int(index)]))
-    else:
-        dataset = dataset.map(lambda index, label: (load(paths[int(index)]), label))
-    if batch_size is not None:
-        dataset = dataset.batch(batch_size)
-    dataset = dataset.prefetch(tf.data.AUTOTUNE)
-    dataset.file_paths = list(paths)
-    return dataset
 
 
 def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
@@ -258,30 +128,15 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[color_mode]
     image_size = (int(image_size[0]), int(image_size[1]))
     seed = np.random.randint(1e6) if seed is None else seed
-    paths, labels, class_names = index_directory(
-        os.fspath(directory), labels, class_names=class_names, shuffle=shuffle, seed=seed,
-        follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 '
-                         f"class_names. Received: class_names={class_names}")
+    paths, labels, class_names = dataset_utils.index_directory(
+        os.fspath(directory), labels, ALLOWLIST_FORMATS, class_names=class_names,
+        shuffle=shuffle, seed=seed, follow_links=follow_links, verbose=verbose,
+        caller="image_dataset_from_directory")
 
     def load(path):
         return _load_image(path, image_size, channels, interpolation, crop_to_aspect_ratio,
                            pad_to_aspect_ratio)
 
-    num_classes = len(class_names) if class_names else 0
-    subsets = ["training", "validation"] if subset == "both" else [subset]
-    datasets = []
-    for which in subsets:
-        subset_paths, subset_labels = _split(paths, labels, validation_split, which)
-        if not subset_paths:
-            kind = {"training": "training ", "validation": "validation "}.get(
-                which if subset == "both" else None, "")
-            raise ValueError(f"No {kind}images found in directory {directory}. Allowed "
-                             f"formats: {ALLOWLIST_FORMATS}")
-        dataset = _make_dataset(subset_paths, subset_labels, label_mode, num_classes, load,
-                                batch_size, shuffle and not (subset == "both" and
-                                                             which == "validation"), seed)
-        dataset.class_names = class_names
-        datasets.append(dataset)
-    return datasets if subset == "both" else datasets[0]
+    return dataset_utils.labelled_datasets(
+        directory, paths, labels, class_names, label_mode, load, batch_size, shuffle, seed,
+        validation_split, subset, "images", f"formats: {ALLOWLIST_FORMATS}")

@@ -2,9 +2,8 @@
 folder with one subfolder of `.txt` files per class, as Keras 3 builds it.
 
 The files, their order, the labels and the training/validation split are Keras 3's (the
-folder walk, label inference, shuffling and splitting are `image_dataset_from_directory`'s,
-with `.txt` files); the per-epoch shuffle of the training set uses numpyflow's
-`Dataset.shuffle`, so its batch order differs from TensorFlow's.
+folder walk, label inference, shuffling and splitting are shared with
+`image_dataset_from_directory` in `dataset_utils.py`, with `.txt` files).
 """
 
 import os
@@ -12,73 +11,16 @@ import os
 import numpy as np
 
 import numpyflow as tf
-from numpyflow.keras.utils.image_dataset import _class_folders, _make_dataset, _split
-
-
-def _text_files(directory, labels, class_names, shuffle, seed, follow_links, verbose):
-    """(paths, labels, class names) of the `.txt` files, as Keras's index_directory."""
-    if not os.path.isdir(directory):
-        raise ValueError(f"text_dataset_from_directory: {directory!r} is not a directory.")
-    folders = _class_folders(directory, class_names) if labels == "inferred" else [""]
-    paths, inferred = [], []
-    for index, folder in enumerate(folders):
-        root = os.path.join(directory, folder)
-        walk = sorted(os.walk(root, followlinks=follow_links), key=lambda entry: entry[0])
-        for found_in, _, files in walk:
-            for name in sorted(files):
-                if name.lower().endswith(".txt"):
-                    paths.append(os.path.join(directory, folder, os.path.relpath(
-                        os.path.join(found_in, name), root)))
-                    inferred.append(index)
-    if labels == "inferred":
-        labels, class_names = np.asarray(inferred, np.int32), folders
-    elif labels is None:
-        class_names = None
-    else:
-        if len(labels) != len(paths):
-            raise ValueError(f"Expected the lengths of `labels` to match the number of files in "
-                             f"the target directory. len(labels) is {len(labels)} while we "
-                             f"found {len(paths)} files in directory {directory}.")
-        class_names = [str(label) for label in sorted(set(labels))]
-        labels = np.asarray(labels)
-    if verbose:
-        print(f"Found {len(paths)} files." if labels is None else
-              f"Found {len(paths)} files belonging to {len(class_names)} classes.")
-    if shuffle:
-        np.random.RandomState(seed).shuffle(paths)
-        if labels is not None:
-            np.random.RandomState(seed).shuffle(labels)
-    return paths, labels, class_names
+from numpyflow.keras.utils import dataset_utils
 
 
 def _check_arguments(labels, label_mode, class_names, validation_split, subset, shuffle, seed,
                      format):
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(f"`labels` argument should be a list/tuple of integer labels, of the "
-                             f"same size as the number of text files in the target directory, "
-                             f'"inferred" or None. Received: labels={labels}')
-        if class_names:
-            raise ValueError(f'You can only pass `class_names` if `labels="inferred"`. '
-                             f"Received: labels={labels}, and class_names={class_names}")
-    if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError(f'`label_mode` argument must be one of "int", "categorical", "binary", '
-                         f"or None. Received: label_mode={label_mode}")
+    dataset_utils.check_common_arguments(labels, label_mode, class_names, validation_split,
+                                         subset, shuffle, seed, "text")
     if format != "tf":
         raise NotImplementedError(f"text_dataset_from_directory: only format='tf' is "
                                   f"supported by numpyflow. Received: format={format!r}")
-    if validation_split and not 0 < validation_split < 1:
-        raise ValueError(f"`validation_split` must be between 0 and 1, received: "
-                         f"{validation_split}")
-    if bool(validation_split) != bool(subset):
-        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely.")
-    if subset not in ("training", "validation", "both", None):
-        raise ValueError(f'`subset` must be either "training", "validation" or "both", '
-                         f"received: {subset}")
-    if validation_split and shuffle and seed is None:
-        raise ValueError("If using `validation_split` and shuffling the data, you must provide "
-                         "a `seed` argument, to make sure that there is no overlap between the "
-                         "training and validation subset.")
 
 
 def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
@@ -129,11 +71,10 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if labels is None or label_mode is None:
         labels, label_mode = None, None
     seed = np.random.randint(1e6) if seed is None else seed
-    paths, labels, class_names = _text_files(os.fspath(directory), labels, class_names,
-                                             shuffle, seed, follow_links, verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 '
-                         f"class_names. Received: class_names={class_names}")
+    paths, labels, class_names = dataset_utils.index_directory(
+        os.fspath(directory), labels, (".txt",), class_names=class_names, shuffle=shuffle,
+        seed=seed, follow_links=follow_links, verbose=verbose,
+        caller="text_dataset_from_directory")
 
     def load(path):
         with open(path, "rb") as file:
@@ -142,19 +83,6 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
             text = text[:max_length]
         return tf.constant(text, dtype=tf.string)
 
-    num_classes = len(class_names) if class_names else 0
-    subsets = ["training", "validation"] if subset == "both" else [subset]
-    datasets = []
-    for which in subsets:
-        subset_paths, subset_labels = _split(paths, labels, validation_split, which)
-        if not subset_paths:
-            kind = {"training": "training ", "validation": "validation "}.get(
-                which if subset == "both" else None, "")
-            raise ValueError(f"No {kind}text files found in directory {directory}. Allowed "
-                             f"format: .txt")
-        dataset = _make_dataset(subset_paths, subset_labels, label_mode, num_classes, load,
-                                batch_size, shuffle and not (subset == "both" and
-                                                             which == "validation"), seed)
-        dataset.class_names = class_names
-        datasets.append(dataset)
-    return datasets if subset == "both" else datasets[0]
+    return dataset_utils.labelled_datasets(
+        directory, paths, labels, class_names, label_mode, load, batch_size, shuffle, seed,
+        validation_split, subset, "text files", "format: .txt")

@@ -7,7 +7,6 @@ loop; there is no fused primitive. Only channels-last inputs are supported, and 
 """
 
 import numpyflow as tf
-from numpyflow.framework import nest
 from numpyflow.keras import activations, constraints, initializers, regularizers
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.conv import conv_output_length, normalize_padding, normalize_tuple
@@ -286,35 +285,14 @@ class ConvLSTM(RNN):
             return [output_shape, state_shape, state_shape]
         return output_shape
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        shape = self._sequence_shape(sequences.shape)
-        batch = shape[0]
-        mask = self._check_mask(sequences, mask)
-        if initial_state is None:
-            initial_state = self.states if self.stateful else self.get_initial_state(batch)
-        if self.stateful and self._expected_batch_size not in (None, batch):
-            raise ValueError(f"Layer '{self.name}': if an RNN is stateful, the batch size of "
-                             f"the input sequences must be the same as the batch size of the "
-                             f"initial state.\n- Expected batch size: "
-                             f"{self._expected_batch_size}\n- Received batch size: {batch}")
-        initial_state = self._check_conv_states(initial_state, shape)
-        self._reset_dropout_masks(self.cell)
-        try:
-            last_output, outputs, states = self.inner_loop(sequences, initial_state, mask,
-                                                           training=bool(training))
-        finally:
-            self._reset_dropout_masks(self.cell)
-        if self.stateful:
-            for variable, state in zip(self.states, nest.flatten(states)):
-                variable.assign(state)
-        output = outputs if self.return_sequences else last_output
-        if self.return_state:
-            return [output] + list(states)
-        return output
+    def _batch_size_of(self, sequences):
+        return self._sequence_shape(sequences.shape)[0]
 
-    def _check_conv_states(self, initial_state, sequences_shape):
+    def _check_initial_state(self, initial_state, sequences):
+        """[h, c], cast and checked to have the shape of the state for `sequences`."""
         states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
             else [initial_state]
+        sequences_shape = self._sequence_shape(sequences.shape)
         expected = self.cell.output_shape_for((sequences_shape[0],) + sequences_shape[2:])
         if len(states) != 2:
             raise ValueError(f"Layer '{self.name}' expects 2 initial states (h and c), each "

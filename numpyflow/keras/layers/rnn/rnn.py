@@ -168,11 +168,7 @@ class RNN(Layer):
         return super().__call__(inputs, *args, **kwargs)
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if sequences.shape.rank != 3:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expects 3-D inputs "
-                             f"(batch, time, features). Received: inputs.shape="
-                             f"{tuple(sequences.shape)}")
-        batch = sequences.shape[0]
+        batch = self._batch_size_of(sequences)
         mask = self._check_mask(sequences, mask)
         if initial_state is None:
             initial_state = self.states if self.stateful else self.get_initial_state(batch)
@@ -181,7 +177,7 @@ class RNN(Layer):
                              f"input sequences must be the same as the batch size of the initial "
                              f"state.\n- Expected batch size: {self._expected_batch_size}\n"
                              f"- Received batch size: {batch}")
-        initial_state = self._check_initial_state(initial_state, batch)
+        initial_state = self._check_initial_state(initial_state, sequences)
         self._reset_dropout_masks(self.cell)
         try:
             last_output, outputs, states = self.inner_loop(sequences, initial_state, mask,
@@ -210,8 +206,17 @@ class RNN(Layer):
                              f"{tuple(mask.shape)}")
         return mask if mask.dtype.is_bool else tf.cast(mask, "bool")
 
-    def _check_initial_state(self, initial_state, batch):
+    def _batch_size_of(self, sequences):
+        """The batch size of `sequences`, checked to be (batch, time, features)."""
+        if sequences.shape.rank != 3:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expects 3-D inputs "
+                             f"(batch, time, features). Received: inputs.shape="
+                             f"{tuple(sequences.shape)}")
+        return sequences.shape[0]
+
+    def _check_initial_state(self, initial_state, sequences):
         """The initial states as a list (nested like `state_size`), cast and shape-checked."""
+        batch = sequences.shape[0]
         if not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
         initial_state = list(initial_state)
