@@ -152,6 +152,22 @@ class Model(Trainer, Layer):
         from numpyflow.keras.saving.saving_api import save_model
         save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Writes the model for a deployment runtime; `format="tfjs"` writes the TensorFlow.js
+        layers format (`model.json` + weight shards) that `tf.loadLayersModel` reads.
+
+        See `numpyflow.export.export_model` (TFLite/LiteRT and ONNX: not available yet).
+
+        >>> import os, tempfile
+        >>> import numpyflow as tf
+        >>> model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+        >>> model.export(os.path.join(tempfile.mkdtemp(), "web"), format="tfjs", verbose=False)
+        """
+        from numpyflow.export import export_model
+        export_model(self, filepath, format=format, verbose=verbose,
+                     input_signature=input_signature, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         """Saves the variables to a `.weights.h5` file in Keras 3's layout.
 
