@@ -8,7 +8,8 @@ Workload (issue 16): LeNet-5 on Fashion-MNIST (random images of the same shape w
 dataset is absent), Adam, per-replica batch 64, so the global batch is 64 x ranks. Each run
 first trains a few steps (numpyflow traces and compiles its step there), then times `steps`
 steps; samples/s = global samples / seconds. Scaling efficiency = 2-rank samples/s / (2 x
-1-rank samples/s). numpyflow runs under `.venv/bin/mpirun` from `.venv`; PyTorch from
+1-rank samples/s). numpyflow runs under the `mpirun` of this interpreter's venv (else
+`.venv`'s; `pip install numpyflow[mpi]` installs it); PyTorch from
 `.venv-bench` (torch.distributed with the gloo backend over localhost). Threads: each
 framework's defaults for one process; with two, each process gets its share of the cores
 (numpyflow's MPI strategy does this itself; for PyTorch, OMP_NUM_THREADS=1 as torchrun
@@ -62,13 +63,22 @@ def numpyflow_worker(steps, warmup, out):
     strategy.reduce("SUM", tf.constant(1.0))
     seconds = time.perf_counter() - start
     if strategy.cluster_resolver.task_id == 0:
+        from numpyflow.backend import blas
+        # The BLAS threads each rank may use (MPI's strategy gives each its share of cores).
         Path(out).write_text(json.dumps({"samples_per_s": global_batch * steps / seconds,
-                                         "replicas": replicas}))
+                                         "replicas": replicas,
+                                         "threads": blas._max_threads}))
 
 
 def run_numpyflow(ranks, steps, warmup):
-    python = ROOT / ".venv" / "bin" / "python"
-    mpirun = ROOT / ".venv" / "bin" / "mpirun"
+    """{"samples_per_s", "threads"} of `ranks` numpyflow processes under mpirun."""
+    # This interpreter's venv when it has Open MPI (numpyflow[mpi]), else .venv's.
+    here = Path(sys.executable).parent
+    bin_dir = here if (here / "mpirun").exists() else ROOT / ".venv" / "bin"
+    python, mpirun = bin_dir / "python", bin_dir / "mpirun"
+    if not mpirun.exists():
+        raise RuntimeError(f"mpirun not found beside {sys.executable} nor in .venv: install "
+                           f"numpyflow's MPI extra (`pip install -e .[mpi]`)")
     with tempfile.TemporaryDirectory() as directory:
         out = Path(directory) / "result.json"
         command = [str(mpirun), "--oversubscribe", "-n", str(ranks)]
@@ -76,8 +86,11 @@ def run_numpyflow(ranks, steps, warmup):
             command.insert(1, "--allow-run-as-root")
         command += [str(python), __file__, "--worker", "numpyflow", "--steps", str(steps),
                     "--warmup", str(warmup), "--out", str(out)]
-        subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
-        return json.loads(out.read_text())["samples_per_s"]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"numpyflow under mpirun -n {ranks} failed "
+                               f"({done.returncode}): {done.stderr.strip()[-2000:]}")
+        return json.loads(out.read_text())
 
 
 # -- PyTorch DDP (gloo) ------------------------------------------------------------------------
@@ -116,7 +129,8 @@ def torch_worker(rank, world, steps, warmup, port, out):
     dist.barrier()
     seconds = time.perf_counter() - start
     if rank == 0:
-        Path(out).write_text(json.dumps({"samples_per_s": PER_REPLICA * world * steps / seconds}))
+        Path(out).write_text(json.dumps({"samples_per_s": PER_REPLICA * world * steps / seconds,
+                                         "threads": torch.get_num_threads()}))
     dist.destroy_process_group()
 
 
@@ -128,7 +142,10 @@ def _free_port():
 
 
 def run_torch(ranks, steps, warmup):
+    """{"samples_per_s", "threads"} of `ranks` PyTorch DDP processes (gloo)."""
     python = ROOT / ".venv-bench" / "bin" / "python"
+    if not python.exists():
+        raise RuntimeError(f"{python} not found: PyTorch runs from .venv-bench (./dev bench)")
     with tempfile.TemporaryDirectory() as directory:
         out = Path(directory) / "result.json"
         port = _free_port()
@@ -142,7 +159,22 @@ def run_torch(ranks, steps, warmup):
         for process in processes:
             if process.wait(timeout=600) != 0:
                 raise RuntimeError(f"PyTorch DDP worker failed ({process.returncode})")
-        return json.loads(out.read_text())["samples_per_s"]
+        return json.loads(out.read_text())
+
+
+RUNNERS = {"numpyflow": run_numpyflow, "torch": run_torch}
+
+
+def measure(framework, steps=40, warmup=5):
+    """One round for benchmarks/run.py: (metrics, info) of `framework` ("numpyflow" or
+    "torch") with 1 then 2 ranks. Metrics (one sample each): samples/s with 1 and 2 ranks
+    and the scaling efficiency; info: the threads each process used."""
+    one, two = (RUNNERS[framework](ranks, steps, warmup) for ranks in (1, 2))
+    metrics = {"dist_2rank": [two["samples_per_s"]], "dist_1rank": [one["samples_per_s"]],
+               "dist_efficiency": [two["samples_per_s"] / (2 * one["samples_per_s"])]}
+    info = {"threads_1rank": one["threads"], "threads_per_rank_2ranks": two["threads"],
+            "timed_steps": steps, "per_replica_batch": PER_REPLICA}
+    return metrics, info
 
 
 def main(argv=None):
@@ -161,26 +193,30 @@ def main(argv=None):
     if args.worker == "torch":
         return torch_worker(args.rank, args.world, args.steps, args.warmup, args.port, args.out)
     import statistics
-    results = {}
+    results, threads = {}, {}
     for name, run in (("numpyflow", run_numpyflow), ("PyTorch DDP (gloo)", run_torch)):
         for ranks in (1, 2):
             samples = []
             for _ in range(args.repeats):
                 try:
-                    samples.append(run(ranks, args.steps, args.warmup))
-                except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+                    result = run(ranks, args.steps, args.warmup)
+                except (OSError, RuntimeError, subprocess.SubprocessError) as error:
                     print(f"{name} with {ranks} rank(s) failed: {error}", file=sys.stderr)
                     break
+                samples.append(result["samples_per_s"])
+                threads[name, ranks] = result["threads"]
             results[name, ranks] = statistics.median(samples) if samples else None
     print(f"Data-parallel LeNet-5, per-replica batch {PER_REPLICA}, {args.steps} timed steps, "
           f"median of {args.repeats} runs (samples/s)\n")
-    print("| framework | 1 rank | 2 ranks | scaling efficiency |")
-    print("|---|---|---|---|")
+    print("| framework | 1 rank | 2 ranks | scaling efficiency | threads per process (1 / 2 "
+          "ranks) |")
+    print("|---|---|---|---|---|")
     for name in ("numpyflow", "PyTorch DDP (gloo)"):
         one, two = results[name, 1], results[name, 2]
         efficiency = f"{two / (2 * one):.2f}" if one and two else "n/a"
         print(f"| {name} | {one or float('nan'):,.0f} | {two or float('nan'):,.0f} | "
-              f"{efficiency} |")
+              f"{efficiency} | {threads.get((name, 1), '-')} / "
+              f"{threads.get((name, 2), '-')} |")
     nf, pt = results["numpyflow", 2], results["PyTorch DDP (gloo)", 2]
     if nf and pt:
         print(f"\nnumpyflow 2 ranks / PyTorch DDP 2 ranks: {nf / pt:.2f}x")

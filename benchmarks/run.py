@@ -35,6 +35,12 @@ Debian's dataset-fashion-mnist files offline; random data of the same shapes whe
   lstm32     LSTM(128) over Fashion-MNIST rows (28 steps of 28 pixels) -> Dense(10), Adam,
              batch 32, one epoch: Keras `fit` for numpyflow and TF, `nn.LSTM` for PyTorch
              (benchmarks/rnn_workloads.py);
+  distributed_lenet
+             data-parallel LeNet-5 (benchmarks/distributed_lenet.py), Adam, per-replica batch
+             64: samples/s with 1 and 2 processes and the scaling efficiency (2-rank samples/s
+             / (2 x 1-rank)); numpyflow's MultiWorkerMirroredStrategy under .venv's mpirun
+             beside PyTorch DistributedDataParallel (gloo); each round times 40 steps after 5
+             warm-up steps, and the report gives the threads each process used;
   inference  the tutorial MLP: `model(x)` and `model.predict(x)` on 1 sample (median per call,
              in microseconds) and `predict` on 10,000 test samples (seconds);
   import     `import numpyflow` / `tensorflow` / `torch` / `numpy` in a fresh interpreter:
@@ -90,6 +96,9 @@ WORKLOADS = {
     "mlp_dataset": ("numpyflow", "tensorflow"),
     "pipeline": ("numpyflow", "tensorflow"),
     "lstm32": ("numpyflow", "tensorflow", "torch"),
+    # numpyflow's MPI strategy vs PyTorch DDP (issue #16); each child launches the
+    # processes itself (benchmarks/distributed_lenet.py).
+    "distributed_lenet": ("numpyflow", "torch"),
     "inference": ("numpyflow", "tensorflow", "torch"),
     "import": ("numpyflow", "tensorflow", "torch", "numpy"),
 }
@@ -107,6 +116,10 @@ FUNCTIONAL_VS_SEQUENTIAL_LIMIT = 1.10
 DATASET_VS_ARRAYS_LIMIT = 1.15
 # numpyflow's image pipeline must deliver at least this times TF's tf.data images per second.
 PIPELINE_VS_TF_LIMIT = 1.0
+# Issue #16's targets for data-parallel LeNet-5: 2-rank scaling efficiency, and 2-rank
+# samples/s against PyTorch DDP's.
+DISTRIBUTED_EFFICIENCY_LIMIT = 0.85
+DISTRIBUTED_VS_DDP_LIMIT = 1.0
 # The image pipeline's files: at most this many training images (fewer with --limit).
 PIPELINE_FILES = 2000
 PIPELINE_DIR = "pipeline_png"
@@ -468,6 +481,12 @@ def child_main(args):
         else:
             samples, info = numpy_mlp_epochs(x_train, y_train, batch_size, args.repeats)
         metrics[workload] = samples
+    elif workload == "distributed_lenet":
+        sys.path.insert(0, str(ROOT))
+        from benchmarks import distributed_lenet
+        # --quick: a smoke test of the launch, not a measurement.
+        metrics, info = (distributed_lenet.measure(framework, steps=4, warmup=2) if args.quick
+                         else distributed_lenet.measure(framework))
     elif workload == "pipeline":
         metrics["pipeline"], info = keras_pipeline(
             framework, os.path.join(args.data_dir, PIPELINE_DIR), args.repeats)
@@ -655,12 +674,15 @@ def run_round(workload, framework, args, workdir, round_index):
     command = [sys.executable, str(Path(__file__).resolve()), "--child",
                "--framework", framework, "--workload", workload, "--data-dir", workdir,
                "--result", out, "--repeats", "1", "--budget", str(args.budget)]
+    if args.quick:
+        command.append("--quick")
     return run_child(command, framework, out, args.timeout)
 
 
 # Default rounds: LeNet's epochs take minutes across the peers; the other workloads are
 # cheap, and more rounds steady their medians on a shared machine.
-DEFAULT_ROUNDS = {"lenet32": 3, "lenet32_functional": 3, "lenet128": 3, "lstm32": 3}
+DEFAULT_ROUNDS = {"lenet32": 3, "lenet32_functional": 3, "lenet128": 3, "lstm32": 3,
+                  "distributed_lenet": 3}
 
 
 def rounds_for(workload, args):
@@ -751,6 +773,12 @@ def table_rows(n_train, n_test):
         ("lstm32", f"LSTM(128) rows, Adam, b32, {epoch}", "s", "lstm32"),
         ("pipeline", f"PNG pipeline, {min(PIPELINE_FILES, n_train):,} files, b32", "img/s",
          "pipeline"),
+        ("dist_1rank", "LeNet-5 data-parallel, b64/replica, 1 process", "samples/s",
+         "distributed_lenet"),
+        ("dist_2rank", "LeNet-5 data-parallel, b64/replica, 2 processes", "samples/s",
+         "distributed_lenet"),
+        ("dist_efficiency", "LeNet-5 data-parallel scaling efficiency", "ratio",
+         "distributed_lenet"),
         ("call_us", "MLP model(x), 1 sample", "µs", "inference"),
         ("predict1_us", "MLP predict(x), 1 sample", "µs", "inference"),
         ("predict_many_s", f"MLP predict, {predict_n:,} samples", "s", "inference"),
@@ -787,7 +815,7 @@ def fmt(value, unit):
         return "-"
     if unit == "µs":
         return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-    if unit in ("MB", "img/s"):
+    if unit in ("MB", "img/s", "samples/s"):
         return f"{value:,.0f}"
     return f"{value:.3f}" if value < 10 else f"{value:.2f}"
 
@@ -845,7 +873,7 @@ def markdown_table(header, lines):
 
 
 TARGETS_TITLE = ("Targets (issue #4; functional vs Sequential: the functional API's issue; "
-                 "Dataset and image pipeline: issue #12)")
+                 "Dataset and image pipeline: issue #12; data-parallel LeNet-5: issue #16)")
 
 
 def targets(results):
@@ -886,6 +914,27 @@ def targets(results):
         verdict = "PASS" if r >= limit else f"FAIL ({limit / r:.2f}x short of the target)"
         return description, f"{r:.2f}x ({nf:,.0f} vs {other:,.0f} img/s)", verdict
 
+    def check_distributed(description, key, peer, limit):
+        """Data-parallel LeNet-5 (higher is better): numpyflow's scaling efficiency, or its
+        2-rank samples/s over the peer's; reports each side's threads per process."""
+        per = results.get("distributed_lenet", {})
+        nf = value("distributed_lenet", "numpyflow", key)
+        other = value("distributed_lenet", peer, key) if peer else None
+        measured = nf if peer is None else ratio(nf, other)
+        if measured is None:
+            return description, "-", "n/a (not measured)"
+
+        def threads(framework):
+            info = per.get(framework, {}).get("info", {})
+            return f"{info.get('threads_1rank', '?')}/{info.get('threads_per_rank_2ranks', '?')}"
+        text = (f"{measured:.2f}" if peer is None else
+                f"{measured:.2f}x ({nf:,.0f} vs {other:,.0f} samples/s)")
+        text += f"; threads per process (1/2 ranks): numpyflow {threads('numpyflow')}"
+        if peer:
+            text += f", {LABELS[peer]} {threads(peer)}"
+        verdict = "PASS" if measured >= limit else f"FAIL ({limit / measured:.2f}x short)"
+        return description, text, verdict
+
     def check_value(description, workload, key, limit, unit):
         v = value(workload, "numpyflow", key)
         if v is None:
@@ -907,6 +956,12 @@ def targets(results):
                      "mlp_dataset", "mlp", DATASET_VS_ARRAYS_LIMIT),
         check_throughput(f"image pipeline >= {PIPELINE_VS_TF_LIMIT:.1f} x TF's throughput",
                          "pipeline", "tensorflow", PIPELINE_VS_TF_LIMIT),
+        check_distributed(f"data-parallel LeNet-5 scaling efficiency >= "
+                          f"{DISTRIBUTED_EFFICIENCY_LIMIT:.2f}", "dist_efficiency", None,
+                          DISTRIBUTED_EFFICIENCY_LIMIT),
+        check_distributed(f"data-parallel LeNet-5, 2 ranks >= {DISTRIBUTED_VS_DDP_LIMIT:.1f} x "
+                          f"PyTorch DDP's samples/s", "dist_2rank", "torch",
+                          DISTRIBUTED_VS_DDP_LIMIT),
         check_value("predict(x), 1 sample <= 100 µs", "inference", "predict1_us", 100, "µs"),
         check_value("model(x), 1 sample <= 50 µs", "inference", "call_us", 50, "µs"),
         check_value("import numpyflow <= 0.2 s", "import", "import_s", 0.2, "s"),
@@ -969,7 +1024,9 @@ def detail_lines(results, rows):
                 text = ", ".join(fmt(v, unit) for v in samples) + f" {unit}"
             info = {k: v for k, v in result.get("info", {}).items() if k != "rss_mb_end"}
             extra = ""
-            if (key in EPOCH_WORKLOADS or key in ("predict_many_s", "pipeline")) and info:
+            shows_info = key in EPOCH_WORKLOADS or key in ("predict_many_s", "pipeline",
+                                                            "dist_2rank")
+            if shows_info and info:
                 extra = " (" + ", ".join(f"{k} {info_text(v)}" for k, v in info.items()) + ")"
             out.append(f"- {label} / {LABELS[framework]}: {text}{extra}")
     return out

@@ -26,9 +26,14 @@ import numpy as np
 
 from numpyflow.framework import errors
 
-# Seconds a collective waits for the other ranks before giving up (the
-# NUMPYFLOW_COLLECTIVE_TIMEOUT environment variable or `timeout=` changes it).
+# Seconds a collective waits for the other ranks before giving up, when the script does not
+# say (`CommunicationOptions(timeout_seconds=...)`). TF's own default is to wait forever;
+# a bound turns a dead peer into an error instead of a job that holds its nodes for ever.
 DEFAULT_TIMEOUT = 300.0
+# The environment variable that replaces DEFAULT_TIMEOUT. Kept beside TF's API because it
+# lets whoever runs the jobs (a cluster admin, a CI) bound every job's collectives without
+# editing the users' scripts; a script's `timeout_seconds` still takes precedence.
+TIMEOUT_ENVIRONMENT_VARIABLE = "NUMPYFLOW_COLLECTIVE_TIMEOUT"
 
 _REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -84,20 +89,31 @@ class MPICommunicator(Communicator):
       comm: An mpi4py communicator; `MPI.COMM_WORLD` by default.
       timeout: Seconds each collective waits for the other ranks before raising
         `tf.errors.DeadlineExceededError` (default: $NUMPYFLOW_COLLECTIVE_TIMEOUT or 300).
+      bytes_per_pack: 0 to all-reduce each buffer with one MPI call; a positive number
+        cuts larger buffers into packs of at most that many bytes, one non-blocking
+        all-reduce each, all in flight together.
     """
 
-    def __init__(self, comm=None, timeout=None):
+    def __init__(self, comm=None, timeout=None, bytes_per_pack=0):
         MPI = import_mpi()
         self._MPI = MPI
         self._comm = comm if comm is not None else MPI.COMM_WORLD
         self.rank = self._comm.Get_rank()
         self.size = self._comm.Get_size()
         if timeout is None:
-            timeout = float(os.environ.get("NUMPYFLOW_COLLECTIVE_TIMEOUT", DEFAULT_TIMEOUT))
-        if not timeout > 0:
+            timeout = default_timeout()
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or \
+                not timeout > 0:
             raise ValueError(f"MPICommunicator: timeout must be a positive number of seconds; "
                              f"received timeout={timeout!r}.")
-        self.timeout = timeout
+        if isinstance(bytes_per_pack, bool) or not isinstance(bytes_per_pack, int) or \
+                bytes_per_pack < 0:
+            raise ValueError(f"MPICommunicator: bytes_per_pack must be an integer >= 0; "
+                             f"received bytes_per_pack={bytes_per_pack!r}.")
+        self.timeout = float(timeout)
+        self.bytes_per_pack = bytes_per_pack
+        # How many all-reduce calls were made (packs count one each): for tests and tuning.
+        self.allreduce_calls = 0
         self._ops = {"sum": MPI.SUM, "mean": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
         if self.size > 1:
             _abort_on_uncaught_exceptions(self)
@@ -107,7 +123,17 @@ class MPICommunicator(Communicator):
         _check_op(op)
         send = np.ascontiguousarray(array)
         receive = np.empty_like(send)
-        self._wait(self._comm.Iallreduce(send, receive, self._ops[op]), f"all-reduce ({op})")
+        flat_send, flat_receive = send.reshape(-1), receive.reshape(-1)
+        step = max(1, flat_send.size)
+        if self.bytes_per_pack and send.nbytes > self.bytes_per_pack:
+            step = max(1, self.bytes_per_pack // send.itemsize)
+        requests = [self._comm.Iallreduce(flat_send[i:i + step], flat_receive[i:i + step],
+                                          self._ops[op])
+                    for i in range(0, flat_send.size, step)] or \
+            [self._comm.Iallreduce(send, receive, self._ops[op])]
+        self.allreduce_calls += len(requests)
+        self._wait(requests[0] if len(requests) == 1 else _AllRequests(self._MPI, requests),
+                   f"all-reduce ({op})")
         if op == "mean":
             with np.errstate(all="ignore"):  # inf and NaN silently, as TF's kernels.
                 receive /= np.asarray(self.size, receive.dtype)
@@ -160,6 +186,30 @@ class MPICommunicator(Communicator):
 
     def __repr__(self):
         return f"MPICommunicator(rank={self.rank}, size={self.size})"
+
+
+class _AllRequests:
+    """Several MPI requests waited for as one (`Test()` is true once all completed)."""
+
+    def __init__(self, MPI, requests):
+        self._MPI = MPI
+        self._requests = requests
+
+    def Test(self):
+        return self._MPI.Request.Testall(self._requests)
+
+
+def default_timeout():
+    """Seconds a collective waits when the script does not say: the
+    NUMPYFLOW_COLLECTIVE_TIMEOUT environment variable, else `DEFAULT_TIMEOUT` (300)."""
+    value = os.environ.get(TIMEOUT_ENVIRONMENT_VARIABLE)
+    if value is None or not value.strip():
+        return DEFAULT_TIMEOUT
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_ENVIRONMENT_VARIABLE} must be a number of seconds; "
+                         f"received {value!r}.") from None
 
 
 def _abort_on_uncaught_exceptions(communicator):

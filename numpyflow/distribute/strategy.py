@@ -96,6 +96,9 @@ class ReplicaContext:
 
     def __init__(self, strategy):
         self._strategy = strategy
+        # This replica's share of the global batch in a step whose batch split unevenly
+        # (set by model.fit; the losses scale by it instead of 1 / num_replicas_in_sync).
+        self._batch_share = None
 
     @property
     def strategy(self):
@@ -403,11 +406,17 @@ class MultiWorkerMirroredStrategy(Strategy):
     `python train.py`, it has one replica and does not need MPI.
 
     Args:
-      communication_options: Must be None (MPI chooses its own algorithms).
+      communication_options: Optional `tf.distribute.experimental.CommunicationOptions`:
+        `timeout_seconds` bounds each collective's wait (None: the
+        `NUMPYFLOW_COLLECTIVE_TIMEOUT` environment variable, else 300 s; TF would wait
+        forever), `bytes_per_pack` > 0 all-reduces the gradients in packs of at most that
+        many bytes (0: one buffer per dtype), `implementation` AUTO or RING (both MPI;
+        NCCL raises NotImplementedError).
       cluster_resolver: Must be None: the MPI launcher says who is who (`TF_CONFIG` is
         not read).
       communicator: Optional `numpyflow.distribute.communicator.Communicator` to use
-        instead of MPI's world (numpyflow's own extension).
+        instead of MPI's world (numpyflow's own extension; `communication_options` then
+        must be None).
 
     >>> import numpyflow as tf
     >>> strategy = tf.distribute.MultiWorkerMirroredStrategy()  # python, not mpirun
@@ -416,11 +425,18 @@ class MultiWorkerMirroredStrategy(Strategy):
     """
 
     def __init__(self, communication_options=None, cluster_resolver=None, communicator=None):
-        _reject("MultiWorkerMirroredStrategy", communication_options=communication_options,
-                cluster_resolver=cluster_resolver)
+        from numpyflow.distribute import collective_util
+        _reject("MultiWorkerMirroredStrategy", cluster_resolver=cluster_resolver)
+        if communicator is not None and communication_options is not None:
+            raise ValueError("MultiWorkerMirroredStrategy: pass either `communicator` or "
+                             "`communication_options`, not both (a communicator carries its "
+                             "own timeout and packing).")
+        options = collective_util.check_supported(communication_options)
+        self._communication_options = options
         if communicator is None:
             if communicator_module.mpi_world_size() > 1:
-                communicator = communicator_module.MPICommunicator()
+                communicator = communicator_module.MPICommunicator(
+                    timeout=options.timeout_seconds, bytes_per_pack=options.bytes_per_pack)
             else:
                 communicator = communicator_module.SingleProcessCommunicator()
         super().__init__(communicator)

@@ -442,14 +442,56 @@ def compute_weighted_loss(losses, sample_weight=None, reduction="sum_over_batch_
     if reduction in ("none", None):
         return losses
     size = losses.shape.num_elements()
-    if reduction == "sum":
+    if reduction == "sum" or size == 0:
+        # An empty batch (a replica's share of a short last batch) gives 0, still
+        # connected to the weights (their gradients are zeros, not None).
         return tf.reduce_sum(losses)
-    if size == 0:
-        return tf.zeros((), dtype=losses.dtype)
     if reduction == "mean_with_sample_weight" and weights is not None:
         total_weight = tf.reduce_sum(tf.broadcast_to(weights, tuple(losses.shape)))
-        return divide_no_nan(tf.reduce_sum(losses), total_weight)
-    return tf.reduce_mean(losses)  # The weighted sum over the number of values.
+        return scale_loss_for_distribution(divide_no_nan(tf.reduce_sum(losses), total_weight))
+    # The weighted sum over the number of values.
+    return scale_loss_for_distribution(tf.reduce_mean(losses))
+
+
+def _replica_share():
+    """The share of the global batch this replica's mean loss stands for under a
+    `tf.distribute` strategy of several replicas (None with one replica): 1 / N, or this
+    replica's samples / the global batch's when a step's batch was split unevenly."""
+    from numpyflow.distribute import strategy as distribute_lib
+    strategy = distribute_lib.get_strategy()
+    if strategy.num_replicas_in_sync == 1:
+        return None
+    share = getattr(distribute_lib.get_replica_context(), "_batch_share", None)
+    return share if share is not None else 1.0 / strategy.num_replicas_in_sync
+
+
+def scale_loss_for_distribution(value):
+    """`value / N` under a `tf.distribute` strategy of N replicas (Keras 3's rule).
+
+    Each replica's mean loss is scaled so that the gradients the optimizer sums over the
+    replicas are those of the global batch's mean. `Loss` objects (reduction
+    `"sum_over_batch_size"`, `"mean"`, `"mean_with_sample_weight"`) apply it themselves,
+    so a custom `train_step` calling a loss object directly gets the right gradients;
+    reduction `"sum"` is not scaled (the replicas' sums add up to the global sum).
+    Without a strategy (or with one replica) it returns `value` unchanged.
+
+    >>> import numpyflow as tf
+    >>> float(scale_loss_for_distribution(tf.constant(3.0)))
+    3.0
+    """
+    share = _replica_share()
+    if share is None:
+        return value
+    return value * tf.cast(share, value.dtype)
+
+
+def unscale_loss_for_distribution(value):
+    """The inverse of `scale_loss_for_distribution`: this replica's own mean loss, for the
+    loss trackers. An empty replica batch's loss (0) is returned as it is."""
+    share = _replica_share()
+    if not share:
+        return value
+    return value * tf.cast(1.0 / share, value.dtype)
 
 
 def divide_no_nan(numerator, denominator):

@@ -9,7 +9,8 @@ import pytest
 MODULES = ["numpyflow.distribute.strategy", "numpyflow.distribute.communicator",
            "numpyflow.distribute.input_lib", "numpyflow.distribute.reduce_op",
            "numpyflow.distribute.loss_utils", "numpyflow.distribute.distributed_file_utils",
-           "numpyflow.ops.collective_ops", "numpyflow.data.distribute_options"]
+           "numpyflow.distribute.collective_util", "numpyflow.ops.collective_ops",
+           "numpyflow.data.distribute_options"]
 
 
 @pytest.mark.parametrize("name", MODULES)

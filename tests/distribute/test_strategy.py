@@ -69,8 +69,12 @@ def test_unsupported_arguments_are_refused():
         tf.distribute.MirroredStrategy(devices=["/gpu:0"])
     with pytest.raises(NotImplementedError, match="cross_device_ops"):
         tf.distribute.MirroredStrategy(cross_device_ops=object())
-    with pytest.raises(NotImplementedError, match="communication_options"):
+    with pytest.raises(ValueError, match="must be an instance of "
+                       "tf.distribute.experimental.CommunicationOptions; received 'ring'"):
         tf.distribute.MultiWorkerMirroredStrategy(communication_options="ring")
+    nccl = tf.distribute.experimental.CommunicationOptions(implementation="nccl")
+    with pytest.raises(NotImplementedError, match="NCCL needs NVIDIA GPUs"):
+        tf.distribute.MultiWorkerMirroredStrategy(communication_options=nccl)
     with pytest.raises(NotImplementedError, match="options"):
         tf.distribute.MirroredStrategy().run(lambda: 1, options=object())
 

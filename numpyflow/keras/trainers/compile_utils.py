@@ -276,10 +276,14 @@ class CompiledLoss:
         """
         total = self.compute(y_true, y_pred, sample_weight)
         if regularization_losses:
-            total = total + tf.add_n([tf.cast(tf.reduce_sum(extra), total.dtype)
-                                      for extra in regularization_losses])
+            # Scaled under tf.distribute as the compiled losses are (Loss objects scale
+            # their means themselves), so the replicas' summed gradients count them once.
+            total = total + losses_module.scale_loss_for_distribution(
+                tf.add_n([tf.cast(tf.reduce_sum(extra), total.dtype)
+                          for extra in regularization_losses]))
         if self._loss_tracker is not None:
-            self._loss_tracker.update_state(total, sample_weight=_batch_size(y_pred))
+            self._loss_tracker.update_state(losses_module.unscale_loss_for_distribution(total),
+                                            sample_weight=_batch_size(y_pred))
         return total
 
     def compute(self, y_true, y_pred, sample_weight=None):
@@ -305,7 +309,8 @@ class CompiledLoss:
             loss = _apply(fn, target, prediction, weights)
             tracker = next(trackers, None)
             if tracker is not None:  # Not scaled by `loss_weights`, as Keras 3 reports it.
-                tracker.update_state(loss, sample_weight=_batch_size(prediction))
+                tracker.update_state(losses_module.unscale_loss_for_distribution(loss),
+                                     sample_weight=_batch_size(prediction))
             if weight is not None:
                 loss = loss * weight
             total = loss if total is None else total + loss
@@ -317,7 +322,11 @@ def _apply(fn, y_true, y_pred, sample_weight=None):
         return fn(y_true, y_pred, sample_weight=sample_weight)
     mask = getattr(y_pred, "_keras_mask", None)
     if sample_weight is None and mask is None:
-        return tf.reduce_mean(fn(y_true, y_pred))
+        values = tf.convert_to_tensor(fn(y_true, y_pred))
+        if values.shape.num_elements() == 0:  # An empty replica batch: 0, not NaN.
+            return tf.reduce_sum(values)
+        # Divided by N under a tf.distribute strategy of N replicas, as a Loss object is.
+        return losses_module.scale_loss_for_distribution(tf.reduce_mean(values))
     # A plain function reduces as a Loss does by default: sum(loss * w) / batch size, with
     # the steps a Keras mask leaves out weighing 0.
     return losses_module.compute_weighted_loss(tf.convert_to_tensor(fn(y_true, y_pred)),

@@ -293,15 +293,20 @@ class Trainer:
             losses.append(self.compiled_loss.compute(y, y_pred, sample_weight))
         dtype = losses[0].dtype if losses else tf.as_dtype("float32")
         # Each layer loss summed to a scalar in the loss's dtype, as Keras 3 adds them.
-        losses += [tf.cast(tf.reduce_sum(extra), dtype) for extra in self.losses]
+        extras = [tf.cast(tf.reduce_sum(extra), dtype) for extra in self.losses]
+        if extras:
+            # Under a strategy of N replicas the compiled losses come divided by N (each
+            # Loss scales its mean: Keras 3's scale_loss_for_distribution); the layers'
+            # losses are divided here, as Keras 3's `_aggregate_additional_loss`, so the
+            # gradients the optimizer sums over the replicas are the global batch's.
+            extra = extras[0] if len(extras) == 1 else tf.add_n(extras)
+            losses.append(distributed_training.scale_loss(extra))
         if not losses:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         loss = losses[0] if len(losses) == 1 else tf.add_n(losses)
         # A custom step that returns `compute_metrics(...)` reports this loss as `loss`.
-        self._step_loss = (loss, _batch_size(x, y_pred))
-        # Under a strategy of N replicas, divided by N (Keras 3's
-        # scale_loss_for_distribution): the optimizer sums the replicas' gradients.
-        return distributed_training.scale_loss(loss)
+        self._step_loss = (distributed_training.unscale_loss(loss), _batch_size(x, y_pred))
+        return loss
 
     def _compute_loss(self, x, y, y_pred, sample_weight, training):
         """Calls `compute_loss`, without `training=` for overrides written before Keras 3.3."""
@@ -513,7 +518,7 @@ class Trainer:
         test_function = self.make_test_function()
         for step, data in replica.batches(epoch_iterator):
             callback_list.call("on_test_batch_begin", step, None)
-            logs = replica.strategy.run(test_function, (data,))
+            logs = replica.run(test_function, self.test_step, data)
             callback_list.call("on_test_batch_end", step, logs)
         logs = pythonify_logs(replica.global_logs(logs))
         callback_list.call("on_test_end", logs)
@@ -547,6 +552,10 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
         """The model's outputs on `x`, computed batch by batch.
 
+        Under a `tf.distribute` strategy of N replicas, each replica predicts its piece of
+        every batch (as `fit` splits them) and every replica returns the whole result, in
+        the order of the samples.
+
         Returns:
           One NumPy array, or, for a model with several outputs, a list/tuple/dict of
           arrays like the model's output; batches are concatenated along the first axis.
@@ -555,21 +564,22 @@ class Trainer:
         verbose = 1 if verbose == "auto" else verbose
         epoch_iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps,
                                        shuffle=False)
-        callback_list = CallbackList(([ProgbarLogger()] if verbose else []) +
-                                     as_callback_list(callbacks),
+        replica = distributed_training.ReplicaTraining(self, x)
+        callback_list = CallbackList(([ProgbarLogger()] if verbose and replica.is_chief
+                                      else []) + as_callback_list(callbacks),
                                      model=self, verbose=verbose, epochs=1,
                                      steps=epoch_iterator.num_batches)
         callback_list.call("on_predict_begin", None)
         outputs = []
         predict_function = self.make_predict_function()
-        for step, data in epoch_iterator.enumerate_epoch():
+        for step, data in replica.batches(epoch_iterator):
             callback_list.call("on_predict_batch_begin", step, None)
-            outputs.append(_to_numpy(predict_function(data)))
+            outputs.append(_to_numpy(replica.run(predict_function, self.predict_step, data)))
             callback_list.call("on_predict_batch_end", step, None)
         callback_list.call("on_predict_end", None)
         if not outputs:
             raise ValueError("predict() received empty input (0 samples).")
-        return _concatenate(outputs)
+        return _concatenate(replica.gather_outputs(outputs))
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):

@@ -44,6 +44,27 @@ def build(kind):
                                 tf.keras.layers.Dense(10, activation="softmax")])
 
 
+class DirectLossStep(tf.keras.Model):
+    """A custom train_step that calls the compiled Loss object itself (`self.loss(...)`),
+    not `compute_loss`: the Loss must scale for the replicas on its own."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def call(self, x, training=False):
+        return self.net(x, training=training)
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.loss(y, y_pred)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return {"loss": loss}
+
+
 def digest(model):
     hasher = hashlib.sha256()
     for weight in model.get_weights():
@@ -91,6 +112,9 @@ def main(argv=None):
     parser.add_argument("--no-shuffle", action="store_true")
     parser.add_argument("--verbose", type=int, default=2)
     parser.add_argument("--save-weights", action="store_true")
+    parser.add_argument("--step", default="default", choices=["default", "direct-loss"])
+    parser.add_argument("--regularize", action="store_true")
+    parser.add_argument("--predict", action="store_true")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
 
@@ -104,7 +128,14 @@ def main(argv=None):
         model = build(args.model)
         if args.extra_layer_on_rank1 and rank == 1:
             model.add(tf.keras.layers.Dense(10, activation="softmax"))
-        model.compile(args.optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+        if args.regularize:  # Layer losses (add_loss) beside the compiled loss.
+            model.add(tf.keras.layers.ActivityRegularization(l2=0.05))
+        loss = "sparse_categorical_crossentropy"
+        metrics = ["accuracy"]
+        if args.step == "direct-loss":
+            model = DirectLossStep(model)
+            loss, metrics = tf.keras.losses.SparseCategoricalCrossentropy(), None
+        model.compile(args.optimizer, loss, metrics=metrics)
     state = {"rank": rank, "pid": os.getpid(), "host": socket.gethostname(),
              "replicas": strategy.num_replicas_in_sync,
              "digests": [],
@@ -123,12 +154,16 @@ def main(argv=None):
                         shuffle=not args.no_shuffle,
                         callbacks=callbacks,
                         validation_data=(x_test, y_test) if args.validation else None)
+    os.makedirs(args.out, exist_ok=True)
     state["history"] = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-    state["test"] = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+    if args.step == "default":
+        state["test"] = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+    if args.predict:  # Every rank saves what predict returned on it, odd count included.
+        np.save(os.path.join(args.out, f"predict{rank}.npy"),
+                model.predict(x_test[:101], batch_size=16, verbose=0))
     plans = model.train_function.plan_sources()
     state["compiled_steps"] = len(plans)
     state["allreduce_lines"] = sum(p.count("CollectiveReduceV2(") for p in plans)
-    os.makedirs(args.out, exist_ok=True)
     if args.save_weights:
         np.savez(os.path.join(args.out, f"weights{rank}.npz"), *model.get_weights())
     os.makedirs(args.out, exist_ok=True)
