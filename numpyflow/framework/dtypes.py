@@ -63,7 +63,7 @@ class DType:
         return np.finfo(self._np).max if self.is_floating else np.iinfo(self._np).max
 
     def _check_has_range(self, what):
-        if self._np.kind == "O":
+        if self._np.kind in "Ob":
             raise TypeError(f"Cannot find {what} value of {self!r} with type {self!r}.")
 
     @property
@@ -131,6 +131,8 @@ def as_dtype(type_value):
             return found
         raise TypeError(f"Cannot convert {type_value!r} to a numpyflow DType. "
                         f"Expected one of: {sorted(_BY_NAME)}.")
+    if type_value is None:  # np.dtype(None) is float64; TF refuses None.
+        raise TypeError("Cannot convert None to a numpyflow DType.")
     if type_value is float:
         return float32
     if type_value is int:

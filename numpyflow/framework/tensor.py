@@ -59,9 +59,15 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         if trace_state.current is not None:
             trace_state.current.record_value_read(self, "np.asarray()")
-        if dtype is None:
-            return self._value
-        return self._value.astype(dtype, copy=False)
+        value = self._value
+        if dtype is not None and value.dtype != dtype:
+            if copy is False:
+                raise ValueError(f"Unable to avoid a copy: a {self.dtype.name} Tensor as "
+                                 f"{np.dtype(dtype)}.")
+            return value.astype(dtype)
+        # NumPy's protocol: copy=True (np.array's default) asks for a new array, so that
+        # writing to it cannot change this immutable Tensor; None or False may share it.
+        return value.copy() if copy else value
 
     def __format__(self, format_spec):
         # f"{loss:.4f}" works on scalar tensors, as on TF's eager tensors.
@@ -102,6 +108,8 @@ class Tensor:
     def __bool__(self):
         if trace_state.current is not None:
             trace_state.current.record_value_read(self, "bool()")
+        if self._value.size == 0:
+            return False  # As TF (NumPy now refuses the truth value of an empty array).
         return bool(self._value)
 
     def __float__(self):
@@ -192,6 +200,8 @@ def _infer_array(value):
     if kind == "f" and array.dtype == np.float64:
         if array.ndim == 0 and -_FLOAT32_MAX <= value <= _FLOAT32_MAX:
             return array.astype(np.float32)  # A Python float that fits: skip errstate's ~1 us.
+        if array.ndim and _float64_leaf(value):
+            return array  # As TF: float64 NumPy values or Tensors in a list stay float64.
         with np.errstate(over="ignore"):  # As TF: 1e300 becomes float32 inf, silently.
             return array.astype(np.float32)
     if kind == "i" and array.dtype == np.int64:
@@ -201,6 +211,19 @@ def _infer_array(value):
     if kind in "fiub" and array.dtype != np.uint64:  # NumPy's uint64: Python ints >= 2**63.
         return array
     raise _unsupported(value, array)
+
+
+def _float64_leaf(value):
+    """Whether a Python value's first leaf is a float64 NumPy value or Tensor."""
+    while type(value) is list or type(value) is tuple:
+        if not value:
+            return False
+        value = value[0]
+    if type(value) is float:  # The common case: Python floats.
+        return False
+    if isinstance(value, Tensor):
+        value = value._value
+    return isinstance(value, (np.ndarray, np.generic)) and value.dtype == np.float64
 
 
 def _holds_strings(value):
@@ -294,13 +317,20 @@ def _array_with_dtype(value, dtype):
         return _string_array_with_dtype(value)
     if isinstance(value, np.ndarray) and value.dtype == np_dtype:
         return value
-    source = np.asarray(value) if isinstance(value, np.generic) else _sequence_array(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        source = np.asarray(value)
+        if source.dtype.kind in "fiub":  # NumPy values are cast (astype), as in TF.
+            with np.errstate(over="ignore", invalid="ignore"):
+                return source.astype(np_dtype)
+    else:
+        source = _sequence_array(value)
     if source.dtype.kind not in "fiub":
         raise TypeError(f"Cannot convert {_short(value)} to a Tensor of dtype {dtype.name}.")
-    if np_dtype.kind in "iub" and source.dtype.kind == "f":
+    # An empty list infers float64 but holds no values: it converts to any dtype, as in TF.
+    if np_dtype.kind in "iub" and source.dtype.kind == "f" and source.size:
         raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
                         f"{dtype.name}: it holds floating-point values.")
-    if np_dtype.kind == "b" and source.dtype.kind != "b":
+    if np_dtype.kind == "b" and source.dtype.kind != "b" and source.size:
         raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype bool.")
     if np_dtype.kind == "f" and source.dtype.kind == "f" and np_dtype.itemsize < source.itemsize:
         with np.errstate(over="ignore"):  # As TF: values too large become inf, silently.

@@ -31,6 +31,10 @@ IN_PLACE_FORMS = {AssignVariableOp: _copy_into, AssignAddVariableOp: np.add,
 
 _creators = threading.local()  # `.stack`: this thread's `variable_creator_scope` creators.
 _VARIABLE_ARGS = ("initial_value", "trainable", "name", "dtype", "shape", "constraint")
+# What a creator receives for an argument the caller left out (Variable.__init__'s
+# defaults): TF passes every argument, so creators may read `kwargs["name"]`.
+_VARIABLE_DEFAULTS = {"initial_value": None, "trainable": True, "name": None, "dtype": None,
+                      "shape": None, "constraint": None}
 
 
 @contextlib.contextmanager
@@ -72,7 +76,7 @@ class _VariableMetaclass(type):
         if len(args) > len(_VARIABLE_ARGS):
             raise TypeError(f"tf.Variable takes at most {len(_VARIABLE_ARGS)} positional "
                             f"arguments; received {len(args)}.")
-        kwargs = {**dict(zip(_VARIABLE_ARGS, args)), **kwargs}
+        kwargs = {**_VARIABLE_DEFAULTS, **dict(zip(_VARIABLE_ARGS, args)), **kwargs}
         creators = list(stack)
 
         def create(index, **arguments):

@@ -131,6 +131,9 @@ def einsum(equation, *inputs, **kwargs):
     if not isinstance(equation, str):
         raise TypeError(f"einsum: `equation` must be a string. Received: {equation!r}")
     tensors = _matching_tensors(inputs, "Einsum")
+    if tensors and tensors[0]._value.dtype.kind not in "fiuc":
+        raise invalid_argument("Einsum", f"einsum takes numeric tensors; received dtype "
+                               f"{tensors[0].dtype.name}")
     shapes = [tuple(t._value.shape) for t in tensors]
     return Einsum(*tensors, equation=explicit_equation(equation, shapes))
 

@@ -468,6 +468,13 @@ def _check(kind, x, states, kernel, recurrent_kernel, bias, mask, gates, bias_sh
     if x.shape.rank != 3:
         raise ValueError(f"{kind}Sequence: inputs must be 3-D (batch, time, features). "
                          f"Received: inputs.shape={tuple(x.shape)}")
+    named = [("inputs", x)] + [(f"initial state {i}", s) for i, s in enumerate(states)]
+    named += [("kernel", kernel), ("recurrent_kernel", recurrent_kernel), ("bias", bias)]
+    for name, value in named:
+        if value is not None and (not value.dtype.is_floating or value.dtype != x.dtype):
+            raise TypeError(f"{kind}Sequence: inputs, states and weights must share one float "
+                            f"dtype. Received: inputs.dtype={x.dtype.name}, "
+                            f"{name}.dtype={value.dtype.name}")
     batch, _, features = x.shape
     units = recurrent_kernel.shape[0]
     expected = {"kernel": (features, gates * units),

@@ -31,13 +31,14 @@ def _invalid(op, message):
 def _lower(x, encoding):
     if encoding == "":
         return _each(bytes.lower, x)  # ASCII letters only, as TF without an encoding.
-    return _each(lambda s: s.decode("utf-8").lower().encode("utf-8"), x)
+    # Invalid UTF-8 becomes U+FFFD, as in TF.
+    return _each(lambda s: s.decode("utf-8", "replace").lower().encode("utf-8"), x)
 
 
 def _upper(x, encoding):
     if encoding == "":
         return _each(bytes.upper, x)
-    return _each(lambda s: s.decode("utf-8").upper().encode("utf-8"), x)
+    return _each(lambda s: s.decode("utf-8", "replace").upper().encode("utf-8"), x)
 
 
 StringLower = Primitive("StringLower", _lower)
@@ -64,13 +65,17 @@ _POSIX_CLASSES = {
     "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z",
     "print": " -~", "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z",
     "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f"}
+# Compiled patterns by RE2 pattern; cleared when full, so that patterns computed at run time
+# cannot grow it without bound.
+_CACHE_SIZE = 512
 _cache = {}
 
 
-def _compile(pattern):
+def _compile(pattern, op):
     """An RE2 pattern as a compiled Python `re` pattern on str (strings are decoded as UTF-8).
 
-    Translated: POSIX classes (`[[:digit:]]`), `\\z`; `re.ASCII` makes `\\w`, `\\d`, `\\s`,
+    Translated: POSIX classes (`[[:digit:]]`), `\\z`, `$` (the end of the text only,
+    unless `(?m)`); `re.ASCII` makes `\\w`, `\\d`, `\\s`,
     `\\b` ASCII-only as in RE2, while `.` matches one character, as RE2 in UTF-8 mode.
     Differences left: Python accepts lookarounds and backreferences (RE2 rejects them),
     Python lacks RE2's `\\pL` Unicode classes, `\\C` and `(?U)`.
@@ -81,13 +86,45 @@ def _compile(pattern):
         text = re.sub(r"\[:(\w+):\]", lambda m: _POSIX_CLASSES.get(m.group(1), m.group(0)),
                       text)
         text = re.sub(r"(?<!\\)((?:\\\\)*)\\z", r"\1\\Z", text)
+        if not re.search(r"\(\?[a-zA-Z]*m", text):  # Without (?m), `$` is the text's end.
+            text = _end_of_text_anchors(text)
         try:
             found = re.compile(text, re.ASCII)
         except re.error as error:
-            raise _invalid("RegexReplace", f"Invalid pattern: {pattern!r}, error: {error}") \
+            raise _invalid(op, f"Invalid pattern: {pattern!r}, error: {error}") \
                 from None
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.clear()
         _cache[pattern] = found
     return found
+
+
+def _end_of_text_anchors(text):
+    """Each `$` operator (not escaped, not in a class) as Python's `\\Z`: RE2's `$` matches
+    only at the end of the text, Python's also before a final newline."""
+    out, i, in_class = [], 0, False
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            out.append(text[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            out.append(char)
+            i += 1
+            for literal in "^]":  # `[^]...]`, `[]...]`: a first `]` is literal.
+                if text.startswith(literal, i):
+                    out.append(literal)
+                    i += 1
+            continue
+        elif char == "$":
+            char = "\\Z"
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def _python_rewrite(rewrite):
@@ -103,7 +140,7 @@ def _python_rewrite(rewrite):
             elif nxt == "\\":
                 out.append("\\\\")
             else:
-                raise _invalid("RegexReplace", f"Invalid rewrite pattern: {rewrite!r} (a "
+                raise _invalid("StaticRegexReplace", f"Invalid rewrite pattern: {rewrite!r} (a "
                                f"backslash must be followed by a digit or a backslash)")
             i += 2
             continue
@@ -121,14 +158,14 @@ def _encode(s):
 
 
 def _regex_replace(x, pattern, rewrite, replace_global):
-    compiled = _compile(pattern)
+    compiled = _compile(pattern, "StaticRegexReplace")
     template = _python_rewrite(rewrite)
     count = 0 if replace_global else 1
     return _each(lambda s: _encode(compiled.sub(template, _decode(s), count=count)), x)
 
 
 def _regex_full_match(x, pattern):
-    compiled = _compile(pattern)
+    compiled = _compile(pattern, "StaticRegexFullMatch")
     return _each(lambda s: compiled.fullmatch(_decode(s)) is not None, x, np.bool_)
 
 
@@ -153,9 +190,10 @@ def _join(*arrays, separator):
 def _reduce_join(x, axis, keepdims, separator):
     moved = np.moveaxis(x, axis, tuple(range(x.ndim - len(axis), x.ndim)))
     kept_shape = moved.shape[:x.ndim - len(axis)]
-    rows = moved.reshape(kept_shape + (-1,))
+    # Explicit sizes, not -1: either side may hold no elements.
+    reduced_size = int(np.prod(moved.shape[len(kept_shape):]))
+    flat_rows = moved.reshape(int(np.prod(kept_shape)), reduced_size)
     out = np.empty(kept_shape, dtype=object)
-    flat_rows = rows.reshape(-1, rows.shape[-1])
     flat_out = out.reshape(-1)
     for i in range(flat_out.size):
         flat_out[i] = separator.join(flat_rows[i].tolist())
@@ -187,7 +225,9 @@ def _substr(x, pos, length, unit):
         if not 0 <= start <= size:
             raise _invalid("Substr", f"pos {p} out of range for string b'{s.decode('latin-1')}'"
                            f" at index {i}")
-        stop = min(start + max(n, 0), size)
+        # A negative byte `len` means "to the end", as TF's string_view::substr reads it;
+        # TF's UTF8_CHAR path gives an empty string for it.
+        stop = size if n < 0 and starts is None else min(start + max(n, 0), size)
         flat_out[i] = s[starts[start]:starts[stop]] if starts is not None else s[start:stop]
     return out
 
@@ -203,7 +243,8 @@ def _to_number(x, out_type):
     def parse(s):
         text = s.decode("utf-8", "replace")
         try:
-            if "_" in text:  # Python reads "1_0" as 10; TF's parser does not.
+            # Python reads "1_0" as 10 and non-ASCII digits ("\u0661"); TF's parser does not.
+            if "_" in text or not text.isascii():
                 raise ValueError(text)
             if kind == "f":
                 return float(text)
@@ -228,14 +269,20 @@ StringToNumber = Primitive("StringToNumber", _to_number)
 
 def _as_string(x, precision, scientific, shortest, width, fill):
     kind = x.dtype.kind
-    if kind == "b":
+    if kind == "b":  # TF ignores `width` for bools.
         return _each(lambda v: b"true" if v else b"false", x.astype(object))
+    if kind == "O":  # Strings pass through, right-aligned to `width` with spaces, as in TF.
+        return _each(lambda v: v.rjust(width, b" "), x) if width > 0 else x.copy()
     flags = "0" if fill == "0" else ""
     size = str(width) if width > -1 else ""
     if kind == "f":
         digits = f".{precision}" if precision > -1 else ""
         conversion = "g" if shortest else ("e" if scientific else "f")
         template = f"%{flags}{size}{digits}{conversion}"
+        if flags:  # printf pads inf and nan with spaces even with the 0 flag.
+            spaces = f"%{size}{digits}{conversion}"
+            return _each(lambda v: ((template if np.isfinite(v) else spaces) % v)
+                         .encode("ascii"), x.astype(object))
     else:
         template = f"%{flags}{size}d"
     return _each(lambda v: (template % v).encode("ascii"), x.astype(object))

@@ -147,4 +147,12 @@ def map_flat_values(op, *args, **kwargs):
             raise ValueError("map_flat_values: all RaggedTensor arguments must have the same "
                              "row partitions.")
     result = op(*args, **kwargs)
+    if not isinstance(result, (Tensor, RaggedTensor)):
+        result = convert_to_tensor(result)
+    rows = found[0].flat_values.shape[0]
+    if result.shape.rank == 0 or result.shape[0] != rows:
+        shape = tuple(result.shape)
+        raise ValueError(f"map_flat_values: `op` must return a Tensor with the same outer "
+                         f"dimension size as the flat_values of the ragged inputs (output "
+                         f"shape: {shape}; expected outer dimension size: {rows}).")
     return found[0].with_flat_values(result)

@@ -198,8 +198,16 @@ class RaggedTensor:
         if lengths is not None and padding is not None:
             raise ValueError("Specify `lengths` or `padding`, but not both.")
         width = array.shape[1]
+        if lengths is None and padding is None:  # Every row is full: a uniform dimension.
+            return cls.from_uniform_row_length(Tensor(array.reshape((-1,) + array.shape[2:])),
+                                               width, nrows=array.shape[0])
         if lengths is not None:
-            row_lengths = np.minimum(_int64_array(lengths, "lengths"), width)
+            row_lengths = _int64_array(lengths, "lengths")
+            if row_lengths.shape[0] != array.shape[0]:
+                raise ValueError(f"RaggedTensor.from_tensor: `lengths` must have one entry "
+                                 f"per row of `tensor` ({array.shape[0]} rows); received "
+                                 f"{row_lengths.shape[0]}.")
+            row_lengths = np.clip(row_lengths, 0, width)  # As TF: cut to [0, width].
         elif padding is not None:
             pad = convert_to_tensor(padding, dtype=dense.dtype)._value
             is_pad = np.equal(array, pad)
@@ -208,8 +216,6 @@ class RaggedTensor:
             not_pad = ~is_pad
             last = np.where(not_pad.any(axis=1), width - np.argmax(not_pad[:, ::-1], axis=1), 0)
             row_lengths = last.astype(np.int64)
-        else:
-            row_lengths = np.full(array.shape[0], width, np.int64)
         keep = np.arange(width)[None, :] < row_lengths[:, None]
         return cls.from_row_lengths(Tensor(array[keep]), row_lengths)
 
@@ -278,18 +284,26 @@ class RaggedTensor:
         return Tensor(np.asarray(self._nrows(), dtype=dtypes.as_dtype(out_type)._np))
 
     def row_lengths(self, axis=1, name=None):
-        """The length of each row (at `axis`, a ragged dimension), as int64.
+        """The length of each row at `axis` (int64), as TF: axis 0 gives `nrows()`, a
+        negative axis counts from the end, a uniform axis gives its size for every row.
 
         Example:
             >>> tf.ragged.constant([[1, 2], [3]]).row_lengths().numpy().tolist()
             [2, 1]
         """
+        ndim = self.ndim
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"row_lengths: axis={axis} out of bounds: expected "
+                             f"{-ndim}<=axis<{ndim}.")
+        axis = axis + ndim if axis < 0 else axis
+        if axis == 0:
+            return self.nrows()
         if axis == 1:
             return Tensor(np.diff(self._row_splits._value))
-        if axis < 1 or axis > self.ragged_rank:
-            raise ValueError(f"row_lengths: axis={axis} is not a ragged dimension of a "
-                             f"RaggedTensor with ragged_rank {self.ragged_rank}.")
-        return self.with_values(self._values.row_lengths(axis - 1))
+        if isinstance(self._values, RaggedTensor):
+            return self.with_values(self._values.row_lengths(axis - 1))
+        shape = self._values._value.shape  # A uniform axis of the dense values.
+        return self.with_values(Tensor(np.full(shape[:axis - 1], shape[axis - 1], np.int64)))
 
     def row_starts(self, name=None):
         return Tensor(self._row_splits._value[:-1])

@@ -181,7 +181,7 @@ def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, f
     """Formats each number (or bool) as a string, as C's printf would.
 
     Args:
-        input: A numeric or bool tensor.
+        input: A numeric, bool or string tensor (strings pass through, padded to `width`).
         precision: Digits after the point for floats (-1: printf's default of 6).
         scientific: Use exponent notation for floats.
         shortest: Use the shorter of plain and exponent notation (`%g`) for floats.
@@ -201,9 +201,9 @@ def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, f
 
     def run(tensor):
         kind = tensor._value.dtype.kind
-        if kind not in "fiub":
+        if kind not in "fiubO":
             raise InvalidArgumentError(None, None, f"cannot compute AsString: expected a "
-                                       f"numeric or bool tensor; received dtype "
+                                       f"numeric, bool or string tensor; received dtype "
                                        f"{tensor.dtype.name} [Op:AsString]")
         if kind != "f" and (precision > -1 or scientific or shortest):
             raise InvalidArgumentError(
@@ -276,8 +276,8 @@ def join(inputs, separator="", name=None):
     if isinstance(inputs, (Tensor, str, bytes)):
         raise TypeError("tf.strings.join: `inputs` must be a list of string tensors.")
     tensors = [_strings(x, "join") for x in inputs]
-    if not tensors:
-        raise ValueError("tf.strings.join: `inputs` must not be empty.")
+    if not tensors:  # TF joins no inputs to one empty string.
+        return Tensor(np.array(b"", dtype=object))
     return _ops.StringJoin(*tensors, separator=_text(separator, "separator"))
 
 
@@ -309,8 +309,7 @@ def _ragged_rows(tensor, pieces_of):
     rows = [pieces_of(s) for s in flat]
     lengths = [len(r) for r in rows]
     values = Tensor(_object_array([p for r in rows for p in r]))
-    return _uniform_rows(RaggedTensor.from_row_lengths(values, lengths), array.shape[:-1]
-                         + array.shape[-1:])
+    return _uniform_rows(RaggedTensor.from_row_lengths(values, lengths), array.shape)
 
 
 def _uniform_rows(ragged, shape):
@@ -417,7 +416,7 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
         ngram_width: An int, or a sequence of ints (the n-grams of each width, in order).
         separator: Joins the items of an n-gram.
         pad_values: None (no padding), a string for both ends, or a (left, right) pair.
-        padding_width: How many pads on each side (default: `ngram_width - 1`).
+        padding_width: How many pads on each side (default, and at most: `ngram_width - 1`).
         preserve_short_sequences: Give a sequence too short for any n-gram one n-gram of
             the whole (padded) sequence.
 
@@ -454,8 +453,9 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
     def grams(row):
         out = []
         for width in widths:
+            # TF cuts padding_width to width - 1.
             pad = 0 if left is None else (width - 1 if padding_width is None
-                                          else int(padding_width))
+                                          else min(int(padding_width), width - 1))
             items = [left] * pad + row + [right] * pad
             out.extend(sep.join(items[i:i + width]) for i in range(len(items) - width + 1))
         if not out and preserve_short_sequences and row:
@@ -479,11 +479,13 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
         raise ValueError("tf.strings.ngrams: `data` must have rank >= 1; received a scalar.")
     if array.ndim == 1:
         return Tensor(_object_array(grams(array.tolist())))
-    rows = [grams(row) for row in array.reshape(-1, array.shape[-1]).tolist()]
+    # Explicit row count, not -1: the last axis may be empty.
+    rows = [grams(row) for row in array.reshape(int(np.prod(array.shape[:-1])),
+                                                array.shape[-1]).tolist()]
     counts = {len(r) for r in rows}
-    if len(counts) == 1:
+    if len(counts) <= 1:
         out = _object_array([g for r in rows for g in r])
-        return Tensor(out.reshape(array.shape[:-1] + (counts.pop(),)))
+        return Tensor(out.reshape(array.shape[:-1] + (counts.pop() if counts else 0,)))
     ragged = RaggedTensor.from_row_lengths(
         Tensor(_object_array([g for r in rows for g in r])), [len(r) for r in rows])
     return _uniform_rows(ragged, array.shape[:-1])

@@ -230,3 +230,80 @@ class TestRandom:
         assert not np.array_equal(a, b)  # successive calls differ ...
         tf.random.set_seed(None)
         np.testing.assert_array_equal(tf.random.normal((2, 3), seed=1).numpy(), a)  # ... and repeat
+
+
+def test_variable_creators_receive_every_argument_as_tf():
+    # TF passes each constructor argument to a creator, defaults included, so creators can
+    # read `kwargs["name"]` for a Variable made without one.
+    seen = {}
+
+    def creator(next_creator, **kwargs):
+        seen.update(kwargs)
+        return next_creator(**kwargs)
+
+    with tf.variable_creator_scope(creator):
+        v = tf.Variable(1.)
+    assert seen["name"] is None and seen["dtype"] is None and seen["trainable"] is True
+    assert seen["shape"] is None and seen["constraint"] is None
+    assert v.name == "Variable:0" and v.trainable
+
+
+def test_empty_lists_convert_to_any_dtype():
+    # TF: an empty list holds no floats, so it converts to int and bool dtypes too.
+    for dtype in (tf.int32, tf.int64, tf.bool, tf.uint8):
+        assert tf.constant([], dtype).dtype == dtype
+        assert tf.convert_to_tensor([[], []], dtype=dtype).shape.as_list() == [2, 0]
+    with pytest.raises(TypeError, match="floating-point"):
+        tf.constant([1.5], tf.int32)
+    with pytest.raises(TypeError, match="dtype bool"):
+        tf.constant([1], tf.bool)
+
+
+def test_dtypes_refuse_none_and_bool_ranges_as_tf():
+    assert not tf.float64 == None  # noqa: E711 - the comparison under test
+    assert tf.float64 != None  # noqa: E711
+    with pytest.raises(TypeError, match="None"):
+        tf.as_dtype(None)
+    with pytest.raises(TypeError, match="Cannot find minimum value of tf.bool"):
+        tf.bool.min
+    with pytest.raises(TypeError, match="Cannot find maximum value of tf.bool"):
+        tf.bool.max
+
+
+def test_numpy_values_cast_to_a_requested_dtype_as_tf():
+    # TF 2.21 casts NumPy arrays and scalars with astype (Python lists are still checked).
+    assert tf.constant(np.array([1.5, -2.7]), tf.int32).numpy().tolist() == [1, -2]
+    assert tf.convert_to_tensor(np.float64(1.5), tf.int32).numpy() == 1
+    assert tf.constant(np.array([2, 0]), tf.bool).numpy().tolist() == [True, False]
+    assert tf.constant(np.array([0.5]), tf.bool).numpy().tolist() == [True]
+    with pytest.raises(TypeError, match="floating-point"):
+        tf.constant([1.5], tf.int32)
+
+
+def test_lists_of_float64_numpy_values_or_tensors_stay_float64():
+    # TF 2.21: NumPy/Tensor leaves keep their dtype; only Python floats default to float32.
+    assert tf.constant([np.float64(1.), 2.]).dtype == tf.float64
+    assert tf.constant([np.zeros(2), np.ones(2)]).dtype == tf.float64
+    assert tf.convert_to_tensor([tf.constant(1., tf.float64), 2.]).dtype == tf.float64
+    assert tf.constant([np.float32(1.), 2.]).dtype == tf.float32
+    assert tf.constant([[1., 2.]]).dtype == tf.float32
+
+
+def test_empty_tensor_is_false_as_tf():
+    assert not bool(tf.constant([]))
+
+
+def test_np_array_copies_so_tensors_stay_immutable():
+    t = tf.constant([1., 2.])
+    copied = np.array(t)  # NumPy's default copy=True must give a new array.
+    copied[0] = 5.
+    explicit = np.array(t, dtype=np.float32, copy=True)
+    explicit[1] = 7.
+    assert t.numpy().tolist() == [1., 2.]
+    v = tf.Variable([1., 2.])
+    np.array(v)[0] = 9.
+    assert v.numpy().tolist() == [1., 2.]
+    assert np.asarray(t).tolist() == [1., 2.]  # copy=None: no copy needed.
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+    with pytest.raises(ValueError):
+        np.array(t, dtype=np.float64, copy=False)

@@ -55,3 +55,11 @@ def test_list_of_operands_and_symbolic_inputs():
     assert tuple(y.shape) == (None, 4)
     model = tf.keras.Model(x, y)
     np.testing.assert_allclose(model(a).numpy(), a @ b)
+
+
+def test_bool_and_string_operands_name_the_op():
+    error = tf.errors.InvalidArgumentError
+    with pytest.raises(error, match=r"received dtype bool \[Op:Einsum\]"):
+        tf.einsum("i,i->", tf.constant([True]), tf.constant([True]))
+    with pytest.raises(error, match=r"received dtype string \[Op:Einsum\]"):
+        tf.einsum("i->i", tf.constant(["a"]))

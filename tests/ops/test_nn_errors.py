@@ -165,3 +165,19 @@ def test_dropout_bad_rate(rate):
 def test_dropout_needs_floats():
     with raises(ValueError, "floating point", "int32"):
         tf.nn.dropout(tf.constant([1, 2]), 0.5)
+
+
+def test_fused_rnn_ops_refuse_mixed_or_integer_dtypes():
+    from numpyflow.ops import rnn_ops
+    h = tf.zeros((2, 5))
+    with pytest.raises(TypeError, match=r"LSTMSequence: .*float64.*float32"):
+        rnn_ops.lstm_sequence(tf.ones((2, 3, 4), tf.float64), h, h, tf.ones((4, 20)),
+                              tf.ones((5, 20)), None)
+    with pytest.raises(TypeError, match=r"SimpleRNNSequence: .*int32"):
+        rnn_ops.simple_rnn_sequence(tf.ones((2, 3, 4), tf.int32), h, tf.ones((4, 5)),
+                                    tf.ones((5, 5)), None)
+    h64 = tf.zeros((2, 5), tf.float64)
+    out = rnn_ops.gru_sequence(tf.ones((2, 3, 4), tf.float64), h64,
+                               tf.ones((4, 15), tf.float64), tf.ones((5, 15), tf.float64),
+                               tf.zeros((2, 15), tf.float64))
+    assert out.dtype == tf.float64

@@ -115,3 +115,36 @@ def test_bool_and_hash_refuse():
     with pytest.raises(TypeError):
         hash(rt)
     assert np.asarray(rt.flat_values).tolist() == [1]
+
+
+def test_from_tensor_keeps_uniform_rows_and_checks_lengths():
+    # TF 2.21: without lengths or padding every row is full, so the dimension is uniform.
+    assert tf.RaggedTensor.from_tensor([[1, 0], [2, 3]]).shape.as_list() == [2, 2]
+    assert tf.RaggedTensor.from_tensor([[[1], [2]], [[3], [4]]]).shape.as_list() == [2, 2, 1]
+    assert tf.RaggedTensor.from_tensor([[1, 0], [2, 3]], lengths=[1, 2]).shape.as_list() == \
+        [2, None]
+    # Negative lengths give empty rows, as TF.
+    assert tf.RaggedTensor.from_tensor([[1, 2, 3], [4, 5, 6]], lengths=[1, -1]).to_list() == \
+        [[1], []]
+    with pytest.raises(ValueError, match=r"from_tensor.*lengths.*2 rows.*received 1"):
+        tf.RaggedTensor.from_tensor([[1, 2, 3], [4, 5, 6]], lengths=[1])
+
+
+def test_row_lengths_axis_zero_negative_and_uniform():
+    rt = tf.ragged.constant([[1, 2], [3]])
+    assert rt.row_lengths(axis=-1).numpy().tolist() == [2, 1]
+    assert rt.row_lengths(axis=0).numpy() == 2
+    nested = tf.ragged.constant([[[1], [2, 3]], []])
+    assert nested.row_lengths(axis=-1).to_list() == [[1, 2], []]
+    inner = tf.ragged.constant([[[1, 2]], [[3, 4]]], ragged_rank=1)
+    assert inner.row_lengths(axis=2).to_list() == [[2], [2]]
+    with pytest.raises(ValueError, match="axis=2 out of bounds"):
+        rt.row_lengths(axis=2)
+    with pytest.raises(ValueError, match="axis=-3 out of bounds"):
+        rt.row_lengths(axis=-3)
+
+
+def test_map_flat_values_checks_the_result_rows():
+    rt = tf.ragged.constant([[1, 2], [], [3]])
+    with pytest.raises(ValueError, match=r"map_flat_values.*output shape: \(\).*3"):
+        tf.ragged.map_flat_values(tf.reduce_sum, rt)

@@ -166,3 +166,70 @@ def test_as_string_and_format_details():
     assert tf.strings.format("{}", tf.range(10), summarize=-1).numpy() == \
         b"[0 1 2 3 4 5 6 7 8 9]"
     assert tf.strings.format("{}", tf.constant([0.1, 1.0])).numpy() == b"[0.1 1]"
+
+
+def test_empty_inputs_match_tf():
+    # Values from TF 2.21.
+    empty = tf.reshape(tf.constant([], dtype=tf.string), [2, 0])
+    assert tf.strings.reduce_join(tf.constant([], dtype=tf.string)).numpy() == b""
+    assert tf.strings.reduce_join(empty, axis=1).numpy().tolist() == [b"", b""]
+    assert tf.strings.reduce_join(tf.reshape(empty, [0, 2]), axis=1).shape.as_list() == [0]
+    kept = tf.strings.reduce_join(empty, axis=0, keepdims=True)
+    assert kept.shape.as_list() == [1, 0]
+    grams = tf.strings.ngrams(empty, 2)
+    assert grams.shape.as_list() == [2, 0] and grams.numpy().tolist() == [[], []]
+    assert tf.strings.join([]).numpy() == b""
+
+
+def test_substr_negative_len_takes_the_rest_as_tf():
+    # TF 2.21 reads a negative byte `len` as "to the end of the string".
+    assert tf.strings.substr(["hello"], 1, -1).numpy().tolist() == [b"ello"]
+    assert tf.strings.substr(["hello"], -2, -1).numpy().tolist() == [b"lo"]
+    assert tf.strings.substr(["héllo"], 1, -1, unit="UTF8_CHAR").numpy().tolist() == [b""]
+
+
+def test_regex_errors_name_the_op_that_failed():
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[Op:StaticRegexFullMatch\]"):
+        tf.strings.regex_full_match(["a"], "(")
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[Op:StaticRegexReplace\]"):
+        tf.strings.regex_replace(["a"], "(", "")
+
+
+def test_as_string_of_strings_pads_to_width_as_tf():
+    # TF 2.21: strings pass through, right-aligned with spaces (even with fill="0").
+    assert tf.strings.as_string(["ab"]).numpy().tolist() == [b"ab"]
+    assert tf.strings.as_string(["ab"], width=4, fill="0").numpy().tolist() == [b"  ab"]
+    assert tf.strings.as_string([True], width=6).numpy().tolist() == [b"true"]
+
+
+def test_edge_cases_match_tf():
+    # Values from TF 2.21.
+    # padding_width above ngram_width - 1 is cut to ngram_width - 1.
+    assert tf.strings.ngrams(["a", "b"], 2, pad_values="#", padding_width=3).numpy().tolist() \
+        == [b"# a", b"a b", b"b #"]
+    # Only ASCII digits are numbers.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="could not correctly convert"):
+        tf.strings.to_number(["\u0661"], tf.int32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="could not correctly convert"):
+        tf.strings.to_number(["\u0661.5"], tf.float32)
+    # RE2's `$` is the end of the text only (Python's also matches before a final newline).
+    assert tf.strings.regex_replace(["a\n"], "a$", "X").numpy().tolist() == [b"a\n"]
+    assert tf.strings.regex_replace(["a$"], r"a\$", "X").numpy().tolist() == [b"X"]
+    assert tf.strings.regex_replace(["a$"], "a[$]", "X").numpy().tolist() == [b"X"]
+    assert tf.strings.regex_full_match(["ab"], "ab$").numpy().tolist() == [True]
+    assert tf.strings.regex_replace(["a\nb"], "(?m)a$", "X").numpy().tolist() == [b"X\nb"]
+    # Invalid UTF-8 becomes U+FFFD under encoding="utf-8".
+    assert tf.strings.lower([b"\xffA"], encoding="utf-8").numpy().tolist() == \
+        [b"\xef\xbf\xbda"]
+    assert tf.strings.upper([b"\xffa"], encoding="utf-8").numpy().tolist() == \
+        [b"\xef\xbf\xbdA"]
+    # printf ignores the 0 flag for inf and nan.
+    assert tf.strings.as_string([np.inf, -np.inf, 1.5], width=6, precision=1,
+                                fill="0").numpy().tolist() == [b"   inf", b"  -inf", b"0001.5"]
+
+
+def test_regex_cache_is_bounded():
+    from numpyflow.ops import string_ops
+    for i in range(string_ops._CACHE_SIZE + 10):
+        tf.strings.regex_full_match(["a"], f"a{{0,{i}}}")
+    assert len(string_ops._cache) <= string_ops._CACHE_SIZE
