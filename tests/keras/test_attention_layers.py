@@ -3,6 +3,7 @@ tests/fixtures/make_attention_fixtures.py), plus their masks, shapes and errors.
 
 import os
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -130,6 +131,18 @@ def test_mha_padding_masks_make_padded_keys_irrelevant():
     np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-5)
 
 
+@pytest.mark.parametrize("mask_shape", [(2, 3, 4), (3, 4), (5,), (3, 3, 5), (2, 3, 3, 5)])
+def test_mha_attention_mask_of_a_wrong_shape_is_an_error_naming_the_layer(mask_shape):
+    layer = keras.layers.MultiHeadAttention(2, 3, name="my_mha")
+    with pytest.raises(ValueError, match=r"my_mha.*attention_mask.*\(2, 3, 5\).*" +
+                       re.escape(str(mask_shape))):
+        layer(tf.ones((2, 3, 4)), tf.ones((2, 5, 4)),
+              attention_mask=np.ones(mask_shape, bool))
+    for good in [(2, 3, 5), (3, 5), (1, 1, 5), (2, 1, 5), (2, 2, 3, 5)]:  # As in Keras.
+        assert layer(tf.ones((2, 3, 4)), tf.ones((2, 5, 4)),
+                     attention_mask=np.ones(good, bool)).shape == (2, 3, 4)
+
+
 def test_mha_output_carries_the_query_mask():
     layer = keras.layers.MultiHeadAttention(2, 3)
     query = tf.ones((2, 4, 5))
@@ -144,6 +157,20 @@ def test_attention_output_mask_and_query_masking():
     out = keras.layers.Attention()([query, value], mask=[q_mask, None])
     np.testing.assert_array_equal(out._keras_mask.numpy(), q_mask.numpy())
     np.testing.assert_array_equal(out.numpy()[0, 1], [0., 0.])   # Masked query step.
+
+
+@pytest.mark.parametrize("cls", ["Attention", "AdditiveAttention"])
+def test_attention_with_every_value_step_masked_averages_as_keras(cls):
+    # Keras adds -1e9 to masked scores, so a row with every key masked gets uniform
+    # weights (the mean of the values), not zeros.
+    query = tf.constant(np.random.default_rng(3).normal(size=(2, 3, 2)).astype("float32"))
+    value = tf.constant(np.arange(8, dtype="float32").reshape(2, 2, 2))
+    v_mask = tf.constant([[True, False], [False, False]])
+    out, scores = getattr(keras.layers, cls)()([query, value], mask=[None, v_mask],
+                                                return_attention_scores=True)
+    np.testing.assert_allclose(scores.numpy()[1], np.full((3, 2), 0.5), rtol=1e-6)
+    np.testing.assert_allclose(out.numpy()[1], np.tile([[5., 6.]], (3, 1)), rtol=1e-6)
+    np.testing.assert_allclose(out.numpy()[0], np.tile([[0., 1.]], (3, 1)), rtol=1e-6)
 
 
 def test_causal_attention_ignores_the_future():

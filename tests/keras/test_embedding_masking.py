@@ -198,6 +198,22 @@ def test_masking_with_other_mask_value_zeroes_masked_steps_and_their_gradient():
     assert clone.mask_value == -1 and clone.supports_masking
 
 
+@pytest.mark.parametrize("dtype", [None, "int32"])
+def test_masking_integer_inputs_with_a_fractional_mask_value_mask_nothing(dtype):
+    # As in Keras 3: no integer equals 0.5, so no step is masked (not mask_value cast to 0).
+    x = np.array([[[0], [1]]], dtype="int32")
+    layer = layers.Masking(mask_value=0.5, dtype=dtype)
+    np.testing.assert_array_equal(layer.compute_mask(x).numpy(), [[True, True]])
+    np.testing.assert_array_equal(layer(x)._keras_mask.numpy(), [[True, True]])
+    np.testing.assert_array_equal(layer(x).numpy(), [[[0], [1]]])
+    np.testing.assert_array_equal(layers.Masking(mask_value=1).compute_mask(x).numpy(),
+                                  [[True, False]])
+    for value in (2**40, float("inf"), float("nan"), -0.5):   # Not an int32: masks nothing.
+        np.testing.assert_array_equal(
+            layers.Masking(mask_value=value, dtype=dtype).compute_mask(x).numpy(),
+            [[True, True]])
+
+
 def test_masking_bad_mask_value():
     with pytest.raises(ValueError, match="Masking: `mask_value` must be a number. Received: "
                                          "mask_value='x'"):

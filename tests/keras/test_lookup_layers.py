@@ -206,6 +206,20 @@ def test_hashing_matches_keras(case):
     assert outputs.dtype == (tf.int64 if mode == "int" else tf.float32)
 
 
+def test_hashing_scalar_strings_and_booleans_as_keras():
+    # Keras hashes tf.as_string(value): booleans as b"true"/b"false" (not "1"/"0"), and a
+    # rank-0 string gives a rank-0 bin.
+    np.testing.assert_array_equal(layers.Hashing(5)(np.array([[True, False]])).numpy(),
+                                  [[0, 2]])
+    np.testing.assert_array_equal(
+        layers.Hashing(5, mask_value=True)(np.array([[True, False]])).numpy(), [[0, 2]])
+    for one in ("a", b"a", tf.constant("a")):
+        out = layers.Hashing(5)(one)
+        assert out.shape == () and int(out.numpy()) == 4          # Keras 3: 4.
+    assert int(layers.Hashing(5, salt=3)("a").numpy()) == \
+        int(layers.Hashing(5, salt=3)(np.array(["x", "a"])).numpy()[1])
+
+
 def test_hashing_errors_and_config():
     with pytest.raises(ValueError, match="num_bins"):
         layers.Hashing(num_bins=0)

@@ -257,6 +257,16 @@ def test_errors_name_the_layer_and_what_was_received():
         layers.RNN(object.__new__(type("NoState", (), {"call": lambda s, i, st: i})))
 
 
+@pytest.mark.parametrize("cls", ["SimpleRNN", "GRU", "LSTM", "ConvLSTM1D"])
+def test_empty_time_axis_is_an_error_naming_the_layer(cls):
+    # Keras fails too (in a strided slice); the error here says which layer and why.
+    layer = getattr(layers, cls)(2, **({"kernel_size": 1} if cls == "ConvLSTM1D" else {}),
+                                 name="my_rnn")
+    shape = (2, 0, 3, 4) if cls == "ConvLSTM1D" else (2, 0, 4)
+    with pytest.raises(ValueError, match=r"my_rnn.*no timesteps.*\(2, 0,"):
+        layer(tf.ones(shape))
+
+
 def test_fit_in_a_model_with_compiled_steps():
     model = tf.keras.Sequential([tf.keras.Input((5, 4)), layers.LSTM(8, return_sequences=True),
                                  layers.GRU(4), layers.Dense(1)])

@@ -118,3 +118,17 @@ def test_text_dataset_from_directory(tmp_path, capsys):
     with pytest.raises(ValueError, match="exactly 2"):
         _text_tree(tmp_path, {"third": 1})
         text_dataset_from_directory(tmp_path, label_mode="binary", verbose=False)
+
+
+@pytest.mark.parametrize("module", [
+    "numpyflow.keras.utils.sequence_utils", "numpyflow.keras.utils.timeseries_dataset",
+    "numpyflow.keras.utils.text_dataset", "numpyflow.keras.utils.dataset_utils",
+    "numpyflow.keras.utils.rng_utils"])
+def test_docstring_examples_run_and_leave_no_temporary_folders(module, tmp_path, monkeypatch):
+    import doctest
+    import importlib
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
+    assert list(tmp_path.iterdir()) == []

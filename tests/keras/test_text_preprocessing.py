@@ -119,6 +119,25 @@ def test_in_a_model_trained_with_fit():
     assert predictions[0, 0] > 0.5 > predictions[1, 0]
 
 
+@pytest.mark.parametrize("kwargs, expected", [
+    ({}, [2, 3]),
+    ({"output_sequence_length": 3}, [2, 3, 0]),
+    ({"output_mode": "multi_hot"}, [0., 1., 1.]),
+    ({"output_mode": "tf_idf", "idf_weights": [1., 2.]}, [0., 1., 2.]),
+    ({"ragged": True}, [2, 3]),
+])
+def test_one_string_gives_one_unbatched_row_as_keras(kwargs, expected):
+    # Keras 3: a rank-0 string is one document; its output has no batch axis.
+    layer = layers.TextVectorization(vocabulary=["the", "cat"], **kwargs)
+    for one in ("the cat", tf.constant("the cat")):
+        outputs = layer(one)
+        assert isinstance(outputs, tf.Tensor)
+        np.testing.assert_array_equal(outputs.numpy(), expected)
+        if not kwargs.get("ragged"):
+            assert layer.compute_output_shape(()).as_list() == [
+                len(expected) if kwargs else None]
+
+
 def test_errors_name_the_layer():
     with pytest.raises(ValueError, match="text_vectorization_q.*no vocabulary"):
         layers.TextVectorization(name="text_vectorization_q")(["a"])
@@ -134,6 +153,21 @@ def test_errors_name_the_layer():
         layers.TextVectorization(vocabulary=["a"])(np.array([["a", "b"]]))
     with pytest.raises(TypeError, match="string inputs"):
         layers.TextVectorization(vocabulary=["a"])(np.array([1, 2]))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"ngrams": 0}, r"`ngrams`.*Received: ngrams=0"),
+    ({"ngrams": -2}, r"`ngrams`.*Received: ngrams=-2"),
+    ({"ngrams": (1, 0)}, r"`ngrams`.*Received: ngrams=\(1, 0\)"),
+    ({"output_sequence_length": -1}, r"`output_sequence_length`.*output_sequence_length=-1"),
+    ({"output_sequence_length": True}, r"`output_sequence_length`.*output_sequence_length=True"),
+])
+def test_bad_ngrams_and_sequence_lengths_are_refused_naming_the_layer(kwargs, message):
+    # Keras takes ngrams=0 and yields no tokens at all, and fails on a negative length
+    # only when called; both are mistakes, reported here when the layer is made.
+    with pytest.raises(ValueError, match="text_vectorization_bad.*" + message):
+        layers.TextVectorization(name="text_vectorization_bad", **kwargs)
+    layers.TextVectorization(ngrams=(1, 3), output_sequence_length=0)   # Still fine.
 
 
 # -- saving -----------------------------------------------------------------------------------

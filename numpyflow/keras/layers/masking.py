@@ -2,6 +2,8 @@
 
 import numbers
 
+import numpy as np
+
 import numpyflow as tf
 from numpyflow.keras.layers.base_layer import Layer
 
@@ -38,7 +40,12 @@ class Masking(Layer):
         self.supports_masking = True
 
     def _keep(self, inputs, keepdims):
-        return tf.reduce_any(tf.not_equal(inputs, tf.cast(self.mask_value, inputs.dtype)),
+        mask_value = self.mask_value
+        if not inputs.dtype.is_floating and not _representable(mask_value, inputs.dtype):
+            # Casting 0.5 (or 2**40) to int32 would give 0: compare as floats instead (no
+            # integer equals a fractional, non-finite or out-of-range mask_value, as in Keras).
+            inputs = tf.cast(inputs, tf.float64)
+        return tf.reduce_any(tf.not_equal(inputs, tf.cast(mask_value, inputs.dtype)),
                              axis=-1, keepdims=keepdims)
 
     def call(self, inputs):
@@ -57,3 +64,12 @@ class Masking(Layer):
         config = super().get_config()
         config["mask_value"] = self.mask_value
         return config
+
+
+def _representable(value, dtype):
+    """Whether the number `value` is exactly a value of the (integer or bool) `dtype`."""
+    with np.errstate(all="ignore"):
+        try:
+            return bool(np.asarray(value).astype(dtype.as_numpy_dtype) == value)
+        except (OverflowError, ValueError):
+            return False

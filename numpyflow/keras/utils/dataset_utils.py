@@ -41,7 +41,8 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
     `formats`, as Keras indexes them.
 
     >>> import tempfile
-    >>> index_directory(tempfile.mkdtemp(), None, (".txt",), verbose=False)
+    >>> with tempfile.TemporaryDirectory() as empty:
+    ...     index_directory(empty, None, (".txt",), verbose=False)
     ([], None, None)
     """
     if not os.path.isdir(directory):

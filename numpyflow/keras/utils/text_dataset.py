@@ -65,6 +65,7 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
       >>> texts, labels = next(iter(ds))
       >>> texts.numpy().tolist(), labels.numpy().tolist()
       ([b'a neg text', b'a pos text'], [0, 1])
+      >>> import shutil; shutil.rmtree(root)
     """
     _check_arguments(labels, label_mode, class_names, validation_split, subset, shuffle, seed,
                      format)

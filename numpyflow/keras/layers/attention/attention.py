@@ -25,7 +25,8 @@ class Attention(Layer):
       inputs: `[query, value]` or `[query, value, key]` (key defaults to value).
       mask: Optional `[query_mask, value_mask]` (booleans of shapes (batch, Tq) and
         (batch, Tv)); filled in from the inputs' Keras masks. Masked value steps get no
-        weight; outputs at masked query steps are 0.
+        weight (unless all of a query step's are masked: then all get the same weight, as
+        in Keras); outputs at masked query steps are 0.
       training: Whether dropout applies.
       return_attention_scores: Also return the (batch, Tq, Tv) attention weights.
       use_causal_mask: Whether query step t may only see value steps <= t.
@@ -81,7 +82,8 @@ class Attention(Layer):
         if use_causal_mask:
             causal = causal_mask(scores.shape[-2], scores.shape[-1])
             scores_mask = causal if scores_mask is None else tf.logical_and(scores_mask, causal)
-        weights = masked_softmax(scores, scores_mask)
+        # Keras adds -1e9 to masked scores: a row with every key masked gets uniform weights.
+        weights = masked_softmax(scores, scores_mask, zero_masked=False)
         attended = weights
         if training and self.dropout > 0:
             attended = tf.nn.dropout(weights, rate=self.dropout, seed=self.seed)

@@ -10,6 +10,8 @@ key_dim)), attended per head, and projected back by `attention_output` (kernel
 import math
 import string
 
+import numpy as np
+
 import numpyflow as tf
 from numpyflow.keras import initializers
 from numpyflow.keras.graph.keras_tensor import KerasTensor
@@ -189,6 +191,8 @@ class MultiHeadAttention(Layer):
              use_causal_mask=False):
         if key is None:
             key = value
+        if attention_mask is not None:
+            self._check_attention_mask(attention_mask, query, key)
         attention_mask = self._compute_attention_mask(
             query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
         # The projections do not pass masks on (the attention mask above has them all).
@@ -201,6 +205,31 @@ class MultiHeadAttention(Layer):
         if return_attention_scores:
             return output, scores
         return output
+
+    def _check_attention_mask(self, attention_mask, query, key):
+        """A ValueError naming the layer unless `attention_mask` broadcasts to the scores."""
+        axes = self._attention_axes
+        query_shape, key_shape = tuple(query.shape), tuple(key.shape)
+        shape = tuple(attention_mask.shape)
+        targets = tuple(query_shape[a] for a in axes) + tuple(key_shape[a] for a in axes)
+        leading = tuple(d for a, d in enumerate(query_shape[:-1]) if a not in axes)
+        scores_shape = leading + (self._num_heads,) + targets
+        if any(d is None for d in scores_shape + shape):
+            return
+        ok = len(shape) >= len(targets)
+        if ok:
+            tail = len(targets)
+            expanded = shape[:len(shape) - tail] + (1,) * (len(scores_shape) - len(shape)) + \
+                shape[len(shape) - tail:]
+            try:
+                ok = np.broadcast_shapes(expanded, scores_shape) == scores_shape
+            except ValueError:
+                ok = False
+        if not ok:
+            raise ValueError(f"MultiHeadAttention '{self.name}': `attention_mask` must be "
+                             f"broadcastable to (batch, query steps, key steps) = "
+                             f"{leading + targets} (or, per head, {scores_shape}). Received: "
+                             f"attention_mask.shape={shape}")
 
     def _compute_attention_mask(self, query, value, query_mask=None, value_mask=None,
                                 key_mask=None, attention_mask=None, use_causal_mask=False):

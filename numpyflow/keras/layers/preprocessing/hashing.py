@@ -77,9 +77,10 @@ class Hashing(Layer):
             mask = values == mask_value
         if values.dtype.kind == "f":
             values = values.astype(np.int64)
-        if values.dtype != object:
+        if values.dtype != object:  # Hashed as tf.as_string writes them ("true" for True).
             keys = np.empty(values.shape, dtype=object)
-            keys.reshape(-1)[:] = [str(int(v)).encode() for v in values.reshape(-1)]
+            keys.reshape(-1)[:] = [(str(bool(v)).lower() if values.dtype.kind == "b"
+                                    else str(int(v))).encode() for v in values.reshape(-1)]
             values = keys
         hashed = hashing_utils.hash_to_buckets(values, bins, self.salt)
         if mask is not None:
@@ -88,6 +89,8 @@ class Hashing(Layer):
 
     def call(self, inputs):
         values = inputs.numpy()
+        if inputs.dtype == tf.string:  # A rank-0 string tensor gives `bytes`, not an array.
+            values = np.asarray(values, dtype=object)
         if self.output_mode == "one_hot" and values.ndim and values.shape[-1] == 1:
             values = values[..., 0]
         indices = self._hash(values)

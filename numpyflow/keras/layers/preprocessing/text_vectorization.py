@@ -80,14 +80,18 @@ class TextVectorization(Layer):
                              f"output_mode={output_mode!r}")
         if isinstance(ngrams, list):
             ngrams = tuple(ngrams)
-        if not (ngrams is None or (isinstance(ngrams, int) and not isinstance(ngrams, bool))
-                or (isinstance(ngrams, tuple) and all(isinstance(n, int) for n in ngrams))):
-            raise ValueError(f"{what}: `ngrams` must be None, an integer, or a tuple of "
-                             f"integers. Received: ngrams={ngrams!r}")
-        if output_mode == "int" and not (output_sequence_length is None or
-                                         isinstance(output_sequence_length, int)):
-            raise ValueError(f"{what}: `output_sequence_length` must be either None or an "
-                             f"integer when `output_mode` is 'int'. Received: "
+        def positive_int(n):
+            return isinstance(n, int) and not isinstance(n, bool) and n >= 1
+
+        if not (ngrams is None or positive_int(ngrams)
+                or (isinstance(ngrams, tuple) and ngrams and all(map(positive_int, ngrams)))):
+            raise ValueError(f"{what}: `ngrams` must be None, a positive integer, or a tuple "
+                             f"of positive integers. Received: ngrams={ngrams!r}")
+        if output_mode == "int" and not (output_sequence_length is None or (
+                isinstance(output_sequence_length, int) and
+                not isinstance(output_sequence_length, bool) and output_sequence_length >= 0)):
+            raise ValueError(f"{what}: `output_sequence_length` must be either None or a "
+                             f"non-negative integer when `output_mode` is 'int'. Received: "
                              f"output_sequence_length={output_sequence_length!r}")
         if output_mode != "int" and output_sequence_length is not None:
             raise ValueError(f"{what}: `output_sequence_length` must not be set if "
@@ -228,6 +232,13 @@ class TextVectorization(Layer):
         return tf.constant(self._string_array(inputs), dtype=tf.string)
 
     def call(self, inputs):
+        outputs = self._call_batch(inputs)
+        if self._split is not None and len(inputs.shape) == 0:
+            # One string (rank 0) is one document: Keras returns its row without a batch axis.
+            return outputs.values if self._ragged else outputs[0]
+        return outputs
+
+    def _call_batch(self, inputs):
         lookup = self._lookup_layer
         tokens = self._preprocess(inputs)
         if self._split is None:
@@ -272,7 +283,9 @@ class TextVectorization(Layer):
                 if self._output_sequence_length is not None:
                     shape = (shape or [1])[:-1] + [self._output_sequence_length]
                 return tf.TensorShape(shape)
-            return tf.TensorShape([shape[0] if shape else None, self._output_sequence_length])
+            if not shape:  # One string: one unbatched row, as `call` gives.
+                return tf.TensorShape([self._output_sequence_length])
+            return tf.TensorShape([shape[0], self._output_sequence_length])
         if self._split is not None:
             shape = shape[:1]
         else:

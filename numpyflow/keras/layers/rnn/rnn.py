@@ -169,6 +169,10 @@ class RNN(Layer):
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         batch = self._batch_size_of(sequences)
+        if sequences.shape[1] == 0:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) received inputs with "
+                             f"no timesteps (time dimension 0): inputs.shape="
+                             f"{tuple(sequences.shape)}")
         mask = self._check_mask(sequences, mask)
         if initial_state is None:
             initial_state = self.states if self.stateful else self.get_initial_state(batch)
