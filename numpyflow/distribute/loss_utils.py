@@ -25,12 +25,18 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
     if not loss.dtype.is_floating:
         raise TypeError(f"compute_average_loss: `per_example_loss` must be a floating tensor; "
                         f"received dtype {loss.dtype.name}.")
+    if loss.shape.rank == 0:
+        raise ValueError(f"compute_average_loss: Invalid value passed for `per_example_loss`. "
+                         f"Expected a tensor with at least rank 1. Received "
+                         f"per_example_loss={float(loss.numpy())!r} with rank 0")
     if sample_weight is not None:
         loss = loss * tf.cast(sample_weight, loss.dtype)
     if global_batch_size is None:
+        # A replica whose piece of an uneven global batch is empty gives 0, as in TF.
         replicas = distribute_lib.get_strategy().num_replicas_in_sync
-        per_replica = loss.shape[0] if loss.shape.rank else 1
-        global_batch_size = per_replica * replicas
+        global_batch_size = loss.shape[0] * replicas
+        if global_batch_size == 0:
+            return tf.reduce_sum(loss)
     if isinstance(global_batch_size, bool) or not global_batch_size > 0:
         raise ValueError(f"compute_average_loss: `global_batch_size` must be positive; "
                          f"received global_batch_size={global_batch_size!r}.")

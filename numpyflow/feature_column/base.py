@@ -242,7 +242,7 @@ class FeatureCache:
             return indices[:, 0], values, np.arange(values.size, dtype=np.int64), batch
         array = as_array(value, key)
         batch = array.shape[0]
-        values = array.reshape(batch, -1)
+        values = array.reshape(batch, int(np.prod(array.shape[1:])))  # (0, -1) fails
         rows = np.repeat(np.arange(batch, dtype=np.int64), values.shape[1])
         values = values.ravel()
         positions = np.arange(values.size, dtype=np.int64)

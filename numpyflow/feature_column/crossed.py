@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 
 from numpyflow.feature_column import hashing
-from numpyflow.feature_column.base import CategoricalColumn, SparseIds, integer_values
+from numpyflow.feature_column.base import (
+    CategoricalColumn, SparseIds, integer_values, is_sparse)
 from numpyflow.feature_column.categorical import HashedCategoricalColumn
 
 
@@ -33,10 +34,23 @@ class CrossedColumn(CategoricalColumn):
     def num_buckets(self):
         return self.hash_bucket_size
 
+    def _leaf_keys(self):
+        """The keys crossed, nested crossed columns flattened into theirs (as TF's
+        `_collect_leaf_level_keys`: a nested cross is not hashed twice)."""
+        leaves = []
+        for key in self.keys:
+            leaves.extend(key._leaf_keys() if isinstance(key, CrossedColumn) else [key])
+        return leaves
+
     def _transform(self, cache):
-        per_key = [self._key_hashes(cache, key) for key in self.keys]
+        # TF's SparseCross takes its sparse inputs (columns' ids, sparse raw features)
+        # before its dense ones (dense raw features), whatever the keys' order.
+        leaves = self._leaf_keys()
+        keys = ([k for k in leaves if not isinstance(k, str) or is_sparse(cache._value(k))] +
+                [k for k in leaves if isinstance(k, str) and not is_sparse(cache._value(k))])
+        per_key = [self._key_hashes(cache, key) for key in keys]
         batch = per_key[0][1]
-        for key, (_, size) in zip(self.keys, per_key):
+        for key, (_, size) in zip(keys, per_key):
             if size != batch:
                 key_name = key if isinstance(key, str) else key.name
                 raise ValueError(f"crossed_column '{self.name}': all crossed features must "

@@ -69,11 +69,12 @@ def dense_output(columns, features, state, cols_to_output_tensors=None, layer_na
         if cols_to_output_tensors is not None:
             cols_to_output_tensors[column] = value
         outputs.append(value)
-    _check_batch_sizes(columns, outputs)
+    check_batch_sizes(columns, outputs)
     return outputs[0] if len(outputs) == 1 else tf.concat(outputs, axis=1)
 
 
-def _check_batch_sizes(columns, outputs):
+def check_batch_sizes(columns, outputs):
+    """Raises unless every column's output has the same batch size (first dimension)."""
     sizes = {c.name: o.shape[0] for c, o in zip(columns, outputs)}
     if len(set(sizes.values())) > 1:
         raise ValueError(f"Batch size (first dimension) of each feature must be same. "

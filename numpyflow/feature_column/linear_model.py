@@ -72,7 +72,7 @@ class LinearModel(Layer):
             raise ValueError(f"We expected a dictionary here. Instead we got: {features!r} "
                              f"(layer '{self.name}').")
         cache = FeatureCache(features)
-        total = None
+        terms = []
         for column in self._feature_columns:
             weights = self._column_weights[column.name]
             if isinstance(column, CategoricalColumn):
@@ -81,7 +81,11 @@ class LinearModel(Layer):
             else:
                 term = tf.matmul(column.get_dense_tensor(cache, self._state[column.name]),
                                  weights)
-            total = term if total is None else total + term
+            terms.append(term)
+        layer_utils.check_batch_sizes(self._feature_columns, terms)  # No broadcasting.
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
         return total + self.bias
 
     def compute_output_shape(self, input_shape):

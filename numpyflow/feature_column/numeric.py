@@ -151,7 +151,7 @@ class BucketizedColumn(DenseColumn, CategoricalColumn):
         """int64 bucket indices `[batch, source elements]`."""
         value = cache.get(self.source_column)
         array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
-        array = array.reshape(array.shape[0], -1).astype(np.float32)
+        array = array.reshape(array.shape[0], self.source_column.num_elements).astype(np.float32)
         # Bucket i holds boundaries[i-1] <= x < boundaries[i] (TF's Bucketize).
         return np.searchsorted(np.asarray(self.boundaries, np.float32), array,
                                side="right").astype(np.int64)

@@ -233,6 +233,17 @@ def test_compute_average_loss():
         tf.nn.compute_average_loss(tf.constant([1, 2]))
 
 
+
+def test_compute_average_loss_of_an_empty_replica_batch_and_a_scalar_as_tf():
+    # An unevenly split global batch can leave a replica no examples: TF 2.21 gives 0.
+    for scope in (_two_replicas().scope(), tf.distribute.MirroredStrategy().scope()):
+        with scope:
+            assert float(tf.nn.compute_average_loss(tf.zeros((0,)))) == 0.
+    # A scalar is an already reduced loss, not per-example losses: TF 2.21 refuses it.
+    with pytest.raises(ValueError, match=r"at least rank 1.*per_example_loss=3.0 with rank 0"):
+        tf.nn.compute_average_loss(tf.constant(3.))
+
+
 def test_file_paths_of_non_chief_replicas():
     worker = _two_replicas(rank=1)
     assert distributed_file_utils.write_dirpath("logs", worker) == os.path.join(

@@ -199,3 +199,62 @@ def test_train_twice_continues_and_optimizer_objects_are_copied(tmp_path):
     assert second["global_step"] == 80 and second["average_loss"] < first["average_loss"]
     assert int(optimizer.iterations.numpy()) == 0  # The given object itself is not used.
     assert int(estimator.get_variable_value("Adam/iteration")) == 80
+
+
+def _train_loss(head, features, logits, labels):
+    from numpyflow.estimator.model_fn import ModeKeys
+    spec = head.create_estimator_spec(features, ModeKeys.TRAIN, tf.constant(logits), labels,
+                                      train_op_fn=lambda loss: "op")
+    return float(spec.loss)
+
+
+def test_head_weight_column_is_read_as_a_numeric_column_as_in_tf():
+    from numpyflow.estimator.canned.head import ClassificationHead, RegressionHead
+    logits, labels = [[1.], [2.]], np.array([[2.], [3.]], np.float32)  # squared errors 1, 1
+    weights = {"w": np.array([1., 0.], np.float32)}
+    plain = RegressionHead(1, "DNNRegressor", weight_column="w")
+    assert _train_loss(plain, weights, logits, labels) == pytest.approx(0.5)
+    # TF applies the weight column's normalizer_fn (it reads the column's dense tensor).
+    doubled = RegressionHead(1, "DNNRegressor", weight_column=tf.feature_column.numeric_column(
+        "w", normalizer_fn=lambda w: w * 2.))
+    assert _train_loss(doubled, weights, logits, labels) == pytest.approx(1.0)
+    # Regression allows one weight per logit; classification one per example only.
+    per_logit = RegressionHead(2, "DNNRegressor",
+                               weight_column=tf.feature_column.numeric_column("w", shape=2))
+    assert _train_loss(per_logit, {"w": np.array([[1., 0.], [0., 0.]], np.float32)},
+                       [[1., 1.], [2., 2.]], np.array([[2., 2.], [3., 3.]], np.float32)) == \
+        pytest.approx(0.25)
+    head = ClassificationHead(3, "DNNClassifier", weight_column=tf.feature_column.numeric_column(
+        "w", shape=3))
+    with pytest.raises(ValueError, match=r"DNNClassifier: weight_column 'w'.*shape \(2, 3\)"):
+        _train_loss(head, {"w": np.ones((2, 3), np.float32)}, np.zeros((2, 3), np.float32),
+                    np.array([[0], [1]]))
+    with pytest.raises(TypeError, match="Weight column must be either a string or "
+                                        "NumericColumn"):
+        ClassificationHead(3, "DNNClassifier", weight_column=3)
+
+
+def test_binary_head_takes_float_labels_in_0_1_as_tf():
+    # TF's BinaryClassHead casts the labels to float32 and checks 0 <= label <= 1, so 0./1.
+    # labels (and soft labels) train; multi-class heads need integer ids.
+    from numpyflow.estimator.canned.head import ClassificationHead
+    from numpyflow.estimator.model_fn import ModeKeys
+    head = ClassificationHead(2, "DNNClassifier")
+    logits = tf.constant([[0.5], [-1.]])
+    hard = _train_loss(head, {}, [[0.5], [-1.]], np.array([1., 0.], np.float32))
+    assert hard == pytest.approx(_train_loss(head, {}, [[0.5], [-1.]], np.array([1, 0])))
+    soft = _train_loss(head, {}, [[0.5], [-1.]], np.array([0.25, 0.5], np.float64))
+    x, z = np.array([0.5, -1.]), np.array([0.25, 0.5])
+    assert soft == pytest.approx(np.mean(np.maximum(x, 0) - x * z + np.log1p(np.exp(-abs(x)))),
+                                 rel=1e-6)
+    spec = head.create_estimator_spec({}, ModeKeys.EVAL, logits, np.array([[1.], [0.]]))
+    assert float(spec.eval_metric_ops["accuracy"].result()) == 1.0
+    with pytest.raises(ValueError, match=r"DNNClassifier: Labels must be <= n_classes - 1; "
+                                         r"received label 1.5"):
+        _train_loss(head, {}, [[0.5], [-1.]], np.array([1.5, 0.]))
+    with pytest.raises(ValueError, match=r"DNNClassifier: labels must be finite; received "
+                                         r"\[nan\]"):
+        _train_loss(head, {}, [[0.5], [-1.]], np.array([np.nan, 0.]))
+    with pytest.raises(ValueError, match="labels must be integer class ids"):
+        _train_loss(ClassificationHead(3, "DNNClassifier"), {}, np.zeros((2, 3), np.float32),
+                    np.array([1., 0.]))

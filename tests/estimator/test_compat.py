@@ -119,6 +119,26 @@ def test_v1_losses_match_numpy():
         v1.losses.mean_squared_error([1.], [1.], reduction="bogus")
 
 
+def test_v1_losses_weights_shapes_as_tf():
+    # Values printed by TF 2.15's tf.compat.v1.losses on the same inputs.
+    logits = tf.constant([[1., 2., 0.], [0., 0., 3.], [1., 1., 1.]])
+    labels, weights = np.array([0, 2, 1]), np.array([[1.], [0.], [2.]], np.float32)
+    for given in (labels, labels[:, None]):  # [batch, 1] weights are squeezed, not broadcast
+        assert float(v1.losses.sparse_softmax_cross_entropy(given, logits, weights=weights)) \
+            == pytest.approx(1.80242, abs=1e-5)
+    # Weights that would broadcast the losses to a bigger shape are refused.
+    with pytest.raises(ValueError, match=r"weights can not be broadcast to values.*"
+                                         r"values.shape=\(3,\).*weights.shape=\(3, 1\)"):
+        v1.losses.compute_weighted_loss(tf.constant([1., 2., 3.]), weights=weights)
+    with pytest.raises(ValueError, match="weights can not be broadcast to values"):
+        v1.losses.mean_squared_error(np.array([[1.], [2.], [3.]]), tf.zeros((3, 1)),
+                                     weights=weights[:, 0])
+    # MEAN divides by the sum of the weights, negative or not (TF's div_no_nan).
+    assert float(v1.losses.compute_weighted_loss(
+        tf.constant([1., 2.]), weights=tf.constant([-1., -1.]),
+        reduction=v1.losses.Reduction.MEAN)) == pytest.approx(1.5)
+
+
 def test_v1_logging_sets_the_numpyflow_logger():
     logger = logging.getLogger("numpyflow")
     before = logger.level

@@ -143,6 +143,21 @@ def test_crossed_ids(label, column, expected):
     assert _sorted(ids_of(column(), CROSS_FEATURES)) == _sorted(expected)
 
 
+@pytest.mark.parametrize("label, column, expected", [
+    # Printed by TF 2.15: SparseCross takes sparse inputs (a column's ids) before dense
+    # raw features, whatever the order of the keys.
+    ("raw_then_column", lambda: fc.crossed_column(
+        ["t", fc.bucketized_column(fc.numeric_column("x"), [1., 5.])], 50),
+     [[0, 43], [1, 25], [2, 3]]),
+    # A nested cross is flattened into its keys (TF's _collect_leaf_level_keys): the same
+    # ids as crossing s, t and n directly (TF["cross_three"] mod 1000).
+    ("nested", lambda: fc.crossed_column([fc.crossed_column(["s", "t"], 1000), "n"], 1000),
+     [[0, 894], [0, 897], [1, 214], [1, 681], [2, 73], [2, 73]]),
+])
+def test_crossed_ids_key_order_as_tf(label, column, expected):
+    assert _sorted(ids_of(column(), CROSS_FEATURES)) == _sorted(expected)
+
+
 def test_crossed_name():
     assert fc.crossed_column(["t", "s", fc.categorical_column_with_identity("n", 4)],
                              5).name == TF["cross_name"]

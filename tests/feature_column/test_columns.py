@@ -285,3 +285,15 @@ def test_shared_embeddings_cannot_be_serialized_yet():
     layer = DenseFeatures(fc.shared_embeddings([a, b], 2))
     with pytest.raises(NotImplementedError, match="SharedEmbeddingColumn"):
         layer.get_config()
+
+
+def test_empty_batch_gives_empty_output():
+    # TF 2.15 gives [0, width] for a batch of 0 examples; a reshape to (0, -1) used to fail.
+    ids = fc.categorical_column_with_identity("b", 3)
+    age = fc.numeric_column("a")
+    layer = tf.keras.layers.DenseFeatures([
+        age, fc.bucketized_column(age, [0., 1.]), fc.indicator_column(ids),
+        fc.embedding_column(ids, 2), fc.indicator_column(fc.crossed_column(["s", ids], 5))])
+    out = layer({"a": np.zeros((0, 1), np.float32), "b": np.zeros((0, 1), np.int64),
+                 "s": np.zeros((0, 1), dtype=object)})
+    assert out.shape == (0, 1 + 3 + 3 + 2 + 5)

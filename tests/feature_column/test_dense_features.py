@@ -152,6 +152,15 @@ def test_linear_model_sparse_combiner(combiner, expected):
     np.testing.assert_allclose(model({"c": [[0, 1], [2, -1]]}).numpy(), expected, rtol=1e-6)
 
 
+def test_linear_model_refuses_features_of_different_batch_sizes():
+    # As DenseFeatures (and TF's _verify_static_batch_size_equality): a batch of 1 must not
+    # broadcast against a batch of 3.
+    model = fc.LinearModel([fc.numeric_column("x"), fc.categorical_column_with_identity("c", 3)])
+    with pytest.raises(ValueError, match=r"Batch size \(first dimension\) of each feature must "
+                                         r"be same.*\(c, x\): \(3, 1\)"):
+        model({"x": [[1.]], "c": [[0], [2], [1]]})
+
+
 def test_linear_model_config_round_trip():
     model = fc.LinearModel([fc.numeric_column("x"), fc.categorical_column_with_identity("c", 4)],
                            units=3, sparse_combiner="mean", name="lm")

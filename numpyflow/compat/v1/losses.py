@@ -36,6 +36,7 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=None,
                          f"{sorted(set(Reduction.all()))}.")
     losses = tf.cast(tf.convert_to_tensor(losses), tf.float32)
     weights = tf.cast(tf.convert_to_tensor(weights), tf.float32)
+    _check_broadcastable(weights, losses)
     weighted = losses * weights
     if reduction == Reduction.NONE:
         return weighted
@@ -51,9 +52,20 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=None,
     return _safe_divide(total, nonzero)
 
 
+def _check_broadcastable(weights, values):
+    """TF's `assert_broadcastable`: scalar weights, or weights of the values' rank whose
+    dimensions are 1 or the values' (weights never broadcast the values to a bigger shape)."""
+    w_shape, v_shape = tuple(weights.shape), tuple(values.shape)
+    if len(w_shape) == 0 or (len(w_shape) == len(v_shape) and all(
+            w in (1, v) for w, v in zip(w_shape, v_shape))):
+        return
+    raise ValueError(f"weights can not be broadcast to values. values.rank={len(v_shape)}. "
+                     f"weights.rank={len(w_shape)}. values.shape={v_shape}. "
+                     f"weights.shape={w_shape}.")
+
+
 def _safe_divide(numerator, denominator):
-    return tf.where(denominator > 0, numerator / tf.maximum(denominator, 1e-12),
-                    tf.zeros_like(numerator))
+    return tf.math.divide_no_nan(numerator, denominator)  # 0 where the denominator is 0
 
 
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_collection=None,
@@ -62,6 +74,9 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_c
     labels = tf.convert_to_tensor(labels)
     if len(labels.shape) == len(logits.shape):
         labels = tf.squeeze(labels, axis=-1)
+    weights = tf.convert_to_tensor(weights)
+    if len(weights.shape) == len(labels.shape) + 1:  # [batch, 1] weights: squeezed, as in TF
+        weights = tf.squeeze(weights, axis=-1)
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(labels, tf.int64),
                                                             logits=logits)
     return compute_weighted_loss(losses, weights, reduction=reduction)

@@ -53,22 +53,39 @@ class _AccuracyBaseline:
 class _Head:
     """Shared parts: weights, loss reduction, the EstimatorSpec."""
 
+    # Whether weights may have one value per logit (`[batch, logits_dimension]`).
+    _per_logit_weights = False
+
     def __init__(self, owner, weight_column, loss_reduction):
+        from numpyflow.feature_column.numeric import NumericColumn
         self._owner = owner
+        if isinstance(weight_column, str):
+            weight_column = tf.feature_column.numeric_column(weight_column)
+        if weight_column is not None and not isinstance(weight_column, NumericColumn):
+            raise TypeError(f"{owner}: Weight column must be either a string or NumericColumn. "
+                            f"Given type: {type(weight_column)}.")
         self._weight_column = weight_column
         self._loss_reduction = check_loss_reduction(loss_reduction, owner)
 
-    def _weights(self, features):
+    def _weights(self, features, logits):
+        """float32 `[batch, 1]` (or `[batch, logits_dimension]` where allowed) weights: the
+        weight column's dense value (its `normalizer_fn` applied), as TF reads it."""
+        from numpyflow.feature_column.base import FeatureCache
         if self._weight_column is None:
             return None
-        key = getattr(self._weight_column, "key", self._weight_column)
+        key = self._weight_column.key
         if not isinstance(features, dict) or key not in features:
             keys = sorted(features) if isinstance(features, dict) else type(features).__name__
             raise ValueError(f"{self._owner}: weight_column {key!r} is not in the features "
                              f"the input_fn returned (keys: {keys}).")
-        weights = tf.cast(tf.convert_to_tensor(features[key]), tf.float32)
-        if len(weights.shape) == 1:
-            weights = tf.expand_dims(weights, -1)
+        weights = FeatureCache(features).get(self._weight_column)
+        weights = tf.reshape(weights, (weights.shape[0], -1))
+        widths = (1, self.logits_dimension) if self._per_logit_weights else (1,)
+        if weights.shape[0] != logits.shape[0] or weights.shape[1] not in widths:
+            expected = " or ".join(f"({logits.shape[0]}, {w})" for w in widths)
+            raise ValueError(f"{self._owner}: weight_column {key!r} must give weights of "
+                             f"shape ({logits.shape[0]},) or {expected}; received shape "
+                             f"{tuple(weights.shape)}.")
         return weights
 
     def _reduce(self, unweighted, weights):
@@ -89,7 +106,7 @@ class _Head:
                              f"your label feature, and that your input_fn returns "
                              f"(features, labels).")
         processed = self.processed_labels(logits, labels)
-        weights = self._weights(features)
+        weights = self._weights(features, logits)
         unweighted = self.unweighted_loss(logits, processed)
         loss = self._reduce(unweighted, weights)
         if mode == ModeKeys.EVAL:
@@ -158,7 +175,8 @@ class ClassificationHead(_Head):
         return predictions
 
     def processed_labels(self, logits, labels):
-        """Integer class ids `[batch, 1]`, checked against `n_classes` (or the vocabulary)."""
+        """Class ids `[batch, 1]` (int64; float32 for a binary head's float labels),
+        checked against `n_classes` (or the vocabulary)."""
         array = _label_array(labels)
         if array.ndim == 1:
             array = array[:, None]
@@ -177,17 +195,23 @@ class ClassificationHead(_Head):
                                  f"label_vocabulary {self._vocabulary}.")
             ids = np.array([index[t] for t in texts], dtype="int64").reshape(array.shape)
         else:
-            if array.dtype.kind not in "iub":
+            # The binary head takes float labels in [0, 1] (soft labels too), as TF's casts
+            # them to float32; the multi-class head needs integer ids.
+            numeric = "iubf" if self.binary else "iub"
+            if array.dtype.kind not in numeric:
                 raise ValueError(f"{self._owner}: labels must be integer class ids (or set "
                                  f"label_vocabulary for string labels); received dtype "
                                  f"{array.dtype}.")
-            ids = array.astype("int64")
+            ids = array.astype("float32" if array.dtype.kind == "f" else "int64")
+            if not np.all(np.isfinite(ids)):
+                raise ValueError(f"{self._owner}: labels must be finite; received "
+                                 f"{ids[~np.isfinite(ids)][:3].tolist()}.")
             if ids.size and ids.max() > self.n_classes - 1:
                 raise ValueError(f"{self._owner}: Labels must be <= n_classes - 1; received "
-                                 f"label {int(ids.max())} with n_classes={self.n_classes}.")
+                                 f"label {ids.max()} with n_classes={self.n_classes}.")
             if ids.size and ids.min() < 0:
                 raise ValueError(f"{self._owner}: Labels must be >= 0; received label "
-                                 f"{int(ids.min())}.")
+                                 f"{ids.min()}.")
         if ids.shape[0] != logits.shape[0]:
             raise ValueError(f"{self._owner}: labels have batch size {ids.shape[0]} but the "
                              f"logits {logits.shape[0]}.")
@@ -235,6 +259,8 @@ class ClassificationHead(_Head):
 
 class RegressionHead(_Head):
     """Regression with `label_dimension` outputs and the squared error."""
+
+    _per_logit_weights = True
 
     def __init__(self, label_dimension, owner, weight_column=None,
                  loss_reduction=SUM_OVER_BATCH_SIZE):
