@@ -66,6 +66,24 @@ def variable_creator_scope(variable_creator):
         stack.pop()
 
 
+# TF's other `tf.Variable` arguments, with the values that mean what numpyflow does: a
+# Variable keeps its shape, lives on the CPU, and is neither restored from a graph proto nor
+# aggregated specially (tf.distribute sums gradients itself).
+_TF_ONLY_ARGUMENTS = {"validate_shape": True, "caching_device": None, "variable_def": None,
+                      "import_scope": None, "synchronization": None, "aggregation": None,
+                      "experimental_enable_variable_lifting": True}
+
+
+def _refuse_unsupported(kwargs):
+    for argument, value in kwargs.items():
+        if argument not in _TF_ONLY_ARGUMENTS:
+            raise TypeError(f"tf.Variable got an unexpected keyword argument {argument!r}.")
+        if value is not _TF_ONLY_ARGUMENTS[argument] and value != _TF_ONLY_ARGUMENTS[argument]:
+            raise NotImplementedError(
+                f"tf.Variable: {argument}={value!r} is not supported by numpyflow (only "
+                f"{argument}={_TF_ONLY_ARGUMENTS[argument]!r}).")
+
+
 class _VariableMetaclass(type):
     """Applies the `variable_creator_scope` creators to `tf.Variable(...)`, as TF does."""
 
@@ -119,6 +137,7 @@ class Variable(Tensor, metaclass=_VariableMetaclass):
 
     def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, shape=None,
                  constraint=None, **kwargs):
+        _refuse_unsupported(kwargs)
         if initial_value is None:
             raise ValueError("The `initial_value` argument of tf.Variable must be specified.")
         if constraint is not None and not callable(constraint):

@@ -307,3 +307,13 @@ def test_np_array_copies_so_tensors_stay_immutable():
     assert np.array(t, dtype=np.float64).dtype == np.float64
     with pytest.raises(ValueError):
         np.array(t, dtype=np.float64, copy=False)
+
+
+def test_variable_refuses_tf_arguments_it_cannot_honour():
+    assert tf.Variable(1., validate_shape=True, caching_device=None).numpy() == 1.
+    with pytest.raises(NotImplementedError, match="validate_shape=False"):
+        tf.Variable(1., validate_shape=False)
+    with pytest.raises(NotImplementedError, match="aggregation='sum'"):
+        tf.Variable(1., aggregation="sum")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        tf.Variable(1., colour="red")
