@@ -1,6 +1,8 @@
 """Tests of the preprocessing layers: rescaling, normalization, resizing and cropping, and
 the random augmentation layers (random only with training=True)."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -201,8 +203,6 @@ def test_resizing_crop_and_pad_to_aspect_ratio():
         Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
     with pytest.raises(NotImplementedError, match="interpolation"):
         Resizing(2, 2, interpolation="bicubic")
-    with pytest.raises(NotImplementedError, match="antialias"):
-        Resizing(2, 2, antialias=True)
     with pytest.raises(ValueError, match="height=0"):
         Resizing(0, 2)
 
@@ -419,3 +419,26 @@ def test_configs_use_keras_keys():
     assert set(Normalization().get_config()) >= {"axis", "mean", "variance", "invert"}
     assert set(Resizing(2, 2).get_config()) >= {
         "height", "width", "interpolation", "crop_to_aspect_ratio", "pad_to_aspect_ratio"}
+
+
+_RESIZING_CASES = {  # As tests/fixtures/make_resizing_fixtures.py builds them.
+    "area_down": (5, 3, "area", False, False),
+    "area_up": (13, 11, "area", False, False),
+    "antialias_down": (4, 6, "bilinear", True, False),
+    "antialias_up": (12, 20, "bilinear", True, False),
+    "area_crop": (4, 4, "area", False, True),
+    "antialias_crop": (3, 5, "bilinear", True, True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_RESIZING_CASES))
+def test_resizing_area_and_antialias_equal_keras3(name):
+    fixture = os.path.join(os.path.dirname(__file__), "..", "fixtures", "resizing",
+                           "keras3_resizing.npz")
+    expected = np.load(fixture)
+    height, width, interpolation, antialias, crop = _RESIZING_CASES[name]
+    layer = Resizing(height, width, interpolation=interpolation, antialias=antialias,
+                     crop_to_aspect_ratio=crop)
+    np.testing.assert_allclose(layer(expected["images"]).numpy(), expected[name],
+                               rtol=1e-5, atol=1e-3)
+    assert Resizing.from_config(layer.get_config()).antialias is antialias

@@ -134,7 +134,8 @@ def aspect_crop_box(height, width, target_height, target_width):
     return top, left, crop_height, crop_width
 
 
-def smart_resize(images, target_height, target_width, interpolation="bilinear"):
+def smart_resize(images, target_height, target_width, interpolation="bilinear",
+                 antialias=False):
     """Crops 4-D `images` to the target aspect ratio (centred), then resizes to the target."""
     height, width = images.shape[1], images.shape[2]
     top, left, crop_height, crop_width = aspect_crop_box(height, width, target_height,
@@ -142,7 +143,8 @@ def smart_resize(images, target_height, target_width, interpolation="bilinear"):
     images = images[:, top:top + crop_height, left:left + crop_width, :]
     if (crop_height, crop_width) == (target_height, target_width):
         return images
-    resized = tf.image.resize(images, (target_height, target_width), method=interpolation)
+    resized = tf.image.resize(images, (target_height, target_width), method=interpolation,
+                              antialias=antialias)
     return tf.cast(resized, images.dtype)
 
 

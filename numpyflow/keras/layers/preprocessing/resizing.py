@@ -4,7 +4,7 @@ import numpyflow as tf
 from numpyflow.keras.layers.preprocessing.image_layer import (
     ImageLayer, check_choice, describe, positive_size, sized_output_shape, smart_resize)
 
-_INTERPOLATIONS = ("bilinear", "nearest")
+_INTERPOLATIONS = ("bilinear", "nearest", "area")  # Keras's others (bicubic, lanczos) raise.
 
 
 class Resizing(ImageLayer):
@@ -12,14 +12,15 @@ class Resizing(ImageLayer):
 
     Args:
       height, width: The output size.
-      interpolation: "bilinear" (default) or "nearest".
+      interpolation: "bilinear" (default), "nearest" or "area".
       crop_to_aspect_ratio: First crop the largest centred window with the target's aspect
         ratio, so the image is not distorted.
       pad_to_aspect_ratio: First pad the image (centred, with `fill_value`) to the target's
         aspect ratio, so the image is not distorted.
       fill_mode: Only "constant" (Keras's only mode for padding).
       fill_value: The padding value with `pad_to_aspect_ratio`.
-      antialias: Only False is supported.
+      antialias: With "bilinear", widen the filter when downsampling (as
+        `tf.image.resize(..., antialias=True)`).
       data_format: Only "channels_last".
 
     >>> import numpyflow as tf
@@ -41,20 +42,19 @@ class Resizing(ImageLayer):
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
         self.fill_mode = check_choice(self, "fill_mode", fill_mode, ("constant",))
         self.fill_value = float(fill_value)
-        if antialias:
-            raise NotImplementedError(f"{describe(self)}: antialias=True is not implemented in "
-                                      f"numpyflow.")
-        self.antialias = False
+        self.antialias = bool(antialias)
 
     def transform(self, images, training):
         if self.crop_to_aspect_ratio:
-            return smart_resize(images, self.height, self.width, self.interpolation)
+            return smart_resize(images, self.height, self.width, self.interpolation,
+                                self.antialias)
         if self.pad_to_aspect_ratio:
             images = self._pad_to_aspect_ratio(images)
         if tuple(images.shape[1:3]) == (self.height, self.width):
             return images
         return tf.cast(tf.image.resize(images, (self.height, self.width),
-                                       method=self.interpolation), images.dtype)
+                                       method=self.interpolation, antialias=self.antialias),
+                       images.dtype)
 
     def _pad_to_aspect_ratio(self, images):
         height, width = images.shape[1], images.shape[2]
