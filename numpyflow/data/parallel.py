@@ -1,4 +1,4 @@
-"""Threads for `Dataset.map(num_parallel_calls=...)` and `Dataset.prefetch`.
+"""Threads for `Dataset.map`/`interleave(num_parallel_calls=...)` and `Dataset.prefetch`.
 
 Both are generators that own their threads: closing the generator (a `for` loop that
 breaks, an iterator that is garbage-collected, a KeyboardInterrupt in the consumer) stops
@@ -131,3 +131,85 @@ def prefetch(inputs, buffer_size, on_start=None):
             except queue.Empty:
                 pass
         thread.join()
+
+
+class BackgroundReader:
+    """An iterator read ahead by its own thread from the moment it is built (for the inner
+    datasets of a parallel `interleave`).
+
+    At most `buffer_size` elements wait in its queue; `gate` (a semaphore shared by the
+    readers of one interleave) bounds how many `next` calls run at once. `close()` stops
+    and joins the thread; an exception in the thread is raised by `__next__`.
+
+    Example:
+        >>> reader = BackgroundReader(iter(range(3)), 2, threading.Semaphore(1))
+        >>> list(reader)
+        [0, 1, 2]
+    """
+
+    def __init__(self, inputs, buffer_size, gate, on_start=None):
+        self._buffer = queue.Queue(maxsize=max(1, int(buffer_size)))
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, args=(inputs, gate, on_start),
+                                        name="numpyflow-data-interleave", daemon=True)
+        self._thread.start()
+
+    def _put(self, item):
+        while not self._stop.is_set():
+            try:
+                self._buffer.put(item, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self, inputs, gate, on_start):
+        try:
+            if on_start is not None:
+                on_start()
+            while not self._stop.is_set():
+                with gate:
+                    try:
+                        element = next(inputs)
+                    except StopIteration:
+                        break
+                if not self._put(element):
+                    return
+            self._put(_END)
+        except BaseException as error:  # noqa: B902 - handed to the consumer
+            self._put(_Failure(error))
+        finally:
+            close = getattr(inputs, "close", None)
+            if close is not None:
+                close()
+
+    def ready(self):
+        """Whether `next` would return without waiting."""
+        return self._done or not self._buffer.empty()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._done:
+            raise StopIteration
+        item = self._buffer.get()
+        if item is _END:
+            self._done = True
+            raise StopIteration
+        if isinstance(item, _Failure):
+            self._done = True
+            raise item.error
+        return item
+
+    def close(self):
+        """Stops the thread (after the element it is reading) and joins it."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._buffer.get(timeout=_POLL_S)
+            except queue.Empty:
+                pass
+        self._thread.join()
+        self._done = True

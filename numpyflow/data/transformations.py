@@ -14,8 +14,10 @@ reshuffles when `reshuffle_each_iteration=True`. The orders themselves differ fr
 """
 
 import builtins
+import collections
 import itertools
 import os
+import threading
 
 import numpy as np
 
@@ -448,8 +450,10 @@ def interleave(dataset, map_func, cycle_length=None, block_length=None, num_para
     """Maps each element to a dataset and interleaves them, as TF's interleave.
 
     Up to `cycle_length` datasets are open; `block_length` consecutive elements are taken
-    from each in turn. The inner datasets are read sequentially (`num_parallel_calls` is
-    accepted for TF compatibility and gives the same order; it adds no threads).
+    from each in turn. With `num_parallel_calls`, each open inner dataset (and the next
+    `cycle_length` ones, opened ahead) is read by its own thread, at most
+    `num_parallel_calls` elements at a time; the order is the sequential one unless
+    `deterministic=False`, which lets a ready dataset go before a slow one.
 
     Example:
         >>> ds = Dataset.range(1, 4).interleave(
@@ -463,7 +467,8 @@ def interleave(dataset, map_func, cycle_length=None, block_length=None, num_para
     if cycle <= 0 or block <= 0:
         raise ValueError(f"interleave: `cycle_length` and `block_length` must be positive; "
                          f"received cycle_length={cycle_length}, block_length={block_length}.")
-    _parallelism(num_parallel_calls, "num_parallel_calls")
+    parallelism = _parallelism(num_parallel_calls, "num_parallel_calls")
+    in_order = deterministic is not False
 
     def open_inner(element):
         inner = call_with_element(map_func, element, "interleave")
@@ -472,13 +477,48 @@ def interleave(dataset, map_func, cycle_length=None, block_length=None, num_para
                             f"Dataset object; received {type(inner).__name__}.")
         return inner._iterate()
 
+    def opened(inputs, gate):
+        """The inputs, each opened as a `BackgroundReader`, `cycle` of them ahead."""
+        state = peeking()
+        ahead = collections.deque()
+        try:
+            while True:
+                while len(ahead) < cycle:
+                    try:
+                        element = next(inputs)
+                    except StopIteration:
+                        break
+                    if not is_error(element):
+                        try:
+                            element = parallel.BackgroundReader(
+                                open_inner(element), block, gate,
+                                on_start=lambda: _peeking_set(state))
+                        except Exception as error:  # noqa: BLE001
+                            element = ElementError(error)
+                    ahead.append(element)
+                if not ahead:
+                    return
+                yield ahead.popleft()
+        finally:
+            for item in ahead:
+                if isinstance(item, parallel.BackgroundReader):
+                    item.close()
+            inputs.close()
+
     def iterate():
-        inputs = dataset._iterate()
+        if parallelism is None:
+            inputs = dataset._iterate()
+        else:
+            inputs = opened(dataset._iterate(), threading.Semaphore(parallelism))
         slots = [None] * cycle
         index = taken = open_count = 0
         inputs_done = False
         try:
             while not inputs_done or open_count:
+                if parallelism is not None and not in_order and taken == 0 \
+                        and slots[index] is not None \
+                        and not slots[index].ready():
+                    index = _ready_slot(slots, index, inputs_done)
                 current = slots[index]
                 if current is not None:
                     try:
@@ -503,7 +543,8 @@ def interleave(dataset, map_func, cycle_length=None, block_length=None, num_para
                         yield element
                         continue
                     try:
-                        slots[index] = open_inner(element)
+                        slots[index] = element if parallelism is not None \
+                            else open_inner(element)
                         open_count += 1
                     except Exception as error:  # noqa: BLE001
                         yield ElementError(error)
@@ -539,6 +580,17 @@ def interleave(dataset, map_func, cycle_length=None, block_length=None, num_para
     if dataset._cardinality == 0:
         card = 0
     return Dataset(iterate, spec, card, (dataset,))
+
+
+def _ready_slot(slots, index, inputs_done):
+    """The first slot after `index` that has an element waiting or is free for the next
+    input (else `index`), for a non-deterministic parallel interleave."""
+    for step in range(1, len(slots)):
+        candidate = (index + step) % len(slots)
+        reader = slots[candidate]
+        if (reader is None and not inputs_done) or (reader is not None and reader.ready()):
+            return candidate
+    return index
 
 
 def flat_map(dataset, map_func, name=None):

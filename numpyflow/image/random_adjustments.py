@@ -1,9 +1,8 @@
 """Random image augmentations: `random_*` (TF's seeding rules, via `tf.random`) and
 `stateless_random_*` (a function of `seed=(a, b)` alone).
 
-The stateless variants give the same result for the same seed on every call and in every
-process, as in TF; the numbers differ from TF's (numpyflow draws from NumPy's PCG64 keyed by
-the seed, not from TF's Philox).
+The stateless variants draw with `tf.random.stateless_uniform`, so for the same seed they
+make TF's own choices (flips, deltas, factors, crop offsets).
 """
 
 import numpy as np
@@ -16,34 +15,34 @@ from numpyflow.image.geometry import _image_tensor, flip_left_right, flip_up_dow
 # -- drawing: stateful (TF's seeding rules) or stateless (from a seed pair) -------------------
 
 
-def _stateless_generator(seed, op_name):
+def _check_seed_pair(seed, op_name):
     seed_array = np.asarray(seed.numpy() if isinstance(seed, tf.Tensor) else seed)
     if seed_array.shape != (2,) or seed_array.dtype.kind not in "iu":
         raise ValueError(f"tf.image.{op_name}: `seed` must be a pair of integers (shape [2]); "
                          f"received seed={seed!r}")
-    return np.random.default_rng([int(s) & 0xFFFFFFFFFFFFFFFF for s in seed_array])
+    return seed
 
 
 class _Draw:
     """Uniform draws, from `tf.random.uniform(seed=...)` or from a stateless seed pair."""
 
     def __init__(self, seed, stateless, op_name):
-        self._generator = _stateless_generator(seed, op_name) if stateless else None
-        self._seed = seed
+        self._stateless = stateless
+        self._seed = _check_seed_pair(seed, op_name) if stateless else seed
 
     def uniform(self, shape, low, high):
-        if self._generator is None:
-            return tf.random.uniform(shape, low, high, seed=self._seed)
-        return tf.constant(self._generator.uniform(low, high, size=shape).astype(np.float32))
+        if self._stateless:
+            return tf.random.stateless_uniform(shape, self._seed, low, high)
+        return tf.random.uniform(shape, low, high, seed=self._seed)
 
     def offsets(self, limits):
         """An offset in [0, limit) for each of `limits` (as TF's `random_crop`)."""
-        if self._generator is None:
-            draws = tf.random.uniform((len(limits),), 0, np.iinfo(np.int32).max, tf.int32,
-                                      seed=self._seed).numpy()
+        high = np.iinfo(np.int32).max
+        if self._stateless:
+            draws = tf.random.stateless_uniform((len(limits),), self._seed, 0, high, tf.int32)
         else:
-            draws = self._generator.integers(0, np.iinfo(np.int32).max, size=len(limits))
-        return [int(d) % int(limit) for d, limit in zip(draws, limits)]
+            draws = tf.random.uniform((len(limits),), 0, high, tf.int32, seed=self._seed)
+        return [int(d) % int(limit) for d, limit in zip(draws.numpy(), limits)]
 
 
 def _check_range(op_name, lower, upper):
@@ -60,7 +59,8 @@ def _check_range(op_name, lower, upper):
 def _flip(image, flip, draw):
     if image.shape.rank == 3:
         return flip(image) if float(draw.uniform((), 0., 1.)) < 0.5 else image
-    mask = draw.uniform((image.shape[0],), 0., 1.) < 0.5
+    # TF rounds each batch draw: an image flips when its draw is above 1/2.
+    mask = draw.uniform((image.shape[0],), 0., 1.) > 0.5
     return tf.where(tf.reshape(mask, (-1, 1, 1, 1)), flip(image), image)
 
 
