@@ -74,4 +74,8 @@ def __getattr__(name):
         import importlib
         module = importlib.import_module("numpyflow." + ("ragged" if name[0] == "R" else name))
         return module.RaggedTensor if name == "RaggedTensor" else module
+    if name in ("sparse", "SparseTensor", "SparseTensorSpec"):  # tf.sparse, tf.SparseTensor
+        import importlib
+        module = importlib.import_module("numpyflow.sparse")
+        return module if name == "sparse" else getattr(module, name)
     raise AttributeError(f"module 'numpyflow' has no attribute {name!r}")

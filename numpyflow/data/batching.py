@@ -13,6 +13,7 @@ from numpyflow.data.errors import ElementError
 from numpyflow.framework.errors import InvalidArgumentError, invalid_argument
 from numpyflow.framework.tensor import Tensor
 from numpyflow.framework.tensor_spec import TensorSpec
+from numpyflow.sparse.sparse_tensor import SparseTensor, SparseTensorSpec, batch_sparse
 
 
 def _batch_size(value, op):
@@ -35,6 +36,8 @@ def _batched_spec(spec, size, drop_remainder):
 
 
 def _respec(spec, shape):
+    if isinstance(spec, SparseTensorSpec):
+        return SparseTensorSpec(shape, spec.dtype)
     return TensorSpec(shape, spec.dtype)
 
 
@@ -59,6 +62,9 @@ def _stack(group, pad_to=None, padding_values=None):
     flat = [structure.flatten(element) for element in group]
     leaves = []
     for component, values in enumerate(zip(*flat)):
+        if isinstance(values[0], SparseTensor):  # Rank + 1, largest dims, as in TF.
+            leaves.append(batch_sparse(values))
+            continue
         arrays = [structure.leaf_array(v) for v in values]
         if pad_to is None:
             first = arrays[0].shape
@@ -155,6 +161,11 @@ def padded_batch(dataset, batch_size, padded_shapes=None, padding_values=None,
     size = _batch_size(batch_size, "PaddedBatchDatasetV2")
     spec = dataset.element_spec
     leaf_specs = structure.flatten(spec)
+    sparse = [s for s in leaf_specs if isinstance(s, SparseTensorSpec)]
+    if sparse:
+        raise TypeError(f"`padded_batch` is only supported for datasets that produce tensor "
+                        f"elements but type spec of elements in the input dataset is not a "
+                        f"subclass of TensorSpec: `{sparse[0]!r}`.")
     if any(s.shape is None for s in leaf_specs):
         raise NotImplementedError("padded_batch: components of unknown rank are not supported.")
     if padded_shapes is None:
@@ -225,6 +236,10 @@ def unbatch(dataset, name=None):
     """
     spec = dataset.element_spec
     leaf_specs = structure.flatten(spec)
+    if any(isinstance(s, SparseTensorSpec) for s in leaf_specs):
+        raise NotImplementedError("unbatch (and rebatch) of SparseTensor components is not "
+                                  "supported by numpyflow; make them dense first with "
+                                  "tf.sparse.to_dense in a map.")
     if any(s.shape is not None and len(s.shape) == 0 for s in leaf_specs):
         raise ValueError("Cannot unbatch an input with scalar components.")
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
 from numpyflow.framework.tensor_spec import TensorSpec
+from numpyflow.sparse.sparse_tensor import SparseTensor, SparseTensorSpec
 
 
 def is_structure(value):
@@ -99,6 +100,8 @@ def to_tensor(value, dtype=None):
     """
     if isinstance(value, Tensor):
         return value if dtype is None else convert_to_tensor(value, dtype)
+    if isinstance(value, SparseTensor):  # One component, as in TF (a SparseTensorSpec).
+        return value
     return convert_to_tensor(value, dtype=dtype)
 
 
@@ -113,6 +116,8 @@ def spec_of(element):
 
 
 def _leaf_spec(leaf):
+    if isinstance(leaf, SparseTensor):
+        return SparseTensorSpec.from_value(leaf)
     if not isinstance(leaf, Tensor):
         leaf = convert_to_tensor(leaf)
     return TensorSpec(leaf.shape, leaf.dtype)
@@ -123,6 +128,10 @@ def most_specific(spec_a, spec_b, what):
     assert_same_structure(spec_a, spec_b, what)
     leaves = []
     for a, b in zip(flatten(spec_a), flatten(spec_b)):
+        if isinstance(a, SparseTensorSpec) or isinstance(b, SparseTensorSpec):
+            sparse, other = (a, b) if isinstance(a, SparseTensorSpec) else (b, a)
+            leaves.append(sparse.most_specific_compatible_type(other))
+            continue
         if isinstance(a, TensorSpec) != isinstance(b, TensorSpec):
             raise TypeError(f"{what}: incompatible types {a} and {b}.")
         if not isinstance(a, TensorSpec):

@@ -126,8 +126,8 @@ def _relaxed(out_spec, in_spec, element):
                        if d is None and i < len(shape))
 
     def relax(spec):
-        if spec.shape is None or not unknown:
-            return spec
+        if spec.shape is None or not unknown or not isinstance(spec, TensorSpec):
+            return spec  # A SparseTensorSpec keeps the first element's dense shape.
         dims = [None if (i, d) in unknown else d for i, d in builtins.enumerate(spec.shape)]
         return TensorSpec(dims, spec.dtype)
     return structure.map_structure(relax, out_spec)

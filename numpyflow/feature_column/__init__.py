@@ -13,7 +13,7 @@
 Features are dicts of Tensors, NumPy arrays or lists: `[batch]` or `[batch, k]` (several
 values per example for categorical columns; `b''`/`""` and `-1` mark missing values, as
 in TF's dense-to-sparse conversion). Strings may be `str` or `bytes`. Categorical features
-may also be sparse: the `SparseTensorValue` that `tf.io.parse_example` gives for a
+may also be sparse: the `tf.SparseTensor` that `tf.io.parse_example` gives for a
 `tf.io.VarLenFeature` (see `make_parse_example_spec`).
 
 API for the layers and estimators built on columns (stable; used by `tf.estimator`):

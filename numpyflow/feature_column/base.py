@@ -208,7 +208,7 @@ class FeatureCache:
         """The raw dense feature `key` as a NumPy array of rank >= 1 (strings as bytes)."""
         value = self._value(key)
         if is_sparse(value):
-            raise ValueError(f"Feature {key}: a sparse value (SparseTensorValue) is not "
+            raise ValueError(f"Feature {key}: a sparse value (SparseTensor) is not "
                              f"supported here; give a dense [batch, ...] value.")
         return as_array(value, key)
 
@@ -231,7 +231,7 @@ class FeatureCache:
 
         A dense `[batch]` or `[batch, k]` value gives its values row by row, TF's missing
         markers (b'' for strings, -1 for integers) dropped when `drop_missing`; a sparse
-        value (the `SparseTensorValue` of a `tf.io.VarLenFeature`) gives its values as they
+        value (the `SparseTensor` of a `tf.io.VarLenFeature`) gives its values as they
         are. `positions` index the values kept among all the feature's values.
         """
         value = self._value(key)

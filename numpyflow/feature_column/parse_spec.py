@@ -36,7 +36,7 @@ def make_parse_example_spec(feature_columns):
     to read the features of `feature_columns` from `tf.train.Example` records.
 
     Numeric columns read fixed-length features; categorical ones variable-length
-    features, which `parse_example` returns as `SparseTensorValue`s that the columns take
+    features, which `parse_example` returns as `tf.SparseTensor`s that the columns take
     as they are.
 
     Args:

@@ -2,11 +2,9 @@
 `tf.io.parse_example`, `FixedLenFeature`, `VarLenFeature`, `serialize_tensor`, `parse_tensor`.
 
 String features (dtype `tf.string`, "string", `bytes` or `str`) come back as `tf.string`
-Tensors, as in TF. numpyflow has no SparseTensor, so one value differs from TF's:
-
-- a `VarLenFeature` comes back as a `SparseTensorValue(indices, values, dense_shape)` named
-  tuple (the fields of TF's SparseTensor and of `tf.compat.v1.SparseTensorValue`; `indices`
-  and `dense_shape` are int64 Tensors); `sparse_to_dense` turns it into a padded array.
+Tensors, as in TF. A `VarLenFeature` comes back as a `tf.sparse.SparseTensor` (as in TF);
+`tf.sparse.to_dense` or `sparse_to_dense` turns it into a padded Tensor.
+`SparseTensorValue` is the plain named tuple TF calls `tf.compat.v1.SparseTensorValue`.
 
 Numbers come back as numpyflow Tensors (float32 or int64). Serialized input is a tf.string
 Tensor or `bytes` (or a list / NumPy array of bytes for `parse_example`).
@@ -53,7 +51,7 @@ class FixedLenFeature(collections.namedtuple("FixedLenFeature",
 
 
 class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
-    """A feature with any number of values, parsed to a `SparseTensorValue`.
+    """A feature with any number of values, parsed to a `tf.sparse.SparseTensor`.
 
     Example:
         >>> VarLenFeature("float32").dtype
@@ -63,7 +61,8 @@ class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
 
 SparseTensorValue = collections.namedtuple("SparseTensorValue",
                                            ["indices", "values", "dense_shape"])
-SparseTensorValue.__doc__ = """numpyflow's stand-in for TF's SparseTensor (see module doc)."""
+SparseTensorValue.__doc__ = """`tf.compat.v1.SparseTensorValue`: a SparseTensor's fields as a
+named tuple (`tf.sparse.SparseTensor.from_value` turns it into a SparseTensor)."""
 
 
 def _kind(dtype, key):
@@ -189,7 +188,8 @@ def parse_example(serialized, features, example_names=None, name=None):
 
     Returns:
         A dict: `FixedLenFeature` keys map to values of shape `[batch] + shape`,
-        `VarLenFeature` keys to a `SparseTensorValue` with `dense_shape` `[batch, max_len]`.
+        `VarLenFeature` keys to a `tf.sparse.SparseTensor` with `dense_shape`
+        `[batch, max_len]`.
 
     Raises:
         tf.errors.InvalidArgumentError: An example is not a valid Example, lacks a required
@@ -243,7 +243,10 @@ def _sparse(rows, kind, batched):
     else:
         indices = np.arange(lengths[0], dtype=np.int64).reshape(-1, 1)
         dense_shape = np.array([lengths[0]], dtype=np.int64)
-    return SparseTensorValue(constant(indices), _as_output(values), constant(dense_shape))
+    from numpyflow.sparse.sparse_tensor import SparseTensor
+    sparse = SparseTensor(constant(indices), _as_output(values), constant(dense_shape))
+    sparse._static_shape = [None] * len(dense_shape)  # Data-dependent, as TF's spec says.
+    return sparse
 
 
 def parse_single_example(serialized, features, example_names=None, name=None):
@@ -257,7 +260,7 @@ def parse_single_example(serialized, features, example_names=None, name=None):
 
     Returns:
         A dict: `FixedLenFeature` keys map to values of the feature's shape, `VarLenFeature`
-        keys to a 1-D `SparseTensorValue`.
+        keys to a 1-D `tf.sparse.SparseTensor`.
 
     Example:
         >>> import numpyflow as tf
@@ -283,9 +286,8 @@ def parse_single_example(serialized, features, example_names=None, name=None):
 
 
 def sparse_to_dense(sparse, default_value=None):
-    """A `SparseTensorValue`'s values as a dense array padded with `default_value`.
-
-    Stands in for `tf.sparse.to_dense` (0 or b"" by default).
+    """A `SparseTensor`'s (or `SparseTensorValue`'s) values as a dense Tensor padded with
+    `default_value` (0 or b"" by default); like `tf.sparse.to_dense` without index checks.
 
     Example:
         >>> import numpyflow as tf

@@ -66,7 +66,7 @@ def test_examples_written_by_tf_parse_to_their_values(name, compression):
         np.testing.assert_array_equal(parsed["x"].numpy(), np.float32(expected["x"]))
         assert parsed["name"].dtype == tf.string
         assert parsed["name"].numpy() == expected["name"].encode("utf-8")
-        assert isinstance(parsed["tags"], SparseTensorValue)
+        assert isinstance(parsed["tags"], tf.sparse.SparseTensor)
         assert parsed["tags"].values.numpy().tolist() == expected["tags"]
         count = len(expected["tags"])
         assert parsed["tags"].indices.numpy().tolist() == [[i] for i in range(count)]
@@ -82,8 +82,15 @@ def test_parse_example_batches_like_tf():
     tags = parsed["tags"]
     assert tags.dense_shape.numpy().tolist() == [3, 3]
     assert tags.indices.numpy().tolist() == [[1, 0], [2, 0], [2, 1], [2, 2]]
-    assert sparse_to_dense(tags).numpy().tolist() == [
-        [0, 0, 0], [4, 0, 0], [1, 2, 9223372036854775807]]
+    assert isinstance(tags, tf.SparseTensor) and tags.dtype == tf.int64
+    expected = [[0, 0, 0], [4, 0, 0], [1, 2, 9223372036854775807]]
+    assert sparse_to_dense(tags).numpy().tolist() == expected
+    assert tf.sparse.to_dense(tags).numpy().tolist() == expected
+    # tf.compat.v1.SparseTensorValue is still the plain named tuple, and sparse_to_dense
+    # still takes one.
+    value = tf.compat.v1.SparseTensorValue(tags.indices, tags.values, tags.dense_shape)
+    assert tf.compat.v1.SparseTensorValue is SparseTensorValue
+    assert sparse_to_dense(value).numpy().tolist() == expected
 
 
 def test_tensors_written_by_tf_parse_to_their_values():

@@ -8,6 +8,7 @@
 
 from numpyflow.compat.v1 import (  # noqa: F401
     estimator, feature_column, layers, logging, losses, metrics, summary, train)
+from numpyflow.io.parsing import SparseTensorValue  # noqa: F401
 
-__all__ = ["estimator", "feature_column", "layers", "logging", "losses", "metrics", "summary",
-           "train"]
+__all__ = ["SparseTensorValue", "estimator", "feature_column", "layers", "logging", "losses",
+           "metrics", "summary", "train"]
