@@ -50,6 +50,8 @@ def _sum_forward(x, axis, keepdims):
             sums = blas.column_sums(x.reshape(-1, x.shape[-1]))
             return sums.reshape((1,) * (x.ndim - 1) + sums.shape) if keepdims else sums
         # np.add.reduce is np.sum without its Python-level argument handling (~2 µs a call).
+        if x.dtype.kind in "iu":  # TF keeps the dtype; NumPy widens small ints to int64.
+            return np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
         return np.add.reduce(x, axis=axis, keepdims=keepdims)
     finally:
         _quiet.restore(token)
@@ -110,8 +112,13 @@ def _prod_grad(node, dy):
     return (_spread(node, dy) * Tensor(others),)
 
 
-Prod = Primitive("Prod", quiet(lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims)),
-                 _prod_grad)
+def _prod_forward(x, axis, keepdims):
+    # TF keeps an integer input's dtype; NumPy widens small ints to int64.
+    dtype = x.dtype if x.dtype.kind in "iu" else None
+    return np.prod(x, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+Prod = Primitive("Prod", quiet(_prod_forward), _prod_grad)
 
 
 def _reducer(primitive, doc):

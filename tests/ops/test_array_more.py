@@ -93,3 +93,12 @@ def test_clip_by_value_gradient_passes_only_inside_the_range():
         y = tf.clip_by_value(t, -1., 1.)
     # The bounds themselves count as inside, as in TF.
     assert tape.gradient(y, t).numpy().tolist() == [0., 1., 1., 1., 0.]
+
+
+@pytest.mark.parametrize("dtype", ["int16", "int32", "uint8", "uint16", "uint32"])
+def test_integer_sums_and_products_keep_their_dtype_as_tf(dtype):
+    x = tf.constant([[200, 100], [3, 4]], dtype=dtype)
+    assert tf.reduce_sum(x).dtype == dtype and tf.reduce_prod(x, axis=1).dtype == dtype
+    # As TF, the sum wraps around in the input's dtype (uint8: 200 + 100 = 44).
+    expected = np.array([[200, 100], [3, 4]], dtype=dtype).sum(axis=1, dtype=dtype)
+    np.testing.assert_array_equal(tf.reduce_sum(x, axis=1).numpy(), expected)
