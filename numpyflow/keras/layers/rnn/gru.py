@@ -144,9 +144,7 @@ class GRU(CellLayer):
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
-        if (type(cell) is not GRUCell or not self.can_fuse_dropout(training)
-                or cell.activation is not activations.get("tanh")
-                or cell.recurrent_activation is not activations.get("sigmoid")):
+        if not self.runs_fused(GRUCell, training):
             return super().inner_loop(sequences, initial_state, mask, training=training)
         x = self.dropped_sequences(sequences, training)
         states = rnn_ops.gru_sequence(x, initial_state[0], cell.kernel, cell.recurrent_kernel,

@@ -152,9 +152,7 @@ class LSTM(CellLayer):
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
-        if (type(cell) is not LSTMCell or not self.can_fuse_dropout(training)
-                or cell.activation is not activations.get("tanh")
-                or cell.recurrent_activation is not activations.get("sigmoid")):
+        if not self.runs_fused(LSTMCell, training):
             return super().inner_loop(sequences, initial_state, mask, training=training)
         x = self.dropped_sequences(sequences, training)
         states = rnn_ops.lstm_sequence(x, initial_state[0], initial_state[1], cell.kernel,

@@ -400,6 +400,15 @@ class CellLayer(RNN):
             return False
         return not (0.0 < cell.dropout < 1.0 and getattr(cell, "dropout_mask_count", None))
 
+    def runs_fused(self, cell_class, training):
+        """Whether the fused op computes this gated layer (LSTM, GRU): its own cell class
+        with the default activations ("tanh", "sigmoid"), and dropout it can apply."""
+        from numpyflow.keras import activations
+        cell = self.cell
+        return (type(cell) is cell_class and self.can_fuse_dropout(training)
+                and cell.activation is activations.get("tanh")
+                and cell.recurrent_activation is activations.get("sigmoid"))
+
     def get_config(self):
         from numpyflow.keras import regularizers
         config = super().get_config()
