@@ -22,8 +22,9 @@ def keras_row_lstm(tf):
     return model
 
 
-def torch_row_lstm_epochs(x, y, repeats, time_call, warmup_batches):
-    """PyTorch: nn.LSTM(28, 128, batch_first=True) -> Linear(128, 10), Adam, batch 32."""
+def torch_row_lstm():
+    """PyTorch: nn.LSTM(28, 128, batch_first=True) -> Linear(128, 10), and Adam; `run.py`'s
+    `time_torch_epochs` trains it (batch 32, logits into CrossEntropyLoss)."""
     import torch
     from torch import nn
     torch.manual_seed(0)
@@ -39,22 +40,4 @@ def torch_row_lstm_epochs(x, y, repeats, time_call, warmup_batches):
             return self.head(h[-1])
 
     model = RowLSTM()
-    optimizer = torch.optim.Adam(model.parameters())
-    loss_fn = nn.CrossEntropyLoss()
-    inputs, labels = torch.from_numpy(x), torch.from_numpy(y)
-
-    def epoch(inputs, labels):
-        model.train()
-        order = torch.randperm(len(inputs))
-        for start in range(0, len(inputs), BATCH_SIZE):
-            index = order[start:start + BATCH_SIZE]
-            optimizer.zero_grad()
-            loss = loss_fn(model(inputs[index]), labels[index])
-            loss.backward()
-            optimizer.step()
-
-    warm = min(len(x), warmup_batches * BATCH_SIZE)
-    info = {"warmup_s": time_call(lambda: epoch(inputs[:warm], labels[:warm])),
-            "threads": torch.get_num_threads()}
-    samples = [time_call(lambda: epoch(inputs, labels)) for _ in range(repeats)]
-    return samples, info
+    return model, torch.optim.Adam(model.parameters())

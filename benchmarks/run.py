@@ -322,7 +322,14 @@ def torch_epochs(workload, x, y, batch_size, repeats):
         model = torch_lenet(nn)
         optimizer = torch.optim.Adam(model.parameters())
         inputs = torch.from_numpy(x[:, None])  # NCHW
-    labels = torch.from_numpy(y)
+    return time_torch_epochs(model, optimizer, inputs, torch.from_numpy(y), batch_size, repeats)
+
+
+def time_torch_epochs(model, optimizer, inputs, labels, batch_size, repeats):
+    """The PyTorch training loop every epoch row times: shuffled batches, logits into
+    CrossEntropyLoss, after a warmup of WARMUP_BATCHES batches."""
+    import torch
+    from torch import nn
     loss_fn = nn.CrossEntropyLoss()  # On logits: the softmax is inside the loss.
 
     def epoch(inputs, labels):
@@ -335,7 +342,7 @@ def torch_epochs(workload, x, y, batch_size, repeats):
             loss.backward()
             optimizer.step()
 
-    warm = min(len(x), WARMUP_BATCHES * batch_size)
+    warm = min(len(inputs), WARMUP_BATCHES * batch_size)
     info = {"warmup_s": time_call(lambda: epoch(inputs[:warm], labels[:warm])),
             "threads": torch.get_num_threads()}
     samples = [time_call(lambda: epoch(inputs, labels)) for _ in range(repeats)]
@@ -460,8 +467,12 @@ def child_main(args):
         sys.path.insert(0, str(ROOT))
         from benchmarks import rnn_workloads
         if framework == "torch":
-            samples, info = rnn_workloads.torch_row_lstm_epochs(
-                x_train, y_train.astype("int64"), args.repeats, time_call, WARMUP_BATCHES)
+            import torch
+            model, optimizer = rnn_workloads.torch_row_lstm()
+            samples, info = time_torch_epochs(
+                model, optimizer, torch.from_numpy(x_train),
+                torch.from_numpy(y_train.astype("int64")), rnn_workloads.BATCH_SIZE,
+                args.repeats)
         else:
             samples, info = keras_epochs(framework, rnn_workloads.keras_row_lstm, x_train,
                                          y_train, rnn_workloads.BATCH_SIZE, args.repeats)
