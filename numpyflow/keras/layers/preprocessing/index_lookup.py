@@ -296,16 +296,7 @@ class IndexLookup(Layer):
     def adapt(self, data, steps=None):
         """Learns the vocabulary (and IDF weights) from `data`: an array, list or tensor of
         tokens (1D: one token per sample), a `tf.data.Dataset` or an iterable of batches."""
-        self.reset_state()
-        if _is_batches(data):
-            for i, batch in enumerate(data):
-                if steps is not None and i >= steps:
-                    break
-                self.update_state(batch)
-        else:
-            keys = self._keys_array(data)
-            self.update_state(keys[:, None] if keys.ndim == 1 else keys)
-        self.finalize_state()
+        adapt_layer(self, data, steps, self._keys_array)
 
     def update_state(self, data):
         """Counts the tokens of one batch (rows are documents; a list of arrays is ragged)."""
@@ -530,6 +521,23 @@ def _listify(value):
         value = value.tolist()
     value = list(value)
     return [v.decode("utf-8") if isinstance(v, bytes) else v for v in value]
+
+
+def adapt_layer(layer, data, steps, as_array):
+    """What `adapt` does for the lookup layers and TextVectorization: restarts the counts,
+    feeds `data` to `layer.update_state` (batch by batch for a Dataset or another iterable,
+    at most `steps` batches; else whole, as `as_array(data)` with one token per row when
+    it is 1-D) and finalizes the vocabulary."""
+    layer.reset_state()
+    if _is_batches(data):
+        for i, batch in enumerate(data):
+            if steps is not None and i >= steps:
+                break
+            layer.update_state(batch)
+    else:
+        values = as_array(data)
+        layer.update_state(values[:, None] if values.ndim == 1 else values)
+    layer.finalize_state()
 
 
 def _is_batches(data):

@@ -9,7 +9,7 @@ import numpyflow as tf
 from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.preprocessing import text_ops
 from numpyflow.keras.layers.preprocessing.category_encoding import check_not_sparse
-from numpyflow.keras.layers.preprocessing.index_lookup import _INT64_MAX, _is_batches
+from numpyflow.keras.layers.preprocessing.index_lookup import _INT64_MAX, adapt_layer
 from numpyflow.keras.layers.preprocessing.string_lookup import StringLookup
 
 _STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
@@ -145,16 +145,7 @@ class TextVectorization(Layer):
             raise NotImplementedError(f"{self._what}: adapt() reads `data` as given; "
                                       f"`batch_size` is not supported. Received: "
                                       f"batch_size={batch_size}")
-        self.reset_state()
-        if _is_batches(data):
-            for i, batch in enumerate(data):
-                if steps is not None and i >= steps:
-                    break
-                self.update_state(batch)
-        else:
-            strings = self._string_array(data)
-            self.update_state(strings[:, None] if strings.ndim == 1 else strings)
-        self.finalize_state()
+        adapt_layer(self, data, steps, self._string_array)
 
     def update_state(self, data):
         self._lookup_layer.update_state(self._preprocess(data))
