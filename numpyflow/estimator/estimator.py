@@ -288,10 +288,7 @@ class Estimator:
         store = variable_store.VariableStore(restored)
         saver = self._saver(store)
         from numpyflow.estimator import hooks as hooks_lib
-        hooks = list(hooks or [])
-        _check_hooks(hooks)
-        for hook in hooks:
-            hook.begin()
+        hooks = _begun_hooks(hooks or [])
         spec_hooks = None
         run_context = hooks_lib.SessionRunContext()
         logger = _StepLogger(self._config.log_step_count_steps)
@@ -320,10 +317,8 @@ class Estimator:
                                    before_train_op=save_initial)
                 gs_variable = context.global_step
                 if spec_hooks is None:
-                    spec_hooks = list(spec.training_chief_hooks) + list(spec.training_hooks)
-                    _check_hooks(spec_hooks)
-                    for hook in spec_hooks:
-                        hook.begin()
+                    spec_hooks = _begun_hooks(list(spec.training_chief_hooks)
+                                              + list(spec.training_hooks))
                     last_saved_step = start_step
                 else:
                     _refresh_hooks(spec_hooks, spec.training_chief_hooks + spec.training_hooks)
@@ -395,10 +390,7 @@ class Estimator:
                       "to evaluate.", self._model_dir)
         self._seed()
         from numpyflow.estimator import hooks as hooks_lib
-        hooks = list(hooks or [])
-        _check_hooks(hooks)
-        for hook in hooks:
-            hook.begin()
+        hooks = _begun_hooks(hooks or [])
         store = variable_store.VariableStore(restored)
         run_context = hooks_lib.SessionRunContext()
         losses = []
@@ -423,10 +415,7 @@ class Estimator:
                     for metric in _metric_objects(spec.eval_metric_ops):
                         metric.reset_state()
                     spec = self._build(context, features, labels, ModeKeys.EVAL)
-                spec_hooks = list(spec.evaluation_hooks)
-                _check_hooks(spec_hooks)
-                for hook in spec_hooks:
-                    hook.begin()
+                spec_hooks = _begun_hooks(spec.evaluation_hooks)
             else:
                 _refresh_hooks(spec_hooks, spec.evaluation_hooks)
             fetches += [hook.before_run(run_context) for hook in spec_hooks]
@@ -479,10 +468,7 @@ class Estimator:
             predict_keys = [predict_keys]
         self._seed()
         from numpyflow.estimator import hooks as hooks_lib
-        hooks = list(hooks or [])
-        _check_hooks(hooks)
-        for hook in hooks:
-            hook.begin()
+        hooks = _begun_hooks(hooks or [])
         store = variable_store.VariableStore(restored)
         run_context = hooks_lib.SessionRunContext()
         spec_hooks = None
@@ -492,10 +478,7 @@ class Estimator:
             context = variable_store.BuildContext(store, ModeKeys.PREDICT, None)
             spec = self._build(context, features, None, ModeKeys.PREDICT)
             if spec_hooks is None:
-                spec_hooks = list(spec.prediction_hooks)
-                _check_hooks(spec_hooks)
-                for hook in spec_hooks:
-                    hook.begin()
+                spec_hooks = _begun_hooks(spec.prediction_hooks)
             else:
                 _refresh_hooks(spec_hooks, spec.prediction_hooks)
             fetches += [hook.before_run(run_context) for hook in spec_hooks]
@@ -751,11 +734,16 @@ def _resolve(args, named):
     return value(fetches)
 
 
-def _check_hooks(hooks):
+def _begun_hooks(hooks):
+    """`hooks` as a list, each checked to be a SessionRunHook, then each `begin()`-ed."""
     from numpyflow.estimator.hooks import SessionRunHook
+    hooks = list(hooks)
     for hook in hooks:
         if not isinstance(hook, SessionRunHook):
             raise TypeError(f"All hooks must be SessionRunHook instances, given: {hook!r}")
+    for hook in hooks:
+        hook.begin()
+    return hooks
 
 
 def _refresh_hooks(active, newer):
