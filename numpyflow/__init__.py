@@ -17,7 +17,8 @@ from numpyflow.framework.dtypes import (  # noqa: F401
     DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
     string, uint8, uint16, uint32, uint64)
 from numpyflow.framework.tape import GradientTape, UnconnectedGradients  # noqa: F401
-from numpyflow.framework.function import function  # noqa: F401
+from numpyflow.framework.function import function, inside_function  # noqa: F401
+from numpyflow.framework.name_scope import name_scope  # noqa: F401
 from numpyflow.framework.tensor import Tensor, constant, convert_to_tensor, is_tensor  # noqa: F401
 from numpyflow.framework.tensor_shape import TensorShape  # noqa: F401
 from numpyflow.framework.tensor_spec import TensorSpec  # noqa: F401

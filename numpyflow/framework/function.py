@@ -124,6 +124,43 @@ class Function:
         signature.learn(trace)
         return outputs
 
+    def get_concrete_function(self, *args, **kwargs):
+        """The function specialised to one input signature (`tf.function`'s API).
+
+        Call it with `tf.TensorSpec`s (or tensors, whose specs are taken), or with no
+        arguments when the function has an `input_signature`. numpyflow compiles plans per
+        signature on its own; a `ConcreteFunction` is what exporters take
+        (`tf.lite.TFLiteConverter.from_concrete_functions`).
+
+        >>> import numpyflow as tf
+        >>> @tf.function(input_signature=[tf.TensorSpec([None, 3])])
+        ... def total(x):
+        ...     return tf.reduce_sum(x, axis=1)
+        >>> total.get_concrete_function().structured_input_signature
+        ((TensorSpec(shape=(None, 3), dtype=tf.float32, name=None),), {})
+        """
+        from numpyflow.framework.tensor_spec import TensorSpec
+        if kwargs:
+            raise NotImplementedError(
+                f"get_concrete_function of {self.__name__!r}: keyword arguments are not "
+                f"supported; pass the TensorSpecs positionally. Received: {sorted(kwargs)}")
+        if args:
+            signature = []
+            for arg in args:
+                if isinstance(arg, TensorSpec):
+                    signature.append(arg)
+                elif isinstance(arg, (Tensor, np.ndarray)):
+                    signature.append(TensorSpec.from_tensor(_as_tensor(arg)))
+                else:
+                    raise TypeError(f"get_concrete_function of {self.__name__!r}: expected "
+                                    f"tf.TensorSpec or tensors. Received: {arg!r}")
+        elif self.input_signature is not None:
+            signature = list(self.input_signature)
+        else:
+            raise ValueError(f"get_concrete_function of {self.__name__!r} needs the input "
+                             f"TensorSpecs: pass them, or give tf.function an input_signature.")
+        return ConcreteFunction(self, signature)
+
     def experimental_get_tracing_count(self):
         """How many times the Python function ran to be traced."""
         return self._tracing_count
@@ -135,6 +172,33 @@ class Function:
     def eager_reasons(self):
         """Why some signatures run eagerly, if any do."""
         return [s.eager_reason for s in self._signatures.values() if s.eager_reason is not None]
+
+
+class ConcreteFunction:
+    """A `tf.function` with a fixed input signature (`Function.get_concrete_function`).
+
+    Calling it calls the function. Exporters trace `python_function` on inputs of the
+    `input_signature`.
+    """
+
+    def __init__(self, function, input_signature):
+        self.function = function
+        self.input_signature = list(input_signature)
+        self.name = function.__name__
+
+    @property
+    def python_function(self):
+        return self.function.python_function
+
+    @property
+    def structured_input_signature(self):
+        return tuple(self.input_signature), {}
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<ConcreteFunction {self.name} signature={self.input_signature}>"
 
 
 class _Signature:
@@ -166,6 +230,19 @@ class _Signature:
             self._last_trace = None
         else:
             self._last_trace = trace
+
+
+def inside_function():
+    """Whether the calling code runs while a function is traced (`tf.inside_function`).
+
+    Code that only matters to the traced graph checks it, as Keras layers do to name the
+    operations they record (`tf.name_scope`).
+
+    >>> import numpyflow as tf
+    >>> tf.inside_function()
+    False
+    """
+    return trace_state.current is not None
 
 
 def _as_tensor(value):

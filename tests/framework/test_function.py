@@ -347,14 +347,14 @@ def test_error_among_in_place_updates_does_not_repeat_them(monkeypatch):
 
     for _ in range(3):
         step(tf.ones(2))
-    from numpyflow.framework import tracing
+    from numpyflow.framework import plan as plan_module
     updates = []
 
     def interrupted_on_the_second(variable, forward, in_place, operand):
         updates.append(1)
         if len(updates) == 2:
             raise FloatingPointError("overflow")  # As under np.seterr(all="raise").
-        tracing._update(variable, forward, in_place, operand)
+        plan_module._update(variable, forward, in_place, operand)
 
     step.plan_sources()  # The plan's namespace binds `update` at compile time:
     plan = next(iter(step._signatures.values())).plan
@@ -381,3 +381,21 @@ def test_random_ops_keep_their_order_around_updates():
     compiled = tf.function(step)
     np.testing.assert_array_equal(draws(compiled), draws(step))
     assert compiled.plan_sources() and "update(" in compiled.plan_sources()[0]
+
+
+def test_get_concrete_function_fixes_a_signature():
+    @tf.function(input_signature=[tf.TensorSpec([None, 2])])
+    def double(x):
+        return x * 2.0
+
+    concrete = double.get_concrete_function()
+    assert concrete.structured_input_signature == ((tf.TensorSpec([None, 2]),), {})
+    np.testing.assert_array_equal(concrete(tf.ones((1, 2))).numpy(), [[2.0, 2.0]])
+    from_tensor = tf.function(lambda x: x).get_concrete_function(tf.zeros((3,), tf.int32))
+    assert from_tensor.input_signature == [tf.TensorSpec([3], tf.int32)]
+    with pytest.raises(ValueError, match="needs the input TensorSpecs"):
+        tf.function(lambda x: x).get_concrete_function()
+    with pytest.raises(TypeError, match="expected tf.TensorSpec"):
+        double.get_concrete_function("x")
+    with pytest.raises(NotImplementedError, match="keyword arguments"):
+        double.get_concrete_function(x=tf.TensorSpec([1]))

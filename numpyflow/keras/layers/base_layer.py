@@ -286,6 +286,14 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
+        if tf.inside_function():
+            # A traced graph names what each layer computes ("sequential/dense"), as TF's
+            # graphs do: exporters name tensors and errors after the layer.
+            with tf.name_scope(self.name):
+                return self._call(inputs, *args, **kwargs)
+        return self._call(inputs, *args, **kwargs)
+
+    def _call(self, inputs, *args, **kwargs):
         if not self._call_accepts_training:
             kwargs.pop("training", None)
         # The common case, on every call of a model: a built layer given a Tensor of its own
@@ -393,6 +401,8 @@ class Layer:
             check_input(self, inputs)
         self.build(shape)
         self.built = True
+        # What it was first called on: how an exporter traces a subclassed model.
+        self._build_shapes = shape
 
     def _build_from_shape(self, input_shape, inputs=None):
         """Builds for `input_shape` without data (Sequential.build, symbolic calls);

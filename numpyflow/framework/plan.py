@@ -1,0 +1,374 @@
+"""The plan compiler: a traced `graph.Graph` becomes a plain Python function.
+
+The plan redoes the graph's array work with none of the eager machinery around it: no
+Tensor objects, no tape bookkeeping, no layers, losses or optimizer loops. Gradient
+rules are primitives too, so the backward pass and the optimizer's update are in the
+plan like everything else. The passes read the graph's equations:
+
+  * `graph.pruned`: only what the outputs and the assignments need;
+  * `_updates_last`: every equation that does not need an updated Variable runs before
+    the first update, so that an op failing on the data (a label out of range) finds
+    every Variable as it was;
+  * `_updating_in_place`: `v.assign_add(x)` and friends write into the Variable's array;
+  * `_reusing_dead_buffers`: an elementwise op writes into an input that dies with it;
+  * `del` after each value's last use, so memory goes back early.
+
+Example of a plan's source (`Function.plan_sources()` shows them), for a function that
+adds `tf.reduce_sum(x * x)` to a Variable and returns it:
+
+    def total(a0):
+        t0 = f_Mul(a0, a0)
+        t1 = f_Sum(t0, axis=(0,), keepdims=False)
+        del t0
+        t1 = asarray(t1)  # NumPy gave a scalar; Primitive.__call__ makes it a 0-d array.
+        update(v0, f_AssignAddVariableOp, i_AssignAddVariableOp, t1)
+        return Tensor(t1)
+
+`update` adds t1 into v0's own array when nothing else holds that array, and otherwise
+binds v0 to a new one, as eager assignments always do.
+"""
+
+from sys import getrefcount
+
+import numpy as np
+
+from numpyflow.framework.graph import (ATOMS, Assignment, Constant, Equation, Saved, Value,
+                                       VariableRead, pruned)
+from numpyflow.framework.tensor import Tensor
+from numpyflow.framework.tracing import is_literal
+from numpyflow.framework.variable import IN_PLACE_FORMS
+
+
+def compile_plan(graph, assigned=()):
+    """Compiles `graph` into a `Plan`; `assigned` are the Variables it assigns (put back
+    if a plan that cannot update in place fails)."""
+    source, namespace, first_update_line = _emit(graph)
+    exec(compile(source, f"<numpyflow plan {graph.name}>", "exec"), namespace)
+    run = namespace[graph.name]
+    if first_update_line is None:
+        return Plan(run, source, assigned)
+    # Lines that can fail run before the first update: nothing to put back.
+    return Plan(run, source, (), first_update_line)
+
+
+class Plan:
+    """A compiled graph. Calling it runs the array work and the recorded assignments.
+
+    A call that fails on the data leaves no half-applied update. Either every line that
+    can fail runs before the first Variable update (then the plan updates in place), or
+    the plan rebinds fresh arrays and, if a line raises, puts back the `rollback`
+    Variables' arrays from before the call. Only an error no op expects (an interrupt,
+    running out of memory) can stop an in-place plan among its updates; then the updates
+    made stand, as they would eagerly (`failed_among_updates`).
+    """
+
+    __slots__ = ("_run", "source", "_rollback", "_first_update_line")
+
+    def __init__(self, run, source, rollback, first_update_line=None):
+        self._run = run
+        self.source = source
+        self._rollback = tuple(rollback)
+        self._first_update_line = first_update_line
+
+    def __reduce__(self):
+        # Its code is bound to the traced Variables: a copy would update the original's.
+        raise TypeError("A compiled plan cannot be pickled or copied: it is bound to the "
+                        "Variables it was traced with. Copy the tf.function that holds it "
+                        "instead (the copy traces its own plans).")
+
+    def failed_among_updates(self, error):
+        """Whether `error`, raised by this plan, stopped it after its first in-place update."""
+        if self._first_update_line is None:
+            return False
+        traceback = error.__traceback__
+        while traceback is not None:
+            if traceback.tb_frame.f_code is self._run.__code__:
+                return traceback.tb_lineno >= self._first_update_line
+            traceback = traceback.tb_next
+        return False
+
+    def __call__(self, arrays):
+        if not self._rollback:
+            return self._run(*arrays)
+        before = [variable._value for variable in self._rollback]
+        try:
+            return self._run(*arrays)
+        except BaseException:
+            for variable, value in zip(self._rollback, before):
+                variable._value = value
+            raise
+
+
+def _update(variable, forward, in_place, operand):
+    """`variable._value = forward(variable._value, operand)`, written into the variable's
+    array when nothing else holds it: the same numbers, without a new array each step
+    (whose changing address makes steady training loops run unsteadily). An array that
+    something else holds (a Tensor, a view, a NumPy alias) keeps its value.
+    """
+    if getrefcount(variable._value) == _SOLE_HOLDER:
+        value = variable._value
+        if value.base is None and value.flags.writeable:
+            in_place(value, operand, out=value)
+            return
+    variable._value = np.asarray(forward(variable._value, operand))
+
+
+def _count_holders(variable):
+    return getrefcount(variable._value)  # The same expression as in `_update`.
+
+
+class _Holder:
+    __slots__ = ("_value",)
+
+    def __init__(self, value):
+        self._value = value
+
+
+# What `getrefcount(variable._value)` says when only the variable holds its array.
+_SOLE_HOLDER = _count_holders(_Holder(np.zeros(1)))
+
+
+class _InPlaceUpdate:
+    """`variable._value = producer(variable._value, operand)`, fused by `_updating_in_place`."""
+
+    __slots__ = ("variable", "producer", "operand")
+
+    def __init__(self, variable, producer, operand):
+        self.variable = variable
+        self.producer = producer
+        self.operand = operand
+
+    def operands(self):
+        return [self.variable] + self.producer.operands()[1:]
+
+
+# -- the passes ------------------------------------------------------------------------------------
+
+def _updates_last(body):
+    """Moves each equation that need not wait for a Variable update before the first update.
+
+    Ops are free of side effects, so an op that reads no updated Variable, and no value
+    computed from one, may run earlier; random ops keep their order among themselves.
+    Returns (entries, index of the first entry that waits).
+    """
+    assigned = set()  # Variables updated so far.
+    late = set()      # Values computed after an update, from its result.
+    random_waits = False
+    early, waiting = [], []
+    for entry in body:
+        uses = _uses(entry)
+        random = isinstance(entry, Equation) and entry.primitive.stateful
+        if (isinstance(entry, Assignment) or not assigned.isdisjoint(uses)
+                or not late.isdisjoint(uses) or (random and random_waits)):
+            waiting.append(entry)
+            late.update(_targets(entry))
+            if isinstance(entry, Assignment):
+                assigned.add(entry.variable.name)
+            random_waits = random_waits or random
+        else:
+            early.append(entry)
+    return early + waiting, len(early)
+
+
+def _infallible(entry):
+    return not isinstance(entry, Equation) or entry.primitive.infallible
+
+
+def _updating_in_place(body):
+    """Turns each `tK = AssignXVariableOp(vN, x)` ... `vN := tK` pair into one
+    `_InPlaceUpdate` at the assignment (`update(vN, ...)` in the source), which writes into
+    vN's array when nothing else holds it (`_update`).
+
+    The computation moves down to the assignment; vN cannot change in between, since only
+    its own assignment does.
+    """
+    defined_at = {}
+    readers = {}
+    for index, entry in enumerate(body):
+        for name in _targets(entry):
+            defined_at.setdefault(name, index)
+        for name in _uses(entry):
+            readers.setdefault(name, []).append(index)
+    dropped = set()
+    replaced = {}
+    for index, entry in enumerate(body):
+        if not isinstance(entry, Assignment) or entry.value.name not in defined_at:
+            continue  # Not an assignment, or one of an argument or a constant.
+        producer = body[defined_at[entry.value.name]]
+        if (producer.primitive not in IN_PLACE_FORMS or producer.inputs[0] is not entry.variable
+                or readers[entry.value.name] != [index]):
+            continue  # Something else reads the result; keep the plain assignment.
+        replaced[index] = _InPlaceUpdate(entry.variable, producer, producer.inputs[1])
+        dropped.add(defined_at[entry.value.name])
+    return [replaced.get(index, entry) for index, entry in enumerate(body)
+            if index not in dropped]
+
+
+def _reusing_dead_buffers(body, held):
+    """Which input each elementwise equation may write its result into (`out=`), as
+    in-place NumPy code would: no new array, and memory that is still in the cache.
+
+    Only arrays the plan made and nobody else holds qualify: not arguments, Variables'
+    values, constants, views, plan outputs or values assigned to a Variable. Returns
+    {index of the equation: the input Value}.
+    """
+    last_use = _last_uses(body)
+    reuse = {}
+    for index, entry in enumerate(body):
+        if not _elementwise(entry):
+            continue
+        out = entry.output
+        for atom in entry.inputs:
+            if (isinstance(atom, Value) and atom.exclusive and atom.shape == out.shape
+                    and atom.dtype == out.dtype and last_use.get(atom.name) == index
+                    and atom.name not in held):
+                reuse[index] = atom
+                break
+    return reuse
+
+
+def _elementwise(entry):
+    return (isinstance(entry, Equation) and isinstance(entry.primitive.forward, np.ufunc)
+            and not entry.attrs and not entry.scalar_result)
+
+
+# -- emitting the source ---------------------------------------------------------------------------
+
+def _emit(graph):
+    """(source, namespace, the source line of the first in-place update or None)."""
+    graph = pruned(graph)
+    output_names = {_base(atom) for atom in graph.flat_outputs() if isinstance(atom, ATOMS)}
+    body, first_update = _updates_last(graph.body)
+    in_place = all(_infallible(entry) for entry in body[first_update:])
+    if in_place:
+        body = _updating_in_place(body)
+    held = set(output_names)
+    for entry in body:
+        if not isinstance(entry, Equation):
+            held.update(_uses(entry))
+    reuse = _reusing_dead_buffers(body, held)
+    namespace = {"asarray": np.asarray, "Tensor": Tensor, "update": _update}
+    writer = _SourceWriter(namespace)
+    lines = []
+    last_use = _last_uses(body)
+    for index, entry in enumerate(body):
+        for name in _targets(entry):
+            last_use.setdefault(name, index)  # Defined but unused: free right away.
+    first_update_line = None
+    for index, entry in enumerate(body):
+        if not isinstance(entry, Equation) and first_update_line is None:
+            first_update_line = len(lines) + 2  # Counting the `def` line as line 1.
+        lines += writer.entry(entry, reuse.get(index))
+        dead = sorted(name for name in _uses(entry) | set(_targets(entry))
+                      if last_use.get(name) == index and name not in output_names
+                      and name.startswith("t"))  # Plan values (not arguments or bound names).
+        if dead:
+            lines.append(f"del {', '.join(dead)}")
+    lines.append(f"return {writer.structure(graph.outputs)}")
+    header = f"def {graph.name}({', '.join(a.name for a in graph.arguments)}):"
+    source = "\n".join([header] + ["    " + line for line in lines]) + "\n"
+    if not (in_place and first_update_line is not None):
+        first_update_line = None
+    return source, namespace, first_update_line
+
+
+class _SourceWriter:
+    """Writes equations as source, binding forwards, Variables and constants by name."""
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self._attribute_count = 0
+
+    def entry(self, entry, reuse=None):
+        if isinstance(entry, Assignment):
+            self._bind(entry.variable)
+            return [f"{entry.variable.name}._value = {self.operand(entry.value)}"]
+        if isinstance(entry, _InPlaceUpdate):
+            name = entry.producer.primitive.name
+            self.namespace[f"i_{name}"] = IN_PLACE_FORMS[entry.producer.primitive]
+            self._bind(entry.variable)
+            return [f"update({entry.variable.name}, {self._forward(entry.producer)}, "
+                    f"i_{name}, {self.operand(entry.operand)})"]
+        arguments = [self.operand(atom) for atom in entry.inputs]
+        arguments += [f"{key}={self.attribute(value)}" for key, value in entry.attrs.items()]
+        if reuse is not None:
+            arguments.append(f"out={reuse.name}")
+        targets = ", ".join(target.name for target in entry.outputs)
+        lines = [f"{targets} = {self._forward(entry)}({', '.join(arguments)})"]
+        if entry.scalar_result:  # As Primitive.__call__: NumPy scalars become 0-d arrays.
+            lines.append(f"{entry.output.name} = asarray({entry.output.name})")
+        return lines
+
+    def operand(self, atom):
+        if isinstance(atom, VariableRead):
+            self._bind(atom)
+            return f"{atom.name}._value"  # Read when the plan gets here, not when traced.
+        if isinstance(atom, Constant):
+            self._bind(atom)
+        return atom.name
+
+    def attribute(self, value):
+        if isinstance(value, ATOMS):
+            return self.operand(value)
+        if is_literal(value):
+            return repr(value)
+        name = f"b{self._attribute_count}"
+        self._attribute_count += 1
+        self.namespace[name] = value
+        return name
+
+    def structure(self, structure):
+        kind = type(structure)
+        if kind is dict:
+            return "{" + ", ".join(f"{self._key(key)}: {self.structure(item)}"
+                                   for key, item in structure.items()) + "}"
+        if kind is list:
+            return "[" + ", ".join(self.structure(item) for item in structure) + "]"
+        if kind is tuple:
+            items = [self.structure(item) for item in structure]
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        if isinstance(structure, tuple) and hasattr(structure, "_fields"):  # A namedtuple.
+            items = ", ".join(self.structure(item) for item in structure)
+            return f"{self.attribute(kind)}({items})"
+        if isinstance(structure, (Value, Saved)):
+            return f"Tensor({structure.name})"
+        if isinstance(structure, ATOMS):  # A Variable or a constant: returned as it is.
+            self._bind(structure)
+            return structure.name
+        return "None"
+
+    def _key(self, key):
+        return repr(key) if is_literal(key) else self.attribute(key)
+
+    def _bind(self, atom):
+        self.namespace[atom.name] = (atom.variable if isinstance(atom, VariableRead)
+                                     else atom.value)
+
+    def _forward(self, equation):
+        name = f"f_{equation.primitive.name}"
+        self.namespace[name] = equation.primitive.forward
+        return name
+
+
+# -- names -----------------------------------------------------------------------------------------
+
+def _base(atom):
+    """The name a plan binds for `atom` (an item of a saved tuple: the tuple's)."""
+    return atom.base.name if isinstance(atom, Saved) and atom.base is not None else atom.name
+
+
+def _uses(entry):
+    return {_base(atom) for atom in entry.operands()}
+
+
+def _targets(entry):
+    return [target.name for target in entry.outputs] if isinstance(entry, Equation) else []
+
+
+def _last_uses(body):
+    """Plan value -> the index of the last entry that reads it."""
+    last_use = {}
+    for index, entry in enumerate(body):
+        for name in _uses(entry):
+            last_use[name] = index
+    return last_use
