@@ -1,0 +1,237 @@
+"""What the exporters translate: a model's inference computation as a frozen graph.
+
+`trace_for_export(model)` runs the model once on example inputs (`training=False`) while
+`tracing` records it, then freezes the graph (`graph.frozen`: weights become constants,
+BatchNormalization's statistics fold into one scale and one shift). A second trace at
+another batch size tells which dimensions and attributes follow the batch, so exported
+models keep a dynamic batch (`-1` in TFLite's shape signature, a `dim_param` in ONNX).
+
+    >>> import numpyflow as tf
+    >>> from numpyflow.export.model_graph import trace_for_export
+    >>> model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2)])
+    >>> exported = trace_for_export(model)
+    >>> [eq.primitive.name for eq in exported.graph.equations]
+    ['MatMul', 'BiasAdd']
+    >>> exported.inputs[0][0], exported.dynamic_dims[exported.graph.equations[0].output.name]
+    ('input_layer', {0})
+"""
+
+import numpy as np
+
+from numpyflow.framework import tracing
+from numpyflow.framework.graph import ATOMS, Equation, Value, frozen
+
+# The batch sizes of the two traces: distinct, and neither 1, which would broadcast.
+_BATCH, _OTHER_BATCH = 2, 3
+
+
+class ExportGraph:
+    """A frozen inference graph with the names and dynamic dimensions of its interface.
+
+    Attributes:
+      graph: The frozen, pruned `graph.Graph`, traced at batch size 2 (when the batch is
+        dynamic) or at the signature's sizes.
+      inputs: [(name, Value)]: the model's input names and the graph's argument Values.
+      outputs: [(name, atom)]: the model's output names and the atoms they come from.
+      dynamic_dims: {value name: set of axes whose size follows the batch size}, for the
+        arguments and every equation output (empty sets where none does).
+      dynamic_attrs: {(index in graph.body, attribute name)} of attributes that changed
+        with the batch size (a Reshape's target shape, say).
+      name: The model's (or function's) name.
+    """
+
+    def __init__(self, graph, inputs, outputs, dynamic_dims, dynamic_attrs, name):
+        self.graph = graph
+        self.inputs = inputs
+        self.outputs = outputs
+        self.dynamic_dims = dynamic_dims
+        self.dynamic_attrs = dynamic_attrs
+        self.name = name
+
+    @staticmethod
+    def scope_of(equation):
+        """The Keras layer path that computed `equation` ("sequential/dense"), or ""."""
+        return equation.scope
+
+    def describe(self, equation):
+        """`equation` for an error message: its primitive and the layer it came from."""
+        where = f" in layer '{equation.scope}'" if equation.scope else ""
+        return f"operation {equation.primitive.name!r}{where}"
+
+
+def trace_for_export(target, input_signature=None, format_name="export"):
+    """Traces a built Keras model or a function for export (see module doc).
+
+    Args:
+      target: A built Keras model (Sequential, functional or subclassed after a call), a
+        `tf.function` with an `input_signature`, a `ConcreteFunction`
+        (`get_concrete_function`), or a Python function of tensors.
+      input_signature: Optional list of `tf.TensorSpec`s (one per input; nested structures
+        are not supported). The batch may be None; other dimensions must be known.
+      format_name: For error messages ("TFLite", "ONNX").
+
+    Returns:
+      An `ExportGraph`.
+
+    Raises:
+      ValueError: for an unbuilt model, unknown non-batch dimensions, a computation that
+        changes with the batch size in its structure, or Python code that reads traced
+        values (a Lambda that calls NumPy, say).
+    """
+    call, specs, input_names, output_names, name = _interface(target, input_signature,
+                                                               format_name)
+    batch_dynamic = any(spec[0] and spec[0][0] is None for spec in specs)
+    graph = _frozen_trace(call, specs, _BATCH, name, format_name)
+    dynamic_dims = {value.name: set() for value in _values(graph)}
+    dynamic_attrs = set()
+    if batch_dynamic:
+        other = _frozen_trace(call, specs, _OTHER_BATCH, name, format_name)
+        _compare(graph, other, dynamic_dims, dynamic_attrs, format_name, name)
+    outputs = graph.flat_outputs()
+    if not all(isinstance(atom, ATOMS) for atom in outputs):
+        raise ValueError(f"Cannot export {name!r} to {format_name}: it returns something other "
+                         f"than tensors ({graph.outputs!r}).")
+    if output_names is None or len(output_names) != len(outputs):
+        output_names = [f"output_{i}" for i in range(len(outputs))]
+    return ExportGraph(graph, list(zip(input_names, graph.arguments)),
+                       list(zip(output_names, outputs)), dynamic_dims, dynamic_attrs, name)
+
+
+def _interface(target, input_signature, format_name):
+    """(call, [(shape, dtype)], input names, output names or None, name)."""
+    from numpyflow.framework.function import ConcreteFunction, Function
+    from numpyflow.framework.tensor_spec import TensorSpec
+    name = getattr(target, "name", None) or getattr(target, "__name__", "function")
+    if hasattr(target, "get_config") and hasattr(target, "layers"):  # A Keras model.
+        if not target.built:
+            raise ValueError(f"Cannot export model {name!r} to {format_name}: it has not been "
+                             f"built. Call it on data, or start it with a keras.Input, first.")
+        _check_layers(target, format_name)
+        specs, input_names = _model_specs(target, input_signature, format_name)
+        output_names = list(getattr(target, "output_names", None) or []) or None
+
+        def call(*tensors):
+            inputs = tensors[0] if len(tensors) == 1 else list(tensors)
+            return target(inputs, training=False)
+        return call, specs, input_names, output_names, name
+    if isinstance(target, (Function, ConcreteFunction)):
+        input_signature = input_signature or target.input_signature
+        call = target.python_function
+    elif callable(target):
+        call = target
+    else:
+        raise TypeError(f"Cannot export {target!r} to {format_name}: expected a Keras model or "
+                        f"a tf.function.")
+    if not input_signature:
+        raise ValueError(f"Cannot export function {name!r} to {format_name}: it needs an "
+                         f"input_signature (a list of tf.TensorSpec), e.g. "
+                         f"@tf.function(input_signature=[tf.TensorSpec([None, 784])]).")
+    specs = []
+    for i, spec in enumerate(input_signature):
+        if not isinstance(spec, TensorSpec):
+            raise TypeError(f"Cannot export {name!r} to {format_name}: input_signature must be a "
+                            f"flat list of tf.TensorSpec. Received: {spec!r} at position {i}.")
+        specs.append(_checked_shape(tuple(spec.shape.as_list()), spec.dtype.as_numpy_dtype,
+                                    f"input {i} of {name!r}", format_name))
+    input_names = [getattr(spec, "name", None) or f"input_{i}"
+                   for i, spec in enumerate(input_signature)]
+    return call, specs, input_names, None, name
+
+
+def _model_specs(model, input_signature, format_name):
+    if input_signature is not None:
+        specs = [_checked_shape(tuple(spec.shape.as_list()), spec.dtype.as_numpy_dtype,
+                                f"input {i} of {model.name!r}", format_name)
+                 for i, spec in enumerate(input_signature)]
+        names = [getattr(spec, "name", None) or f"input_{i}"
+                 for i, spec in enumerate(input_signature)]
+        return specs, names
+    inputs = getattr(model, "inputs", None)
+    if inputs:
+        specs = [_checked_shape(tuple(x.shape), np.dtype(getattr(x.dtype, "as_numpy_dtype", x.dtype)),
+                                f"input {x._keras_history[0].name!r}", format_name)
+                 for x in inputs]
+        return specs, [x._keras_history[0].name for x in inputs]
+    shapes = getattr(model, "_build_shapes", None)
+    if shapes is None:
+        raise ValueError(f"Cannot export model {model.name!r} to {format_name}: its input shape "
+                         f"is unknown. Call the model on data once, or pass input_signature.")
+    if not isinstance(shapes, (list, tuple)) or (shapes and not isinstance(shapes[0], (list, tuple))):
+        shapes = [shapes]
+    if isinstance(shapes, dict):
+        raise ValueError(f"Cannot export model {model.name!r} to {format_name}: dict inputs are "
+                         f"not supported; pass input_signature.")
+    specs = [_checked_shape((None,) + tuple(shape)[1:], np.dtype("float32"),
+                            f"input {i} of {model.name!r}", format_name)
+             for i, shape in enumerate(shapes)]
+    return specs, [f"input_{i}" for i in range(len(specs))]
+
+
+def _checked_shape(shape, dtype, what, format_name):
+    if any(dim is None for dim in shape[1:]):
+        raise ValueError(f"Cannot export to {format_name}: {what} has the shape {shape}; only the "
+                         f"batch dimension may be unknown. Pass input_signature with the other "
+                         f"dimensions set.")
+    return shape, np.dtype(dtype)
+
+
+def _check_layers(model, format_name):
+    """Layers that cannot be traced into an inference graph, named before tracing."""
+    for layer in model._flatten_layers():
+        if getattr(layer, "stateful", False) and type(layer).__name__ in (
+                "LSTM", "GRU", "SimpleRNN", "RNN"):
+            raise ValueError(f"Cannot export layer {layer.name!r} ({type(layer).__name__}) to "
+                             f"{format_name}: stateful=True keeps state between calls.")
+
+
+def _frozen_trace(call, specs, batch, name, format_name):
+    rng = np.random.default_rng(0)
+    examples = []
+    for shape, dtype in specs:
+        concrete = tuple(batch if dim is None else dim for dim in shape)
+        if dtype.kind == "f":
+            examples.append(rng.standard_normal(concrete).astype(dtype))
+        else:
+            examples.append(np.zeros(concrete, dtype))
+    try:
+        graph = tracing.trace_graph(call, *examples, name=name)
+    except tracing.UntraceableError as error:
+        raise ValueError(f"Cannot export {name!r} to {format_name}: {error.reason} (NumPy "
+                         f"calls, tf.numpy_function and Python that branches on values cannot "
+                         f"be exported).") from None
+    return frozen(graph)
+
+
+def _values(graph):
+    values = list(graph.arguments)
+    for entry in graph.body:
+        values += [v for v in entry.outputs if isinstance(v, Value)]
+    return values
+
+
+def _compare(graph, other, dynamic_dims, dynamic_attrs, format_name, name):
+    """Fills the dims and attributes that differ between the traces at two batch sizes."""
+    def fail(why):
+        raise ValueError(f"Cannot export {name!r} to {format_name} with a dynamic batch size: "
+                         f"{why}. Pass input_signature with a fixed batch size.")
+
+    if len(graph.body) != len(other.body):
+        fail(f"its computation has {len(graph.body)} operations at batch size {_BATCH} and "
+             f"{len(other.body)} at {_OTHER_BATCH}")
+    for a, b in zip(graph.arguments, other.arguments):
+        dynamic_dims[a.name] = {axis for axis, (m, n) in enumerate(zip(a.shape, b.shape)) if m != n}
+    for index, (a, b) in enumerate(zip(graph.body, other.body)):
+        if not (isinstance(a, Equation) and isinstance(b, Equation)
+                and a.primitive is b.primitive and len(a.outputs) == len(b.outputs)
+                and [x.name for x in a.operands()] == [x.name for x in b.operands()]
+                and list(a.attrs) == list(b.attrs)):
+            fail(f"operation {index} ({a!r}) differs from the other trace's ({b!r})")
+        for value, twin in zip(a.outputs, b.outputs):
+            if isinstance(value, Value):
+                if len(value.shape) != len(twin.shape):
+                    fail(f"the rank of {value.name} changes with the batch size")
+                dynamic_dims[value.name] = {axis for axis, (m, n)
+                                            in enumerate(zip(value.shape, twin.shape)) if m != n}
+        for key, value in a.attrs.items():
+            if not isinstance(value, ATOMS) and not tracing.same_value(value, b.attrs[key]):
+                dynamic_attrs.add((index, key))

@@ -1,0 +1,112 @@
+"""trace_for_export: the frozen inference graph the TFLite and ONNX exporters translate."""
+
+import numpy as np
+import pytest
+
+import numpyflow as tf
+from numpyflow.export.model_graph import trace_for_export
+from numpyflow.framework.graph import Constant
+
+layers = tf.keras.layers
+
+
+def _run(exported, *arrays):
+    """Evaluates the frozen graph with the primitives' forwards (what exporters translate)."""
+    env = {value.name: array for (_, value), array in zip(exported.inputs, arrays)}
+
+    def read(atom):
+        return atom.value if isinstance(atom, Constant) else env[atom.name]
+
+    for eq in exported.graph.body:
+        attrs = {k: (read(v) if hasattr(v, "name") and not isinstance(v, str) else v)
+                 for k, v in eq.attrs.items()}
+        out = eq.primitive.forward(*[read(a) for a in eq.inputs], **attrs)
+        if eq.primitive.saves:
+            out, _ = out
+        env[eq.output.name] = np.asarray(out)
+    return [read(atom) for _, atom in exported.outputs]
+
+
+def test_the_frozen_graph_computes_what_predict_does_with_bn_folded_to_constants():
+    model = tf.keras.Sequential([
+        tf.keras.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
+        layers.BatchNormalization(), layers.Dropout(0.5), layers.MaxPooling2D(),
+        layers.Flatten(), layers.Dense(3, activation="softmax")])
+    bn = model.layers[1]
+    bn.moving_mean.assign(np.full(4, 0.3, np.float32))
+    bn.moving_variance.assign(np.full(4, 2.0, np.float32))
+    exported = trace_for_export(model)
+    names = [eq.primitive.name for eq in exported.graph.equations]
+    assert "Rsqrt" not in names and "Dropout" not in "".join(names)
+    assert all(isinstance(eq.inputs[1], Constant) for eq in exported.graph.equations
+               if eq.primitive.name == "Mul")
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 1)).astype(np.float32)
+    (y,) = _run(exported, x)
+    np.testing.assert_allclose(y, model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_batch_dims_and_batch_dependent_attributes_are_found():
+    inputs = tf.keras.Input((6, 6, 2), name="pixels")
+    outputs = layers.Dense(3, name="scores")(layers.Flatten(name="flat")(inputs))
+    exported = trace_for_export(tf.keras.Model(inputs, outputs, name="net"))
+    reshape = exported.graph.equations[0]
+    assert reshape.primitive.name == "Reshape"
+    assert (0, "shape") in exported.dynamic_attrs
+    assert exported.dynamic_dims["a0"] == {0} and exported.dynamic_dims[reshape.output.name] == {0}
+    assert exported.inputs[0][0] == "pixels" and exported.outputs[0][0] == "scores"
+    assert exported.describe(reshape) == "operation 'Reshape' in layer 'net/flat'"
+
+
+def test_a_fixed_batch_signature_has_no_dynamic_dims():
+    model = tf.keras.Sequential([tf.keras.Input((4,)), layers.Dense(2)])
+    exported = trace_for_export(model, input_signature=[tf.TensorSpec([5, 4])])
+    assert exported.graph.arguments[0].shape == (5, 4)
+    assert not any(exported.dynamic_dims.values()) and not exported.dynamic_attrs
+
+
+def test_subclassed_models_and_functions_with_signatures_trace():
+    class TwoLayers(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = layers.Dense(3)
+            self.head = layers.Dense(2)
+
+        def call(self, x):
+            return self.head(tf.nn.relu(self.hidden(x)))
+
+    model = TwoLayers()
+    x = np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32)
+    model(x)
+    exported = trace_for_export(model)
+    np.testing.assert_allclose(_run(exported, x)[0], model(x).numpy(), atol=1e-6)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], name="features")])
+    def total(features):
+        return tf.reduce_sum(features * 2.0, axis=1)
+
+    exported = trace_for_export(total)
+    assert exported.inputs[0][0] == "features" and exported.dynamic_dims["a0"] == {0}
+
+
+@pytest.mark.parametrize("case", ["unbuilt", "no_signature", "unknown_dims", "numpy_lambda"])
+def test_bad_targets_are_clear_errors(case):
+    if case == "unbuilt":
+        target, match = tf.keras.Sequential([layers.Dense(2)]), "has not been built"
+    elif case == "no_signature":
+        target, match = tf.function(lambda x: x + 1.0), "needs an input_signature"
+    elif case == "unknown_dims":
+        inputs = tf.keras.Input((None, 3))
+        target, match = tf.keras.Model(inputs, layers.Dense(2)(inputs)), "only the batch"
+    else:
+        target = tf.keras.Sequential([
+            tf.keras.Input((4,)),
+            layers.Lambda(lambda x: tf.numpy_function(np.sin, [x], tf.float32), name="sine")])
+        match = r"sequential.*/sine"
+    with pytest.raises(ValueError, match=match):
+        trace_for_export(target, format_name="ONNX")
+
+
+def test_a_lambda_made_of_ops_traces_like_any_layer():
+    model = tf.keras.Sequential([tf.keras.Input((3,)), layers.Lambda(lambda x: tf.square(x) + 1.0)])
+    exported = trace_for_export(model)
+    assert [eq.primitive.name for eq in exported.graph.equations] == ["Square", "AddV2"]
