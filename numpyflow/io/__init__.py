@@ -10,7 +10,10 @@ from numpyflow.io.image_io import (  # noqa: F401
     decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png,
     is_jpeg, read_file, write_file)
 from numpyflow.io.parsing import (  # noqa: F401
-    FixedLenFeature, VarLenFeature, parse_example, parse_single_example, parse_tensor,
-    serialize_tensor)
+    FixedLenFeature, FixedLenSequenceFeature, SparseFeature, VarLenFeature, parse_example,
+    parse_single_example)
+from numpyflow.io.sequence_parsing import (  # noqa: F401
+    parse_sequence_example, parse_single_sequence_example)
+from numpyflow.io.tensor_proto import parse_tensor, serialize_tensor  # noqa: F401
 from numpyflow.io.tfrecord import (  # noqa: F401
     TFRecordCompressionType, TFRecordOptions, TFRecordWriter)

@@ -1,5 +1,7 @@
-"""Parsing `tf.train.Example` records and TF's `TensorProto`: `tf.io.parse_single_example`,
-`tf.io.parse_example`, `FixedLenFeature`, `VarLenFeature`, `serialize_tensor`, `parse_tensor`.
+"""Parsing `tf.train.Example` records: `tf.io.parse_single_example`, `tf.io.parse_example` and
+the feature specs `FixedLenFeature`, `VarLenFeature`, `FixedLenSequenceFeature`,
+`SparseFeature`. (`tf.train.SequenceExample`s: `sequence_parsing.py`; `serialize_tensor`,
+`parse_tensor`: `tensor_proto.py`.)
 
 String features (dtype `tf.string`, "string", `bytes` or `str`) come back as `tf.string`
 Tensors, as in TF. A `VarLenFeature` comes back as a `tf.sparse.SparseTensor` (as in TF);
@@ -22,13 +24,12 @@ import collections
 
 import numpy as np
 
-from numpyflow.framework.errors import InvalidArgumentError
+from numpyflow.framework.errors import InvalidArgumentError, invalid_argument
 
-__all__ = ["FixedLenFeature", "VarLenFeature", "SparseTensorValue", "parse_single_example",
-           "parse_example", "sparse_to_dense", "serialize_tensor", "parse_tensor"]
+__all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "SparseFeature",
+           "SparseTensorValue", "parse_single_example", "parse_example", "sparse_to_dense"]
 
 STRING = "string"
-_MAX_EXPANSION = 1000  # parse_tensor: elements filled from repeated last values, per input byte
 
 
 class FixedLenFeature(collections.namedtuple("FixedLenFeature",
@@ -57,6 +58,53 @@ class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
         >>> VarLenFeature("float32").dtype
         'float32'
     """
+
+
+class FixedLenSequenceFeature(collections.namedtuple(
+        "FixedLenSequenceFeature", ["shape", "dtype", "allow_missing", "default_value"])):
+    """A feature holding any number of items of one fixed shape, parsed to a dense value.
+
+    In a `tf.train.Example` the feature's values are split into items of `shape` (a
+    `[num_items] + shape` output; `parse_example` pads shorter examples with
+    `default_value`); in a `tf.train.SequenceExample`'s feature lists each step is one item.
+
+    Args:
+        shape: The shape of one item (`[]` for scalars).
+        dtype: `tf.float32`, `tf.int64` or a string type.
+        allow_missing: Whether an example may lack the feature (then it has no items).
+            `parse_example` requires True.
+        default_value: The padding value (a scalar) for `parse_example`; None pads with 0
+            or b"". Feature lists of a SequenceExample allow no default.
+
+    Example:
+        >>> FixedLenSequenceFeature([2], "float32", allow_missing=True).shape
+        [2]
+    """
+
+    def __new__(cls, shape, dtype, allow_missing=False, default_value=None):
+        return super().__new__(cls, shape, dtype, allow_missing, default_value)
+
+
+class SparseFeature(collections.namedtuple(
+        "SparseFeature", ["index_key", "value_key", "dtype", "size", "already_sorted"])):
+    """A `tf.sparse.SparseTensor` read from an index feature (or several) and a value feature.
+
+    Args:
+        index_key: The int64 feature holding the positions, or a list of them, one per
+            dimension.
+        value_key: The feature holding the values.
+        dtype: The values' dtype (`tf.float32`, `tf.int64` or a string type).
+        size: The dense size (an int, or a list with one size per index key).
+        already_sorted: Whether the indices are already in row-major order (they are then
+            kept in the order given); otherwise they are sorted.
+
+    Example:
+        >>> SparseFeature("ix", "val", "float32", 10).size
+        10
+    """
+
+    def __new__(cls, index_key, value_key, dtype, size, already_sorted=False):
+        return super().__new__(cls, index_key, value_key, dtype, size, already_sorted)
 
 
 SparseTensorValue = collections.namedtuple("SparseTensorValue",
@@ -91,17 +139,31 @@ def _as_output(array):
     return constant(array)  # An object array of bytes becomes a tf.string Tensor.
 
 
-def _parse_features(serialized, example_name):
-    from numpyflow.io import example_proto as pb
+def _serialized_bytes(serialized, what):
     if hasattr(serialized, "numpy"):
         serialized = serialized.numpy()
     if isinstance(serialized, np.ndarray) and serialized.shape == ():
         serialized = serialized.item()
     if not isinstance(serialized, (bytes, bytearray, memoryview)):
-        raise TypeError(f"Expected a serialized tf.train.Example (bytes). Received: "
+        raise TypeError(f"Expected a serialized {what} (bytes). Received: "
                         f"{type(serialized).__name__}")
+    return bytes(serialized)
+
+
+def _records(serialized):
+    """A batch of serialized records as a list (one record for plain bytes)."""
+    if isinstance(serialized, (bytes, bytearray)):
+        return [serialized]
+    if hasattr(serialized, "numpy"):
+        serialized = serialized.numpy()
+    return list(np.asarray(serialized, dtype=object).reshape(-1))
+
+
+def _parse_features(serialized, example_name):
+    from numpyflow.io import example_proto as pb
+    serialized = _serialized_bytes(serialized, "tf.train.Example")
     try:
-        example = pb.Example.FromString(bytes(serialized))
+        example = pb.Example.FromString(serialized)
     except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends
         raise InvalidArgumentError(None, None, f"Name: {example_name}, Could not parse "
                                    "example input, value: a serialized tf.train.Example was "
@@ -109,19 +171,9 @@ def _parse_features(serialized, example_name):
     return example.features.feature
 
 
-def _values(features, key, kind, example_name):
-    """The feature's values as a NumPy array, or None when the example lacks it."""
-    if key not in features:
-        return None
-    feature = features[key]
-    present = feature.WhichOneof("kind")
-    if present is None:
-        return None
-    if present != kind:
-        raise InvalidArgumentError(None, None, f"Name: {example_name}, Feature: {key}. Data "
-                                   f"types don't match. Data type: {_NAMES[present]} but "
-                                   f"expected type: {_NAMES[kind]}")
-    values = getattr(feature, present).value
+def _feature_values(feature, kind):
+    """A `tf.train.Feature`'s values as a NumPy array of the kind's type."""
+    values = getattr(feature, kind).value
     if kind == "bytes_list":
         array = np.empty(len(values), dtype=object)
         array[:] = list(values)
@@ -129,36 +181,119 @@ def _values(features, key, kind, example_name):
     return np.asarray(values, dtype=_NP[kind])
 
 
+def _values(features, key, kind, mismatch):
+    """The feature's values as a NumPy array, or None when the example lacks it.
+
+    `mismatch(present_kind)` builds the error for a feature of another type: TF words it
+    differently for each kind of spec and for single and batched parsing.
+    """
+    if key not in features:
+        return None
+    feature = features[key]
+    present = feature.WhichOneof("kind")
+    if present is None:
+        return None
+    if present != kind:
+        raise mismatch(present)
+    return _feature_values(feature, kind)
+
+
+def _fixed_mismatch(key, kind, example_name):
+    return lambda present: InvalidArgumentError(
+        None, None, f"Name: {example_name}, Feature: {key}. Data types don't match. Data "
+        f"type: {_NAMES[present]} but expected type: {_NAMES[kind]}")
+
+
+def _sequence_mismatch(key, kind, example_name, index, single):
+    where = f"Key: {key}." if single else f"Name: {example_name}, Key: {key}, Index: {index}."
+    return lambda present: invalid_argument("ParseExampleV2", (
+        f"{where}  Data types don't match. Data type: {_NAMES[present]} but expected type: "
+        f"{_NAMES[kind]}"))
+
+
+def _var_mismatch(key, kind, example_name, index, single):
+    where = f"Key: {key}." if single else f"Name: {example_name}, Key: {key}, Index: {index}."
+    return lambda present: invalid_argument("ParseExampleV2", (
+        f"{where}  Data types don't match. Expected type: {_NAMES[kind]}, Actual type: "
+        f"{_NAMES[present]}"))
+
+
+def _shape_of(spec, key, what):
+    shape = [int(d) for d in spec.shape] if spec.shape is not None else None
+    if shape is None or any(d < 0 for d in shape):
+        raise ValueError(f"{what} {key!r}: shape must be fully defined. Received: "
+                         f"shape={spec.shape!r}")
+    return shape
+
+
+def _fixed_default(spec, key, kind, shape):
+    if spec.default_value is None:
+        return None
+    default = np.asarray(spec.default_value, dtype=_NP[kind])
+    if default.size == 1 and int(np.prod(shape)) != 1:
+        default = np.full(shape, default.reshape(()).item(), dtype=_NP[kind])
+    try:
+        return default.reshape(shape)
+    except ValueError:
+        raise ValueError(f"FixedLenFeature {key!r}: default_value has shape "
+                         f"{list(np.shape(spec.default_value))} but the feature's "
+                         f"shape is {shape}.") from None
+
+
+def _padding(spec, key, kind):
+    """The scalar a FixedLenSequenceFeature pads with in `parse_example`."""
+    if spec.default_value is None:
+        return b"" if kind == "bytes_list" else _NP[kind](0)
+    default = np.asarray(spec.default_value, dtype=_NP[kind])
+    if default.size != 1:
+        raise ValueError(f"FixedLenSequenceFeature {key!r}: default_value must be a scalar "
+                         f"(the padding value). Received: {spec.default_value!r}")
+    return default.reshape(()).item()
+
+
+def _sparse_feature_spec(spec, key):
+    index_keys = [spec.index_key] if isinstance(spec.index_key, str) else list(spec.index_key)
+    sizes = [spec.size] if isinstance(spec.size, (int, np.integer)) else list(spec.size)
+    if not index_keys or len(index_keys) != len(sizes) or any(
+            not isinstance(k, str) for k in index_keys):
+        raise ValueError(f"SparseFeature {key!r}: index_key must be a feature key or a list of "
+                         f"them, one per entry of size. Received: index_key="
+                         f"{spec.index_key!r}, size={spec.size!r}")
+    if any(int(s) < 0 for s in sizes):
+        raise ValueError(f"SparseFeature {key!r}: size must be non-negative. Received: "
+                         f"size={spec.size!r}")
+    return ("sparse", _kind(spec.dtype, key), index_keys, spec.value_key,
+            [int(s) for s in sizes], bool(spec.already_sorted))
+
+
 def _check_specs(features):
+    """Validated feature specs, each as a tuple led by its mode: 'fixed', 'var', 'seq' or
+    'sparse'."""
     if not isinstance(features, dict) or not features:
         raise ValueError(f"features must be a non-empty dict of feature specs. Received: "
                          f"{features!r}")
     checked = {}
     for key, spec in features.items():
         if isinstance(spec, FixedLenFeature):
-            shape = [int(d) for d in spec.shape] if spec.shape is not None else None
-            if shape is None or any(d < 0 for d in shape):
-                raise ValueError(f"FixedLenFeature {key!r}: shape must be fully defined. "
-                                 f"Received: shape={spec.shape!r}")
+            shape = _shape_of(spec, key, "FixedLenFeature")
             kind = _kind(spec.dtype, key)
-            default = None
-            if spec.default_value is not None:
-                default = np.asarray(spec.default_value, dtype=_NP[kind])
-                if default.size == 1 and int(np.prod(shape)) != 1:
-                    default = np.full(shape, default.reshape(()).item(), dtype=_NP[kind])
-                try:
-                    default = default.reshape(shape)
-                except ValueError:
-                    raise ValueError(f"FixedLenFeature {key!r}: default_value has shape "
-                                     f"{list(np.shape(spec.default_value))} but the feature's "
-                                     f"shape is {shape}.") from None
-            checked[key] = ("fixed", kind, shape, default)
+            checked[key] = ("fixed", kind, shape, _fixed_default(spec, key, kind, shape))
         elif isinstance(spec, VarLenFeature):
-            checked[key] = ("var", _kind(spec.dtype, key), None, None)
+            checked[key] = ("var", _kind(spec.dtype, key))
+        elif isinstance(spec, FixedLenSequenceFeature):
+            if not spec.allow_missing:
+                raise ValueError("Unsupported: FixedLenSequenceFeature requires allow_missing "
+                                 "to be True.")
+            shape = _shape_of(spec, key, "FixedLenSequenceFeature")
+            kind = _kind(spec.dtype, key)
+            checked[key] = ("seq", kind, shape, _padding(spec, key, kind))
+        elif isinstance(spec, SparseFeature):
+            checked[key] = _sparse_feature_spec(spec, key)
         else:
             raise NotImplementedError(
                 f"Feature {key!r}: {type(spec).__name__} is not supported by numpyflow; "
-                "use tf.io.FixedLenFeature or tf.io.VarLenFeature.")
+                "use tf.io.FixedLenFeature, VarLenFeature, FixedLenSequenceFeature or "
+                "SparseFeature.")
     return checked
 
 
@@ -177,19 +312,115 @@ def _fixed(values, key, kind, shape, default, example_name):
     return values.reshape(shape)
 
 
+def _shape_text(shape):
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def _items(values, key, kind, shape, example_name, index, single):
+    """A FixedLenSequenceFeature's values split into items: `[num_items] + shape`."""
+    if values is None:
+        return np.zeros([0] + shape, dtype=_NP[kind])
+    stride = int(np.prod(shape))
+    if stride == 0 or values.size % stride:
+        if single:
+            message = (f"Error while parsing feature with key {key}: number of elements "
+                       f"should be divisible by {stride}, found {values.size} instead")
+        else:
+            message = (f"Name: {example_name}, Key: {key}, Index: {index}.  Number of "
+                       f"{_NAMES[kind]} values is not a multiple of stride length. Saw "
+                       f"{values.size} values but output shape is: "
+                       f"{_shape_text(['?'] + shape)}")
+        raise invalid_argument("ParseExampleV2", message)
+    return values.reshape([values.size // stride] + shape)
+
+
+def _sparse_entries(features, spec, example_name, index, single):
+    """A SparseFeature's (indices [n, rank], values [n]) in one example, in feature order."""
+    _, kind, index_keys, value_key, _, _ = spec
+    values = _values(features, value_key, kind,
+                     _var_mismatch(value_key, kind, example_name, index, single))
+    values = values if values is not None else np.zeros(0, dtype=_NP[kind])
+    columns = []
+    for index_key in index_keys:
+        column = _values(features, index_key, "int64_list",
+                         _var_mismatch(index_key, "int64_list", example_name, index, single))
+        columns.append(column if column is not None else np.zeros(0, np.int64))
+    return columns, values
+
+
+def _example_row(features, spec, key, example_name, index, single):
+    """One example's part of the output for one spec."""
+    mode, kind = spec[0], spec[1]
+    if mode == "fixed":
+        values = _values(features, key, kind, _fixed_mismatch(key, kind, example_name))
+        return _fixed(values, key, kind, spec[2], spec[3], example_name)
+    if mode == "var":
+        values = _values(features, key, kind,
+                         _var_mismatch(key, kind, example_name, index, single))
+        return values if values is not None else np.zeros(0, dtype=_NP[kind])
+    if mode == "seq":
+        values = _values(features, key, kind,
+                         _sequence_mismatch(key, kind, example_name, index, single))
+        return _items(values, key, kind, spec[2], example_name, index, single)
+    return _sparse_entries(features, spec, example_name, index, single)
+
+
+def _padded(rows, shape, padding, np_type):
+    """Item arrays `[n_i] + shape` stacked into `[batch, max n_i] + shape`, padded."""
+    longest = max((len(row) for row in rows), default=0)
+    out = np.full([len(rows), longest] + shape, padding, dtype=np_type)
+    for b, row in enumerate(rows):
+        out[b, :len(row)] = row
+    return out
+
+
+def _sparse_feature_output(rows, spec, batched):
+    """The SparseTensor of a SparseFeature from each example's (index columns, values)."""
+    from numpyflow.framework.tensor import constant
+    from numpyflow.sparse.sparse_tensor import SparseTensor
+    _, kind, _, _, sizes, already_sorted = spec
+    total_values = sum(len(values) for _, values in rows)
+    for position in range(len(sizes)):
+        total_index = sum(len(columns[position]) for columns, _ in rows)
+        if total_index != total_values:  # TF's message, from the SparseTensor's shape check
+            raise ValueError(f"Dimensions {total_index} and {total_values} are not compatible")
+    pieces = []
+    for b, (columns, _) in enumerate(rows):
+        block = np.stack(columns, axis=1) if columns[0].size else np.zeros((0, len(sizes)),
+                                                                           np.int64)
+        if batched:
+            block = np.concatenate([np.full((len(block), 1), b, np.int64), block], axis=1)
+        pieces.append(block)
+    width = len(sizes) + batched
+    indices = np.concatenate(pieces).astype(np.int64).reshape(-1, width)
+    values = (np.concatenate([values for _, values in rows]) if rows
+              else np.zeros(0, _NP[kind])).astype(_NP[kind])
+    if not already_sorted and len(indices):
+        order = np.lexsort(indices.T[::-1])  # row-major, stable for repeated positions
+        indices, values = indices[order], values[order]
+    dense_shape = ([len(rows)] if batched else []) + sizes
+    sparse = SparseTensor(constant(indices), _as_output(values),
+                          constant(np.asarray(dense_shape, np.int64)))
+    sparse._static_shape = ([None] if batched else []) + sizes  # The batch is data-dependent.
+    return sparse
+
+
 def parse_example(serialized, features, example_names=None, name=None):
     """Parses a batch of serialized `tf.train.Example`s.
 
     Args:
         serialized: A list or 1-D array of serialized examples (bytes).
-        features: A dict from feature key to `FixedLenFeature` or `VarLenFeature`.
+        features: A dict from feature key to `FixedLenFeature`, `VarLenFeature`,
+            `FixedLenSequenceFeature` (with `allow_missing=True`) or `SparseFeature`.
         example_names: Optional names of the examples, used in error messages.
         name: Unused op name (TF's).
 
     Returns:
         A dict: `FixedLenFeature` keys map to values of shape `[batch] + shape`,
-        `VarLenFeature` keys to a `tf.sparse.SparseTensor` with `dense_shape`
-        `[batch, max_len]`.
+        `FixedLenSequenceFeature` keys to `[batch, max_items] + shape` (padded with its
+        `default_value`), `VarLenFeature` keys to a `tf.sparse.SparseTensor` with
+        `dense_shape` `[batch, max_len]`, `SparseFeature` keys to one with `dense_shape`
+        `[batch] + size`.
 
     Raises:
         tf.errors.InvalidArgumentError: An example is not a valid Example, lacks a required
@@ -208,27 +439,27 @@ def parse_example(serialized, features, example_names=None, name=None):
     """
     del name
     specs = _check_specs(features)
-    records = list(np.asarray(serialized, dtype=object).reshape(-1)) if not isinstance(
-        serialized, (bytes, bytearray)) else [serialized]
+    records = _records(serialized)
     names = list(example_names) if example_names is not None else ["<unknown>"] * len(records)
     per_key = {key: [] for key in specs}
-    for record, example_name in zip(records, names):
+    for index, (record, example_name) in enumerate(zip(records, names)):
         parsed = _parse_features(record, example_name)
-        for key, (mode, kind, shape, default) in specs.items():
-            values = _values(parsed, key, kind, example_name)
-            if mode == "fixed":
-                per_key[key].append(_fixed(values, key, kind, shape, default, example_name))
-            else:
-                per_key[key].append(values if values is not None
-                                    else np.zeros(0, dtype=_NP[kind]))
+        for key, spec in specs.items():
+            per_key[key].append(_example_row(parsed, spec, key, example_name, index, False))
     result = {}
-    for key, (mode, kind, shape, _) in specs.items():
+    for key, spec in specs.items():
+        mode, kind = spec[0], spec[1]
+        rows = per_key[key]
         if mode == "fixed":
-            stacked = (np.stack(per_key[key]) if per_key[key]
-                       else np.zeros([0] + shape, dtype=_NP[kind]))
-            result[key] = _as_output(stacked)
+            shape = spec[2]
+            result[key] = _as_output(np.stack(rows) if rows
+                                     else np.zeros([0] + shape, dtype=_NP[kind]))
+        elif mode == "seq":
+            result[key] = _as_output(_padded(rows, spec[2], spec[3], _NP[kind]))
+        elif mode == "var":
+            result[key] = _sparse(rows, kind, batched=True)
         else:
-            result[key] = _sparse(per_key[key], kind, batched=True)
+            result[key] = _sparse_feature_output(rows, spec, batched=True)
     return result
 
 
@@ -254,13 +485,15 @@ def parse_single_example(serialized, features, example_names=None, name=None):
 
     Args:
         serialized: A serialized example (bytes).
-        features: A dict from feature key to `FixedLenFeature` or `VarLenFeature`.
+        features: A dict from feature key to `FixedLenFeature`, `VarLenFeature`,
+            `FixedLenSequenceFeature` (with `allow_missing=True`) or `SparseFeature`.
         example_names: Optional name of the example, used in error messages.
         name: Unused op name (TF's).
 
     Returns:
-        A dict: `FixedLenFeature` keys map to values of the feature's shape, `VarLenFeature`
-        keys to a 1-D `tf.sparse.SparseTensor`.
+        A dict: `FixedLenFeature` keys map to values of the feature's shape,
+        `FixedLenSequenceFeature` keys to `[num_items] + shape`, `VarLenFeature` keys to a
+        1-D `tf.sparse.SparseTensor`, `SparseFeature` keys to one of `dense_shape` `size`.
 
     Example:
         >>> import numpyflow as tf
@@ -275,13 +508,14 @@ def parse_single_example(serialized, features, example_names=None, name=None):
     example_name = example_names if isinstance(example_names, str) else "<unknown>"
     parsed = _parse_features(serialized, example_name)
     result = {}
-    for key, (mode, kind, shape, default) in specs.items():
-        values = _values(parsed, key, kind, example_name)
-        if mode == "fixed":
-            result[key] = _as_output(_fixed(values, key, kind, shape, default, example_name))
+    for key, spec in specs.items():
+        row = _example_row(parsed, spec, key, example_name, 0, True)
+        if spec[0] in ("fixed", "seq"):
+            result[key] = _as_output(row)
+        elif spec[0] == "var":
+            result[key] = _sparse([row], spec[1], batched=False)
         else:
-            row = values if values is not None else np.zeros(0, dtype=_NP[kind])
-            result[key] = _sparse([row], kind, batched=False)
+            result[key] = _sparse_feature_output([row], spec, batched=False)
     return result
 
 
@@ -307,162 +541,3 @@ def sparse_to_dense(sparse, default_value=None):
     if len(values):
         dense[tuple(indices.T)] = values
     return _as_output(dense)
-
-
-# --- TensorProto -------------------------------------------------------------------------
-
-# DataType number -> (name, NumPy dtype, TensorProto field holding values when no content)
-_TENSOR_TYPES = {
-    1: ("float", np.float32, "float_val"), 2: ("double", np.float64, "double_val"),
-    3: ("int32", np.int32, "int_val"), 4: ("uint8", np.uint8, "int_val"),
-    5: ("int16", np.int16, "int_val"), 6: ("int8", np.int8, "int_val"),
-    7: ("string", object, "string_val"), 9: ("int64", np.int64, "int64_val"),
-    10: ("bool", np.bool_, "bool_val"), 17: ("uint16", np.uint16, "int_val"),
-    19: ("half", np.float16, "half_val"), 22: ("uint32", np.uint32, "uint32_val"),
-    23: ("uint64", np.uint64, "uint64_val"),
-}
-_BY_NP_TYPE = {np.dtype(np_type): number for number, (_, np_type, _) in _TENSOR_TYPES.items()
-               if np_type is not object}
-
-
-def _tensor_array(tensor):
-    if hasattr(tensor, "numpy"):
-        return np.asarray(tensor.numpy())
-    array = np.asarray(tensor)
-    if array.dtype.kind not in "SUO":
-        from numpyflow.framework.tensor import convert_to_tensor
-        return np.asarray(convert_to_tensor(tensor).numpy())  # TF's dtype rules (ints: int32)
-    if array.dtype.kind in "SU":
-        array = np.vectorize(lambda v: v.encode("utf-8") if isinstance(v, str) else bytes(v),
-                             otypes=[object])(array) if array.size else array.astype(object)
-    return array
-
-
-def serialize_tensor(tensor, name=None):
-    """Serializes a tensor to TF's `TensorProto` bytes (readable by TF's `tf.io.parse_tensor`).
-
-    Args:
-        tensor: A Tensor, NumPy array or array-like; bytes/str arrays are string tensors.
-        name: Unused op name (TF's).
-
-    Returns:
-        The serialized `TensorProto` as a scalar `tf.string` Tensor.
-
-    Example:
-        >>> import numpyflow as tf
-        >>> data = tf.io.serialize_tensor(tf.constant([1.0, 2.0]))
-        >>> tf.io.parse_tensor(data, tf.float32).numpy()
-        array([1., 2.], dtype=float32)
-    """
-    del name
-    from numpyflow.io import example_proto as pb
-    array = _tensor_array(tensor)
-    proto = pb.TensorProto()
-    proto.tensor_shape.dim.extend(pb.TensorShapeProto.Dim(size=d) for d in array.shape)
-    if array.dtype == object:
-        proto.dtype = 7
-        proto.string_val.extend(v.encode("utf-8") if isinstance(v, str) else bytes(v)
-                                for v in array.reshape(-1))
-    else:
-        number = _BY_NP_TYPE.get(array.dtype)
-        if number is None:
-            raise TypeError(f"serialize_tensor: unsupported dtype {array.dtype}.")
-        proto.dtype = number
-        proto.tensor_content = np.ascontiguousarray(array).astype(
-            array.dtype.newbyteorder("<"), copy=False).tobytes()
-    return _as_output(np.array(proto.SerializeToString(), dtype=object))
-
-
-def parse_tensor(serialized, out_type, name=None):
-    """Parses TF's serialized `TensorProto` bytes into a tensor.
-
-    Reads both layouts TF writes: raw `tensor_content` and the typed repeated fields (where
-    fewer values than elements repeat the last one, as in TF).
-
-    Args:
-        serialized: A scalar tf.string Tensor or bytes from `serialize_tensor` (here or in TF).
-        out_type: The expected dtype (`tf.float32`, ..., or "string").
-        name: Unused op name (TF's).
-
-    Returns:
-        A Tensor (a `tf.string` Tensor for strings).
-
-    Raises:
-        tf.errors.InvalidArgumentError: The bytes are not a TensorProto, its dtype differs
-            from `out_type`, or its values do not match its shape.
-
-    Example:
-        >>> import numpyflow as tf
-        >>> tf.io.parse_tensor(tf.io.serialize_tensor([[1, 2]]), tf.int32).shape
-        TensorShape([1, 2])
-    """
-    del name
-    from numpyflow.io import example_proto as pb
-    if hasattr(serialized, "numpy"):
-        serialized = serialized.numpy()
-    if not isinstance(serialized, (bytes, bytearray, memoryview)):
-        raise TypeError(f"parse_tensor expects bytes. Received: {type(serialized).__name__}")
-    serialized = bytes(serialized)
-    try:
-        proto = pb.TensorProto.FromString(serialized)
-    except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends
-        raise InvalidArgumentError(None, None, "Could not parse `serialized` as TensorProto "
-                                   "[Op:ParseTensor]") from None
-    if proto.dtype not in _TENSOR_TYPES:
-        raise InvalidArgumentError(None, None, f"parse_tensor: the TensorProto's dtype (enum "
-                                   f"{proto.dtype}) is not supported by numpyflow "
-                                   "[Op:ParseTensor]")
-    type_name, np_type, field = _TENSOR_TYPES[proto.dtype]
-    expected = "string" if _kind_is_string(out_type) else _dtype_name(out_type)
-    if type_name != expected and not (type_name, expected) in (("float", "float32"),
-                                                               ("double", "float64"),
-                                                               ("half", "float16")):
-        raise InvalidArgumentError(None, None, f"Type mismatch between parsed tensor "
-                                   f"({type_name}) and dtype ({expected}) [Op:ParseTensor]")
-    if proto.tensor_shape.unknown_rank or any(d.size < 0 for d in proto.tensor_shape.dim):
-        raise InvalidArgumentError(None, None, "parse_tensor: the TensorProto's shape is not "
-                                   "fully defined [Op:ParseTensor]")
-    shape = [d.size for d in proto.tensor_shape.dim]
-    count = int(np.prod(shape, dtype=object))
-    itemsize = 8 if np_type is object else np.dtype(np_type).itemsize
-    if proto.tensor_content:
-        if np_type is object or len(proto.tensor_content) != count * itemsize:
-            raise InvalidArgumentError(None, None, f"parse_tensor: tensor_content holds "
-                                       f"{len(proto.tensor_content)} bytes but shape {shape} "
-                                       f"of {type_name} needs {count * itemsize} "
-                                       "[Op:ParseTensor]")
-        array = np.frombuffer(proto.tensor_content,
-                              dtype=np.dtype(np_type).newbyteorder("<")).astype(np_type)
-        return _as_output(array.reshape(shape))
-    values = list(getattr(proto, field))
-    if len(values) > count:
-        raise InvalidArgumentError(None, None, f"parse_tensor: {len(values)} values for shape "
-                                   f"{shape} [Op:ParseTensor]")
-    if count * itemsize > _MAX_EXPANSION * len(serialized) + (1 << 20):
-        raise InvalidArgumentError(None, None, f"parse_tensor: shape {shape} declares {count} "
-                                   f"elements but the {len(serialized)}-byte input holds "
-                                   f"{len(values)} values; refused [Op:ParseTensor]")
-    if field == "half_val":
-        values = np.asarray(values, dtype=np.uint16).view(np.float16)
-    if np_type is object:
-        array = np.empty(count, dtype=object)
-        array[:len(values)] = values
-        if 0 < len(values) < count:
-            array[len(values):] = values[-1]
-        elif not values:
-            array[:] = b""
-    else:
-        array = np.zeros(count, dtype=np_type)
-        array[:len(values)] = values
-        if 0 < len(values) < count:
-            array[len(values):] = values[-1]
-    return _as_output(array.reshape(shape))
-
-
-def _kind_is_string(dtype):
-    return dtype is bytes or dtype is str or getattr(dtype, "name", dtype) == STRING
-
-
-def _dtype_name(dtype):
-    from numpyflow.framework import dtypes
-    return dtypes.as_dtype(dtype).name
