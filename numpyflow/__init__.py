@@ -19,7 +19,7 @@ from numpyflow.framework.dtypes import (  # noqa: F401
 from numpyflow.framework.tape import GradientTape, UnconnectedGradients  # noqa: F401
 from numpyflow.framework.function import function, inside_function  # noqa: F401
 from numpyflow.framework.name_scope import name_scope  # noqa: F401
-from numpyflow.framework.tensor import Tensor, constant, convert_to_tensor, is_tensor  # noqa: F401
+from numpyflow.framework.tensor import Tensor, constant, convert_to_tensor  # noqa: F401
 from numpyflow.framework.tensor_shape import TensorShape  # noqa: F401
 from numpyflow.framework.tensor_spec import TensorSpec  # noqa: F401
 from numpyflow.framework.variable import Variable, variable_creator_scope  # noqa: F401
@@ -63,6 +63,27 @@ def _configure_logging():
 
 _configure_logging()
 newaxis = None
+
+
+def is_tensor(x):
+    """Whether `x` is a tensor: a Tensor, Variable, `tf.SparseTensor` or `tf.RaggedTensor`, as
+    TF's `tf.is_tensor` (NumPy arrays, Python values and Keras's symbolic inputs are not).
+
+    Example:
+        >>> import numpyflow as tf
+        >>> tf.is_tensor(tf.SparseTensor([[0]], [1.0], [2])), tf.is_tensor([1.0])
+        (True, False)
+    """
+    if isinstance(x, Tensor):
+        return True
+    import sys
+    # SparseTensor and RaggedTensor load on first use; while unloaded nothing can be one.
+    for module_name, class_name in (("numpyflow.sparse.sparse_tensor", "SparseTensor"),
+                                    ("numpyflow.ragged.ragged_tensor", "RaggedTensor")):
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(x, getattr(module, class_name)):
+            return True
+    return False
 
 
 def __getattr__(name):

@@ -172,7 +172,7 @@ class Constant(Initializer):
 
     def get_config(self):
         value = self.value
-        if isinstance(value, (np.ndarray, np.generic)) or tf.is_tensor(value):
+        if isinstance(value, (np.ndarray, np.generic)) or isinstance(value, tf.Tensor):
             value = np.asarray(value).tolist()  # JSON-friendly
         return {"value": value}
 

@@ -9,7 +9,10 @@
 from numpyflow.sparse.sparse_ops import (  # noqa: F401
     concat, from_dense, reduce_sum, reorder, reshape, sparse_dense_matmul, to_dense,
     to_indicator)
+from numpyflow.sparse.sparse_math import (  # noqa: F401
+    add, fill_empty_rows, maximum, minimum, retain, slice, transpose)
 from numpyflow.sparse.sparse_tensor import SparseTensor, SparseTensorSpec  # noqa: F401
 
-__all__ = ["SparseTensor", "SparseTensorSpec", "concat", "from_dense", "reduce_sum", "reorder", "reshape",
-           "sparse_dense_matmul", "to_dense", "to_indicator"]
+__all__ = ["SparseTensor", "SparseTensorSpec", "add", "concat", "fill_empty_rows", "from_dense",
+           "maximum", "minimum", "reduce_sum", "reorder", "reshape", "retain", "slice",
+           "sparse_dense_matmul", "to_dense", "to_indicator", "transpose"]

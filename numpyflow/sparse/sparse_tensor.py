@@ -136,6 +136,32 @@ class SparseTensor:
         """
         return SparseTensor(self._indices, new_values, self._dense_shape)
 
+    def __mul__(self, other):
+        """`self * other` for a dense Tensor or scalar `other` (broadcast to the dense shape,
+        read at this tensor's positions): a SparseTensor with the same indices, as in TF.
+
+        Example:
+            >>> import numpyflow as tf
+            >>> (tf.SparseTensor([[0, 1]], [3.0], [2, 2]) * 2.0).values.numpy().tolist()
+            [6.0]
+        """
+        from numpyflow.sparse.sparse_math import sparse_dense_cwise
+        return sparse_dense_cwise(self, other, "mul")
+
+    def __truediv__(self, other):
+        """`self / other` for a dense Tensor or scalar `other`, as `__mul__`; integer values
+        divide as floats (TF's true division). Dividing by a zero is an error.
+
+        Example:
+            >>> import numpyflow as tf
+            >>> (tf.SparseTensor([[0]], [3], [2]) / 2).values.numpy().tolist()
+            [1.5]
+        """
+        from numpyflow.sparse.sparse_math import sparse_dense_cwise
+        return sparse_dense_cwise(self, other, "truediv")
+
+    __div__ = __truediv__
+
     def __repr__(self):
         return (f"SparseTensor(indices={self._indices!s}, values={self._values!s}, "
                 f"dense_shape={self._dense_shape!s})")

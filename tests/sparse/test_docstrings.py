@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["numpyflow.sparse", "numpyflow.sparse.sparse_tensor", "numpyflow.sparse.sparse_ops",
-           "numpyflow.io.parsing"]
+           "numpyflow.sparse.sparse_math", "numpyflow.io.parsing",
+           "numpyflow.io.sequence_parsing", "numpyflow.io.tensor_proto"]
 
 
 @pytest.mark.parametrize("name", MODULES)

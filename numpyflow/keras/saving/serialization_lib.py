@@ -204,7 +204,7 @@ def serialize_keras_object(obj):
             return obj.item()
         return {"class_name": "__numpy__",
                 "config": {"value": obj.tolist(), "dtype": obj.dtype.name}}
-    if tf.is_tensor(obj):
+    if isinstance(obj, tf.Tensor):  # Dense only: a SparseTensor is refused below.
         return {"class_name": "__tensor__",
                 "config": {"value": np.asarray(obj.numpy()).tolist(), "dtype": obj.dtype.name}}
     if isinstance(obj, bytes):
