@@ -5,6 +5,8 @@ pair is turned into a Philox-4x32-10 key and counter as TF does, and the words a
 into floats, normals and truncated normals with TF's conversions (see `philox.py`).
 """
 
+import enum
+
 import numpy as np
 
 from numpyflow.framework import dtypes
@@ -35,15 +37,13 @@ def _box_muller(x0, x1, np_dtype):
         v1 = 2.0 * np.pi * u2
         radius = np.sqrt(-2.0 * np.log(u1))
         return np.sin(v1) * radius, np.cos(v1) * radius
-    # float32: log/sin/cos evaluated in float64 and rounded once, as a correctly rounded
-    # libm float function would (NumPy's float32 SIMD versions may be 1 ulp off).
+    # float32: logf/sinf/cosf as the C library TF calls computes them (philox.float32_libm).
     f32 = np.float32
     u1 = np.maximum(u1, f32(1.0e-7))
     v1 = (2.0 * np.pi * u2.astype(np.float64)).astype(f32)  # TF: float(2.0f * M_PI * u)
-    log_u1 = np.log(u1.astype(np.float64)).astype(f32)
+    log_u1 = philox.float32_libm("logf", u1)
     radius = np.sqrt(f32(-2.0) * log_u1)
-    v64 = v1.astype(np.float64)
-    return np.sin(v64).astype(f32) * radius, np.cos(v64).astype(f32) * radius
+    return philox.float32_libm("sinf", v1) * radius, philox.float32_libm("cosf", v1) * radius
 
 
 def _uniform(key, counter, n, np_dtype):
@@ -160,14 +160,48 @@ def _shape(shape):
     return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
 
 
+class Algorithm(enum.Enum):
+    """`tf.random.Algorithm`: the counter-based generators TF's stateless ops name.
+
+    numpyflow implements PHILOX (what AUTO_SELECT picks on CPU). THREEFRY is refused: TF
+    2.21's CPU kernels do not run it either.
+
+    Example:
+        >>> Algorithm.PHILOX.value
+        1
+    """
+    PHILOX = 1
+    THREEFRY = 2
+    AUTO_SELECT = 3
+
+
+_ALG_NAMES = {"philox": Algorithm.PHILOX, "threefry": Algorithm.THREEFRY,
+              "auto_select": Algorithm.AUTO_SELECT}
+
+
 def _check_alg(alg, op):
+    """The Algorithm `alg` names (None: AUTO_SELECT); THREEFRY is not implemented."""
     if alg is None:
-        return
-    name = alg if isinstance(alg, str) else getattr(alg, "name", alg)
-    canonical = str(name).strip().lower().replace("-", "").replace("_", "")
-    if canonical not in ("philox", "autoselect", "1", "3"):
-        raise NotImplementedError(f"{op}: alg={alg!r} is not supported; numpyflow implements "
-                                  f"'philox' and 'auto_select' (Philox on CPU).")
+        return Algorithm.AUTO_SELECT
+    if isinstance(alg, Algorithm):
+        algorithm = alg
+    elif isinstance(alg, str) and alg.lower() in _ALG_NAMES:
+        algorithm = _ALG_NAMES[alg.lower()]
+    elif isinstance(alg, (int, np.integer)) and not isinstance(alg, bool) and alg in (1, 2, 3):
+        algorithm = Algorithm(int(alg))
+    elif isinstance(alg, str):
+        raise ValueError(f"Argument `alg` got unsupported value {alg}. Supported values are "
+                         "philox for the Philox algorithm, threefry for the ThreeFry "
+                         "algorithm, and auto_select for auto-selection.")
+    else:
+        raise ValueError(f"Argument `alg` got unsupported value {alg}. Supported values are 1 "
+                         "for the Philox algorithm, 2 for the ThreeFry algorithm, and 3 for "
+                         "auto-selection.")
+    if algorithm is Algorithm.THREEFRY:
+        raise NotImplementedError(f"{op}: alg={alg!r} (ThreeFry) is not supported by "
+                                  "numpyflow, nor by TF 2.21's CPU kernels; use 'philox' or "
+                                  "'auto_select'.")
+    return algorithm
 
 
 def _const(value, np_dtype):
@@ -310,3 +344,40 @@ def stateless_categorical(logits, num_samples, seed, dtype=dtypes.int64, name=No
                          f"so no sample can be drawn.")
     return StatelessMultinomial(logits, _seed_tensor(seed, op), num_samples=num_samples,
                                 dtype=np_dtype)
+
+
+def stateless_split(seed, num=2, alg="auto_select"):
+    """`tf.random.experimental.stateless_split`: `num` new seeds from `seed`, TF's numbers.
+
+    Returns:
+        An int Tensor `[num, 2]` of `seed`'s dtype (int32 for Python ints).
+
+    Example:
+        >>> tf.random.experimental.stateless_split([1, 2], num=1).numpy()
+        array([[1105988140, 1738052849]], dtype=int32)
+    """
+    op = "random.experimental.stateless_split"
+    _check_alg(alg, op)
+    seed = _seed_tensor(seed, op)
+    return StatelessRandom(seed, shape=(int(num), 2), dtype=seed._value.dtype,
+                           distribution="full_int")
+
+
+def stateless_fold_in(seed, data, alg="auto_select"):
+    """`tf.random.experimental.stateless_fold_in`: a new seed from `seed` and an integer
+    `data`, TF's numbers: `[a draw of data's dtype, data]`.
+
+    Example:
+        >>> tf.random.experimental.stateless_fold_in([1, 2], 17).numpy()
+        array([1105988140,         17], dtype=int32)
+    """
+    from numpyflow.ops.array_ops import stack
+    op = "random.experimental.stateless_fold_in"
+    _check_alg(alg, op)
+    data = data if isinstance(data, Tensor) else tensor(data)
+    if data._value.dtype.kind not in "iu" or data.shape.rank != 0:
+        raise ValueError(f"{op}: `data` must be an integer scalar; received dtype "
+                         f"{data.dtype.name} and shape {data.shape.as_list()}.")
+    drawn = StatelessRandom(_seed_tensor(seed, op), shape=(), dtype=data._value.dtype,
+                            distribution="full_int")
+    return stack([drawn, data])
