@@ -8,45 +8,174 @@ a worker travels to the consumer as the original exception object, traceback inc
 
 import collections
 import concurrent.futures
+import itertools
 import queue
 import threading
+import time
 
 from numpyflow.data.errors import ElementError
 
 _POLL_S = 0.05  # How often a blocked producer checks whether it was asked to stop.
 
 
+# Elements one worker maps per hand-off (see `parallel_map`): at most _MAX_CHUNK, and
+# about _CHUNK_S seconds of work, so that slow elements still go one at a time.
+_MAX_CHUNK = 16
+_CHUNK_S = 0.002
+
+
+class Autotune:
+    """The parallelism of one `map(num_parallel_calls=tf.data.AUTOTUNE)`, tuned as it runs.
+
+    Mapping functions made of numpyflow ops hold Python's GIL for most of their time, so
+    more threads help only when a function spends long in code that releases it (Pillow
+    decoding large images, NumPy on large arrays); otherwise they only add GIL hand-offs.
+    As TF's autotuner, this measures instead of guessing: it starts with one worker and
+    adds one while the rate (elements per second) at the new level beats the previous
+    level's by at least `GAIN`, else it settles one level lower. A level's rate is the
+    best of `WINDOWS` windows of `WINDOW` elements (or `WINDOW_S` seconds, for slow
+    elements): other processes on the machine only ever slow a window down. The level
+    reached is kept for the dataset's later passes (epochs).
+
+    Example:
+        >>> tune = Autotune(4)
+        >>> tune.parallelism
+        1
+    """
+
+    WINDOW = 128
+    WINDOW_S = 0.1
+    WINDOWS = 2
+    GAIN = 1.1
+
+    def __init__(self, max_parallelism):
+        self.max_parallelism = max(1, int(max_parallelism))
+        self.parallelism = 1
+        self.settled = self.max_parallelism == 1
+        self._lock = threading.Lock()  # Two passes of one dataset may run at once.
+        self._rates = {}  # level -> the rates of its windows so far
+
+    def window(self):
+        """A fresh measuring window for one pass (None once the level has settled)."""
+        return None if self.settled else _Window()
+
+    def record(self, window, count):
+        """Counts `count` elements delivered; returns the parallelism to use now."""
+        if window is None or self.settled:
+            return self.parallelism
+        rate = window.add(count, self.WINDOW, self.WINDOW_S)
+        if rate is None:
+            return self.parallelism
+        with self._lock:
+            if not self.settled:
+                self._step(rate)
+            return self.parallelism
+
+    def _step(self, rate):
+        level = self.parallelism
+        rates = self._rates.setdefault(level, [])
+        rates.append(rate)
+        if len(rates) < self.WINDOWS:
+            return
+        if level > 1 and max(rates) < self.GAIN * max(self._rates[level - 1]):
+            self.parallelism, self.settled = level - 1, True
+        elif level == self.max_parallelism:
+            self.settled = True
+        else:
+            self.parallelism = level + 1
+
+
+class _Window:
+    """Counts elements from the first delivery on; a rate once `size` have come, or a few
+    after `seconds`."""
+
+    __slots__ = ("start", "count")
+
+    def __init__(self):
+        self.start = None
+        self.count = 0
+
+    def add(self, count, size, seconds):
+        now = time.perf_counter()
+        if self.start is None:  # Measured from the first delivery: skips the start-up.
+            self.start = now
+            return None
+        self.count += count
+        if self.count < size and (self.count < 4 or now - self.start < seconds):
+            return None
+        rate = self.count / max(now - self.start, 1e-9)
+        self.start, self.count = now, 0
+        return rate
+
+
+class _Throttle:
+    """Lets at most `limit` threads in at once; the limit may change while in use."""
+
+    def __init__(self, limit):
+        self._limit = limit
+        self._active = 0
+        self._changed = threading.Condition()
+
+    def set_limit(self, limit):
+        with self._changed:
+            if limit != self._limit:
+                self._limit = limit
+                self._changed.notify_all()
+
+    def __enter__(self):
+        with self._changed:
+            while self._active >= self._limit:
+                self._changed.wait()
+            self._active += 1
+
+    def __exit__(self, *exc_info):
+        with self._changed:
+            self._active -= 1
+            self._changed.notify()
+
+
 def parallel_map(inputs, call, parallelism, deterministic):
-    """Yields `call(element)` for each element of `inputs`, `parallelism` calls at a time.
+    """Yields `call(element)` for each element of `inputs`, mapped on worker threads.
+
+    Elements go to the workers in chunks: a hand-off between threads (a wake-up and a
+    GIL switch each way) can cost more than mapping a small element, so a worker maps a
+    run of consecutive elements per hand-off when they are quick: about `_CHUNK_S`
+    seconds of work, at most `_MAX_CHUNK` elements, as measured so far in the pass (slow
+    elements go one at a time). Chunks start at one element and at most double each
+    time, so the first elements come without waiting for a whole chunk. One chunk more
+    than there are workers is in flight, so a worker that finishes finds the next chunk
+    waiting. Closing the generator stops each worker after its current element.
 
     Args:
         inputs: An iterator of elements (read in the consumer's thread).
         call: The function; returns the mapped element, or an `ElementError`.
-        parallelism: The number of worker threads and of elements in flight.
-        deterministic: If False, results come in the order they finish.
+        parallelism: The number of worker threads (calls at once), or an `Autotune`.
+        deterministic: If False, chunks come in the order they finish (each chunk's
+            elements in their input order).
 
     Example:
         >>> list(parallel_map(iter([1, 2, 3]), lambda x: x * 10, 2, True))
         [10, 20, 30]
     """
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=parallelism,
+    tune = parallelism if isinstance(parallelism, Autotune) else None
+    workers = tune.max_parallelism if tune is not None else parallelism
+    window = tune.window() if tune is not None else None
+    level = tune.parallelism if tune is not None else parallelism
+    throttle = _Throttle(level)
+    stop = threading.Event()
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=workers,
                                                      thread_name_prefix="numpyflow-data-map")
     in_flight = collections.deque()
     inputs_done = False
+    chunk_size, element_s = 1, None  # element_s: the mean seconds of one call so far
     try:
         while True:
-            while not inputs_done and len(in_flight) < parallelism:
-                try:
-                    element = next(inputs)
-                except StopIteration:
-                    inputs_done = True
-                    break
-                if isinstance(element, ElementError):
-                    done = concurrent.futures.Future()
-                    done.set_result(element)
-                    in_flight.append(done)
-                else:
-                    in_flight.append(executor.submit(call, element))
+            while not inputs_done and len(in_flight) <= level:
+                chunk = list(itertools.islice(inputs, chunk_size))
+                inputs_done = len(chunk) < chunk_size
+                if chunk:
+                    in_flight.append(executor.submit(_map_chunk, call, chunk, throttle, stop))
+                chunk_size = _next_chunk_size(chunk_size, element_s)
             if not in_flight:
                 return
             if deterministic:
@@ -57,11 +186,43 @@ def parallel_map(inputs, call, parallelism, deterministic):
                 future = next(f for f in in_flight if f in finished)
                 in_flight.remove(future)
             error = future.exception()
-            yield ElementError(error) if error is not None else future.result()
+            if error is not None:
+                results = [ElementError(error)]
+            else:
+                results, seconds = future.result()
+                if results:
+                    mean = seconds / len(results)
+                    element_s = mean if element_s is None else 0.5 * (element_s + mean)
+            if tune is not None:
+                level = tune.record(window, len(results))
+                throttle.set_limit(level)
+            yield from results
     finally:
+        stop.set()
         for future in in_flight:
             future.cancel()
+        throttle.set_limit(workers)  # Chunks waiting to start need not wait for a slot.
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _next_chunk_size(size, element_s):
+    if element_s is None:
+        return size
+    fits = int(_CHUNK_S / element_s) if element_s > 0 else _MAX_CHUNK
+    return max(1, min(2 * size, fits, _MAX_CHUNK))
+
+
+def _map_chunk(call, chunk, throttle, stop):
+    """(results, seconds spent in `call`); stops early once `stop` is set."""
+    with throttle:
+        start = time.perf_counter()
+        results = []
+        for element in chunk:
+            if stop.is_set():
+                break
+            # Errors read from the inputs pass through in place; `call` returns its own.
+            results.append(element if isinstance(element, ElementError) else call(element))
+        return results, time.perf_counter() - start
 
 
 _END = object()

@@ -43,6 +43,8 @@ def map(dataset, map_func, num_parallel_calls=None, deterministic=None, name=Non
 
     With `num_parallel_calls` (an int or `tf.data.AUTOTUNE`), that many elements are mapped
     at once on a thread pool; results keep the input order unless `deterministic=False`.
+    With AUTOTUNE the number of threads is measured as the map runs (`parallel.Autotune`):
+    more threads pay only where the function spends its time outside Python's GIL.
 
     Example:
         >>> [int(x) for x in Dataset.range(3).map(lambda x: x + 1)]
@@ -50,6 +52,8 @@ def map(dataset, map_func, num_parallel_calls=None, deterministic=None, name=Non
     """
     check_arity(map_func, dataset.element_spec, "Dataset.map")
     parallelism = _parallelism(num_parallel_calls, "num_parallel_calls")
+    if num_parallel_calls is not None and int(num_parallel_calls) == AUTOTUNE:
+        parallelism = parallel.Autotune(parallelism)  # Kept across this dataset's passes.
 
     def call(element):
         try:

@@ -3,10 +3,11 @@
 `read_file`, `encode_png` and `encode_jpeg` return scalar `tf.string` Tensors, as TF does;
 the decoders take those, Python bytes, or anything with a `.numpy()` returning bytes.
 Decoding and encoding go through Pillow, imported only when an image is decoded or encoded
-(`pip install numpyflow[image]`). A file that is not a valid image raises
-`tf.errors.InvalidArgumentError` naming what was received, and so does an image declaring
-more pixels than Pillow's decompression-bomb limit (`PIL.Image.MAX_IMAGE_PIXELS`, twice it);
-decoding never runs code from the file.
+(`pip install numpyflow[image]`); common PNGs are decoded by libpng instead when imagecodecs
+is installed (`numpyflow[fastpng]`, see `png_fast.py`), with the same results. A file that
+is not a valid image raises `tf.errors.InvalidArgumentError` naming what was received, and
+so does an image declaring more pixels than Pillow's decompression-bomb limit
+(`PIL.Image.MAX_IMAGE_PIXELS`, twice it); decoding never runs code from the file.
 """
 
 import io
@@ -18,6 +19,8 @@ from numpyflow.framework import dtypes
 from numpyflow.framework.errors import InvalidArgumentError
 from numpyflow.framework.file_safety import atomic_path
 from numpyflow.framework.tensor import Tensor, constant
+from numpyflow.io import png_fast
+
 
 def _pil():
     try:
@@ -39,12 +42,33 @@ def read_file(filename, name=None):
     """
     filename = _as_path(filename, "read_file")
     try:
-        with open(filename, "rb") as f:
-            return _string_scalar(f.read())
+        return _string_scalar(_read_all(filename))
     except FileNotFoundError as error:
         from numpyflow.framework.errors import NotFoundError
         raise NotFoundError(None, None, f"{filename}; No such file or directory "
                                         f"[Op:ReadFile]") from error
+    except IsADirectoryError as error:
+        from numpyflow.framework.errors import FailedPreconditionError
+        raise FailedPreconditionError(None, None, f"{filename}; Is a directory "
+                                                  f"[Op:ReadFile]") from error
+
+
+def _read_all(filename):
+    """The bytes of `filename`, read with raw system calls: an input pipeline reads many
+    small files, and Python's buffered file objects cost more than the read itself."""
+    fd = os.open(filename, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        parts = []
+        want = os.fstat(fd).st_size + 1  # One byte more than expected, to see the end.
+        while True:
+            part = os.read(fd, want)
+            if not part:
+                break
+            parts.append(part)
+            want = 1 << 16  # The file grew, or reports no size (/proc): read to the end.
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def write_file(filename, contents, name=None):
@@ -162,8 +186,9 @@ def _to_array(image, channels, op_name):
                          f"channels={channels!r}")
     if target is not None and image.mode != target:
         image = image.convert(target)
-    array = np.asarray(image)
-    return array[..., None] if array.ndim == 2 else array
+    # The packed bytes, one uint8 per channel (quicker than `np.asarray(image)`).
+    width, height = image.size
+    return np.frombuffer(image.tobytes(), np.uint8).reshape(height, width, -1)
 
 
 def _check_png_depth(data, dtype, op_name):
@@ -215,9 +240,11 @@ def decode_png(contents, channels=0, dtype=dtypes.uint8, name=None):
     """
     _check_channels(channels, (0, 1, 2, 3, 4), "decode_png")
     data = _as_bytes(contents, "decode_png")
-    image = _open(data, "decode_png", ("PNG",))
-    _check_png_depth(data, dtype, "decode_png")
-    array = _to_array(image, channels, "decode_png")
+    array = png_fast.decode(data, channels, _pil().MAX_IMAGE_PIXELS)
+    if array is None:
+        image = _open(data, "decode_png", ("PNG",))
+        _check_png_depth(data, dtype, "decode_png")
+        array = _to_array(image, channels, "decode_png")
     return constant(_convert_dtype(array, dtype, ("uint8", "uint16"), "decode_png"))
 
 
@@ -300,6 +327,10 @@ def decode_image(contents, channels=None, dtype=dtypes.uint8, name=None,
     """
     _check_channels(channels, (0, 1, 3, 4), "decode_image")
     data = _as_bytes(contents, "decode_image")
+    array = png_fast.decode(data, channels, _pil().MAX_IMAGE_PIXELS)
+    if array is not None:
+        return constant(_convert_dtype(array, dtype, ("uint8", "uint16", "float32"),
+                                       "decode_image"))
     image = _open(data, "decode_image", ("PNG", "JPEG", "GIF", "BMP", "WEBP"))
     if image.format == "PNG":
         _check_png_depth(data, dtype, "decode_image")
