@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from numpyflow.data import parallel, shuffle_buffer, slicing, structure
+from numpyflow.data import parallel, shuffle_buffer, slicing, structure, traced_map
 from numpyflow.data.dataset import (
     AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, DatasetSpec, call_with_element,
     check_arity, is_error, peeking)
@@ -41,6 +41,10 @@ def _autotune_parallelism():
 def map(dataset, map_func, num_parallel_calls=None, deterministic=None, name=None):  # noqa: A001
     """Applies `map_func` to each element (a tuple element is spread over its arguments).
 
+    As TF traces a map function into a graph, numpyflow runs it as a compiled `tf.function`
+    plan once its traces agree (`traced_map.py`): Python side effects in it happen while it
+    is traced, not for every element; functions that read values in Python stay eager.
+
     With `num_parallel_calls` (an int or `tf.data.AUTOTUNE`), that many elements are mapped
     at once on a thread pool; results keep the input order unless `deterministic=False`.
     With AUTOTUNE the number of threads is measured as the map runs (`parallel.Autotune`):
@@ -54,10 +58,11 @@ def map(dataset, map_func, num_parallel_calls=None, deterministic=None, name=Non
     parallelism = _parallelism(num_parallel_calls, "num_parallel_calls")
     if num_parallel_calls is not None and int(num_parallel_calls) == AUTOTUNE:
         parallelism = parallel.Autotune(parallelism)  # Kept across this dataset's passes.
+    compiled = traced_map.traced(map_func, dataset.element_spec)
 
     def call(element):
         try:
-            return _mapped(map_func, element)
+            return _mapped(compiled, element)
         except Exception as error:  # noqa: BLE001 - in-band, raised to the consumer
             return ElementError(error)
 

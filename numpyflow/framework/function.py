@@ -43,6 +43,8 @@ class Function:
 
     def __init__(self, python_function, input_signature=None):
         functools.update_wrapper(self, python_function)
+        if not hasattr(self, "__name__"):  # A callable object, a functools.partial.
+            self.__name__ = type(python_function).__name__
         self.python_function = python_function
         self.input_signature = input_signature
         self._signatures = {}   # Signature key -> _Signature.

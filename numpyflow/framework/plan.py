@@ -128,6 +128,15 @@ class _Holder:
 _SOLE_HOLDER = _count_holders(_Holder(np.zeros(1)))
 
 
+class ShapeChanged(Exception):
+    """A plan's op whose output shape comes from the data (an image decoder) gave another
+    shape than when traced; the call runs eagerly instead (`Function.__call__`)."""
+
+    def __init__(self, op_name, traced, received):
+        super().__init__(f"{op_name} gave shape {tuple(received)}; the plan was traced with "
+                         f"{traced}")
+
+
 class _InPlaceUpdate:
     """`variable._value = producer(variable._value, operand)`, fused by `_updating_in_place`."""
 
@@ -297,6 +306,13 @@ class _SourceWriter:
         lines = [f"{targets} = {self._forward(entry)}({', '.join(arguments)})"]
         if entry.scalar_result:  # As Primitive.__call__: NumPy scalars become 0-d arrays.
             lines.append(f"{entry.output.name} = asarray({entry.output.name})")
+        if entry.primitive.output_shape_from_data:
+            # What the Python code decided from the traced shape holds for this shape only.
+            output = entry.output
+            self.namespace["ShapeChanged"] = ShapeChanged
+            lines.append(f"if {output.name}.shape != {output.shape!r}: "
+                         f"raise ShapeChanged({entry.primitive.name!r}, {output.shape!r}, "
+                         f"{output.name}.shape)")
         return lines
 
     def operand(self, atom):

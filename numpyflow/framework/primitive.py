@@ -79,6 +79,10 @@ class Primitive:
         updates Variables in place only when infallible ops alone follow the first
         update, so that a failing op never finds a step half-applied. NumPy ufuncs
         count as infallible without saying so.
+      output_shape_from_data: Whether the output's shape depends on the input values,
+        not only on their shapes (an image decoder: the file says its size). Python code
+        after it may have decided things from the traced shape, so a plan checks the
+        shape and hands a call with another shape back to eager execution.
 
     Example (how `ops/math_ops.py` defines `tf.square`; not run here, since a name can be
     registered only once):
@@ -89,10 +93,11 @@ class Primitive:
             return Square(tensor(x))
     """
 
-    __slots__ = ("name", "forward", "gradient", "saves", "explain", "stateful", "infallible")
+    __slots__ = ("name", "forward", "gradient", "saves", "explain", "stateful", "infallible",
+                 "output_shape_from_data")
 
     def __init__(self, name, forward, gradient=None, *, saves=False, explain=None,
-                 stateful=False, infallible=False):
+                 stateful=False, infallible=False, output_shape_from_data=False):
         if name in _REGISTRY:
             raise ValueError(f"A primitive named {name!r} is already registered.")
         self.name = name
@@ -102,6 +107,7 @@ class Primitive:
         self.explain = explain
         self.stateful = stateful
         self.infallible = infallible or isinstance(forward, _ufunc)
+        self.output_shape_from_data = output_shape_from_data
         _REGISTRY[name] = self
 
     def __call__(self, *inputs, **attrs):

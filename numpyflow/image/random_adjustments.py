@@ -58,7 +58,8 @@ def _check_range(op_name, lower, upper):
 
 def _flip(image, flip, draw):
     if image.shape.rank == 3:
-        return flip(image) if float(draw.uniform((), 0., 1.)) < 0.5 else image
+        # A select rather than a Python branch, so a traced map function stays traceable.
+        return tf.where(draw.uniform((), 0., 1.) < 0.5, flip(image), image)
     # TF rounds each batch draw: an image flips when its draw is above 1/2.
     mask = draw.uniform((image.shape[0],), 0., 1.) > 0.5
     return tf.where(tf.reshape(mask, (-1, 1, 1, 1)), flip(image), image)

@@ -18,6 +18,7 @@ import numpy as np
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import InvalidArgumentError
 from numpyflow.framework.file_safety import atomic_path
+from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor, constant
 from numpyflow.io import png_fast
 
@@ -40,17 +41,35 @@ def read_file(filename, name=None):
     >>> read_file(path).numpy()
     b'abc'
     """
-    filename = _as_path(filename, "read_file")
+    return ReadFile(_string_operand(filename, "read_file", _as_path))
+
+
+def _read_file_forward(filename):
+    path = _as_path(filename, "read_file")
     try:
-        return _string_scalar(_read_all(filename))
+        return np.array(_read_all(path), dtype=object)
     except FileNotFoundError as error:
         from numpyflow.framework.errors import NotFoundError
-        raise NotFoundError(None, None, f"{filename}; No such file or directory "
+        raise NotFoundError(None, None, f"{path}; No such file or directory "
                                         f"[Op:ReadFile]") from error
     except IsADirectoryError as error:
         from numpyflow.framework.errors import FailedPreconditionError
-        raise FailedPreconditionError(None, None, f"{filename}; Is a directory "
+        raise FailedPreconditionError(None, None, f"{path}; Is a directory "
                                                   f"[Op:ReadFile]") from error
+
+
+# A primitive, so that a traced map function (`Dataset.map`, `tf.function`) reads the file
+# on every call; stateful: the trace never keeps one file's contents as a constant.
+ReadFile = Primitive("ReadFile", _read_file_forward, stateful=True)
+
+
+def _string_operand(value, op_name, check):
+    """`value` as the scalar tf.string Tensor a file primitive takes. A scalar string
+    Tensor passes as it is (its value is read by the primitive, not here, so a traced
+    function stays traceable); anything else is checked by `check` now."""
+    if isinstance(value, Tensor) and value.dtype == dtypes.string and value.shape.rank == 0:
+        return value
+    return _string_scalar(check(value, op_name))
 
 
 def _read_all(filename):
@@ -90,6 +109,9 @@ def write_file(filename, contents, name=None):
 
 
 def _as_path(filename, op_name):
+    if isinstance(filename, (Tensor, np.ndarray)) and filename.dtype.kind != "O":
+        raise TypeError(f"tf.io.{op_name}: `filename` must be a str, bytes or path; received "
+                        f"a {dtypes.as_dtype(filename.dtype).name} tensor")
     if isinstance(filename, Tensor):
         filename = filename.numpy()
     if isinstance(filename, np.ndarray) and filename.ndim == 0:
@@ -207,6 +229,15 @@ def _check_channels(channels, allowed, op_name):
                          f"received channels={channels!r}")
 
 
+def _checked_dtype(dtype, allowed, op_name):
+    """`dtype` as a NumPy dtype, if it is one of `allowed` (names)."""
+    name = dtypes.as_dtype(dtype).name
+    if name not in allowed:
+        raise ValueError(f"tf.io.{op_name}: `dtype` must be one of {list(allowed)}; received "
+                         f"dtype={name}")
+    return np.dtype(name)
+
+
 def _convert_dtype(array, dtype, allowed, op_name):
     """`array` (uint8 or uint16) in `dtype`, rescaled as TF's decoders do (uint8 -> uint16
     multiplies by 257, uint16 -> uint8 keeps the high byte, floats are in [0, 1])."""
@@ -239,13 +270,24 @@ def decode_png(contents, channels=0, dtype=dtypes.uint8, name=None):
     TensorShape([2, 3, 3])
     """
     _check_channels(channels, (0, 1, 2, 3, 4), "decode_png")
+    dtype = _checked_dtype(dtype, ("uint8", "uint16"), "decode_png")
+    return DecodePng(_string_operand(contents, "decode_png", _as_bytes), channels=channels,
+                     dtype=dtype)
+
+
+def _decode_png_forward(contents, channels, dtype):
     data = _as_bytes(contents, "decode_png")
     array = png_fast.decode(data, channels, _pil().MAX_IMAGE_PIXELS)
     if array is None:
         image = _open(data, "decode_png", ("PNG",))
         _check_png_depth(data, dtype, "decode_png")
         array = _to_array(image, channels, "decode_png")
-    return constant(_convert_dtype(array, dtype, ("uint8", "uint16"), "decode_png"))
+    return _convert_dtype(array, dtype, ("uint8", "uint16"), "decode_png")
+
+
+# The decoders are primitives so that a map function decoding images can be traced; an
+# image's size comes from the file (output_shape_from_data): a plan checks it.
+DecodePng = Primitive("DecodePng", _decode_png_forward, output_shape_from_data=True)
 
 
 def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
@@ -271,9 +313,15 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
             raise NotImplementedError(f"tf.io.decode_jpeg: {arg}={value!r} is not implemented "
                                       f"in numpyflow (only {arg}={default!r}).")
     _check_channels(channels, (0, 1, 3), "decode_jpeg")
-    data = _as_bytes(contents, "decode_jpeg")
-    image = _open(data, "decode_jpeg", ("JPEG",))
-    return constant(_to_array(image, channels, "decode_jpeg"))
+    return DecodeJpeg(_string_operand(contents, "decode_jpeg", _as_bytes), channels=channels)
+
+
+def _decode_jpeg_forward(contents, channels):
+    image = _open(_as_bytes(contents, "decode_jpeg"), "decode_jpeg", ("JPEG",))
+    return _to_array(image, channels, "decode_jpeg")
+
+
+DecodeJpeg = Primitive("DecodeJpeg", _decode_jpeg_forward, output_shape_from_data=True)
 
 
 def decode_gif(contents, name=None):
@@ -326,11 +374,16 @@ def decode_image(contents, channels=None, dtype=dtypes.uint8, name=None,
     1.0
     """
     _check_channels(channels, (0, 1, 3, 4), "decode_image")
+    dtype = _checked_dtype(dtype, ("uint8", "uint16", "float32"), "decode_image")
+    return DecodeImage(_string_operand(contents, "decode_image", _as_bytes), channels=channels,
+                       dtype=dtype, expand_animations=bool(expand_animations))
+
+
+def _decode_image_forward(contents, channels, dtype, expand_animations):
     data = _as_bytes(contents, "decode_image")
     array = png_fast.decode(data, channels, _pil().MAX_IMAGE_PIXELS)
     if array is not None:
-        return constant(_convert_dtype(array, dtype, ("uint8", "uint16", "float32"),
-                                       "decode_image"))
+        return _convert_dtype(array, dtype, ("uint8", "uint16", "float32"), "decode_image")
     image = _open(data, "decode_image", ("PNG", "JPEG", "GIF", "BMP", "WEBP"))
     if image.format == "PNG":
         _check_png_depth(data, dtype, "decode_image")
@@ -341,8 +394,10 @@ def decode_image(contents, channels=None, dtype=dtypes.uint8, name=None,
                              f"channels={channels}")
     else:
         array = _to_array(image, channels, "decode_image")
-    return constant(_convert_dtype(array, dtype, ("uint8", "uint16", "float32"),
-                                   "decode_image"))
+    return _convert_dtype(array, dtype, ("uint8", "uint16", "float32"), "decode_image")
+
+
+DecodeImage = Primitive("DecodeImage", _decode_image_forward, output_shape_from_data=True)
 
 
 def _image_array(image, op_name, dtypes_allowed, channels_allowed):
