@@ -82,23 +82,33 @@ def save_tfjs_model(model, artifacts_dir, weight_shard_size_bytes=DEFAULT_SHARD_
                          f"Received: {type(metadata).__name__}")
     _check_built(model)
     destination = os.path.abspath(os.fspath(artifacts_dir))
-    _check_destination(destination)
+    check_destination(destination)
     topology = {"keras_version": KERAS_VERSION, "backend": "tensorflow",
                 "model_config": tfjs_model_config(model)}
-    entries = weight_entries(model)
+    model_json = {"format": "layers-model",
+                  "generatedBy": f"numpyflow v{__version__}",
+                  "convertedBy": f"numpyflow.export v{__version__}"}
+    if metadata:
+        model_json["userDefinedMetadata"] = metadata
+    model_json["modelTopology"] = topology
+    write_artifacts(destination, model_json, weight_entries(model), weight_shard_size_bytes)
+
+
+def write_artifacts(destination, model_json, entries, shard_bytes):
+    """Writes a TF.js model directory whole beside `destination`, then renames it into place.
+
+    Shared by the layers and graph formats (`tfjs_graph`): `model_json` gets its
+    `"weightsManifest"` from the shards written for `entries` (`[(name, array)]`, arrays
+    already float32/int32/bool), and is saved as `model.json`. An interrupted export leaves
+    no half-written model; the caller has checked `destination` with `check_destination`.
+    """
     parent = os.path.dirname(destination)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(destination)}.",
                                suffix=".tmp")
     try:
-        manifest = _write_shards(staging, entries, weight_shard_size_bytes)
-        model_json = {"format": "layers-model",
-                      "generatedBy": f"numpyflow v{__version__}",
-                      "convertedBy": f"numpyflow.export v{__version__}"}
-        if metadata:
-            model_json["userDefinedMetadata"] = metadata
-        model_json["modelTopology"] = topology
-        model_json["weightsManifest"] = manifest
+        model_json = dict(model_json)
+        model_json["weightsManifest"] = _write_shards(staging, entries, shard_bytes)
         with open(os.path.join(staging, "model.json"), "w", encoding="utf-8") as file:
             json.dump(model_json, file)
             file.flush()
@@ -190,10 +200,10 @@ def _check_built(model):
             "(give it an `Input`, call `build(input_shape)`, or call it on a batch of data).")
 
 
-def _check_destination(destination):
+def check_destination(destination, what="layers format"):
     if os.path.isfile(destination) or os.path.islink(destination):
         raise ValueError(f"Cannot export to {destination!r}: it is a file; the TensorFlow.js "
-                         "layers format is a directory (model.json + weight shards).")
+                         f"{what} is a directory (model.json + weight shards).")
     if os.path.isdir(destination) and os.listdir(destination) and \
             not os.path.isfile(os.path.join(destination, "model.json")):
         raise ValueError(f"Cannot export to {destination!r}: the directory is not empty and "

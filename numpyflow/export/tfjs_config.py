@@ -56,8 +56,7 @@ def tfjs_model_config(model):
     if config.get("class_name") not in ("Sequential", "Functional"):
         raise UnsupportedTfjsLayerError(
             f"Cannot export model '{model.name}' ({type(model).__name__}) to TensorFlow.js: "
-            "only Sequential and functional models can be written in the layers format "
-            "(subclassed models need the traced-graph exporter of issue #13, not built yet).")
+            "only Sequential and functional models can be written in the layers format.")
     inner = config["config"]
     build_input_shape = inner.pop("build_input_shape", None)
     if config["class_name"] == "Sequential":

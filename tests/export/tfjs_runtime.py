@@ -1,4 +1,5 @@
-"""Runs exported TF.js layers models in Node's @tensorflow/tfjs (tests/export/tfjs_predict.mjs).
+"""Runs exported TF.js models in Node's @tensorflow/tfjs (tests/export/tfjs_predict.mjs):
+layers models with tf.loadLayersModel, graph models with tf.loadGraphModel.
 
 `node` missing skips the calling test; `node` present without the npm packages is an error
 telling how to install them (`./dev test` runs `npm ci`).
@@ -28,18 +29,22 @@ def require_node():
     return node
 
 
-def predict_in_node(model_dir, inputs, tmp_path):
-    """`(outputs, weight_names)`: the model at `model_dir` run by tf.loadLayersModel in Node.
+def predict_in_node(model_dir, inputs, tmp_path, input_names=None):
+    """`(outputs, names)`: the model at `model_dir` run in Node by tf.loadLayersModel (names:
+    its weights' names) or, for a graph model, tf.loadGraphModel (names: its output names).
 
     Args:
       model_dir: A directory holding model.json and its shards.
       inputs: A list of NumPy arrays, one per model input.
       tmp_path: A directory for the inputs file.
+      input_names: For a graph model: feed the inputs by these signature names.
     """
     node = require_node()
     spec = {"inputs": [{"shape": list(x.shape),
                         "dtype": "int32" if np.issubdtype(x.dtype, np.integer) else "float32",
                         "data": x.ravel().tolist()} for x in inputs]}
+    for entry, name in zip(spec["inputs"], input_names or ()):
+        entry["name"] = name
     inputs_path = os.path.join(tmp_path, "inputs.json")
     with open(inputs_path, "w") as file:
         json.dump(spec, file)
