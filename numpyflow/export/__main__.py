@@ -1,6 +1,8 @@
 """Command line: export a saved Keras model for a deployment runtime.
 
     python -m numpyflow.export model.keras --format tfjs out_dir
+    python -m numpyflow.export model.keras --format tflite model.tflite
+    python -m numpyflow.export model.keras --format onnx model.onnx
 
 Reads a `.keras` (or legacy `.h5`) model with `keras.models.load_model` (safe mode: no code
 from the file runs) and writes it with `Model.export`.
@@ -16,14 +18,17 @@ def main(argv=None):
     """Runs the command line; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m numpyflow.export",
-        description="Export a saved Keras model (.keras/.h5) for TensorFlow.js "
-                    "(TFLite and ONNX: not available yet).")
+        description="Export a saved Keras model (.keras/.h5) for LiteRT/TFLite, "
+                    "ONNX Runtime or TensorFlow.js.")
     parser.add_argument("model", help="path of a .keras or .h5 model file")
-    parser.add_argument("output", help="where to write (a directory for --format tfjs)")
+    parser.add_argument("output", help="where to write: a .tflite or .onnx file, or a "
+                                       "directory for --format tfjs")
     parser.add_argument("--format", required=True, choices=FORMATS,
                         help="target format")
     parser.add_argument("--weight-shard-size-bytes", type=int, default=None,
                         help="largest weight shard for tfjs (default 4 MiB)")
+    parser.add_argument("--opset", type=int, default=None,
+                        help="ONNX opset version for --format onnx")
     args = parser.parse_args(argv)
     from numpyflow import keras
     try:
@@ -31,6 +36,8 @@ def main(argv=None):
         options = {}
         if args.weight_shard_size_bytes is not None:
             options["weight_shard_size_bytes"] = args.weight_shard_size_bytes
+        if args.opset is not None:
+            options["opset_version"] = args.opset
         model.export(args.output, format=args.format, verbose=True, **options)
     except (ValueError, NotImplementedError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)

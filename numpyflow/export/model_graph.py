@@ -19,7 +19,7 @@ models keep a dynamic batch (`-1` in TFLite's shape signature, a `dim_param` in 
 import numpy as np
 
 from numpyflow.framework import tracing
-from numpyflow.framework.graph import ATOMS, Equation, Value, frozen
+from numpyflow.framework.graph import ATOMS, Constant, Equation, Value, frozen
 
 # The batch sizes of the two traces: distinct, and neither 1, which would broadcast.
 _BATCH, _OTHER_BATCH = 2, 3
@@ -37,15 +37,23 @@ class ExportGraph:
         arguments and every equation output (empty sets where none does).
       dynamic_attrs: {(index in graph.body, attribute name)} of attributes that changed
         with the batch size (a Reshape's target shape, say).
+      dynamic_constants: {constant name: axes whose size follows the batch size}, for
+        constants the Python code made from the batch size (Keras's zero initial states
+        of a recurrent layer, `tf.zeros((tf.shape(x)[0], n))`): an exporter must make them
+        at run time or refuse them.
       name: The model's (or function's) name.
+
+    Input and output names are distinct (a repeated name gets "_1", "_2", ...).
     """
 
-    def __init__(self, graph, inputs, outputs, dynamic_dims, dynamic_attrs, name):
+    def __init__(self, graph, inputs, outputs, dynamic_dims, dynamic_attrs, name,
+                 dynamic_constants=None):
         self.graph = graph
         self.inputs = inputs
         self.outputs = outputs
         self.dynamic_dims = dynamic_dims
         self.dynamic_attrs = dynamic_attrs
+        self.dynamic_constants = dynamic_constants or {}
         self.name = name
 
     @staticmethod
@@ -84,17 +92,40 @@ def trace_for_export(target, input_signature=None, format_name="export"):
     graph = _frozen_trace(call, specs, _BATCH, name, format_name)
     dynamic_dims = {value.name: set() for value in _values(graph)}
     dynamic_attrs = set()
+    dynamic_constants = {}
     if batch_dynamic:
         other = _frozen_trace(call, specs, _OTHER_BATCH, name, format_name)
-        _compare(graph, other, dynamic_dims, dynamic_attrs, format_name, name)
+        _compare(graph, other, dynamic_dims, dynamic_attrs, dynamic_constants, format_name, name)
     outputs = graph.flat_outputs()
     if not all(isinstance(atom, ATOMS) for atom in outputs):
         raise ValueError(f"Cannot export {name!r} to {format_name}: it returns something other "
                          f"than tensors ({graph.outputs!r}).")
+    if output_names is None and isinstance(graph.outputs, dict):
+        output_names = [str(key) for key in sorted(graph.outputs)]  # flat_outputs' order.
     if output_names is None or len(output_names) != len(outputs):
         output_names = [f"output_{i}" for i in range(len(outputs))]
+    names = _distinct(list(input_names) + list(output_names))
+    input_names, output_names = names[:len(input_names)], names[len(input_names):]
     return ExportGraph(graph, list(zip(input_names, graph.arguments)),
-                       list(zip(output_names, outputs)), dynamic_dims, dynamic_attrs, name)
+                       list(zip(output_names, outputs)), dynamic_dims, dynamic_attrs, name,
+                       dynamic_constants)
+
+
+def _distinct(names):
+    """`names` with repeats renamed "name_1", "name_2", ... (never to a name in use)."""
+    taken = set(names)
+    seen = set()
+    result = []
+    for name in names:
+        if name in seen:
+            suffix = 1
+            while f"{name}_{suffix}" in taken:
+                suffix += 1
+            name = f"{name}_{suffix}"
+            taken.add(name)
+        seen.add(name)
+        result.append(name)
+    return result
 
 
 def _interface(target, input_signature, format_name):
@@ -108,7 +139,7 @@ def _interface(target, input_signature, format_name):
                              f"built. Call it on data, or start it with a keras.Input, first.")
         _check_layers(target, format_name)
         specs, input_names = _model_specs(target, input_signature, format_name)
-        output_names = list(getattr(target, "output_names", None) or []) or None
+        output_names = _model_output_names(target)
 
         def call(*tensors):
             inputs = tensors[0] if len(tensors) == 1 else list(tensors)
@@ -126,26 +157,41 @@ def _interface(target, input_signature, format_name):
         raise ValueError(f"Cannot export function {name!r} to {format_name}: it needs an "
                          f"input_signature (a list of tf.TensorSpec), e.g. "
                          f"@tf.function(input_signature=[tf.TensorSpec([None, 784])]).")
+    specs, input_names = _signature_specs(input_signature, name, format_name)
+    return call, specs, input_names, None, name
+
+
+def _model_output_names(model):
+    """Keras's output names: dict keys, else the output layers' names (None if unknown)."""
+    names = getattr(model, "output_names", None)
+    if names:
+        return list(names)
+    outputs = getattr(model, "outputs", None)
+    if outputs:
+        return [x._keras_history[0].name for x in outputs]
+    return None
+
+
+def _signature_specs(input_signature, name, format_name):
+    """[(shape, dtype)] and names of a flat list of TensorSpecs."""
+    from numpyflow.framework.tensor_spec import TensorSpec
+    if not isinstance(input_signature, (list, tuple)):
+        input_signature = [input_signature]
     specs = []
     for i, spec in enumerate(input_signature):
-        if not isinstance(spec, TensorSpec):
+        if not isinstance(spec, TensorSpec) or spec.shape is None:
             raise TypeError(f"Cannot export {name!r} to {format_name}: input_signature must be a "
-                            f"flat list of tf.TensorSpec. Received: {spec!r} at position {i}.")
+                            f"flat list of tf.TensorSpec of known rank. Received: {spec!r} at "
+                            f"position {i}.")
         specs.append(_checked_shape(tuple(spec.shape.as_list()), spec.dtype.as_numpy_dtype,
                                     f"input {i} of {name!r}", format_name))
-    input_names = [getattr(spec, "name", None) or f"input_{i}"
-                   for i, spec in enumerate(input_signature)]
-    return call, specs, input_names, None, name
+    names = [spec.name or f"input_{i}" for i, spec in enumerate(input_signature)]
+    return specs, names
 
 
 def _model_specs(model, input_signature, format_name):
     if input_signature is not None:
-        specs = [_checked_shape(tuple(spec.shape.as_list()), spec.dtype.as_numpy_dtype,
-                                f"input {i} of {model.name!r}", format_name)
-                 for i, spec in enumerate(input_signature)]
-        names = [getattr(spec, "name", None) or f"input_{i}"
-                 for i, spec in enumerate(input_signature)]
-        return specs, names
+        return _signature_specs(input_signature, model.name, format_name)
     inputs = getattr(model, "inputs", None)
     if inputs:
         specs = [_checked_shape(tuple(x.shape), np.dtype(getattr(x.dtype, "as_numpy_dtype", x.dtype)),
@@ -161,6 +207,7 @@ def _model_specs(model, input_signature, format_name):
     if isinstance(shapes, dict):
         raise ValueError(f"Cannot export model {model.name!r} to {format_name}: dict inputs are "
                          f"not supported; pass input_signature.")
+    # float32: a subclassed model casts what it is called on to its float dtype.
     specs = [_checked_shape((None,) + tuple(shape)[1:], np.dtype("float32"),
                             f"input {i} of {model.name!r}", format_name)
              for i, shape in enumerate(shapes)]
@@ -209,8 +256,9 @@ def _values(graph):
     return values
 
 
-def _compare(graph, other, dynamic_dims, dynamic_attrs, format_name, name):
-    """Fills the dims and attributes that differ between the traces at two batch sizes."""
+def _compare(graph, other, dynamic_dims, dynamic_attrs, dynamic_constants, format_name, name):
+    """Fills the dims, attributes and constants that differ between the traces at two
+    batch sizes."""
     def fail(why):
         raise ValueError(f"Cannot export {name!r} to {format_name} with a dynamic batch size: "
                          f"{why}. Pass input_signature with a fixed batch size.")
@@ -235,3 +283,11 @@ def _compare(graph, other, dynamic_dims, dynamic_attrs, format_name, name):
         for key, value in a.attrs.items():
             if not isinstance(value, ATOMS) and not tracing.same_value(value, b.attrs[key]):
                 dynamic_attrs.add((index, key))
+        for atom, twin in zip(a.operands(), b.operands()):
+            if isinstance(atom, Constant):
+                shape, twin_shape = np.shape(atom.value), np.shape(twin.value)
+                if len(shape) != len(twin_shape):
+                    fail(f"the rank of the constant {atom.name} changes with the batch size")
+                axes = {axis for axis, (m, n) in enumerate(zip(shape, twin_shape)) if m != n}
+                if axes:
+                    dynamic_constants[atom.name] = axes

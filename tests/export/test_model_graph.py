@@ -110,3 +110,34 @@ def test_a_lambda_made_of_ops_traces_like_any_layer():
     model = tf.keras.Sequential([tf.keras.Input((3,)), layers.Lambda(lambda x: tf.square(x) + 1.0)])
     exported = trace_for_export(model)
     assert [eq.primitive.name for eq in exported.graph.equations] == ["Square", "AddV2"]
+
+
+def test_output_names_are_the_layers_and_repeats_are_made_distinct():
+    model = tf.keras.Sequential([tf.keras.Input((3,)), layers.Dense(2, name="scores")])
+    assert trace_for_export(model).outputs[0][0] == "scores"
+    inputs = tf.keras.Input((4, 2), name="steps")
+    _, h, c = layers.LSTM(3, return_state=True, name="lstm")(inputs)
+    exported = trace_for_export(tf.keras.Model(inputs, [h, c]))
+    assert [name for name, _ in exported.outputs] == ["lstm", "lstm_1"]
+
+
+def test_constants_made_from_the_batch_size_are_flagged():
+    class ZerosOfTheBatch(tf.keras.Model):
+        def call(self, x):
+            return x + tf.zeros((x.shape[0], 3))
+
+    model = ZerosOfTheBatch()
+    model(np.zeros((2, 3), np.float32))
+    exported = trace_for_export(model)
+    (add,) = exported.graph.equations
+    assert exported.dynamic_constants == {add.inputs[1].name: {0}}
+
+
+def test_a_function_returning_a_dict_names_its_outputs_by_key():
+    @tf.function(input_signature=[tf.TensorSpec([None, 3])])
+    def stats(x):
+        return {"sum": tf.reduce_sum(x, axis=1), "max": tf.reduce_max(x, axis=1)}
+
+    exported = trace_for_export(stats)
+    assert [name for name, _ in exported.outputs] == ["max", "sum"]
+    assert [eq.primitive.name for eq in exported.graph.equations] == ["Sum", "Max"]

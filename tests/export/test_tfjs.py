@@ -368,7 +368,7 @@ def test_arguments_tfjs_cannot_honour_are_refused(tmp_path, layer, message):
         model.export(tmp_path / "w", format="tfjs")
 
 
-def test_subclassed_model_is_refused(tmp_path):
+def test_subclassed_model_is_refused_by_the_layers_format(tmp_path):
     class Twice(keras.Model):
         def __init__(self):
             super().__init__()
@@ -380,7 +380,7 @@ def test_subclassed_model_is_refused(tmp_path):
     model = Twice()
     model(np.zeros((1, 3), np.float32))
     with pytest.raises(UnsupportedTfjsLayerError, match="only Sequential and functional"):
-        model.export(tmp_path / "w", format="tfjs")
+        model.export(tmp_path / "w", format="tfjs", output_format="tfjs_layers_model")
 
 
 def test_wrong_format_names_the_valid_ones(tmp_path):
@@ -390,18 +390,14 @@ def test_wrong_format_names_the_valid_ones(tmp_path):
         model.export(tmp_path / "w", format="tfjs2")
 
 
-@pytest.mark.parametrize("format", ["tflite", "litert", "onnx"])
-def test_tflite_and_onnx_are_not_available_yet(tmp_path, format):
-    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
-    with pytest.raises(NotImplementedError, match="issue #13"):
-        model.export(tmp_path / "w", format=format)
-
-
 def test_keras_default_format_and_unknown_options_are_refused(tmp_path):
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
     with pytest.raises(NotImplementedError, match="tf_saved_model"):
         model.export(tmp_path / "w")
     with pytest.raises(NotImplementedError, match="input_signature"):
+        model.export(tmp_path / "w", format="tfjs", output_format="tfjs_layers_model",
+                     input_signature=[tf.TensorSpec([None, 3])])
+    with pytest.raises(TypeError, match="flat list of tf.TensorSpec"):
         model.export(tmp_path / "w", format="tfjs", input_signature=[None])
     with pytest.raises(TypeError, match="quantization_dtype_map"):
         model.export(tmp_path / "w", format="tfjs", quantization_dtype_map={})
@@ -437,10 +433,11 @@ def test_command_line_reports_errors(tmp_path):
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
     model.save(tmp_path / "model.keras")
     result = subprocess.run([sys.executable, "-m", "numpyflow.export",
-                             str(tmp_path / "model.keras"), "--format", "onnx",
-                             str(tmp_path / "m.onnx")], capture_output=True, text=True,
+                             str(tmp_path / "missing.keras"), "--format", "tfjs",
+                             str(tmp_path / "web")], capture_output=True, text=True,
                             timeout=120)
-    assert result.returncode == 1 and "issue #13" in result.stderr
+    assert result.returncode == 1 and "error:" in result.stderr and "missing.keras" in result.stderr
+    assert not (tmp_path / "web").exists()
     result = subprocess.run([sys.executable, "-m", "numpyflow.export",
                              str(tmp_path / "model.keras"), "--format", "pdf", "x"],
                             capture_output=True, text=True, timeout=120)
