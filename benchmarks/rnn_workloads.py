@@ -12,18 +12,19 @@ UNITS = 128
 BATCH_SIZE = 32
 
 
-def keras_row_lstm(tf):
-    """The Keras model: the same code for numpyflow and TensorFlow."""
+def keras_row_lstm(tf, **compile_args):
+    """The Keras model, compiled (with `compile_args`, e.g. jit_compile=True for TF's XLA
+    column): the same code for numpyflow and TensorFlow."""
     layers = tf.keras.layers
     model = tf.keras.Sequential([tf.keras.Input((28, 28)), layers.LSTM(UNITS),
                                  layers.Dense(10, activation="softmax")])
     model.compile(optimizer=tf.keras.optimizers.Adam(),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], **compile_args)
     return model
 
 
 def torch_row_lstm():
-    """PyTorch: nn.LSTM(28, 128, batch_first=True) -> Linear(128, 10), and Adam; `run.py`'s
+    """PyTorch: nn.LSTM(28, 128, batch_first=True) -> Linear(128, 10), and Adam; `children.py`'s
     `time_torch_epochs` trains it (batch 32, logits into CrossEntropyLoss)."""
     import torch
     from torch import nn
