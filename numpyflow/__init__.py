@@ -89,7 +89,7 @@ def is_tensor(x):
 def __getattr__(name):
     # Keras and tf.data load on first use, so `import numpyflow` stays fast for low-level users.
     if name in ("estimator", "compat", "keras", "summary", "data", "distribute",
-                "feature_column"):
+                "feature_column", "lite"):
         import importlib
         return importlib.import_module(f"numpyflow.{name}")
     if name in ("strings", "ragged", "RaggedTensor"):  # Text: tf.strings and tf.ragged.
