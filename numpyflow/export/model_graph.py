@@ -158,7 +158,18 @@ def _interface(target, input_signature, format_name):
                          f"input_signature (a list of tf.TensorSpec), e.g. "
                          f"@tf.function(input_signature=[tf.TensorSpec([None, 784])]).")
     specs, input_names = _signature_specs(input_signature, name, format_name)
-    return call, specs, input_names, None, name
+    return call, specs, _argument_names(call, input_signature, input_names), None, name
+
+
+def _argument_names(call, input_signature, names):
+    """A function's input names as TF gives them: the spec's name, else the argument's."""
+    import inspect
+    try:
+        parameters = list(inspect.signature(call).parameters)
+    except (TypeError, ValueError):
+        return names
+    return [spec.name or (parameters[i] if i < len(parameters) else names[i])
+            for i, spec in enumerate(input_signature)]
 
 
 def _model_output_names(model):

@@ -141,3 +141,11 @@ def test_a_function_returning_a_dict_names_its_outputs_by_key():
     exported = trace_for_export(stats)
     assert [name for name, _ in exported.outputs] == ["max", "sum"]
     assert [eq.primitive.name for eq in exported.graph.equations] == ["Sum", "Max"]
+
+
+def test_a_function_s_inputs_are_named_by_spec_else_by_argument():
+    @tf.function(input_signature=[tf.TensorSpec([None, 2]), tf.TensorSpec([None, 2], name="b")])
+    def add(first, second):
+        return first + second
+
+    assert [name for name, _ in trace_for_export(add).inputs] == ["first", "b"]
