@@ -44,7 +44,9 @@ def export_model(model, filepath, format="tf_saved_model", verbose=None,
       format: One of `FORMATS`. Keras 3's default, `"tf_saved_model"`, is not available.
       verbose: Print where the artifact went (`None` means yes, as in Keras).
       input_signature: Optional list of `tf.TensorSpec`, one per input (a None batch stays
-        dynamic); not used by the TF.js layers format.
+        dynamic). With `"tfjs"` it selects the graph-model format: the layers format takes
+        its inputs from the model's `Input`s (NotImplementedError with
+        `output_format="tfjs_layers_model"`).
       **kwargs: For `"tfjs"`: `weight_shard_size_bytes` (default 4 MiB), `metadata`,
         `output_format`. For `"tflite"`: TFLiteConverter attributes. For `"onnx"`:
         `opset_version`.

@@ -30,6 +30,11 @@ def main(argv=None):
     parser.add_argument("--opset", type=int, default=None,
                         help="ONNX opset version for --format onnx")
     args = parser.parse_args(argv)
+    if args.weight_shard_size_bytes is not None and args.format != "tfjs":
+        parser.error(f"--weight-shard-size-bytes applies to --format tfjs only, not "
+                     f"--format {args.format}")
+    if args.opset is not None and args.format != "onnx":
+        parser.error(f"--opset applies to --format onnx only, not --format {args.format}")
     from numpyflow import keras
     try:
         model = keras.models.load_model(args.model, compile=False)
@@ -39,7 +44,8 @@ def main(argv=None):
         if args.opset is not None:
             options["opset_version"] = args.opset
         model.export(args.output, format=args.format, verbose=True, **options)
-    except (ValueError, NotImplementedError, OSError) as error:
+    except (ValueError, NotImplementedError, OSError, ImportError) as error:
+        # (ImportError: an optional package the format needs, named in the message.)
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

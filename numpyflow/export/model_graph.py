@@ -18,11 +18,14 @@ models keep a dynamic batch (`-1` in TFLite's shape signature, a `dim_param` in 
 
 import numpy as np
 
-from numpyflow.framework import tracing
+from numpyflow.framework import errors, tracing
 from numpyflow.framework.graph import ATOMS, Constant, Equation, Value, frozen
 
 # The batch sizes of the two traces: distinct, and neither 1, which would broadcast.
 _BATCH, _OTHER_BATCH = 2, 3
+# The initial-state inputs of the fused recurrences: the exporters' recurrence rules make
+# zeros of the runtime batch for them (and refuse any other batch-sized constant there).
+_REMADE_STATES = {"SimpleRNNSequence": (1,), "GRUSequence": (1,), "LSTMSequence": (1, 2)}
 
 
 class ExportGraph:
@@ -61,6 +64,26 @@ class ExportGraph:
         """The Keras layer path that computed `equation` ("sequential/dense"), or ""."""
         return equation.scope
 
+    def batch_sized_constants(self, equation):
+        """The constants `equation` reads that were made from the traced batch size
+        (`dynamic_constants`), other than a recurrence's initial states, which the exporters
+        remake at run time: an exporter must refuse them, or the file would keep the traced
+        batch size."""
+        remade = _REMADE_STATES.get(equation.primitive.name, ())
+        return [atom for index, atom in enumerate(equation.operands())
+                if isinstance(atom, Constant) and atom.name in self.dynamic_constants
+                and index not in remade]
+
+    def batch_sized_constant_error(self, equation):
+        """Why `equation` cannot be exported (for `fail`), or None."""
+        constants = self.batch_sized_constants(equation)
+        if not constants:
+            return None
+        return (f"it reads {constants[0].name}, a constant of the traced batch size "
+                f"{np.shape(constants[0].value)} (made from the batch size in Python, as "
+                f"tf.ones((x.shape[0], n)) does), which would keep that size in the file; "
+                f"export with an input_signature that fixes the batch size")
+
     def describe(self, equation):
         """`equation` for an error message: its primitive and the layer it came from."""
         where = f" in layer '{equation.scope}'" if equation.scope else ""
@@ -83,8 +106,9 @@ def trace_for_export(target, input_signature=None, format_name="export"):
 
     Raises:
       ValueError: for an unbuilt model, unknown non-batch dimensions, a computation that
-        changes with the batch size in its structure, or Python code that reads traced
-        values (a Lambda that calls NumPy, say).
+        changes with the batch size in its structure, Python code that reads traced
+        values (a Lambda that calls NumPy, say), or an op that fails on the example inputs
+        (random normal floats, zeros for integer and bool inputs).
     """
     call, specs, input_names, output_names, name = _interface(target, input_signature,
                                                                format_name)
@@ -131,7 +155,6 @@ def _distinct(names):
 def _interface(target, input_signature, format_name):
     """(call, [(shape, dtype)], input names, output names or None, name)."""
     from numpyflow.framework.function import ConcreteFunction, Function
-    from numpyflow.framework.tensor_spec import TensorSpec
     name = getattr(target, "name", None) or getattr(target, "__name__", "function")
     if hasattr(target, "get_config") and hasattr(target, "layers"):  # A Keras model.
         if not target.built:
@@ -201,9 +224,16 @@ def _signature_specs(input_signature, name, format_name):
 
 
 def _model_specs(model, input_signature, format_name):
-    if input_signature is not None:
-        return _signature_specs(input_signature, model.name, format_name)
     inputs = getattr(model, "inputs", None)
+    if input_signature is not None:
+        specs, names = _signature_specs(input_signature, model.name, format_name)
+        if inputs and len(specs) != len(inputs):
+            expected = [x._keras_history[0].name for x in inputs]
+            raise ValueError(f"Cannot export model {model.name!r} to {format_name}: "
+                             f"input_signature has {len(specs)} specs, but the model takes "
+                             f"{len(inputs)} input{'s' if len(inputs) != 1 else ''} "
+                             f"({expected}).")
+        return specs, names
     if inputs:
         specs = [_checked_shape(tuple(x.shape), np.dtype(getattr(x.dtype, "as_numpy_dtype", x.dtype)),
                                 f"input {x._keras_history[0].name!r}", format_name)
@@ -213,11 +243,14 @@ def _model_specs(model, input_signature, format_name):
     if shapes is None:
         raise ValueError(f"Cannot export model {model.name!r} to {format_name}: its input shape "
                          f"is unknown. Call the model on data once, or pass input_signature.")
+    if isinstance(shapes, dict):
+        # The exporters call the model on a list of tensors, one per input.
+        raise ValueError(f"Cannot export model {model.name!r} to {format_name}: it was called "
+                         f"on a dict ({sorted(shapes)}), and a subclassed model's dict inputs "
+                         f"are not supported. Build a functional model with one keras.Input "
+                         f"per key, or export a tf.function taking the tensors in order.")
     if not isinstance(shapes, (list, tuple)) or (shapes and not isinstance(shapes[0], (list, tuple))):
         shapes = [shapes]
-    if isinstance(shapes, dict):
-        raise ValueError(f"Cannot export model {model.name!r} to {format_name}: dict inputs are "
-                         f"not supported; pass input_signature.")
     # float32: a subclassed model casts what it is called on to its float dtype.
     specs = [_checked_shape((None,) + tuple(shape)[1:], np.dtype("float32"),
                             f"input {i} of {model.name!r}", format_name)
@@ -257,6 +290,11 @@ def _frozen_trace(call, specs, batch, name, format_name):
         raise ValueError(f"Cannot export {name!r} to {format_name}: {error.reason} (NumPy "
                          f"calls, tf.numpy_function and Python that branches on values cannot "
                          f"be exported).") from None
+    except errors.OpError as error:
+        raise ValueError(f"Cannot export {name!r} to {format_name}: running it on example "
+                         f"inputs (random normal floats, zeros for integer and bool inputs) of "
+                         f"shapes {[tuple(x.shape) for x in examples]} to trace it failed: "
+                         f"{error}") from error
     return frozen(graph)
 
 

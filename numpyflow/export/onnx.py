@@ -95,6 +95,8 @@ def export_onnx(target, filepath, input_signature=None, opset=None):
       ExportError: (a `NotImplementedError`) for an operation without ONNX rule, naming it
         and the layer it comes from.
       ImportError: without the `onnx` package.
+      FileNotFoundError, IsADirectoryError: for a `filepath` whose directory is missing,
+        or that is a directory (checked before tracing).
 
     Example:
 
@@ -110,12 +112,15 @@ def export_onnx(target, filepath, input_signature=None, opset=None):
     opset = _checked_opset(opset)
     from numpyflow.export.model_graph import trace_for_export
     from numpyflow.framework.file_safety import atomic_path
-    exported = trace_for_export(target, input_signature, format_name="ONNX")
-    model = onnx_model(exported, opset)
     directory = os.path.dirname(os.path.abspath(os.fspath(filepath)))
-    if not os.path.isdir(directory):
+    if not os.path.isdir(directory):   # Before the (slow) trace; atomic_path checks again.
         raise FileNotFoundError(f"Cannot write the ONNX model to {filepath!r}: the directory "
                                 f"{directory!r} does not exist.")
+    if os.path.isdir(filepath):
+        raise IsADirectoryError(f"Cannot write the ONNX model to {filepath!r}: it is a "
+                                f"directory, expected a file path such as 'model.onnx'.")
+    exported = trace_for_export(target, input_signature, format_name="ONNX")
+    model = onnx_model(exported, opset)
     with atomic_path(filepath) as temporary:
         onnx.save_model(model, temporary)
     return model
@@ -132,9 +137,10 @@ def onnx_model(exported, opset=DEFAULT_OPSET):
     opset = _checked_opset(opset)
     graph = exported.graph
     builder = OnnxBuilder(opset, exported.dynamic_dims, exported.describe, _uses(exported))
-    input_names, output_names = _distinct([name for name, _ in exported.inputs]
-                                          + [name for name, _ in exported.outputs],
-                                          len(exported.inputs))
+    # trace_for_export made the interface names distinct; `reserve` keeps node outputs
+    # off them.
+    input_names = [str(name) for name, _ in exported.inputs]
+    output_names = [str(name) for name, _ in exported.outputs]
     for name in input_names + output_names:
         builder.reserve(name)
     inputs = []
@@ -144,7 +150,7 @@ def onnx_model(exported, opset=DEFAULT_OPSET):
     for index, entry in enumerate(graph.body):
         if not isinstance(entry, Equation):
             continue   # A frozen graph has no assignments.
-        _translate(builder, entry, exported.dynamic_attrs, index)
+        _translate(builder, entry, exported, index)
     builder.equation = None
     outputs = [_output(helper, builder, name, atom)
                for name, (_, atom) in zip(output_names, exported.outputs)]
@@ -159,7 +165,7 @@ def onnx_model(exported, opset=DEFAULT_OPSET):
     return model
 
 
-def _translate(builder, equation, dynamic_attrs, index):
+def _translate(builder, equation, exported, index):
     name = equation.primitive.name
     translate = RULES.get(name)
     builder.equation = equation
@@ -167,27 +173,15 @@ def _translate(builder, equation, dynamic_attrs, index):
         builder.fail("it has no ONNX export rule.")
     if isinstance(translate, NotExportable):
         builder.fail(f"not exportable ({translate.reason}).")
+    batch_sized = exported.batch_sized_constant_error(equation)
+    if batch_sized:
+        builder.fail(f"{batch_sized}.")
     for key in equation.attrs:
-        if (index, key) in dynamic_attrs and key not in DYNAMIC_ATTRS.get(name, ()):
+        if (index, key) in exported.dynamic_attrs and key not in DYNAMIC_ATTRS.get(name, ()):
             builder.fail(f"its attribute {key!r} changes with the batch size, which the ONNX "
                          f"rule for {name!r} cannot express; export with an input_signature "
                          f"that fixes the batch size.")
     translate(builder, equation)
-
-
-def _distinct(names, split):
-    """`names` made distinct ("lstm", "lstm_1", ... for a layer's several outputs, as Keras
-    names them), split into (inputs, outputs) at `split`."""
-    seen, result = set(), []
-    for name in names:
-        name = str(name)
-        candidate, count = name, 0
-        while candidate in seen:
-            count += 1
-            candidate = f"{name}_{count}"
-        seen.add(candidate)
-        result.append(candidate)
-    return result[:split], result[split:]
 
 
 def _uses(exported):

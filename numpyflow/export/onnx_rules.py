@@ -267,10 +267,16 @@ def _div_no_nan(b, eq):
 
 @rule("FloorDiv")
 def _floor_div(b, eq):
-    if eq.output.dtype.kind != "f":
-        b.fail(f"integer floor division ({eq.output.dtype.name}) has no ONNX operator with "
-               f"Python's rounding (ONNX Div truncates toward zero); expected float operands.")
-    _elementwise(b, eq, lambda names: b.node("Floor", [b.node("Div", names)]))
+    if eq.output.dtype.kind == "f":
+        _elementwise(b, eq, lambda names: b.node("Floor", [b.node("Div", names)]))
+        return
+
+    def build(names):
+        # ONNX's Div of integers truncates toward zero. x - FloorMod(x, y) is a multiple of
+        # y, so dividing it is exact: the floored quotient, as TF's FloorDiv.
+        x, y = names
+        return b.node("Div", [b.node("Sub", [x, b.node("Mod", [x, y], fmod=0)]), y])
+    _elementwise(b, eq, build)
 
 
 @rule("FloorMod")
@@ -497,6 +503,11 @@ def _reduce(op_type):
         axis = eq.attrs["axis"]
         axes = (list(range(rank)) if axis is None
                 else [a % rank for a in (axis if isinstance(axis, (tuple, list)) else [axis])])
+        if not axes:
+            # TF reduces nothing over axis=[]; an ONNX reduction with empty axes reduces
+            # every axis (unless noop_with_empty_axes), so no node at all.
+            b.alias(eq.output, x)
+            return
         keepdims = bool(eq.attrs["keepdims"])
         form = _form_of(b, x)
         if form == NCHW and not keepdims:
@@ -614,8 +625,12 @@ def _one_hot(b, eq):
                                for a in (off_value, on_value)], axis=0)
     depth = b.scalar(int(eq.attrs["depth"]), np.int64, "depth")
     # int64 indices and depth: the combination every runtime implements for any value type.
-    out = b.node("OneHot", [b.plain(indices, np.int64), depth, values],
-                 axis=int(eq.attrs["axis"]))
+    ids = b.plain(indices, np.int64)
+    # ONNX's OneHot counts a negative index from the end; TF's gives all off_value for any
+    # index outside [0, depth): move negative indices to `depth`, which is outside too.
+    negative = b.node("Less", [ids, b.scalar(0, np.int64, "zero")])
+    ids = b.node("Where", [negative, depth, ids])
+    out = b.node("OneHot", [ids, depth, values], axis=int(eq.attrs["axis"]))
     b.define(eq.output, out)
 
 

@@ -82,7 +82,8 @@ def save_tfjs_graph_model(target, artifacts_dir, input_signature=None,
       >>> sorted(os.listdir(out))
       ['group1-shard1of1.bin', 'model.json']
     """
-    if not (isinstance(weight_shard_size_bytes, int) and weight_shard_size_bytes > 0):
+    if not (isinstance(weight_shard_size_bytes, int) and weight_shard_size_bytes > 0) \
+            or isinstance(weight_shard_size_bytes, bool):
         raise ValueError("save_tfjs_graph_model: `weight_shard_size_bytes` must be a positive "
                          f"int. Received: weight_shard_size_bytes={weight_shard_size_bytes!r}")
     if metadata is not None and not isinstance(metadata, dict):
@@ -155,15 +156,11 @@ class GraphDefBuilder:
         def info(node, atom):
             return {"name": f"{node}:0", "dtype": type_attr(self.dtype(atom))["type"],
                     "tensorShape": shape_json(self.dynamic_shape(atom))}
-        outputs = {}
-        for node, (name, atom) in zip(self._output_nodes, self.exported.outputs):
-            if name in outputs:
-                raise ValueError(f"Cannot export {self.exported.name!r} to {FORMAT_NAME}: two "
-                                 f"outputs are named {name!r}.")
-            outputs[name] = info(node, atom)
+        # (trace_for_export made the names distinct.)
         return {"inputs": {name: info(self._interface_name(name), value)
                            for name, value in self.exported.inputs},
-                "outputs": outputs}
+                "outputs": {name: info(node, atom) for node, (name, atom)
+                            in zip(self._output_nodes, self.exported.outputs)}}
 
     def _translate(self, index, equation):
         self._equation, self._index = equation, index
@@ -173,6 +170,9 @@ class GraphDefBuilder:
         if entry is None or isinstance(entry, NotExportable):
             why = entry.reason if entry is not None else "no TF.js rule for it yet"
             self.fail(f"{why}")
+        batch_sized = self.exported.batch_sized_constant_error(equation)
+        if batch_sized:
+            self.fail(batch_sized)
         handled = tfjs_graph_rules.DYNAMIC_ATTRS.get(name, ())
         for key in equation.attrs:
             if (index, key) in self.exported.dynamic_attrs and key not in handled:

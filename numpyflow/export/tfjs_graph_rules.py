@@ -506,8 +506,22 @@ def _reduce(b, eq):
     attrs = {"keep_dims": bool_attr(eq.attrs["keepdims"]), "Tidx": type_attr(np.int32)}
     if eq.primitive.name in ("All", "Any"):
         b.define(eq.output, b.add(eq.primitive.name, [b.tensor(x), axes], attrs))
+    elif eq.primitive.name == "Mean" and eq.output.dtype.kind in "iu":
+        _integer_mean(b, eq, axes, attrs)
     else:
         _op(b, eq, eq.primitive.name, [b.tensor(x), axes], attrs)
+
+
+def _integer_mean(b, eq, axes, attrs):
+    """TF's integer Mean, sum / count truncated toward zero, in int32 ops: TF.js's Mean of
+    int32 returns float32. sign(sum) * floor(|sum| / count); the count is a Sum of ones, so
+    it follows the batch when a reduced axis does."""
+    x = b.tensor(eq.inputs[0])
+    t = {"T": type_attr(eq.output.dtype)}
+    total = b.add("Sum", [x, axes], dict(attrs, **t))
+    count = b.add("Sum", [b.add("OnesLike", [x], t), axes], dict(attrs, **t))
+    magnitude = b.add("FloorDiv", [b.add("Abs", [total], t), count], t)
+    b.define(eq.output, b.add("Mul", [b.add("Sign", [total], t), magnitude], t))
 
 
 @rule("ArgMax", "ArgMin")

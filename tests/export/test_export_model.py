@@ -119,3 +119,26 @@ def test_tfjs_writes_layers_or_graph_models_and_says_how_to_load_them(tmp_path, 
     with pytest.raises(ValueError, match="output_format='tfjs_graph_model'"):
         lambdas.export(tmp_path / "lambda", format="tfjs")
     lambdas.export(tmp_path / "lambda", format="tfjs", output_format="tfjs_graph_model")
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--format", "tfjs", "--opset", "18"], "--opset"),
+    (["--format", "tflite", "--opset", "18"], "--opset"),
+    (["--format", "onnx", "--weight-shard-size-bytes", "100"], "--weight-shard-size-bytes")])
+def test_command_line_refuses_an_option_of_another_format(tmp_path, capsys, args, option):
+    # A usage error (exit status 2) naming the option, before the model is read.
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path / "missing.keras"), str(tmp_path / "out")] + args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and args[1] in err and "Traceback" not in err
+
+
+def test_command_line_reports_a_missing_optional_package_without_a_traceback(tmp_path, capsys,
+                                                                            monkeypatch):
+    import sys
+    _model().save(tmp_path / "m.keras")
+    monkeypatch.setitem(sys.modules, "onnx", None)   # `import onnx` raises ImportError.
+    assert main([str(tmp_path / "m.keras"), str(tmp_path / "m.onnx"), "--format", "onnx"]) == 1
+    assert "error: Exporting to ONNX needs the 'onnx' package" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()

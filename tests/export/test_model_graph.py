@@ -149,3 +149,39 @@ def test_a_function_s_inputs_are_named_by_spec_else_by_argument():
         return first + second
 
     assert [name for name, _ in trace_for_export(add).inputs] == ["first", "b"]
+
+
+def test_a_subclassed_model_called_on_a_dict_is_a_clear_error():
+    class Pair(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(tf.concat([x["a"], x["b"]], axis=-1))
+
+    model = Pair()
+    model({"a": np.zeros((2, 3), np.float32), "b": np.zeros((2, 1), np.float32)})
+    with pytest.raises(ValueError, match=r"model 'pair' to ONNX: it was called on a dict"):
+        trace_for_export(model, format_name="ONNX")
+
+
+def test_an_op_failing_on_the_example_inputs_says_what_they_were():
+    # The trace runs the function on example inputs (zeros for integers): a division by an
+    # integer input fails there, and the error says so instead of a bare op error.
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.int32, name="ids")])
+    def ratio(ids):
+        return 12 // ids
+
+    with pytest.raises(ValueError, match=r"Cannot export 'ratio' to ONNX: running it on example "
+                                         r"inputs .*zeros for integer.*division by zero"):
+        trace_for_export(ratio, format_name="ONNX")
+
+
+def test_an_input_signature_with_the_wrong_number_of_specs_is_a_clear_error():
+    model = tf.keras.Sequential([tf.keras.Input((4,)), layers.Dense(2)])
+    with pytest.raises(ValueError, match=r"Cannot export model 'sequential.*' to ONNX: "
+                                         r"input_signature has 2 specs, but the model takes 1 "
+                                         r"input \(\['input_layer.*'\]\)"):
+        trace_for_export(model, [tf.TensorSpec([None, 4]), tf.TensorSpec([None, 4])],
+                         format_name="ONNX")

@@ -253,6 +253,25 @@ def test_a_constant_nonzero_initial_state_needs_a_fixed_batch(tmp_path):
     _assert_matches_predict(model, path, [x])
 
 
+class _OnesOfTheBatch(tf.keras.Model):
+    def call(self, x):
+        return x + tf.ones((x.shape[0], 3))   # A constant of the traced batch size.
+
+
+def test_a_constant_of_the_traced_batch_size_needs_a_fixed_batch(tmp_path):
+    # Written as is, it would broadcast a batch of 1 to the traced batch and fail on others.
+    model = _OnesOfTheBatch()
+    model(np.zeros((2, 3), np.float32))
+    with pytest.raises(ExportError, match=r"operation 'AddV2' in layer '_*ones_of_the_batch' to "
+                                          r"ONNX: it reads .*, a constant of the traced batch "
+                                          r"size .*input_signature"):
+        export_onnx(model, str(tmp_path / "m.onnx"))
+    assert not (tmp_path / "m.onnx").exists()
+    path, _ = _exported(model, tmp_path, name="fixed.onnx",
+                        input_signature=[tf.TensorSpec([1, 3], tf.float32)])
+    _assert_matches_predict(model, path, [np.ones((1, 3), np.float32)])
+
+
 def test_a_tf_function_with_an_input_signature_exports_its_ops(tmp_path):
     w = tf.Variable(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32))
 
@@ -311,6 +330,54 @@ def test_indexing_gathers_and_shape_ops_with_integer_inputs(tmp_path):
             np.testing.assert_allclose(g, w, atol=TOLERANCE)
 
 
+def test_integer_floor_division_and_modulo_round_toward_minus_infinity_as_in_tf(tmp_path):
+    # ONNX's Div of integers truncates toward zero; TF's FloorDiv floors.
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.int32),
+                                  tf.TensorSpec([None, 3], tf.int32)])
+    def f(a, b):
+        b = b * 2 - 1   # Never 0: the trace feeds integer inputs zeros.
+        return a // 2, a // -3, a // b, a % b, tf.math.floordiv(a, b) * b + a % b
+
+    path, _ = _exported(f, tmp_path)
+    a = np.array([[-7, 0, 7], [5, -5, -1]], np.int32)
+    b = np.array([[2, -3, -2], [-5, 3, 4]], np.int32)
+    want = [np.asarray(t) for t in f(tf.constant(a), tf.constant(b))]
+    np.testing.assert_array_equal(want[-1], a)
+    for w, g in zip(want, _run(path, [a, b])):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+
+
+def test_one_hot_of_negative_or_too_large_indices_is_all_off_as_in_tf(tmp_path):
+    # ONNX's OneHot counts a negative index from the end (-1 is the last position); TF's
+    # gives a vector of off_value for any index outside [0, depth).
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.int32)])
+    def f(ids):
+        return tf.one_hot(ids, 4, on_value=2.0, off_value=-1.0), tf.one_hot(ids, 4, axis=1)
+
+    path, _ = _exported(f, tmp_path)
+    ids = np.array([[0, -1, 5], [2, -4, -5]], np.int32)
+    want = [np.asarray(t) for t in f(tf.constant(ids))]
+    got = _run(path, [ids])
+    for w, g in zip(want, got):
+        np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("reduce", [tf.reduce_sum, tf.reduce_max, tf.reduce_mean,
+                                    tf.reduce_any])
+def test_a_reduction_over_no_axes_is_the_identity_as_in_tf(reduce, tmp_path):
+    # axis=[] reduces nothing in TF; an ONNX reduction with empty axes reduces all of them
+    # unless told otherwise.
+    @tf.function(input_signature=[tf.TensorSpec([None, 2, 3], tf.float32)])
+    def f(x):
+        operand = x > 0.0 if reduce is tf.reduce_any else x
+        return tf.cast(reduce(operand, axis=[]), tf.float32) + 1.0
+
+    path, _ = _exported(f, tmp_path)
+    x = np.random.default_rng(4).normal(size=(2, 2, 3)).astype(np.float32)
+    np.testing.assert_allclose(_run(path, [x])[0], np.asarray(f(tf.constant(x))), atol=TOLERANCE)
+
+
 def test_embedding_model_with_integer_ids(tmp_path):
     model = export_models.randomize(tf.keras.Sequential([
         tf.keras.Input((6,), dtype="int32"), layers.Embedding(20, 4),
@@ -319,6 +386,22 @@ def test_embedding_model_with_integer_ids(tmp_path):
     assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT32
     ids = np.random.default_rng(3).integers(0, 20, (5, 6)).astype(np.int32)
     _assert_matches_predict(model, path, [ids])
+
+
+def test_graph_inputs_and_outputs_take_the_export_graphs_distinct_names(tmp_path):
+    # trace_for_export makes the names distinct; ONNX writes them unchanged: an output that
+    # is the input itself, and one layer's output returned twice.
+    from numpyflow.export.model_graph import trace_for_export
+    inputs = tf.keras.Input((4,), name="d")
+    dense = layers.Dense(3, name="d")(inputs)
+    model = tf.keras.Model(inputs, [inputs, dense, dense])
+    path, proto = _exported(model, tmp_path)
+    exported = trace_for_export(model)
+    assert [i.name for i in proto.graph.input] == [name for name, _ in exported.inputs] == ["d"]
+    assert [o.name for o in proto.graph.output] == [name for name, _ in exported.outputs] \
+        == ["d_1", "d_2", "d_3"]
+    _assert_matches_predict(model, path, [np.random.default_rng(5).normal(
+        size=(2, 4)).astype(np.float32)])
 
 
 def test_a_fixed_batch_signature_writes_fixed_dims(tmp_path):
@@ -356,6 +439,18 @@ def test_a_missing_directory_is_refused(tmp_path):
     model = tf.keras.Sequential([tf.keras.Input((3,)), layers.Dense(2)])
     with pytest.raises(FileNotFoundError, match="does not exist"):
         export_onnx(model, str(tmp_path / "no_such_dir" / "m.onnx"))
+
+
+def test_a_missing_directory_or_a_directory_path_is_refused_before_tracing(tmp_path, monkeypatch):
+    from numpyflow.export import model_graph
+    traced = []
+    monkeypatch.setattr(model_graph, "trace_for_export", lambda *a, **k: traced.append(a))
+    model = tf.keras.Sequential([tf.keras.Input((3,)), layers.Dense(2)])
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        export_onnx(model, str(tmp_path / "no_such_dir" / "m.onnx"))
+    with pytest.raises(IsADirectoryError, match="it is a directory"):
+        export_onnx(model, str(tmp_path))
+    assert traced == [] and os.listdir(tmp_path) == []
 
 
 def test_lambda_reading_values_with_numpy_is_refused_naming_the_layer(tmp_path):

@@ -110,6 +110,25 @@ def test_a_tf_function_with_an_input_signature_runs_in_tfjs(tmp_path):
         assert max(_max_diffs(got, expected)) <= TOLERANCE, batch
 
 
+def test_repeated_output_names_are_the_export_graphs_distinct_names(tmp_path):
+    # An output that is the input itself and one layer's output returned twice: the signature
+    # keys are trace_for_export's distinct names, each an Identity of its own.
+    inputs = tf.keras.Input((4,), name="d")
+    dense = layers.Dense(3, name="d")(inputs)
+    model = tf.keras.Model(inputs, [inputs, dense, dense])
+    path = tmp_path / "repeated"
+    save_tfjs_graph_model(model, path)
+    signature = _model_json(path)["signature"]
+    assert list(signature["inputs"]) == ["d"]
+    assert list(signature["outputs"]) == ["d_1", "d_2", "d_3"]
+    assert [o["name"] for o in signature["outputs"].values()] == \
+        ["Identity:0", "Identity_1:0", "Identity_2:0"]
+    x = np.random.default_rng(6).normal(size=(2, 4)).astype(np.float32)
+    got, names = _run_in_tfjs(path, [x], tmp_path)
+    assert names == ["d_1", "d_2", "d_3"]
+    assert max(_max_diffs(got, _as_list(model.predict(x, verbose=0)))) <= TOLERANCE
+
+
 def _elementwise_function():
     """Every elementwise rule, each result a (batch, 4) block of one concatenated output."""
     @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
@@ -193,6 +212,44 @@ def test_each_rule_computes_what_numpyflow_does_in_tfjs(make, tmp_path):
             per_block = np.abs(got[0] - expected[0]).reshape(batch, -1, 4).max(axis=(0, 2))
             assert np.all(per_block <= TOLERANCE), np.nonzero(per_block > TOLERANCE)
         assert max(diffs) <= TOLERANCE, (batch, diffs)
+
+
+def test_a_constant_of_the_traced_batch_size_needs_a_fixed_batch(tmp_path):
+    # Written as is, it would broadcast a batch of 1 to the traced batch and fail on others.
+    class OnesOfTheBatch(tf.keras.Model):
+        def call(self, x):
+            return x + tf.ones((x.shape[0], 3))
+
+    model = OnesOfTheBatch()
+    model(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"Layer 'ones_of_the_batch' cannot be exported to "
+                                         r"TensorFlow.js: operation 'AddV2': it reads .*, a "
+                                         r"constant of the traced batch size .*input_signature"):
+        save_tfjs_graph_model(model, tmp_path / "dynamic")
+    assert not (tmp_path / "dynamic").exists()
+    save_tfjs_graph_model(model, tmp_path / "fixed",
+                          input_signature=[tf.TensorSpec([1, 3], tf.float32)])
+    x = np.ones((1, 3), np.float32)
+    got, _ = _run_in_tfjs(tmp_path / "fixed", [x], tmp_path)
+    assert max(_max_diffs(got, [model(x).numpy()])) <= TOLERANCE
+
+
+def test_an_integer_mean_truncates_toward_zero_as_in_tf(tmp_path):
+    # TF.js's Mean of int32 returns float32 (-1/3 stays -0.333); TF's integer mean is the sum
+    # divided by the count, truncated toward zero, as is numpyflow's.
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.int32, name="ids")])
+    def means(ids):
+        return [tf.reduce_mean(ids, axis=1), tf.reduce_mean(ids, axis=0, keepdims=True),
+                tf.reduce_mean(ids)]
+
+    path = tmp_path / "means"
+    save_tfjs_graph_model(means, path)
+    for ids in (np.array([[-3, 0, 2], [-7, -2, 5], [9, 1, 1]], np.int32),
+                np.array([[-5, -5, 2]], np.int32)):
+        expected = _as_list(means(ids))
+        got, _ = _run_in_tfjs(path, [ids], tmp_path)
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)
 
 
 def _layers_model():
@@ -486,3 +543,12 @@ def test_an_attribute_that_follows_the_batch_without_a_rule_for_it_is_refused(tm
 def test_a_function_without_a_signature_is_refused(tmp_path):
     with pytest.raises(ValueError, match="input_signature"):
         save_tfjs_graph_model(tf.function(lambda x: x * 2.0), tmp_path / "m")
+
+
+@pytest.mark.parametrize("size", [True, 0, -1, 1.5, "4096"])
+def test_a_bad_shard_size_is_refused_before_tracing(size, tmp_path):
+    # True is an int to Python, but not a size (it would write a shard per byte).
+    model = tf.keras.Sequential([tf.keras.Input((4,)), layers.Dense(2)])
+    with pytest.raises(ValueError, match=r"weight_shard_size_bytes` must be a positive int"):
+        save_tfjs_graph_model(model, tmp_path / "m", weight_shard_size_bytes=size)
+    assert not (tmp_path / "m").exists()
