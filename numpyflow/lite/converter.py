@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from numpyflow.framework import dtypes
+from numpyflow.framework import dtypes, file_safety
 
 
 class Optimize(enum.Enum):
@@ -98,8 +98,10 @@ class TFLiteConverter:
       inference_input_type, inference_output_type: `tf.float32` (default), or `tf.int8` /
         `tf.uint8` with full-integer quantization.
       allow_custom_ops: Accepted; numpyflow never writes custom operators.
-      experimental_new_converter, experimental_new_quantizer: Must stay True (numpyflow
-        follows TF's default MLIR converter and quantizer).
+      experimental_new_converter, experimental_new_quantizer,
+        experimental_new_dynamic_range_quantizer: Must stay True (numpyflow follows TF's
+        default MLIR converter and quantizers); `experimental_use_stablehlo_quantizer`,
+        `unfold_batchmatmul` and `_experimental_disable_per_channel` must stay False.
       exclude_conversion_metadata: Accepted; numpyflow writes no CONVERSION_METADATA
         (TF's record of the converter's options), as if it were True.
 
@@ -126,6 +128,8 @@ class TFLiteConverter:
         self.experimental_new_converter = True
         self.experimental_new_quantizer = True
         self.exclude_conversion_metadata = False
+        for attribute, default in _UNSUPPORTED_TF_OPTIONS.items():
+            setattr(self, attribute, default)
 
     @classmethod
     def from_keras_model(cls, model):
@@ -173,7 +177,7 @@ class TFLiteConverter:
         """
         from numpyflow.export.model_graph import trace_for_export
         from numpyflow.lite import lowering, quantize, rules
-        mode = self._quantization_mode()
+        mode, integer_only = self._quantization_mode()
         export_graph = trace_for_export(self._target, input_signature=self._input_signature,
                                         format_name="TFLite")
         lowered, inputs, outputs = lowering.lower(export_graph, rules.RULES)
@@ -188,7 +192,7 @@ class TFLiteConverter:
                 lowered, ranges, inputs, outputs,
                 input_type=np.dtype(_as_dtype(self.inference_input_type).as_numpy_dtype),
                 output_type=np.dtype(_as_dtype(self.inference_output_type).as_numpy_dtype),
-                integer_only=OpsSet.TFLITE_BUILTINS_INT8 in self._ops_set())
+                integer_only=integer_only)
         return lowered.writer.to_bytes(inputs, outputs)
 
     # -- option checks -----------------------------------------------------------------------
@@ -207,6 +211,12 @@ class TFLiteConverter:
         return ops
 
     def _quantization_mode(self):
+        """(mode, integer_only) from the options, decided as TF 2.21's `QuantizationMode`:
+        nothing is quantized without `optimizations`; then the smallest of
+        `target_spec.supported_types` (int8 when empty) picks int8 or float16; int8 with a
+        `representative_dataset` is full-integer (integer-only unless TFLITE_BUILTINS is also
+        in `supported_ops`), without one dynamic range. `supported_types == [tf.int8]` or
+        TFLITE_BUILTINS_INT8 in `supported_ops` require the dataset."""
         optimizations = self.optimizations
         if not isinstance(optimizations, (list, tuple, set, frozenset)):
             raise ValueError(f"optimizations must be a list of tf.lite.Optimize values; "
@@ -234,6 +244,11 @@ class TFLiteConverter:
         if not self.experimental_new_converter:
             raise NotImplementedError("experimental_new_converter=False (TOCO) is not "
                                       "supported; numpyflow has one converter.")
+        for attribute, default in _UNSUPPORTED_TF_OPTIONS.items():
+            value = getattr(self, attribute, default)
+            if value != default:
+                raise NotImplementedError(f"{attribute}={value!r} is not supported; numpyflow "
+                                          f"converts only with {attribute}={default!r}.")
         if _as_dtype(self.inference_type) != dtypes.float32:
             raise NotImplementedError("inference_type (TF1 quantization-aware training) is not "
                                       "supported; use optimizations and representative_dataset.")
@@ -246,22 +261,49 @@ class TFLiteConverter:
             if dtype not in integer_types | {dtypes.float32}:
                 raise ValueError(f"{what} must be tf.float32, tf.int8 or tf.uint8; received "
                                  f"{dtype.name}.")
-        quantize_requested = bool(optimizations) or OpsSet.TFLITE_BUILTINS_INT8 in ops
-        if self.representative_dataset is not None and quantize_requested:
-            return "full_integer"
-        if OpsSet.TFLITE_BUILTINS_INT8 in ops:
-            raise ValueError("target_spec.supported_ops=[tf.lite.OpsSet.TFLITE_BUILTINS_INT8] "
-                             "needs a representative_dataset to calibrate the activations.")
-        if input_type in integer_types or output_type in integer_types:
+        int8_required = OpsSet.TFLITE_BUILTINS_INT8 in ops or supported_types == {dtypes.int8}
+        if int8_required:
+            if ops == {OpsSet.TFLITE_BUILTINS_INT8} and supported_types not in (
+                    set(), {dtypes.int8}):
+                raise ValueError(
+                    f"target_spec.supported_ops=[tf.lite.OpsSet.TFLITE_BUILTINS_INT8] asks for "
+                    f"full-integer quantization, so target_spec.supported_types must be empty "
+                    f"or [tf.int8]; received {self.target_spec.supported_types!r}.")
+            if supported_types == {dtypes.int8}:
+                ops = {OpsSet.TFLITE_BUILTINS_INT8}
+            if self.representative_dataset is None:
+                raise ValueError("Full-integer quantization (target_spec.supported_ops="
+                                 "[tf.lite.OpsSet.TFLITE_BUILTINS_INT8] or supported_types="
+                                 "[tf.int8]) needs a representative_dataset to calibrate the "
+                                 "activations.")
+        allow_float = OpsSet.TFLITE_BUILTINS in ops
+        smallest = dtypes.int8 if not supported_types or dtypes.int8 in supported_types \
+            else dtypes.float16
+        mode = "float"
+        if optimizations and self.representative_dataset is not None and (
+                (int8_required and not allow_float) or
+                (allow_float and smallest == dtypes.int8)):
+            mode = "full_integer"
+        elif optimizations and smallest == dtypes.int8 and self.representative_dataset is None:
+            mode = "dynamic_range"
+        elif optimizations and smallest == dtypes.float16:
+            mode = "float16"
+        if mode != "full_integer" and (input_type in integer_types
+                                       or output_type in integer_types):
             raise ValueError(f"inference_input_type={input_type.name}, inference_output_type="
                              f"{output_type.name}: integer types need full-integer "
                              f"quantization (optimizations, representative_dataset).")
-        if optimizations and dtypes.float16 in supported_types and \
-                dtypes.int8 not in supported_types:
-            return "float16"
-        if optimizations:
-            return "dynamic_range"
-        return "float"
+        return mode, not allow_float
+
+
+# TF 2.21 converter attributes that change the model, with their defaults: numpyflow implements
+# only the default and refuses another value rather than ignoring it.
+_UNSUPPORTED_TF_OPTIONS = {
+    "experimental_new_dynamic_range_quantizer": True,
+    "experimental_use_stablehlo_quantizer": False,
+    "unfold_batchmatmul": False,
+    "_experimental_disable_per_channel": False,
+}
 
 
 def _as_dtype(value):
@@ -321,6 +363,8 @@ def export_tflite(model, filepath, input_signature=None, **options):
     directory = os.path.dirname(os.fspath(filepath))
     if directory:
         os.makedirs(directory, exist_ok=True)
-    with open(filepath, "wb") as f:
-        f.write(data)
+    # Written beside the destination and renamed over it: never a half-written file.
+    with file_safety.atomic_path(filepath) as temporary:
+        with open(temporary, "wb") as f:
+            f.write(data)
     return filepath

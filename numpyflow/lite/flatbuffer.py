@@ -117,9 +117,6 @@ class ModelWriter:
         self.operators.append(OperatorRecord(opcode, inputs, outputs, options, version))
         return self.operators[-1]
 
-    def consumers(self, index):
-        return [op for op in self.operators if index in op.inputs]
-
     def to_bytes(self, inputs, outputs, description="numpyflow"):
         """Serializes the model.
 
@@ -150,6 +147,11 @@ def _serialize(writer, inputs, outputs, description):
 
     tensor_offsets = []
     for index, record in enumerate(writer.tensors):
+        try:
+            kind = tensor_type(record.dtype)
+        except ValueError as error:
+            raise ValueError(f"Tensor {record.name!r} cannot be written to TFLite: "
+                             f"{error}") from None
         name = builder.CreateString(record.name)
         shape = int_vector(record.shape)
         signature = int_vector(record.signature) if record.signature is not None else None
@@ -158,7 +160,7 @@ def _serialize(writer, inputs, outputs, description):
         module = schema.Tensor
         module.TensorStart(builder)
         module.TensorAddShape(builder, shape)
-        module.TensorAddType(builder, tensor_type(record.dtype))
+        module.TensorAddType(builder, kind)
         module.TensorAddBuffer(builder, buffer_of[index])
         module.TensorAddName(builder, name)
         if quantization is not None:

@@ -32,7 +32,7 @@ class Interpreter:
       model_path: Path of a .tflite file.
       model_content: The model's bytes (what `TFLiteConverter.convert()` returns).
       experimental_delegates: LiteRT delegates (`load_delegate(...)`), passed on.
-      num_threads: Threads for the CPU kernels (None: LiteRT's default).
+      num_threads: Threads for the CPU kernels (None or -1: LiteRT's default).
       experimental_op_resolver_type, experimental_preserve_all_tensors: Passed on to LiteRT
         (`preserve_all_tensors` keeps intermediate tensors readable with `get_tensor`).
 
@@ -55,14 +55,23 @@ class Interpreter:
         if model_content is not None and not isinstance(model_content, (bytes, bytearray)):
             raise TypeError(f"model_content must be bytes (TFLiteConverter.convert()'s result); "
                             f"received {type(model_content).__name__}.")
-        if num_threads is not None and (not isinstance(num_threads, int) or num_threads < -1):
-            raise ValueError(f"num_threads must be an int >= -1; received {num_threads!r}.")
+        if num_threads is not None and (not isinstance(num_threads, int)
+                                        or (num_threads < 1 and num_threads != -1)):
+            raise ValueError(f"num_threads must be an int >= 1, or -1 (LiteRT's default); "
+                             f"received {num_threads!r}.")
+        if num_threads == -1:
+            num_threads = None   # TF's -1: the runtime chooses (LiteRT itself refuses -1).
         litert = _deps.litert_interpreter()
         kwargs = {"experimental_preserve_all_tensors": bool(experimental_preserve_all_tensors)}
         if experimental_op_resolver_type is not None:
-            kwargs["experimental_op_resolver_type"] = getattr(
-                litert.OpResolverType, getattr(experimental_op_resolver_type, "name",
-                                               str(experimental_op_resolver_type)))
+            name = getattr(experimental_op_resolver_type, "name",
+                           str(experimental_op_resolver_type))
+            known = list(litert.OpResolverType.__members__)
+            if name not in known:
+                raise ValueError(f"experimental_op_resolver_type must be one of {known} (a name "
+                                 f"or an OpResolverType); received "
+                                 f"{experimental_op_resolver_type!r}.")
+            kwargs["experimental_op_resolver_type"] = litert.OpResolverType[name]
         self._interpreter = litert.Interpreter(
             model_path=model_path,
             model_content=bytes(model_content) if model_content is not None else None,

@@ -68,6 +68,10 @@ class Lowering:
             if isinstance(rule, NotExportable):
                 raise self.error(eq, f"the op {eq.primitive.name} is not exportable "
                                      f"({rule.reason})")
+            batch_sized = self.export_graph.batch_sized_constant_error(
+                self._origin.get(id(eq), eq))
+            if batch_sized is not None:
+                raise self.error(eq, batch_sized)
             rule(self, eq)
         outputs = []
         for position, (_, atom) in enumerate(self.export_graph.outputs):

@@ -9,12 +9,15 @@ Two modes, as `TFLiteConverter` chooses them:
   * `full_integer(...)`: every float tensor becomes int8. Activations are asymmetric per
     tensor, from the min/max that `calibrate` measured by running the float graph on the
     representative data; weights symmetric per output channel (zero point 0, range
-    [-127, 127]); biases int32 with scale input_scale * weight_scale. Operators whose int8
-    kernels need equal input and output parameters (pooling, reshape, concatenation, pad,
-    resize) share them; SOFTMAX and LOGISTIC outputs use 1/256 and zero point -128, TANH
-    1/128 and 0. QUANTIZE/DEQUANTIZE convert at the edges unless the inference types are
-    integers. Operators without an int8 kernel (EXP, DIV, ...) compute in float between
-    DEQUANTIZE and QUANTIZE, unless the ops set is TFLITE_BUILTINS_INT8 (then an error).
+    [-127, 127]); biases int32 with scale input_scale * weight_scale (a channel's weight
+    scale widens where its bias would not fit in half the int32 range, as in TF's
+    quantizer). Operators whose int8 kernels need equal input and output parameters
+    (pooling, reshape, concatenation, pad and its fill value, resize) share them; SOFTMAX
+    and LOGISTIC outputs use 1/256 and zero point -128, TANH 1/128 and 0.
+    QUANTIZE/DEQUANTIZE convert quantized inputs and outputs at the edges unless the
+    inference types are integers (integer ids and results stay as they are). Operators
+    without an int8 kernel (EXP, DIV, ...) compute in float between DEQUANTIZE and
+    QUANTIZE, unless float operators are not allowed (then an error).
   * `float16_weights(writer)`: float16 weights, DEQUANTIZE'd to float32 when loaded.
 
     >>> import numpy as np
@@ -26,6 +29,9 @@ Two modes, as `TFLiteConverter` chooses them:
 import numpy as np
 
 from numpyflow.lite.flatbuffer import Quantization
+
+# The largest |bias / bias scale| TF's quantizer lets an int32 bias hold (half the range).
+_BIAS_LIMIT = (2 ** 31 - 1) / 2.0
 
 # TF quantizes the weights of hybrid ops only from this many elements on.
 MIN_ELEMENTS_FOR_WEIGHTS = 1024
@@ -213,10 +219,11 @@ def full_integer(lowering, ranges, inputs, outputs, input_type, output_type, int
     float_ops = [op for op in writer.operators if op.opcode not in _INT8_VERSIONS]
     if float_ops and integer_only:
         op = float_ops[0]
-        raise ValueError(f"Full-integer quantization (TFLITE_BUILTINS_INT8): the TFLite operator "
-                         f"{op.opcode} (computing {writer.tensors[op.outputs[0]].name!r}) has no "
-                         f"int8 kernel in LiteRT; allow float operators with "
-                         f"target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS].")
+        raise ValueError(f"Full-integer quantization (TFLITE_BUILTINS_INT8 only): the TFLite "
+                         f"operator {op.opcode} (computing {writer.tensors[op.outputs[0]].name!r})"
+                         f" has no int8 kernel in LiteRT; allow float operators with "
+                         f"target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS] (and "
+                         f"target_spec.supported_types left empty).")
     keep_float = _float_islands(writer, float_ops)
     weights, biases = set(), set()
     for op in writer.operators:
@@ -253,7 +260,11 @@ def full_integer(lowering, ranges, inputs, outputs, input_type, output_type, int
             several = sum(1 for i in op.inputs if i >= 0 and is_activation(i)
                           and writer.tensors[i].data is None) > 1
             for position, index in enumerate(op.inputs):
-                if index < 0 or not is_activation(index) or writer.tensors[index].data is not None:
+                # PADV2's fill value (a constant) must share the parameters too, as LiteRT's
+                # kernel requires; its value then widens the shared range.
+                shared_constant = op.opcode == "PADV2" and position == 2
+                if index < 0 or not is_activation(index) or (
+                        writer.tensors[index].data is not None and not shared_constant):
                     continue
                 if several and groups.find(index) in pinned_roots:
                     # A fixed-range input (a softmax's) joining others: requantize it to the
@@ -367,24 +378,38 @@ def _quantize_weights(writer, op):
     weights = writer.tensors[op.inputs[position]]
     data_position = 2 if op.opcode == "TRANSPOSE_CONV" else 0
     input_scale = writer.tensors[op.inputs[data_position]].quantization.scale[0]
+    has_bias = bias_position < len(op.inputs) and op.inputs[bias_position] >= 0
+    bias = writer.tensors[op.inputs[bias_position]] if has_bias else None
     if weights.quantization is None:
         values, scales = symmetric_per_channel(weights.data, axis)
+        if bias is not None and bias.quantization is None and bias.data is not None:
+            # As TF's quantizer: widen a channel's weight scale until its bias fits in
+            # half the int32 range (tiny weights beside a large bias would wrap around).
+            needed = np.abs(bias.data.astype(np.float64)) / (input_scale * _BIAS_LIMIT)
+            if np.any(needed > scales):
+                scales = np.maximum(scales.astype(np.float64), needed).astype(np.float32)
+                shape = [1] * weights.data.ndim
+                shape[axis] = -1
+                values = np.clip(np.round(weights.data / scales.reshape(shape)),
+                                 -127, 127).astype(np.int8)
         weights.data, weights.dtype = values, np.dtype(np.int8)
         weights.quantization = Quantization(scales, np.zeros(len(scales)), axis)
-    if bias_position < len(op.inputs) and op.inputs[bias_position] >= 0:
-        bias = writer.tensors[op.inputs[bias_position]]
+    if bias is not None:
         if bias.quantization is None:
             scales = (input_scale * weights.quantization.scale.astype(np.float64))
-            bias.data = np.round(bias.data / scales).astype(np.int32)
+            # Weights shared with an earlier operator keep their scale: clip, never wrap.
+            bias.data = np.clip(np.round(bias.data / scales), -2 ** 31, 2 ** 31 - 1
+                                ).astype(np.int32)
             bias.dtype = np.dtype(np.int32)
             bias.quantization = Quantization(scales.astype(np.float32),
                                              np.zeros(len(scales)), 0)
 
 
 def _edge_input(writer, index, dtype):
-    """The signature's input for the int8 tensor `index`, in the inference input type."""
+    """The signature's input for the int8 tensor `index`, in the inference input type
+    (`index` itself for an input that is not quantized: integer ids, booleans)."""
     record = writer.tensors[index]
-    if dtype == np.int8:
+    if dtype == np.int8 or not _quantized(record):
         return index
     q = record.quantization
     outside = writer.add_tensor(record.name, dtype, record.shape, record.signature,
@@ -397,7 +422,7 @@ def _edge_input(writer, index, dtype):
 
 def _edge_output(writer, index, dtype):
     record = writer.tensors[index]
-    if dtype == np.int8:
+    if dtype == np.int8 or not _quantized(record):
         return index
     q = record.quantization
     outside = writer.add_tensor(record.name, dtype, record.shape, record.signature,
@@ -409,6 +434,10 @@ def _edge_output(writer, index, dtype):
     else:
         writer.operators.append(_operator(writer, "QUANTIZE", [index], [outside], 1))
     return outside
+
+
+def _quantized(record):
+    return record.dtype == np.int8 and record.quantization is not None
 
 
 def _operator(writer, opcode, inputs, outputs, version):

@@ -12,19 +12,10 @@ over a Relu or Relu6 after them.
 
 import numpy as np
 
+from numpyflow.export.rule_table import NotExportable
 from numpyflow.framework.graph import Constant, Value
 from numpyflow.lite import recurrent
 from numpyflow.lite.flatbuffer import tensor_type
-
-
-class NotExportable:
-    """A primitive that has no TFLite form, with the reason (shown in the error)."""
-
-    def __init__(self, reason):
-        self.reason = reason
-
-    def __repr__(self):
-        return f"NotExportable({self.reason!r})"
 
 
 # ActivationFunctionType values. LiteRT's kernels fuse these two everywhere (TANH only in some).
@@ -312,14 +303,29 @@ def _gelu(lowering, eq):
 def _softmax(opcode):
     def rule(lowering, eq):
         (x,) = eq.inputs
+        rank = len(_shape(x))
         axis = eq.attrs.get("axis", -1)
-        if axis not in (-1, len(_shape(x)) - 1):
-            raise lowering.error(eq, f"{opcode} works on the last axis; received axis={axis} "
-                                     f"for a rank-{len(_shape(x))} input")
-        out = lowering.output(eq)
+        axis = axis + rank if axis < 0 else axis
         options = (("SoftmaxOptions", {"Beta": 1.0}) if opcode == "SOFTMAX"
                    else ("LogSoftmaxOptions", {}))
-        lowering.op(opcode, [lowering.tensor(x)], [out], options)
+        if axis == rank - 1:
+            lowering.op(opcode, [lowering.tensor(x)], [lowering.output(eq)], options)
+            return
+        # The kernels work on the last axis: swap `axis` there and back (as TF's graph does).
+        perm = list(range(rank))
+        perm[axis], perm[-1] = perm[-1], perm[axis]
+        dynamic = {perm.index(a) for a in lowering.dynamic_axes(x)}
+        shape = [_shape(x)[p] for p in perm]
+        moved = lowering.intermediate(lowering.name(eq, "transpose"), x.dtype, shape,
+                                      dynamic, x.name)
+        result = lowering.intermediate(lowering.name(eq, opcode.lower()), eq.output.dtype,
+                                       shape, dynamic, eq.output.name)
+        perm_index = lowering.int_constant(perm, lowering.name(eq, "perm"))
+        lowering.op("TRANSPOSE", [lowering.tensor(x), perm_index], [moved],
+                    ("TransposeOptions", {}))
+        lowering.op(opcode, [moved], [result], options)
+        lowering.op("TRANSPOSE", [result, perm_index], [lowering.output(eq)],
+                    ("TransposeOptions", {}))
     return rule
 
 
@@ -384,7 +390,12 @@ def _pad(lowering, eq):
                                      lowering.name(eq, "paddings"))
     out = lowering.output(eq)
     if eq.primitive.name == "PadV2":
-        value = np.asarray(eq.attrs["constant_values"], x.dtype).reshape(())
+        fill = eq.attrs["constant_values"]   # A traced array attribute: a Constant atom.
+        if isinstance(fill, Value):
+            raise lowering.error(eq, "its constant_values must be a constant, but it is "
+                                     "computed in the model")
+        value = np.asarray(fill.value if isinstance(fill, Constant) else fill,
+                           x.dtype).reshape(())
         if value == 0:
             lowering.op("PAD", [lowering.tensor(x), paddings], [out], ("PadOptions", {}))
             return

@@ -263,3 +263,139 @@ def test_repeated_outputs_and_an_input_as_output_get_their_own_tensors():
     got = run_tflite(tf.lite.TFLiteConverter.from_keras_model(model).convert(), [x])
     for ours, theirs in zip(model.predict(x, verbose=0), got):
         np.testing.assert_allclose(theirs, ours, atol=TOLERANCE, rtol=0)
+
+
+# -- review: TF's option semantics, atomic files --------------------------------------------
+def _small_converter(**settings):
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    for key, value in settings.items():
+        target = converter
+        *path, last = key.split(".")
+        for part in path:
+            target = getattr(target, part)
+        setattr(target, last, value)
+    return converter
+
+
+def _representative_4():
+    return ([np.random.default_rng(i).uniform(size=(1, 4)).astype(np.float32)]
+            for i in range(4))
+
+
+def _kinds(tflite_model):
+    return {kind for kind, _, _ in tensors(tflite_model).values()}
+
+
+def test_float16_types_with_a_representative_dataset_quantize_to_float16_as_tf():
+    # TF 2.21: the smallest supported type (float16) decides; the dataset is not used.
+    converter = _small_converter(**{"optimizations": [tf.lite.Optimize.DEFAULT],
+                                    "target_spec.supported_types": [tf.float16],
+                                    "representative_dataset": _representative_4})
+    assert _kinds(converter.convert()) == {"FLOAT32", "FLOAT16"}
+
+
+def test_int8_supported_types_mean_full_integer_as_tf():
+    converter = _small_converter(**{"optimizations": [tf.lite.Optimize.DEFAULT],
+                                    "target_spec.supported_types": [tf.int8]})
+    with pytest.raises(ValueError, match="representative_dataset"):
+        converter.convert()
+    # With a dataset TF makes it integer-only (supported_ops {TFLITE_BUILTINS_INT8}).
+    converter.representative_dataset = _representative_4
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    kinds = _kinds(converter.convert())
+    assert "INT8" in kinds and "FLOAT32" not in kinds
+
+
+def test_int8_ops_with_float16_types_are_refused_as_tf():
+    converter = _small_converter(**{
+        "optimizations": [tf.lite.Optimize.DEFAULT], "representative_dataset": _representative_4,
+        "target_spec.supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8],
+        "target_spec.supported_types": [tf.float16]})
+    with pytest.raises(ValueError, match="supported_types"):
+        converter.convert()
+
+
+def test_int8_ops_without_optimizations_stay_float_as_tf():
+    # TF quantizes only when `optimizations` is set; the model stays float.
+    converter = _small_converter(**{
+        "representative_dataset": _representative_4,
+        "target_spec.supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]})
+    assert _kinds(converter.convert()) == {"FLOAT32"}
+
+
+def test_int8_and_builtin_ops_allow_float_fallback_as_tf():
+    # TFLITE_BUILTINS beside TFLITE_BUILTINS_INT8 lets ops without int8 kernels stay float.
+    @tf.function(input_signature=[tf.TensorSpec([None, 4])])
+    def serve(x):
+        return tf.exp(x)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve])
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = _representative_4
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+                                           tf.lite.OpsSet.TFLITE_BUILTINS]
+    assert "EXP" in [op for op, _ in operators(converter.convert())]
+    # supported_types [tf.int8] means integer-only in TF, whatever supported_ops says.
+    converter.target_spec.supported_types = [tf.int8]
+    with pytest.raises(ValueError, match="EXP .* has no int8 kernel"):
+        converter.convert()
+
+
+@pytest.mark.parametrize("attribute, value", [
+    ("experimental_new_dynamic_range_quantizer", False),
+    ("experimental_use_stablehlo_quantizer", True),
+    ("unfold_batchmatmul", True),
+    ("_experimental_disable_per_channel", True),
+])
+def test_tf_options_numpyflow_does_not_implement_are_refused(attribute, value):
+    converter = _small_converter(optimizations=[tf.lite.Optimize.DEFAULT])
+    default = getattr(converter, attribute)   # TF's attribute exists with TF's default...
+    assert default != value
+    setattr(converter, attribute, value)      # ...and a change is not silently ignored.
+    with pytest.raises(NotImplementedError, match=attribute):
+        converter.convert()
+
+
+def test_export_tflite_replaces_the_file_atomically(tmp_path):
+    import os
+    path = tmp_path / "model.tflite"
+    path.write_bytes(b"old model")
+    link = tmp_path / "old.tflite"
+    os.link(path, link)   # Writing in place would change the linked file too.
+    tf.lite.export_tflite(keras.Sequential([keras.Input((4,)), layers.Dense(2)]), path)
+    assert link.read_bytes() == b"old model"
+    assert path.read_bytes()[4:8] == b"TFL3"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite", "old.tflite"]
+
+
+def test_interpreter_num_threads_zero_is_refused_as_tf():
+    tflite_model = _small_converter().convert()
+    with pytest.raises(ValueError, match="num_threads"):
+        tf.lite.Interpreter(model_content=tflite_model, num_threads=0)
+    tf.lite.Interpreter(model_content=tflite_model, num_threads=-1)
+    tf.lite.Interpreter(model_content=tflite_model, num_threads=2)
+
+
+def test_interpreter_op_resolver_type_is_checked():
+    tflite_model = _small_converter().convert()
+    with pytest.raises(ValueError, match="experimental_op_resolver_type must be one of"):
+        tf.lite.Interpreter(model_content=tflite_model, experimental_op_resolver_type="FAST")
+    interpreter = tf.lite.Interpreter(model_content=tflite_model,
+                                      experimental_op_resolver_type="BUILTIN_REF")
+    interpreter.allocate_tensors()
+
+
+def test_a_constant_of_the_traced_batch_size_is_refused_not_frozen_into_the_file():
+    class OnesOfTheBatch(keras.Model):
+        def call(self, x):
+            return x + tf.ones((x.shape[0], 3))
+
+    model = OnesOfTheBatch()
+    model(np.zeros((4, 3), np.float32))
+    with pytest.raises(Exception, match="constant of the traced batch size"):
+        tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    # With a fixed batch the constant is right and the file converts.
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [tf.function(lambda x: model(x)).get_concrete_function(tf.TensorSpec([4, 3]))])
+    assert converter.convert()[4:8] == b"TFL3"

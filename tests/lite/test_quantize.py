@@ -189,3 +189,65 @@ def test_ops_without_int8_kernels_stay_float_unless_int8_only():
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     with pytest.raises(ValueError, match=r"operator EXP .* has no int8 kernel"):
         converter.convert()
+
+
+def test_bias_that_would_overflow_int32_widens_the_weight_scale_as_tf():
+    # A channel with tiny weights and a large bias: bias / (input_scale * weight_scale) is
+    # past int32. TF 2.21 widens that channel's weight scale so the bias fits in half the
+    # int32 range (its output here: 8.0055); wrapping around would give garbage.
+    model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2)])
+    kernel = np.random.default_rng(0).normal(size=(4, 2)).astype(np.float32)
+    kernel[:, 1] *= 1e-9
+    model.layers[-1].set_weights([kernel, np.array([0.5, 8.0], np.float32)])
+    x = np.random.default_rng(1).uniform(-1, 1, size=(8, 4)).astype(np.float32)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([x[i:i + 1]] for i in range(8))
+    tflite_model = converter.convert()
+    (got,) = run_tflite(tflite_model, [x])
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=0.02)
+    bias_scales = [scales for kind, _, scales in tensors(tflite_model).values()
+                   if kind == "INT32" and scales is not None]
+    assert len(bias_scales) == 1
+    assert 8.0 / bias_scales[0][1] <= 2 ** 30 + 1
+
+
+def test_full_integer_pad_with_a_fill_value_shares_its_parameters():
+    # LiteRT's int8 PADV2 needs the fill value quantized like its input and output; a fill
+    # outside the calibrated range widens that range.
+    x = np.random.default_rng(0).uniform(-1, 1, (8, 4, 5)).astype(np.float32)
+    serve = tf.function(lambda t: tf.pad(t, [[0, 0], [1, 2], [0, 1]], constant_values=3.0),
+                        input_signature=[tf.TensorSpec([None, 4, 5])])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve])
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([x[i:i + 1]] for i in range(8))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    tflite_model = converter.convert()
+    assert ("PADV2", 2) in operators(tflite_model)
+    (got,) = run_tflite(tflite_model, [x])
+    np.testing.assert_allclose(got, serve(x).numpy(), atol=4 / 255)
+
+
+def test_full_integer_leaves_integer_inputs_and_outputs_alone():
+    # Token ids stay int32 and an argmax stays int64 whatever the inference types: only
+    # quantized (float) tensors get QUANTIZE/DEQUANTIZE at the edges.
+    inputs = tf.keras.Input((7,), dtype="int32")
+    hidden = tf.keras.layers.Dense(3)(tf.keras.layers.GlobalAveragePooling1D()(
+        tf.keras.layers.Embedding(20, 4)(inputs)))
+    model = tf.keras.Model(inputs, [hidden, tf.keras.layers.Lambda(
+        lambda t: tf.argmax(t, axis=-1))(hidden)])
+    x = np.random.default_rng(0).integers(0, 20, (8, 7)).astype(np.int32)
+    for interface in (tf.float32, tf.int8):
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([x[i:i + 1]] for i in range(8))
+        converter.inference_input_type = converter.inference_output_type = interface
+        tflite_model = converter.convert()
+        interpreter = tf.lite.Interpreter(model_content=tflite_model)
+        assert interpreter.get_input_details()[0]["dtype"] == np.int32
+        assert sorted(d["dtype"].__name__ for d in interpreter.get_output_details()) == sorted(
+            [np.dtype(interface.as_numpy_dtype).name, "int64"])
+        got, got_class = run_tflite(tflite_model, [x])
+        expected, _ = model.predict(x, verbose=0)
+        np.testing.assert_allclose(got, expected, atol=0.05)
+        assert got_class.dtype == np.int64

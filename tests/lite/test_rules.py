@@ -61,6 +61,8 @@ def _run(fn, *inputs, signature=None):
     lambda x: tf.argmax(x, axis=-1),
     lambda x: tf.tile(x, [1, 2, 1]),
     lambda x: tf.pad(x, [[0, 0], [1, 1], [2, 0]], mode="REFLECT"),
+    lambda x: tf.pad(x, [[0, 0], [1, 2], [0, 1]], constant_values=2.5),
+    lambda x: tf.pad(x, [[0, 0], [1, 0], [0, 1]], constant_values=np.float32(0)),
     lambda x: tf.transpose(x, [0, 2, 1]),
     lambda x: tf.reduce_max(x, axis=1, keepdims=True) - tf.reduce_sum(x, axis=[1, 2],
                                                                       keepdims=True),
@@ -70,6 +72,7 @@ def _run(fn, *inputs, signature=None):
     lambda x: tf.math.cumsum(x, axis=1, reverse=True),
     lambda x: tf.stack([x, 2.0 * x], axis=1),
     lambda x: tf.nn.log_softmax(x) + tf.nn.gelu(x),
+    lambda x: tf.nn.softmax(x, axis=1) + tf.nn.log_softmax(x, axis=-2),
     lambda x: tf.einsum("abc,adc->abd", x, 2.0 * x),
     lambda x: tf.einsum("abc,cd->bad", x, np.ones((5, 2), np.float32)),
 ])
@@ -79,3 +82,10 @@ def test_single_rules_match_numpyflow(fn):
     expected = np.asarray(fn(tf.constant(x)))
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_dtype_tflite_lacks_names_the_tensor():
+    serve = tf.function(lambda t: t * 2.0, input_signature=[tf.TensorSpec([None, 2], tf.float64)])
+    with pytest.raises(ValueError, match=r"Tensor 'serving_default_.*' cannot be written to "
+                                         r"TFLite: .*dtype float64"):
+        tf.lite.TFLiteConverter.from_concrete_functions([serve]).convert()
