@@ -23,38 +23,15 @@ import numpy as np
 
 from numpyflow.export import onnx_rnn
 from numpyflow.export.onnx_builder import NCHW, PLAIN, channels_first_perm
+from numpyflow.export.rule_table import NotExportable, RuleTable  # noqa: F401 - re-exported
 from numpyflow.framework.graph import Constant, Value
 
-
-class NotExportable:
-    """A primitive with no ONNX rule, and why."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self, reason):
-        self.reason = reason
-
-    def __repr__(self):
-        return f"NotExportable({self.reason!r})"
-
-
-RULES = {}
+_TABLE = RuleTable()
+RULES = _TABLE.rules
 # Primitive name -> attributes the rule writes correctly when they follow the batch size.
-DYNAMIC_ATTRS = {}
-
-
-def rule(*names, dynamic=()):
-    def register(fn):
-        for name in names:
-            RULES[name] = fn
-            DYNAMIC_ATTRS[name] = tuple(dynamic)
-        return fn
-    return register
-
-
-def _not_exportable(reason, *names):
-    for name in names:
-        RULES[name] = NotExportable(reason)
+DYNAMIC_ATTRS = _TABLE.dynamic_attrs
+rule = _TABLE.rule
+_not_exportable = _TABLE.not_exportable
 
 
 # -- layout helpers ------------------------------------------------------------------------

@@ -23,35 +23,14 @@ import math
 
 import numpy as np
 
+from numpyflow.export.rule_table import NotExportable, RuleTable  # noqa: F401 - re-exported
 
-class NotExportable:
-    """A primitive with no TF.js graph rule, and why."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self, reason):
-        self.reason = reason
-
-    def __repr__(self):
-        return f"NotExportable({self.reason!r})"
-
-
-RULES = {}
-DYNAMIC_ATTRS = {}
-
-
-def rule(*names, dynamic=()):
-    def register(fn):
-        for name in names:
-            RULES[name] = fn
-            DYNAMIC_ATTRS[name] = tuple(dynamic)
-        return fn
-    return register
-
-
-def _not_exportable(reason, *names):
-    for name in names:
-        RULES[name] = NotExportable(reason)
+_TABLE = RuleTable()
+RULES = _TABLE.rules
+# Primitive name -> attributes the rule writes correctly when they follow the batch size.
+DYNAMIC_ATTRS = _TABLE.dynamic_attrs
+rule = _TABLE.rule
+_not_exportable = _TABLE.not_exportable
 
 
 # -- AttrValue in protobuf-JSON form ----------------------------------------------------------

@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["numpyflow.export", "numpyflow.export.tfjs", "numpyflow.export.tfjs_config"]
+MODULES = ["numpyflow.export", "numpyflow.export.tfjs", "numpyflow.export.tfjs_config",
+           "numpyflow.export.rule_table", "numpyflow.export.model_graph"]
 
 
 @pytest.mark.parametrize("name", MODULES)
