@@ -8,12 +8,13 @@ models keep a dynamic batch (`-1` in TFLite's shape signature, a `dim_param` in 
 
     >>> import numpyflow as tf
     >>> from numpyflow.export.model_graph import trace_for_export
-    >>> model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2)])
+    >>> model = tf.keras.Sequential([tf.keras.Input((4,), name="features"),
+    ...                              tf.keras.layers.Dense(2)])
     >>> exported = trace_for_export(model)
     >>> [eq.primitive.name for eq in exported.graph.equations]
     ['MatMul', 'BiasAdd']
     >>> exported.inputs[0][0], exported.dynamic_dims[exported.graph.equations[0].output.name]
-    ('input_layer', {0})
+    ('features', {0})
 """
 
 import numpy as np
