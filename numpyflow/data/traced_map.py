@@ -13,8 +13,9 @@ from numpyflow.data import structure
 from numpyflow.framework.function import Function
 from numpyflow.framework.tensor_spec import TensorSpec
 
-# Elements of this many different signatures (shapes) and the function stays eager: a plan
-# per shape would cost more to trace than it saves.
+# After this many traces, summed over all element signatures (shapes), the function stays
+# eager: a signature takes two agreeing traces before its plan compiles, so this is about 8
+# shapes, and a plan per shape would cost more to trace than it saves.
 _MAX_TRACES = 16
 
 

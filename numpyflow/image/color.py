@@ -107,7 +107,8 @@ def per_image_standardization(image):
     """Scales each image to zero mean and unit variance: (x - mean) / max(stddev,
     1 / sqrt(number of values)), over height, width and channels.
 
-    Integer images give float32 (computed on the values scaled to [0, 1], as TF does).
+    Any image is cast to float32 first, as TF does (integers are not rescaled to [0, 1]), so
+    the result is float32.
 
     >>> import numpyflow as tf
     >>> per_image_standardization(tf.constant([[[0.], [2.]]])).numpy().ravel()
@@ -117,7 +118,7 @@ def per_image_standardization(image):
     if image.shape.rank is None or image.shape.rank < 3:
         raise ValueError(f"tf.image.per_image_standardization: `image` must have rank >= 3 "
                          f"(..., height, width, channels); received shape {image.shape}")
-    image, _ = to_float(image)
+    image = tf.cast(image, tf.float32)
     axes = (-3, -2, -1)
     count = image.shape[-3] * image.shape[-2] * image.shape[-1]
     mean = tf.reduce_mean(image, axis=axes, keepdims=True)

@@ -63,8 +63,10 @@ def convert_image_dtype(image, dtype, saturate=False, name=None):
     if source.is_floating and dtype.is_floating:
         return tf.cast(image, dtype)
     if source.is_integer:
-        return tf.cast(image, dtype) * tf.cast(1.0 / np.iinfo(source.name).max, dtype)
-    scaled = image * tf.cast(np.iinfo(dtype.name).max + 0.5, source)
+        # Scales as Python floats taken in the float dtype itself (as TF's multiply takes
+        # them), not through float32: 2**31 - 0.5 would round up to 2**31 there.
+        return tf.cast(image, dtype) * tf.constant(1.0 / np.iinfo(source.name).max, dtype)
+    scaled = image * tf.constant(np.iinfo(dtype.name).max + 0.5, source)
     return _saturate_cast(scaled, dtype) if saturate else tf.cast(scaled, dtype)
 
 

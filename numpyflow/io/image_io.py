@@ -109,12 +109,18 @@ def write_file(filename, contents, name=None):
 
 
 def _as_path(filename, op_name):
-    if isinstance(filename, (Tensor, np.ndarray)) and filename.dtype.kind != "O":
-        raise TypeError(f"tf.io.{op_name}: `filename` must be a str, bytes or path; received "
-                        f"a {dtypes.as_dtype(filename.dtype).name} tensor")
     if isinstance(filename, Tensor):
-        filename = filename.numpy()
-    if isinstance(filename, np.ndarray) and filename.ndim == 0:
+        if filename.dtype != dtypes.string:
+            raise TypeError(f"tf.io.{op_name}: `filename` must be a str, bytes or path; "
+                            f"received a {filename.dtype.name} tensor")
+        filename = np.asarray(filename.numpy(), dtype=object)
+    if isinstance(filename, np.ndarray):
+        if filename.dtype.kind not in "OSU":
+            raise TypeError(f"tf.io.{op_name}: `filename` must be a str, bytes or path; "
+                            f"received a {dtypes.as_dtype(filename.dtype).name} tensor")
+        if filename.ndim != 0:
+            raise TypeError(f"tf.io.{op_name}: `filename` must be one file name (a scalar); "
+                            f"received a string tensor of shape {list(filename.shape)}")
         filename = filename.item()
     if isinstance(filename, bytes):
         filename = os.fsdecode(filename)
@@ -261,7 +267,8 @@ def decode_png(contents, channels=0, dtype=dtypes.uint8, name=None):
 
     Args:
       contents: The PNG file's bytes.
-      channels: 0 (as stored), 1 (grayscale), 2 (grayscale + alpha), 3 (RGB) or 4 (RGBA).
+      channels: 0 (as stored, which may be grayscale + alpha), 1 (grayscale), 3 (RGB) or 4
+        (RGBA); TF refuses 2.
       dtype: `tf.uint8` or `tf.uint16`.
 
     >>> import numpy as np, numpyflow as tf
@@ -269,7 +276,7 @@ def decode_png(contents, channels=0, dtype=dtypes.uint8, name=None):
     >>> tf.io.decode_png(png, channels=3).shape
     TensorShape([2, 3, 3])
     """
-    _check_channels(channels, (0, 1, 2, 3, 4), "decode_png")
+    _check_channels(channels, (0, 1, 3, 4), "decode_png")
     dtype = _checked_dtype(dtype, ("uint8", "uint16"), "decode_png")
     return DecodePng(_string_operand(contents, "decode_png", _as_bytes), channels=channels,
                      dtype=dtype)

@@ -150,13 +150,34 @@ def _serialized_bytes(serialized, what):
     return bytes(serialized)
 
 
-def _records(serialized):
-    """A batch of serialized records as a list (one record for plain bytes)."""
+def _records(serialized, op="ParseExampleV2"):
+    """A batch of serialized records as a list, or None for a single record (a scalar)."""
     if isinstance(serialized, (bytes, bytearray)):
-        return [serialized]
+        return None
     if hasattr(serialized, "numpy"):
         serialized = serialized.numpy()
-    return list(np.asarray(serialized, dtype=object).reshape(-1))
+    array = np.asarray(serialized, dtype=object)
+    if array.ndim == 0:
+        return None
+    if array.ndim > 1:
+        raise invalid_argument(op, f"Expected serialized to be a scalar or "
+                               f"vector, got shape: {_shape_text(array.shape)}")
+    return list(array)
+
+
+def _example_names(example_names, count):
+    """The examples' names for error messages, one per record."""
+    if example_names is None:
+        return ["<unknown>"] * count
+    if hasattr(example_names, "numpy"):
+        example_names = example_names.numpy()
+    names = [n.decode() if isinstance(n, bytes) else str(n)
+             for n in np.asarray(example_names, dtype=object).reshape(-1)]
+    if len(names) != count:
+        raise invalid_argument("ParseExampleV2", f"Expected names have the same shape as "
+                               f"serialized: name.shape=[{len(names)}], "
+                               f"serialized.shape=[{count}]")
+    return names
 
 
 def _parse_features(serialized, example_name):
@@ -198,13 +219,8 @@ def _values(features, key, kind, mismatch):
     return _feature_values(feature, kind)
 
 
-def _fixed_mismatch(key, kind, example_name):
-    return lambda present: InvalidArgumentError(
-        None, None, f"Name: {example_name}, Feature: {key}. Data types don't match. Data "
-        f"type: {_NAMES[present]} but expected type: {_NAMES[kind]}")
-
-
-def _sequence_mismatch(key, kind, example_name, index, single):
+def _dense_mismatch(key, kind, example_name, index, single):
+    """The type error of a FixedLenFeature or FixedLenSequenceFeature (TF words them alike)."""
     where = f"Key: {key}." if single else f"Name: {example_name}, Key: {key}, Index: {index}."
     return lambda present: invalid_argument("ParseExampleV2", (
         f"{where}  Data types don't match. Data type: {_NAMES[present]} but expected type: "
@@ -297,18 +313,18 @@ def _check_specs(features):
     return checked
 
 
-def _fixed(values, key, kind, shape, default, example_name):
+def _fixed(values, key, kind, shape, default, example_name, index):
     if values is None:
         if default is None:
-            raise InvalidArgumentError(None, None, f"Name: {example_name}, Feature: {key} "
-                                       f"(data type: {_NAMES[kind]}) is required but could "
-                                       "not be found.")
+            raise invalid_argument("ParseExampleV2", f"Name: {example_name}, Feature: {key} "
+                                   f"(data type: {_NAMES[kind]}) is required but could not be "
+                                   f"found.")
         return default.copy()
     expected = int(np.prod(shape))
     if values.size != expected:
-        raise InvalidArgumentError(None, None, f"Name: {example_name}, Key: {key}, Index: 0."
-                                   f"  Number of {_NAMES[kind]} values != expected.  Values "
-                                   f"size: {values.size} but output shape: {shape}")
+        raise invalid_argument("ParseExampleV2", f"Name: {example_name}, Key: {key}, Index: "
+                               f"{index}.  Number of {_NAMES[kind]} values != expected.  Values "
+                               f"size: {values.size} but output shape: {shape}")
     return values.reshape(shape)
 
 
@@ -352,15 +368,16 @@ def _example_row(features, spec, key, example_name, index, single):
     """One example's part of the output for one spec."""
     mode, kind = spec[0], spec[1]
     if mode == "fixed":
-        values = _values(features, key, kind, _fixed_mismatch(key, kind, example_name))
-        return _fixed(values, key, kind, spec[2], spec[3], example_name)
+        values = _values(features, key, kind,
+                         _dense_mismatch(key, kind, example_name, index, single))
+        return _fixed(values, key, kind, spec[2], spec[3], example_name, index)
     if mode == "var":
         values = _values(features, key, kind,
                          _var_mismatch(key, kind, example_name, index, single))
         return values if values is not None else np.zeros(0, dtype=_NP[kind])
     if mode == "seq":
         values = _values(features, key, kind,
-                         _sequence_mismatch(key, kind, example_name, index, single))
+                         _dense_mismatch(key, kind, example_name, index, single))
         return _items(values, key, kind, spec[2], example_name, index, single)
     return _sparse_entries(features, spec, example_name, index, single)
 
@@ -392,7 +409,8 @@ def _sparse_feature_output(rows, spec, batched):
             block = np.concatenate([np.full((len(block), 1), b, np.int64), block], axis=1)
         pieces.append(block)
     width = len(sizes) + batched
-    indices = np.concatenate(pieces).astype(np.int64).reshape(-1, width)
+    indices = (np.concatenate(pieces) if pieces else np.zeros((0, width))).astype(
+        np.int64).reshape(-1, width)
     values = (np.concatenate([values for _, values in rows]) if rows
               else np.zeros(0, _NP[kind])).astype(_NP[kind])
     if not already_sorted and len(indices):
@@ -438,9 +456,11 @@ def parse_example(serialized, features, example_names=None, name=None):
         [2, 2]
     """
     del name
-    specs = _check_specs(features)
     records = _records(serialized)
-    names = list(example_names) if example_names is not None else ["<unknown>"] * len(records)
+    if records is None:  # As TF: one example, parsed without a batch dimension.
+        return parse_single_example(serialized, features, example_names)
+    specs = _check_specs(features)
+    names = _example_names(example_names, len(records))
     per_key = {key: [] for key in specs}
     for index, (record, example_name) in enumerate(zip(records, names)):
         parsed = _parse_features(record, example_name)
@@ -505,6 +525,10 @@ def parse_single_example(serialized, features, example_names=None, name=None):
     """
     del name
     specs = _check_specs(features)
+    if hasattr(example_names, "numpy"):
+        example_names = example_names.numpy()
+    if isinstance(example_names, (bytes, np.bytes_)):
+        example_names = example_names.decode()
     example_name = example_names if isinstance(example_names, str) else "<unknown>"
     parsed = _parse_features(serialized, example_name)
     result = {}

@@ -296,11 +296,18 @@ def parse_sequence_example(serialized, context_features=None, sequence_features=
     if not context_features and not sequence_features:
         raise ValueError("Both `context_features` and `sequence_features` argument are None, "
                          "but at least one should have values.")
-    scalar = isinstance(serialized, (bytes, bytearray)) or np.ndim(
-        serialized.numpy() if hasattr(serialized, "numpy") else serialized) == 0
-    records = _records(serialized)
+    records = _records(serialized, _OP)
+    scalar = records is None
+    if scalar:
+        records = [_serialized_bytes(serialized, "tf.train.SequenceExample")]
     if example_names is None:
         names = ["<unknown>"] * len(records)
     else:
-        names = [n.decode() if isinstance(n, bytes) else str(n) for n in _records(example_names)]
+        if hasattr(example_names, "numpy"):
+            example_names = example_names.numpy()
+        names = [n.decode() if isinstance(n, bytes) else str(n)
+                 for n in np.asarray(example_names, dtype=object).reshape(-1)]
+        if len(names) != len(records):
+            raise invalid_argument(_OP, "example_names must be empty or "
+                                   "have the correct number of elements")
     return _parse(records, names, context_features, sequence_features, batched=not scalar)

@@ -36,11 +36,12 @@ _BY_NP_TYPE = {np.dtype(np_type): number for number, (_, np_type, _) in _TENSOR_
 
 def _tensor_array(tensor):
     if hasattr(tensor, "numpy"):
-        return np.asarray(tensor.numpy())
-    array = np.asarray(tensor)
-    if array.dtype.kind not in "SUO":
-        from numpyflow.framework.tensor import convert_to_tensor
-        return np.asarray(convert_to_tensor(tensor).numpy())  # TF's dtype rules (ints: int32)
+        array = np.asarray(tensor.numpy())  # A scalar tf.string gives bytes: |S here.
+    else:
+        array = np.asarray(tensor)
+        if array.dtype.kind not in "SUO":
+            from numpyflow.framework.tensor import convert_to_tensor
+            return np.asarray(convert_to_tensor(tensor).numpy())  # TF's rules (ints: int32)
     if array.dtype.kind in "SU":
         array = np.vectorize(lambda v: v.encode("utf-8") if isinstance(v, str) else bytes(v),
                              otypes=[object])(array) if array.size else array.astype(object)

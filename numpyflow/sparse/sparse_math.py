@@ -49,12 +49,15 @@ def _check_same_shape(a_shape, b_shape, op):
                                    f"dimension {d}")
 
 
-def _check_same_dtype(a, b, op):
+def _check_same_dtype(a, b, op, input_index=4):
+    """TF's dtype check; `input_index` is `b`'s input in TF's kernel (the dense operand of
+    SparseTensorDenseAdd is #3, the second values of the sparse-sparse ops #4)."""
     if a.dtype != b.dtype:
         def name(dtype):
             return _TF_TYPE_NAMES.get(dtype.name, dtype.name)
-        raise invalid_argument(op, f"cannot compute {op} as input #4(zero-based) was expected "
-                               f"to be a {name(a.dtype)} tensor but is a {name(b.dtype)} tensor")
+        raise invalid_argument(op, f"cannot compute {op} as input #{input_index}(zero-based) "
+                               f"was expected to be a {name(a.dtype)} tensor but is a "
+                               f"{name(b.dtype)} tensor")
     if a.dtype.name in ("string", "bool"):
         raise TypeError(f"tf.sparse: {op} needs numeric values. Received dtype {a.dtype.name}.")
 
@@ -140,7 +143,7 @@ def _add_dense(sp, dense):
     indices, shape = _positions(sp)
     dense = dense if isinstance(dense, Tensor) else convert_to_tensor(dense, dtype=sp.dtype)
     op = "SparseTensorDenseAdd"
-    _check_same_dtype(sp, dense, op)
+    _check_same_dtype(sp, dense, op, input_index=3)
     dense_shape = dense.shape.as_list()
     if len(dense_shape) != len(shape):
         raise invalid_argument(op, f"Two operands have different ranks; received: {len(shape)} "
@@ -224,6 +227,8 @@ def slice(sp_input, start, size, name=None):  # noqa: A001 - TF's name
     indices, shape = _positions(sp)
     start = _vector(start, "start", len(shape), op)
     size = _vector(size, "size", len(shape), op)
+    if np.any(size < 0):
+        raise invalid_argument(op, f"Expected a non-negative size, got {size[size < 0][0]}")
     inside = np.all((indices >= start) & (indices < start + size), axis=1)
     positions = np.flatnonzero(inside)
     out_shape = np.maximum(0, np.minimum(start + size, np.asarray(shape, np.int64)) - start)
@@ -294,6 +299,10 @@ def fill_empty_rows(sp_input, default_value, name=None):
         raise TypeError(f"tf.sparse.fill_empty_rows: default_value has dtype "
                         f"{default.dtype.name} but the values have {sp.dtype.name}.")
     rows = shape[0]
+    bad = np.flatnonzero((indices[:, 0] < 0) | (indices[:, 0] >= rows))
+    if len(bad):
+        raise invalid_argument("SparseFillEmptyRows", f"indices({bad[0]}, 0) is invalid: "
+                               f"{indices[bad[0], 0]} >= {rows}")
     empty = np.ones(rows, dtype=bool)
     empty[indices[:, 0]] = False
     empty_rows = np.flatnonzero(empty)
@@ -409,6 +418,9 @@ def sparse_dense_cwise(sp, other, operation):
         raise invalid_argument(op, f"SparseDenseBinaryOpShared broadcasts dense to sparse only; "
                                f"got incompatible shapes: {_shape_text(shape)} vs. "
                                f"{_shape_text(dense_shape)}")
+    if np.any((indices < 0) | (indices >= np.asarray(shape, np.int64))):
+        raise invalid_argument(op, "Provided indices are out-of-bounds w.r.t. dense side with "
+                               "broadcasted shape")
     at_entries = gather_nd(broadcast_to(other, list(shape)), convert_to_tensor(indices))
     if operation == "mul":
         return SparseTensor(indices, values * at_entries, np.asarray(shape, np.int64))

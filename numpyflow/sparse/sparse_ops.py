@@ -112,10 +112,11 @@ def from_dense(tensor, name=None):
     from numpyflow.ops.indexing_ops import gather_nd
     tensor = tensor if isinstance(tensor, Tensor) else convert_to_tensor(tensor)
     array = np.asarray(tensor.numpy())
+    if array.ndim == 0:  # TF's from_dense runs tf.where, which refuses a scalar.
+        raise invalid_argument("Where", "WhereOp : Unhandled input dimensions: 0")
     zero = b"" if tensor.dtype.name == "string" else 0
     indices = np.argwhere(array != zero).astype(np.int64).reshape(-1, array.ndim)
-    values = (gather_nd(tensor, convert_to_tensor(indices)) if array.ndim
-              else convert_to_tensor(array.reshape(-1)[:len(indices)]))
+    values = gather_nd(tensor, convert_to_tensor(indices))
     return SparseTensor(indices, values, np.asarray(array.shape, dtype=np.int64))
 
 
@@ -324,7 +325,6 @@ def concat(axis, sp_inputs, expand_nonconcat_dims=False, name=None):
     if not -rank <= axis < rank:
         raise ValueError(f"tf.sparse.concat: axis {axis} is out of range for rank {rank}.")
     axis %= rank
-    others = [[s[d] for d in range(rank) if d != axis] for s in shapes]
     if not expand_nonconcat_dims:
         for position, shape in enumerate(shapes):
             for d in range(rank):

@@ -213,3 +213,12 @@ def test_sixteen_bit_colour_png():
         tf.io.decode_png(png, dtype=tf.uint16)
     with pytest.raises(NotImplementedError, match="16-bit colour PNG to float32"):
         tf.io.decode_image(png, dtype=tf.float32)
+
+
+def test_decode_png_refuses_two_channels_as_tf():
+    # TF 2.21: "`channels` must be 0, 1, 3 or 4 but got 2" for any PNG (decode_image too);
+    # numpyflow once took 2 and gave a 16-bit grayscale PNG 1 channel for it.
+    for image in (np.zeros((2, 3, 2), np.uint8), np.zeros((2, 3, 1), np.uint16)):
+        with pytest.raises(ValueError, match=r"`channels` must be one of \[0, 1, 3, 4\]; "
+                                             r"received channels=2"):
+            tf.io.decode_png(tf.io.encode_png(image), channels=2)

@@ -219,3 +219,80 @@ def test_sequence_examples_written_here_parse_in_tensorflow(tmp_path):
     here = {part: {k: _plain(v) for k, v in d.items()} for part, d in
             (("context", context), ("sequence", sequence), ("lengths", lengths))}
     assert here == from_tf
+
+
+# Edge cases checked against TF 2.21 by hand (review).
+
+def _example(**floats):
+    return pb.Example(features=pb.Features(feature={
+        key: pb.Feature(float_list=pb.FloatList(value=values))
+        for key, values in floats.items()})).SerializeToString()
+
+
+def test_parse_example_of_an_empty_batch_gives_empty_outputs_like_tf():
+    parsed = tf.io.parse_example(tf.constant([], tf.string), {
+        "x": tf.io.FixedLenFeature([3], tf.float32),
+        "y": tf.io.VarLenFeature(tf.int64),
+        "z": tf.io.FixedLenSequenceFeature([2], tf.float32, allow_missing=True),
+        "s": tf.io.SparseFeature("ix", "v", tf.float32, 5)})
+    assert parsed["x"].shape == (0, 3)
+    assert parsed["y"].dense_shape.numpy().tolist() == [0, 0]
+    assert parsed["z"].shape == (0, 0, 2)
+    assert parsed["s"].indices.shape == (0, 2)
+    assert parsed["s"].dense_shape.numpy().tolist() == [0, 5]
+
+
+def test_parse_example_of_a_scalar_gives_one_unbatched_example_like_tf():
+    record = _example(x=[1.0, 2.0, 3.0])
+    spec = {"x": tf.io.FixedLenFeature([3], tf.float32), "w": tf.io.VarLenFeature(tf.float32)}
+    for serialized in (record, tf.constant(record)):
+        parsed = tf.io.parse_example(serialized, spec)
+        assert parsed["x"].shape == (3,)
+        assert parsed["w"].dense_shape.numpy().tolist() == [0]
+    with pytest.raises(InvalidArgumentError, match="Name: nm, Feature: v"):
+        tf.io.parse_example(tf.constant(record), {"v": tf.io.FixedLenFeature([1], tf.float32)},
+                            example_names="nm")
+
+
+def test_parse_example_refuses_a_matrix_and_names_of_another_length_like_tf():
+    record = _example(x=[1.0, 2.0, 3.0])
+    spec = {"x": tf.io.FixedLenFeature([3], tf.float32)}
+    with pytest.raises(InvalidArgumentError, match=r"Expected serialized to be a scalar or "
+                                                   r"vector, got shape: \[1,2\]"):
+        tf.io.parse_example(tf.constant([[record, record]]), spec)
+    with pytest.raises(InvalidArgumentError, match=r"Expected names have the same shape as "
+                                                   r"serialized: name.shape=\[1\], "
+                                                   r"serialized.shape=\[2\]"):
+        tf.io.parse_example([record, record], spec, example_names=["one"])
+
+
+def test_parse_sequence_example_refuses_a_matrix_and_names_of_another_length_like_tf():
+    record = pb.SequenceExample().SerializeToString()
+    spec = {"x": tf.io.FixedLenSequenceFeature([], tf.float32, allow_missing=True)}
+    with pytest.raises(InvalidArgumentError, match=r"Expected serialized to be a scalar or "
+                                                   r"vector, got shape: \[1,2\] "
+                                                   r"\[Op:ParseSequenceExampleV2\]"):
+        tf.io.parse_sequence_example(tf.constant([[record, record]]), sequence_features=spec)
+    with pytest.raises(InvalidArgumentError, match="example_names must be empty or have the "
+                                                   "correct number of elements"):
+        tf.io.parse_sequence_example([record, record], sequence_features=spec,
+                                     example_names=["a"])
+
+
+def test_fixed_len_errors_name_the_example_s_index_like_tf():
+    two, one = _example(v=[1.0, 2.0]), _example(v=[3.0])
+    spec = {"v": tf.io.FixedLenFeature([2], tf.float32)}
+    with pytest.raises(InvalidArgumentError, match=re.escape(
+            "Name: n2, Key: v, Index: 2.  Number of float values != expected.  Values size: 1 "
+            "but output shape: [2] [Op:ParseExampleV2]")):
+        tf.io.parse_example([two, two, one], spec, example_names=["n0", "n1", "n2"])
+    ints = {"v": tf.io.FixedLenFeature([2], tf.int64)}
+    with pytest.raises(InvalidArgumentError, match=re.escape(
+            "Name: <unknown>, Key: v, Index: 1.  Data types don't match. Data type: float but "
+            "expected type: int64 [Op:ParseExampleV2]")):
+        tf.io.parse_example([pb.Example().SerializeToString(), two], {
+            "v": tf.io.FixedLenFeature([2], tf.int64, default_value=[0, 0])})
+    with pytest.raises(InvalidArgumentError, match=re.escape(
+            "Key: v.  Data types don't match. Data type: float but expected type: int64 "
+            "[Op:ParseExampleV2]")):
+        tf.io.parse_single_example(two, ints)

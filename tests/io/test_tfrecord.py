@@ -307,6 +307,14 @@ def test_string_tensor_round_trip():
     assert parsed.shape == (1, 2) and parsed.numpy().tolist() == [[b"a", b"bc"]]
 
 
+def test_scalar_string_tensor_serializes_as_tf():
+    # TF 2.21's bytes for tf.io.serialize_tensor(tf.constant(b"hi")).
+    for value in (tf.constant(b"hi"), tf.constant("hi"), b"hi", np.array(b"hi", object)):
+        data = tf.io.serialize_tensor(value)
+        assert data.numpy() == bytes.fromhex("0807120042026869")
+        assert tf.io.parse_tensor(data, tf.string).numpy() == b"hi"
+
+
 def test_parse_tensor_repeated_fields_and_errors():
     proto = pb.TensorProto(dtype=1, float_val=[2.0])
     proto.tensor_shape.dim.add(size=3)

@@ -1,6 +1,5 @@
 """SparseTensors from `tf.io.parse_example` feed feature columns and `tf.sparse` functions."""
 
-import numpy as np
 import pytest
 
 import numpyflow as tf

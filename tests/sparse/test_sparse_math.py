@@ -160,3 +160,45 @@ def test_sparse_operators_need_a_dense_operand():
         2.0 * sp  # TF defines no __rmul__ on SparseTensor
     with pytest.raises(TypeError):
         sp + sp  # nor __add__: tf.sparse.add
+
+
+# Edge cases checked against TF 2.21 by hand (review): bad indices and sizes get TF's op
+# error instead of a NumPy IndexError or a silently wrong result.
+
+def test_fill_empty_rows_refuses_rows_out_of_range_like_tf():
+    for row in (5, -1):
+        sp = tf.SparseTensor([[0, 1], [row, 0]], [1.0, 2.0], [3, 4])
+        with pytest.raises(InvalidArgumentError,
+                           match=rf"indices\(1, 0\) is invalid: {row} >= 3 "
+                                 r"\[Op:SparseFillEmptyRows\]"):
+            tf.sparse.fill_empty_rows(sp, 7.0)
+
+
+def test_slice_refuses_a_negative_size_like_tf():
+    sp = tf.SparseTensor([[0, 1]], [1.0], [3, 4])
+    with pytest.raises(InvalidArgumentError,
+                       match=r"Expected a non-negative size, got -1 \[Op:SparseSlice\]"):
+        tf.sparse.slice(sp, [0, 0], [-1, 2])
+
+
+def test_sparse_times_dense_with_indices_out_of_bounds_names_the_op():
+    sp = tf.SparseTensor([[5, 0]], [3.0], [3, 4])
+    with pytest.raises(InvalidArgumentError,
+                       match=r"Provided indices are out-of-bounds w.r.t. dense side with "
+                             r"broadcasted shape \[Op:SparseDenseCwiseMul\]"):
+        sp * tf.ones([3, 4])
+    with pytest.raises(InvalidArgumentError, match=r"\[Op:SparseDenseCwiseDiv\]"):
+        sp / tf.ones([3, 4])
+
+
+def test_from_dense_refuses_a_scalar_like_tf():
+    with pytest.raises(InvalidArgumentError,
+                       match=r"WhereOp : Unhandled input dimensions: 0 \[Op:Where\]"):
+        tf.sparse.from_dense(tf.constant(3.0))
+
+
+def test_sparse_plus_dense_of_another_dtype_names_tf_s_input_index():
+    with pytest.raises(InvalidArgumentError,
+                       match=r"cannot compute SparseTensorDenseAdd as input #3\(zero-based\) "
+                             r"was expected to be a float tensor but is a double tensor"):
+        tf.sparse.add(tf.SparseTensor([[0]], [1.0], [2]), tf.ones([2], tf.float64))
