@@ -7,6 +7,14 @@ threaded one, because its threads spin waiting for a core. Large products (infer
 10,000 samples) do gain from every core. So the thread count follows the size of each
 product, instead of one global setting that would slow one case or the other.
 
+Narrow products never get a second thread, whatever their size: with a side below
+`MIN_THREADED_SIDE` (convolutions' 6 or 16 filters, 25-row filter matrices) OpenBLAS's second
+thread has almost nothing to share and its spin-waiting threads lose badly on a shared
+machine. Measured on this 2-core machine (load average ~2, median of 21): LeNet-5's batch-128
+GEMMs 25x114688x6 4.1 ms on one thread vs 14.1 ms on two, 150x17920x16 1.7 vs 8.0 ms,
+150x16x17920 1.9 vs 19.6 ms (the one exception, 17920x150x16, 3.5 vs 1.4 ms). Work on the
+second core for these comes from splitting by batch instead (`backend/threads.py`).
+
 Only OpenBLAS (which NumPy's wheels ship) is controlled, through its C API; with any
 other BLAS, or where the library cannot be found, the policy does nothing.
 """
@@ -20,6 +28,8 @@ import numpy as np
 # Products of fewer multiply-adds than this run on one thread (measured on 2 cores:
 # the crossover of 1 vs 2 threads lies between 8 and 30 million).
 SINGLE_THREAD_BELOW = 16_000_000
+# Products with a side (rows, inner size or columns) below this always run on one thread.
+MIN_THREADED_SIDE = 64
 
 _SET_NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
               "openblas_set_num_threads64_", "openblas_set_num_threads")
@@ -78,11 +88,22 @@ def use_threads_for(multiply_adds):
 
 
 def matmul(a, b):
-    """`np.matmul(a, b)` with the thread count chosen by the product's size."""
-    work = a.shape[-2] * a.shape[-1] * b.shape[-1]
-    if a.ndim > 2:
-        work *= int(np.prod(a.shape[:-2]))
-    use_threads_for(work)
+    """`np.matmul(a, b)` with the thread count chosen by the product's size and shape."""
+    rows, inner, columns = a.shape[-2], a.shape[-1], b.shape[-1]
+    if min(rows, inner, columns) < MIN_THREADED_SIDE:
+        use_threads_for(0)  # Narrow: one thread (asked through the policy, so it is seen).
+    else:
+        work = rows * inner * columns
+        if a.ndim > 2:
+            work *= int(np.prod(a.shape[:-2]))
+        use_threads_for(work)
+    return np.matmul(a, b)
+
+
+def matmul_one_thread(a, b):
+    """`np.matmul(a, b)` on one BLAS thread: for products already running side by side on
+    the worker threads of `backend.threads`."""
+    use_threads_for(0)
     return np.matmul(a, b)
 
 

@@ -1,47 +1,21 @@
-"""2-D convolution and pooling on NHWC tensors — with gradients.
+"""2-D convolution and pooling on NHWC tensors — with gradients: the primitives.
 
-Convolution is im2col + one GEMM. The input is first copied into zero-padded planes laid
-out (C, Hp + 1, N, Wp): per channel, padded row by padded row, the rows of all N images side
-by side (plus one spare row). A kernel offset (i, j) is then a fixed shift inside the
-planes, so all windows form one strided view (KH, KW, C, OH, N, width), and one copy of that
-view is the column matrix; its rows, ordered (oh, n, ow), are the GEMM's output rows.
-With unit stride along W, `width` is the whole padded row Wp rather than the output width
-OW: each (kernel offset, channel) then reads or writes ONE contiguous run of OH * N * Wp
-values, instead of OH * N runs of OW values. NumPy pays ~10-100 ns per run, so for small
-images this is several times faster, at the price of Wp - OW junk columns per output row
-that are computed and dropped (they read past the end of a row; the spare row keeps the last
-ones inside the array).
+This module checks arguments, works out TF's window geometry (padding, output sizes) and
+defines the primitives with TF's names (Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter,
+MaxPool, MaxPoolGrad, MaxPoolGradGrad, AvgPool, AvgPoolGrad) and their gradient rules, so
+nested tapes differentiate through them. The array work (im2col + GEMM + col2im, separable
+pooling, the split of large batches across cores) is the backend's: see
+`numpyflow/backend/numpy/conv.py` and `pooling.py`.
 
-All GEMMs go through `backend.blas.matmul`, the project's BLAS thread policy (LeNet's
-products are small enough to run single-threaded).
-
-The same layout serves the backward pass:
-  * filter gradient: one GEMM of the forward's columns (saved, not recomputed) with the
-    upstream gradient;
-  * input gradient: one GEMM giving every window's contribution, then col2im: one in-place
-    add per kernel offset, each a long contiguous run per channel. (A transposed convolution
-    would also be one GEMM, but its column matrix is ~3x larger for LeNet-sized images;
-    np.add.at or np.bincount scatter-adds measured ~10x slower than these adds.)
-
-Grouped convolution (a filter depth of in_channels / G, as TF) uses the same column matrix,
-split by channel into G blocks: each GEMM becomes a batch of G products. Depthwise
-convolution is the grouped one with a group per channel; separable convolution adds a
-1x1 conv2d; conv1d and the 1-D pools run the 2-D ones on a height-1 image. None of these
-needs a primitive of its own.
-
-Pooling is separable: a window's max (or sum) is the max over its rows of the max over its
-columns, so each pool is (kernel height + kernel width) vectorized slice operations, and the
-max-pool gradient routes through the same two stages.
-
-The backward computations are primitives with TF's names (Conv2DBackpropInput,
-Conv2DBackpropFilter, MaxPoolGrad, AvgPoolGrad, plus MaxPoolGradGrad) with their own
-gradient rules, so nested tapes differentiate through them.
+Grouped convolution (a filter depth of in_channels / G, as TF) is Conv2D with `groups`;
+depthwise convolution is the grouped one with a group per channel; separable convolution
+adds a 1x1 conv2d; conv1d and the 1-D pools run the 2-D ones on a height-1 image. None of
+these needs a primitive of its own.
 """
 
-import numpy as np
-from numpy.lib.stride_tricks import as_strided
-
-from numpyflow.backend import blas
+from numpyflow.backend import conv as conv_kernels
+from numpyflow.backend import pooling as pool_kernels
+from numpyflow.backend import xp
 from numpyflow.framework import errors
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
@@ -60,7 +34,7 @@ def _pair(value, what, op_name):
     """
     if isinstance(value, Tensor):
         value = value._value.tolist()
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, (int, xp.integer)):
         values = (int(value),) * 2
     else:
         values = tuple(int(v) for v in value)
@@ -150,160 +124,14 @@ def _require_rank4(x, what, op_name, layout):
             f"{list(x._value.shape)}")
 
 
-# -- im2col / col2im ----------------------------------------------------------------------
-
-def _output_hw(in_hw, kernel_hw, strides, dilations, pads):
-    # 0 where the window does not fit (TF then returns an empty output).
-    return tuple(max((in_hw[a] + sum(pads[a]) - (kernel_hw[a] - 1) * dilations[a] - 1)
-                     // strides[a] + 1, 0) for a in range(2))
-
-
-def _row_width(out_w, stride_w, padded_w):
-    """How many columns each window row spans in the column matrix (see module docstring)."""
-    return padded_w if stride_w == 1 else out_w
-
-
-def _planes(x, pads):
-    """NHWC `x` copied, zero-padded, into planes (C, Hp + 1, N, Wp); the last row is spare."""
-    n, h, w, c = x.shape
-    (top, bottom), (left, right) = pads
-    planes = np.zeros((c, h + top + bottom + 1, n, w + left + right), dtype=x.dtype)
-    planes[:, top:top + h, :, left:left + w] = x.transpose(3, 1, 0, 2)
-    return planes
-
-
-def _windows(planes, kernel_hw, strides, dilations, out_h, width):
-    """A (KH, KW, C, OH, N, width) view: [i, j, c, oh, n, ow] is planes[c, oh*sh + i*dh, n,
-    ow*sw + j*dw]. With width = Wp, a row's last columns run into the next image's row (or,
-    for the last image, the next row): junk, computed and dropped."""
-    s_c, s_h, s_n, s_w = planes.strides
-    shape = (kernel_hw[0], kernel_hw[1], planes.shape[0], out_h, planes.shape[2], width)
-    strides = (dilations[0] * s_h, dilations[1] * s_w, s_c, strides[0] * s_h, s_n,
-               strides[1] * s_w)
-    return as_strided(planes, shape, strides)
-
-
-class _Layout:
-    """Sizes and data movement shared by the forward and backward convolutions.
-
-    GEMM rows are ordered (oh, n, ow) over `width` columns per window row: the order in
-    which a kernel offset's windows lie in the planes.
-
-    With `groups` > 1 (grouped and depthwise convolution) the input channels split into
-    `groups` runs of C / groups, each convolved with its own run of O / groups filters: the
-    column matrix, filters and GEMM rows then carry a leading group axis, and each GEMM is
-    a batch of one product per group. groups == 1 keeps the plain 2-D matrices, untouched.
-    """
-
-    def __init__(self, input_shape, filter_shape, strides, dilations, pads, groups=1):
-        self.n, self.h, self.w, self.c = input_shape
-        self.kh, self.kw, _, self.o = filter_shape
-        self.oh, self.ow = _output_hw((self.h, self.w), (self.kh, self.kw), strides,
-                                      dilations, pads)
-        self.width = _row_width(self.ow, strides[1], self.w + sum(pads[1]))
-        self.strides, self.dilations, self.pads = strides, dilations, pads
-        self.groups = groups
-
-    def _window_view(self, planes):
-        return _windows(planes, (self.kh, self.kw), self.strides, self.dilations, self.oh,
-                        self.width)
-
-    def columns(self, x):
-        """The column matrix (KH*KW*C, OH*N*width) of NHWC input `x`; grouped, one
-        (KH*KW*C/G, OH*N*width) matrix per group, stacked."""
-        view = self._window_view(_planes(x, self.pads))
-        if self.groups == 1:
-            return np.ascontiguousarray(view).reshape(self.kh * self.kw * self.c, -1)
-        g = self.groups
-        view = view.reshape((self.kh, self.kw, g, self.c // g) + view.shape[3:])
-        return np.ascontiguousarray(view.transpose(2, 0, 1, 3, 4, 5, 6)).reshape(
-            g, self.kh * self.kw * (self.c // g), -1)
-
-    def filter_matrix(self, filters):
-        """HWIO filters as the GEMM's (KH*KW*C/G, O) matrix; grouped, (G, KH*KW*C/G, O/G)."""
-        matrix = filters.reshape(-1, self.o)
-        if self.groups == 1:
-            return matrix
-        return matrix.reshape(matrix.shape[0], self.groups, -1).transpose(1, 0, 2)
-
-    def filter_from_matrix(self, matrix, filter_shape):
-        """The inverse of `filter_matrix`."""
-        if self.groups > 1:
-            matrix = matrix.transpose(1, 0, 2).reshape(matrix.shape[1], self.o)
-        return matrix.reshape(filter_shape)
-
-    def rows(self, dy):
-        """Upstream gradient (N, OH, OW, O) as a (OH*N*width, O) matrix (junk columns 0);
-        grouped, (G, OH*N*width, O/G)."""
-        rows = np.zeros((self.oh, self.n, self.width, self.o), dtype=dy.dtype)
-        rows[:, :, :self.ow] = dy.transpose(1, 0, 2, 3)
-        rows = rows.reshape(-1, self.o)
-        if self.groups == 1:
-            return rows
-        return rows.reshape(rows.shape[0], self.groups, -1).transpose(1, 0, 2)
-
-    def output(self, rows):
-        """GEMM result rows (OH*N*width, O) -> NHWC output, dropping the junk columns."""
-        if self.groups > 1:  # (G, rows, O/G): the groups' filters side by side.
-            rows = rows.transpose(1, 0, 2)
-        out = rows.reshape(self.oh, self.n, self.width, self.o)[:, :, :self.ow]
-        return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
-
-    def col2im(self, contributions):
-        """Sums per-window contributions (KH*KW*C, OH*N*width) back into an NHWC input;
-        grouped, from (G, KH*KW*C/G, OH*N*width)."""
-        if self.groups > 1:
-            contributions = contributions.reshape(
-                self.groups, self.kh, self.kw, self.c // self.groups, -1).transpose(
-                1, 2, 0, 3, 4)
-        contributions = contributions.reshape(self.kh, self.kw, self.c, self.oh, self.n,
-                                              self.width)
-        planes = np.zeros((self.c, self.h + sum(self.pads[0]) + 1, self.n,
-                           self.w + sum(self.pads[1])), dtype=contributions.dtype)
-        view = self._window_view(planes)
-        # Windows of different kernel offsets overlap, so offsets are added one at a time;
-        # within one offset the targets are distinct, and (unit stride) each channel's are
-        # one contiguous run, so each add is a single fast vectorized op.
-        for i in range(self.kh):
-            for j in range(self.kw):
-                view[i, j] += contributions[i, j]
-        (top, _), (left, _) = self.pads
-        inner = planes[:, top:top + self.h, :, left:left + self.w]
-        return np.ascontiguousarray(inner.transpose(2, 1, 3, 0))
-
-
 # -- convolution primitives ---------------------------------------------------------------
 
-def _transposed(matrix):
-    """A matrix, or a stack of them (grouped), with its last two axes swapped."""
-    return matrix.T if matrix.ndim == 2 else matrix.transpose(0, 2, 1)
-
-
-def _conv2d_forward(x, filters, strides, dilations, pads, groups=1):
-    layout = _Layout(x.shape, filters.shape, strides, dilations, pads, groups)
-    columns = layout.columns(x)
-    out = blas.matmul(_transposed(columns), layout.filter_matrix(filters))
-    return layout.output(out), columns
-
-
-def _backprop_input_forward(filters, dy, input_shape, strides, dilations, pads, groups=1):
-    layout = _Layout(input_shape, filters.shape, strides, dilations, pads, groups)
-    filter_matrix, rows = layout.filter_matrix(filters), _transposed(layout.rows(dy))
-    if filter_matrix.ndim == 3 and filter_matrix.shape[2] == 1:
-        # Depthwise (one filter per group): each group's product is an outer product, which
-        # a broadcast multiply computes several times faster than a batched GEMM.
-        contributions = filter_matrix * rows
-    else:
-        contributions = blas.matmul(filter_matrix, rows)
-    return layout.col2im(contributions)
-
-
-def _backprop_filter_forward(x, dy, filter_shape, strides, dilations, pads, groups=1,
-                             columns=None):
-    layout = _Layout(x.shape, filter_shape, strides, dilations, pads, groups)
-    if columns is None:
-        columns = layout.columns(x)
-    return layout.filter_from_matrix(blas.matmul(columns, layout.rows(dy)), filter_shape)
+# The kernels (and the im2col layout, which benchmarks/conv_floor.py checks its GEMM shapes
+# against) under their former names here.
+_Layout = conv_kernels._Layout
+_conv2d_forward = conv_kernels.conv2d
+_backprop_input_forward = conv_kernels.conv2d_backprop_input
+_backprop_filter_forward = conv_kernels.conv2d_backprop_filter
 
 
 def _window_attrs(attrs):
@@ -550,7 +378,7 @@ def _single(value, what, op_name):
     3 ints whose batch and channel entries are 1."""
     if isinstance(value, Tensor):
         value = value._value.tolist()
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, (int, xp.integer)):
         return int(value)
     values = [int(v) for v in value]
     if len(values) == 3:
@@ -661,121 +489,11 @@ def conv1d_transpose(input, filters, output_shape, strides, padding="SAME",  # n
 
 # -- pooling ------------------------------------------------------------------------------
 
-def _window_slice(axis, offset, stride, count):
-    """Index selecting, along `axis` of an NHWC array, element `offset` of each of `count`
-    windows spaced `stride` apart."""
-    stop = offset + stride * (count - 1) + 1 if count else offset
-    return (slice(None),) * axis + (slice(offset, stop, stride),)
-
-
-def _reduce_windows(x, axis, size, stride, count, combine):
-    """Combines (np.maximum / np.add) the `size` window elements along one axis."""
-    result = np.array(x[_window_slice(axis, 0, stride, count)])
-    for offset in range(1, size):
-        combine(result, x[_window_slice(axis, offset, stride, count)], out=result)
-    return result
-
-
-def _pad_nhwc(x, pads, fill):
-    if not any(pads[0]) and not any(pads[1]):
-        return x
-    (top, bottom), (left, right) = pads
-    n, h, w, c = x.shape
-    padded = np.full((n, h + top + bottom, w + left + right, c), fill, dtype=x.dtype)
-    padded[:, top:top + h, left:left + w] = x
-    return padded
-
-
-def _crop_nhwc(padded, pads, shape):
-    (top, _), (left, _) = pads
-    return padded[:, top:top + shape[1], left:left + shape[2]]
-
-
-def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _row_maxima(padded, ksize, strides, out_w):
-    """The max of each window row, (N, Hp, OW, C): the first of the two separable stages."""
-    return _reduce_windows(padded, 2, ksize[1], strides[1], out_w, np.maximum)
-
-
-def _max_pool_forward(x, ksize, strides, pads):
-    padded = _pad_nhwc(x, pads, _lowest(x.dtype))
-    oh, ow = _output_hw(x.shape[1:3], ksize, strides, (1, 1), pads)
-    # The row maxima are also what the gradient's routing starts from: saved for it.
-    row_max = _row_maxima(padded, ksize, strides, ow)
-    return _reduce_windows(row_max, 1, ksize[0], strides[0], oh, np.maximum), row_max
-
-
-def _first_hits(x, axis, size, stride, count, target):
-    """For each window along `axis`, a mask per window offset marking the first element
-    equal to `target` (the window's max): TF routes a max-pool gradient to the first max."""
-    hits, taken = [], None
-    for offset in range(size):
-        if offset == size - 1 and taken is not None:
-            hit = ~taken  # Some element is the max; if not an earlier one, the last.
-        else:
-            hit = x[_window_slice(axis, offset, stride, count)] == target
-            if taken is not None:
-                hit &= ~taken
-        taken = hit if taken is None else taken | hit
-        hits.append(hit)
-    return hits
-
-
-def _max_routing(x, y, ksize, strides, pads, row_max=None):
-    """Where each window's gradient goes, as two stages of first-max masks: within each
-    window row, the first column holding the row's max (`column_hits`, over the padded input
-    rows), then the first row holding the window max (`row_hits`). Together: the first max
-    in row-major window order, as TF."""
-    padded = _pad_nhwc(x, pads, _lowest(x.dtype))
-    oh, ow = y.shape[1:3]
-    if row_max is None:
-        row_max = _row_maxima(padded, ksize, strides, ow)
-    column_hits = _first_hits(padded, 2, ksize[1], strides[1], ow, row_max)
-    row_hits = _first_hits(row_max, 1, ksize[0], strides[0], oh, y)
-    return padded.shape, row_max.shape, column_hits, row_hits
-
-
-def _scatter(values, hits, axis, stride, count, shape):
-    """Sends `values` to the hit positions: the transpose of gathering with `hits`."""
-    out = np.zeros(shape, dtype=values.dtype)
-    overlapping = stride < len(hits)
-    for offset, hit in enumerate(hits):
-        target = out[_window_slice(axis, offset, stride, count)]
-        if overlapping:
-            target += values * hit
-        else:  # Each input element is in one window at most: write in place, no temporary.
-            np.multiply(values, hit, out=target)
-    return out
-
-
-def _gather(values, hits, axis, stride, count):
-    """The values at the hit positions, one per window."""
-    result = None
-    for offset, hit in enumerate(hits):
-        picked = values[_window_slice(axis, offset, stride, count)] * hit
-        result = picked if result is None else np.add(result, picked, out=result)
-    return result
-
-
-def _max_pool_grad_forward(x, y, dy, ksize, strides, pads, row_max=None):
-    padded_shape, row_shape, column_hits, row_hits = _max_routing(x, y, ksize, strides, pads,
-                                                                  row_max)
-    oh, ow = y.shape[1:3]
-    d_rows = _scatter(dy, row_hits, 1, strides[0], oh, row_shape)
-    d_padded = _scatter(d_rows, column_hits, 2, strides[1], ow, padded_shape)
-    return np.ascontiguousarray(_crop_nhwc(d_padded, pads, x.shape))
-
-
-def _max_pool_grad_grad_forward(x, y, ddx, ksize, strides, pads, row_max=None):
-    _, _, column_hits, row_hits = _max_routing(x, y, ksize, strides, pads, row_max)
-    oh, ow = y.shape[1:3]
-    padded = _pad_nhwc(ddx, pads, 0)
-    rows = _gather(padded, column_hits, 2, strides[1], ow)
-    return _gather(rows, row_hits, 1, strides[0], oh)
-
+_max_pool_forward = pool_kernels.max_pool
+_max_pool_grad_forward = pool_kernels.max_pool_grad
+_max_pool_grad_grad_forward = pool_kernels.max_pool_grad_grad
+_avg_pool_forward = pool_kernels.avg_pool
+_avg_pool_grad_forward = pool_kernels.avg_pool_grad
 
 def _pool_attrs(attrs):
     return {k: attrs[k] for k in ("ksize", "strides", "pads")}
@@ -792,48 +510,6 @@ MaxPoolGradGrad = Primitive(
     "MaxPoolGradGrad", quiet(_max_pool_grad_grad_forward), lambda node, d: (
         None, None, MaxPoolGrad(node.inputs[0], node.inputs[1], d, **node.attrs)))
 
-
-def _window_counts(in_hw, ksize, strides, pads, out_hw):
-    """How many real (unpadded) input elements each window covers, shape (OH, OW, 1)."""
-    per_axis = []
-    for a in range(2):
-        starts = np.arange(out_hw[a]) * strides[a] - pads[a][0]
-        ends = np.minimum(starts + ksize[a], in_hw[a])
-        per_axis.append(ends - np.maximum(starts, 0))
-    return (per_axis[0][:, None] * per_axis[1][None, :])[:, :, None]
-
-
-def _avg_pool_forward(x, ksize, strides, pads):
-    oh, ow = _output_hw(x.shape[1:3], ksize, strides, (1, 1), pads)
-    padded = _pad_nhwc(x, pads, 0)
-    rows = _reduce_windows(padded, 1, ksize[0], strides[0], oh, np.add)
-    sums = _reduce_windows(rows, 2, ksize[1], strides[1], ow, np.add)
-    counts = _window_counts(x.shape[1:3], ksize, strides, pads, (oh, ow))
-    sums /= counts.astype(x.dtype)
-    return sums
-
-
-def _avg_pool_grad_forward(dy, input_shape, ksize, strides, pads):
-    counts = _window_counts(input_shape[1:3], ksize, strides, pads, dy.shape[1:3])
-    share = dy / counts.astype(dy.dtype)
-    n, h, w, c = input_shape
-    padded_hw = (h + sum(pads[0]), w + sum(pads[1]))
-    d_rows = _spread(share, 2, ksize[1], strides[1], (n, dy.shape[1], padded_hw[1], c))
-    d_padded = _spread(d_rows, 1, ksize[0], strides[0], (n,) + padded_hw + (c,))
-    return np.ascontiguousarray(_crop_nhwc(d_padded, pads, input_shape))
-
-
-def _spread(values, axis, size, stride, shape):
-    """Adds `values` to every element of its window along `axis` (the adjoint of a sum)."""
-    out = np.zeros(shape, dtype=values.dtype)
-    count = values.shape[axis]
-    for offset in range(size):
-        index = _window_slice(axis, offset, stride, count)
-        if stride < size:   # Overlapping windows accumulate.
-            out[index] += values
-        else:
-            out[index] = values
-    return out
 
 
 AvgPool = Primitive("AvgPool", quiet(_avg_pool_forward), lambda node, dy: (

@@ -1,0 +1,336 @@
+"""NumPy kernels of 2-D convolution: im2col, one GEMM, col2im (NHWC input, HWIO filters).
+
+The input is first copied into zero-padded planes laid out (C, Hp + 1, N, Wp): per channel,
+padded row by padded row, the rows of all N images side by side (plus one spare row). A
+kernel offset (i, j) is then a fixed shift inside the planes, so all windows form one
+strided view (KH, KW, C, OH, N, width), and one copy of that view is the column matrix; its
+rows, ordered (oh, n, ow), are the GEMM's output rows. With unit stride along W, `width` is
+the whole padded row Wp rather than the output width OW: each (kernel offset, channel) then
+reads or writes ONE contiguous run of OH * N * Wp values, instead of OH * N runs of OW
+values. NumPy pays ~10-100 ns per run, so for small images this is several times faster, at
+the price of Wp - OW junk columns per output row that are computed and dropped (they read
+past the end of a row; the spare row keeps the last ones inside the array).
+
+The same layout serves the backward pass:
+  * filter gradient: one GEMM of the forward's columns (saved, not recomputed) with the
+    upstream gradient;
+  * input gradient: one GEMM giving every window's contribution, then col2im: one in-place
+    add per kernel offset, each a long contiguous run per channel. (A transposed convolution
+    would also be one GEMM, but its column matrix is ~3x larger for LeNet-sized images;
+    np.add.at or np.bincount scatter-adds measured ~10x slower than these adds.)
+
+Grouped convolution (a filter depth of in_channels / G) uses the same column matrix, split
+by channel into G blocks: each GEMM becomes a batch of G products.
+
+Large kernels are split by batch across the cores (`backend.threads`): each thread builds
+its images' columns, multiplies them on one BLAS thread and writes its rows of the result;
+the forward then saves a tuple of per-part column matrices, and the filter gradient sums
+the parts' products; their temporaries (padded planes, gradient rows, col2im planes) are
+per-thread buffers kept across steps (`_buffer`). Small ones (LeNet-5 at batch 32) run
+whole, with `blas.matmul`'s policy and fresh temporaries.
+
+Example:
+    >>> x = np.ones((1, 3, 3, 1), np.float32)
+    >>> y, columns = conv2d(x, np.ones((2, 2, 1, 1), np.float32), (1, 1), (1, 1),
+    ...                     ((0, 0), (0, 0)))
+    >>> y[0, :, :, 0]
+    array([[4., 4.],
+           [4., 4.]], dtype=float32)
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from numpyflow.backend import allocator, blas, threads
+
+# -- im2col / col2im ----------------------------------------------------------------------
+
+
+def output_hw(in_hw, kernel_hw, strides, dilations, pads):
+    """Output (height, width) of windows over an input of `in_hw`: 0 where the window does
+    not fit (TF then returns an empty output)."""
+    return tuple(max((in_hw[a] + sum(pads[a]) - (kernel_hw[a] - 1) * dilations[a] - 1)
+                     // strides[a] + 1, 0) for a in range(2))
+
+
+def _row_width(out_w, stride_w, padded_w):
+    """How many columns each window row spans in the column matrix (see module docstring)."""
+    return padded_w if stride_w == 1 else out_w
+
+
+def _buffer(reuse, tag, shape, dtype, zeroed):
+    """A temporary array: a per-thread buffer kept across steps (`allocator.scratch`) when
+    `reuse`, else a fresh one.
+
+    Only split kernels reuse: on the pool's threads, fresh multi-megabyte arrays come from a
+    glibc arena that unmaps them on free, so each step page-faults them anew (~0.6-0.9 ms per
+    array at batch 128). On the calling thread, glibc hands the block just freed back out,
+    still in cache: reused buffers (more memory touched per step) measured ~5% slower for
+    LeNet-5's batch-32 epoch.
+    """
+    if reuse:
+        return allocator.scratch(tag, shape, dtype, zeroed=zeroed)
+    return (np.zeros if zeroed else np.empty)(shape, dtype)
+
+
+def _planes(x, pads, reuse=False):
+    """NHWC `x` copied, zero-padded, into planes (C, Hp + 1, N, Wp); the last row is spare."""
+    n, h, w, c = x.shape
+    (top, bottom), (left, right) = pads
+    # A reused buffer's padding stays zero (only the interior is written). Keyed by the pads
+    # too: another conv with planes of this shape but other pads would write its interior
+    # over this one's padding.
+    shape = (c, h + top + bottom + 1, n, w + left + right)
+    planes = _buffer(reuse, ("planes", pads), shape, x.dtype, zeroed=True)
+    planes[:, top:top + h, :, left:left + w] = x.transpose(3, 1, 0, 2)
+    return planes
+
+
+def _windows(planes, kernel_hw, strides, dilations, out_h, width):
+    """A (KH, KW, C, OH, N, width) view: [i, j, c, oh, n, ow] is planes[c, oh*sh + i*dh, n,
+    ow*sw + j*dw]. With width = Wp, a row's last columns run into the next image's row (or,
+    for the last image, the next row): junk, computed and dropped."""
+    s_c, s_h, s_n, s_w = planes.strides
+    shape = (kernel_hw[0], kernel_hw[1], planes.shape[0], out_h, planes.shape[2], width)
+    strides = (dilations[0] * s_h, dilations[1] * s_w, s_c, strides[0] * s_h, s_n,
+               strides[1] * s_w)
+    return as_strided(planes, shape, strides)
+
+
+class _Layout:
+    """Sizes and data movement shared by the forward and backward convolutions.
+
+    GEMM rows are ordered (oh, n, ow) over `width` columns per window row: the order in
+    which a kernel offset's windows lie in the planes.
+
+    With `groups` > 1 (grouped and depthwise convolution) the input channels split into
+    `groups` runs of C / groups, each convolved with its own run of O / groups filters: the
+    column matrix, filters and GEMM rows then carry a leading group axis, and each GEMM is
+    a batch of one product per group. groups == 1 keeps the plain 2-D matrices, untouched.
+    """
+
+    def __init__(self, input_shape, filter_shape, strides, dilations, pads, groups=1,
+                 reuse=False):
+        self.n, self.h, self.w, self.c = input_shape
+        self.kh, self.kw, _, self.o = filter_shape
+        self.oh, self.ow = output_hw((self.h, self.w), (self.kh, self.kw), strides,
+                                      dilations, pads)
+        self.width = _row_width(self.ow, strides[1], self.w + sum(pads[1]))
+        self.strides, self.dilations, self.pads = strides, dilations, pads
+        self.groups = groups
+        self.reuse = reuse  # Temporaries from per-thread buffers (`_buffer`).
+
+    def _window_view(self, planes):
+        return _windows(planes, (self.kh, self.kw), self.strides, self.dilations, self.oh,
+                        self.width)
+
+    def column_shape(self):
+        """The shape of `columns`' result."""
+        rows = self.kh * self.kw * self.c // self.groups
+        size = self.oh * self.n * self.width
+        return (rows, size) if self.groups == 1 else (self.groups, rows, size)
+
+    def columns(self, x, out=None):
+        """The column matrix (KH*KW*C, OH*N*width) of NHWC input `x`; grouped, one
+        (KH*KW*C/G, OH*N*width) matrix per group, stacked. Written into `out` when given."""
+        view = self._window_view(_planes(x, self.pads, self.reuse))
+        if self.groups > 1:
+            g = self.groups
+            view = view.reshape((self.kh, self.kw, g, self.c // g) + view.shape[3:])
+            view = view.transpose(2, 0, 1, 3, 4, 5, 6)
+        if out is None:
+            return np.ascontiguousarray(view).reshape(self.column_shape())
+        np.copyto(out.reshape(view.shape), view)
+        return out
+
+    def filter_matrix(self, filters):
+        """HWIO filters as the GEMM's (KH*KW*C/G, O) matrix; grouped, (G, KH*KW*C/G, O/G)."""
+        matrix = filters.reshape(-1, self.o)
+        if self.groups == 1:
+            return matrix
+        return matrix.reshape(matrix.shape[0], self.groups, -1).transpose(1, 0, 2)
+
+    def filter_from_matrix(self, matrix, filter_shape):
+        """The inverse of `filter_matrix`."""
+        if self.groups > 1:
+            matrix = matrix.transpose(1, 0, 2).reshape(matrix.shape[1], self.o)
+        return np.ascontiguousarray(matrix.reshape(filter_shape))  # Small: copying is cheap.
+
+    def rows(self, dy):
+        """Upstream gradient (N, OH, OW, O) as a (OH*N*width, O) matrix (junk columns 0);
+        grouped, (G, OH*N*width, O/G)."""
+        # A reused buffer (only the real columns are written: the junk ones stay 0), which
+        # the caller consumes before its next call.
+        # Keyed by the real width too, so that the junk columns are the same ones.
+        rows = _buffer(self.reuse, ("rows", self.ow), (self.oh, self.n, self.width, self.o),
+                       dy.dtype, zeroed=True)
+        rows[:, :, :self.ow] = dy.transpose(1, 0, 2, 3)
+        rows = rows.reshape(-1, self.o)
+        if self.groups == 1:
+            return rows
+        return rows.reshape(rows.shape[0], self.groups, -1).transpose(1, 0, 2)
+
+    def output(self, rows, out=None):
+        """GEMM result rows (OH*N*width, O) -> NHWC output, dropping the junk columns
+        (written into `out` when given)."""
+        if self.groups > 1:  # (G, rows, O/G): the groups' filters side by side.
+            rows = rows.transpose(1, 0, 2)
+        view = rows.reshape(self.oh, self.n, self.width, self.o)[:, :, :self.ow]
+        return _into(out, view.transpose(1, 0, 2, 3))
+
+    def col2im(self, contributions, out=None):
+        """Sums per-window contributions (KH*KW*C, OH*N*width) back into an NHWC input;
+        grouped, from (G, KH*KW*C/G, OH*N*width)."""
+        if self.groups > 1:
+            contributions = contributions.reshape(
+                self.groups, self.kh, self.kw, self.c // self.groups, -1).transpose(
+                1, 2, 0, 3, 4)
+        contributions = contributions.reshape(self.kh, self.kw, self.c, self.oh, self.n,
+                                              self.width)
+        shape = (self.c, self.h + sum(self.pads[0]) + 1, self.n, self.w + sum(self.pads[1]))
+        if self.reuse:
+            planes = allocator.scratch("col2im", shape, contributions.dtype)
+            planes.fill(0)  # The adds below accumulate.
+        else:
+            planes = np.zeros(shape, contributions.dtype)
+        view = self._window_view(planes)
+        # Windows of different kernel offsets overlap, so offsets are added one at a time;
+        # within one offset the targets are distinct, and (unit stride) each channel's are
+        # one contiguous run, so each add is a single fast vectorized op.
+        for i in range(self.kh):
+            for j in range(self.kw):
+                view[i, j] += contributions[i, j]
+        (top, _), (left, _) = self.pads
+        inner = planes[:, top:top + self.h, :, left:left + self.w]
+        return _into(out, inner.transpose(2, 1, 3, 0))
+
+
+def _into(out, view):
+    """`view` as a new C-contiguous array, or copied into `out`."""
+    if out is None:
+        return np.ascontiguousarray(view)
+    np.copyto(out, view)
+    return out
+
+
+# -- kernels ------------------------------------------------------------------------------
+
+def _transposed(matrix):
+    """A matrix, or a stack of them (grouped), with its last two axes swapped."""
+    return matrix.T if matrix.ndim == 2 else matrix.transpose(0, 2, 1)
+
+
+def _work(layout):
+    """Multiply-adds of one of the convolution's GEMMs (each of its three has this many)."""
+    return (layout.n * layout.oh * layout.ow * layout.kh * layout.kw * layout.c
+            // layout.groups * layout.o)
+
+
+def _part_shape(shape, part):
+    return (part[1] - part[0],) + tuple(shape[1:])
+
+
+def _parts(layout):
+    """The batch runs a kernel splits into: equal ones only (a batch that does not divide
+    evenly, e.g. an odd last batch, runs whole), so that the forward's per-part column
+    matrices stack into one array."""
+    parts = threads.batch_parts(layout.n, _work(layout))
+    if len({hi - lo for lo, hi in parts}) > 1:
+        return [(0, layout.n)]
+    return parts
+
+
+def conv2d(x, filters, strides, dilations, pads, groups=1):
+    """The convolution of NHWC `x` with HWIO `filters`, and what its filter gradient needs.
+
+    Args:
+      x: Array (N, H, W, C).
+      filters: Array (KH, KW, C / groups, O).
+      strides, dilations: (height, width) pairs.
+      pads: ((top, bottom), (left, right)).
+      groups: Channel groups (1: a plain convolution).
+
+    Returns:
+      (output (N, OH, OW, O), columns): the column matrix, or, when the work was split
+      across cores, the per-part column matrices stacked on a new leading axis.
+    """
+    layout = _Layout(x.shape, filters.shape, strides, dilations, pads, groups)
+    parts = _parts(layout)
+    if len(parts) == 1:
+        columns = layout.columns(x)
+        out = blas.matmul(_transposed(columns), layout.filter_matrix(filters))
+        return layout.output(out), columns
+    result = np.empty((layout.n, layout.oh, layout.ow, layout.o), dtype=x.dtype)
+    piece = _Layout(_part_shape(x.shape, parts[0]), filters.shape, strides, dilations, pads,
+                    groups, reuse=True)
+    # Equal parts (see `_parts`): one array of per-part column matrices, saved as one value.
+    columns = np.empty((len(parts),) + piece.column_shape(), dtype=x.dtype)
+
+    def run(index):
+        lo, hi = parts[index]
+        piece.columns(x[lo:hi], out=columns[index])
+        rows = blas.matmul_one_thread(_transposed(columns[index]),
+                                      piece.filter_matrix(filters))
+        piece.output(rows, out=result[lo:hi])
+    threads.run_parts(run, range(len(parts)))
+    return result, columns
+
+
+def _input_contributions(layout, filters, dy, gemm):
+    filter_matrix, rows = layout.filter_matrix(filters), _transposed(layout.rows(dy))
+    if filter_matrix.ndim == 3 and filter_matrix.shape[2] == 1:
+        # Depthwise (one filter per group): each group's product is an outer product, which
+        # a broadcast multiply computes several times faster than a batched GEMM.
+        return filter_matrix * rows
+    return gemm(filter_matrix, rows)
+
+
+def conv2d_backprop_input(filters, dy, input_shape, strides, dilations, pads, groups=1):
+    """The gradient of `conv2d` with respect to its input: an array of `input_shape`."""
+    layout = _Layout(input_shape, filters.shape, strides, dilations, pads, groups)
+    parts = _parts(layout)
+    if len(parts) == 1:
+        return layout.col2im(_input_contributions(layout, filters, dy, blas.matmul))
+    result = np.empty(input_shape, dtype=dy.dtype)
+
+    def run(part):
+        lo, hi = part
+        piece = _Layout(_part_shape(input_shape, part), filters.shape, strides, dilations,
+                        pads, groups, reuse=True)
+        contributions = _input_contributions(piece, filters, dy[lo:hi],
+                                             blas.matmul_one_thread)
+        piece.col2im(contributions, out=result[lo:hi])
+    threads.run_parts(run, parts)
+    return result
+
+
+def conv2d_backprop_filter(x, dy, filter_shape, strides, dilations, pads, groups=1,
+                           columns=None):
+    """The gradient of `conv2d` with respect to its filters: an array of `filter_shape`.
+
+    `columns` is what `conv2d` returned for `x` (recomputed when None): the column matrix,
+    or per-part ones stacked (one more axis), whose products are summed.
+    """
+    layout = _Layout(x.shape, filter_shape, strides, dilations, pads, groups)
+    whole_ndim = 2 if groups == 1 else 3
+    if columns is None:
+        count = len(_parts(layout))
+    else:
+        count = columns.shape[0] if columns.ndim > whole_ndim else 1
+    if count == 1:
+        if columns is None:
+            columns = layout.columns(x)
+        return layout.filter_from_matrix(blas.matmul(columns, layout.rows(dy)), filter_shape)
+    parts = threads.even_parts(layout.n, count)
+    piece = _Layout(_part_shape(x.shape, parts[0]), filter_shape, strides, dilations, pads,
+                    groups, reuse=True)
+
+    def run(index):
+        lo, hi = parts[index]
+        part_columns = piece.columns(x[lo:hi]) if columns is None else columns[index]
+        return blas.matmul_one_thread(part_columns, piece.rows(dy[lo:hi]))
+    products = threads.run_parts(run, range(count))
+    total = products[0]
+    for product in products[1:]:
+        total += product
+    return layout.filter_from_matrix(total, filter_shape)
