@@ -11,13 +11,13 @@ Shapes: gradient rules may return a gradient in the *broadcast* shape; the tape 
 it back to the input's shape in one place (`tape._unbroadcast`).
 """
 
-from numpy import asarray as _asarray
-from numpy import ndarray as _ndarray
-from numpy import ufunc as _ufunc
-
+from numpyflow.backend import xp
 from numpyflow.framework import trace_state
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor
+
+# Bound once: the per-op checks below read module globals, not `xp.` attributes.
+_asarray, _ndarray, _ufunc = xp.asarray, xp.ndarray, xp.ufunc
 
 
 # The GradientTapes open in all threads together; tape.py adds and removes them (and owns

@@ -1,15 +1,14 @@
 """Argument conversion shared by the public op functions."""
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
 from numpyflow.backend import quiet as _quiet
 
 def _kind_name(np_dtype):
-    if np_dtype == np.float64:
+    if np_dtype == xp.float64:
         return "double"
-    if np_dtype == np.float16:
+    if np_dtype == xp.float16:
         return "half"
     if np_dtype.kind == "O":
         return "string"
@@ -48,14 +47,14 @@ def _like(value, other):
     np_dtype = other._value.dtype
     if type(value) is float and np_dtype.kind == "f":
         if -65504. <= value <= 65504. or np_dtype.itemsize == 8:  # Fits every float dtype.
-            return Tensor(np.asarray(value, dtype=np_dtype))
+            return Tensor(xp.asarray(value, dtype=np_dtype))
         token = _quiet.silence()  # As TF: 1e5 in float16 is inf, silently.
         try:
-            return Tensor(np.asarray(value, dtype=np_dtype))
+            return Tensor(xp.asarray(value, dtype=np_dtype))
         finally:
             _quiet.restore(token)
     if type(value) is int and np_dtype.kind in "fiu":
-        return Tensor(np.asarray(value, dtype=np_dtype))
+        return Tensor(xp.asarray(value, dtype=np_dtype))
     return convert_to_tensor(value, dtype=other.dtype)
 
 
@@ -65,7 +64,7 @@ def axis_tuple(axis, ndim, op_name):
         return tuple(range(ndim))
     if isinstance(axis, Tensor):
         axis = axis._value.tolist()
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, xp.integer)) else tuple(axis)
     result = []
     for a in axes:
         a = int(a)

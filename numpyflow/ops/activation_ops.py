@@ -9,8 +9,7 @@ gradients are composed from existing ops.
 
 import math
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops import indexing_ops, math_ops
@@ -25,7 +24,7 @@ def _float_input(features, op_name):
 
 
 def _zero_like(t):
-    return Tensor(np.zeros((), t._value.dtype))
+    return Tensor(xp.zeros((), t._value.dtype))
 
 
 # -- sigmoid and tanh -------------------------------------------------------------------
@@ -33,10 +32,10 @@ def _zero_like(t):
 def _sigmoid_forward(x):
     # 1 / (1 + exp(-x)) keeps full relative precision in both tails; for very negative x,
     # exp(-x) overflows to inf and the result is correctly 0 (the primitive is quiet).
-    e = np.negative(x, out=np.empty_like(x))
-    np.exp(e, out=e)
+    e = xp.negative(x, out=xp.empty_like(x))
+    xp.exp(e, out=e)
     e += 1
-    return np.reciprocal(e, out=e)
+    return xp.reciprocal(e, out=e)
 
 
 def _sigmoid_grad_grad(node, ddx):
@@ -59,7 +58,7 @@ def _tanh_grad_grad(node, ddx):
 
 # TanhGrad(y, dy) = dy * (1 - y^2), TF's argument order.
 TanhGrad = Primitive("TanhGrad", quiet(lambda y, dy: dy * (1 - y * y)), _tanh_grad_grad)
-Tanh = Primitive("Tanh", np.tanh, lambda node, dy: (TanhGrad(node.output, dy),))
+Tanh = Primitive("Tanh", xp.tanh, lambda node, dy: (TanhGrad(node.output, dy),))
 
 
 def sigmoid(x, name=None):
@@ -93,13 +92,13 @@ def _linear_in_dy(name, forward):
 
 # As TF, the gradient at the kinks (0 and 6) is 0.
 Relu6Grad = _linear_in_dy("Relu6Grad", lambda dy, x: dy * ((x > 0) & (x < 6)))
-Relu6 = Primitive("Relu6", lambda x: np.clip(x, 0, 6),
+Relu6 = Primitive("Relu6", lambda x: xp.clip(x, 0, 6),
                   lambda node, dy: (Relu6Grad(dy, node.inputs[0]),))
 
 LeakyReluGrad = _linear_in_dy(
-    "LeakyReluGrad", lambda dy, x, alpha: np.where(x > 0, dy, dy * x.dtype.type(alpha)))
+    "LeakyReluGrad", lambda dy, x, alpha: xp.where(x > 0, dy, dy * x.dtype.type(alpha)))
 LeakyRelu = Primitive(
-    "LeakyRelu", lambda x, alpha: np.where(x > 0, x, x * x.dtype.type(alpha)),
+    "LeakyRelu", lambda x, alpha: xp.where(x > 0, x, x * x.dtype.type(alpha)),
     lambda node, dy: (LeakyReluGrad(dy, node.inputs[0], alpha=node.attrs["alpha"]),))
 
 
@@ -135,7 +134,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def _expm1_negative_part(x):
     # expm1 of min(x, 0): the positive side is discarded anyway and must not overflow.
-    return np.expm1(np.minimum(x, 0))
+    return xp.expm1(xp.minimum(x, 0))
 
 
 def _exp_linear_grad_grad(grad_op, node, ddx):
@@ -146,20 +145,20 @@ def _exp_linear_grad_grad(grad_op, node, ddx):
 
 
 def _elu_forward(x):
-    return np.where(x > 0, x, _expm1_negative_part(x))
+    return xp.where(x > 0, x, _expm1_negative_part(x))
 
 
 def _selu_forward(x):
     scale, alpha = x.dtype.type(_SELU_SCALE), x.dtype.type(_SELU_SCALE * _SELU_ALPHA)
-    return np.where(x > 0, x * scale, _expm1_negative_part(x) * alpha)
+    return xp.where(x > 0, x * scale, _expm1_negative_part(x) * alpha)
 
 
 # Written in terms of the output y, as TF: for x < 0, d elu/dx = exp(x) = y + 1.
-EluGrad = Primitive("EluGrad", quiet(lambda dy, y: np.where(y < 0, dy * (y + 1), dy)),
+EluGrad = Primitive("EluGrad", quiet(lambda dy, y: xp.where(y < 0, dy * (y + 1), dy)),
                     lambda node, ddx: _exp_linear_grad_grad(EluGrad, node, ddx))
 SeluGrad = Primitive(
     "SeluGrad",
-    quiet(lambda dy, y: np.where(y < 0, dy * (y + y.dtype.type(_SELU_SCALE * _SELU_ALPHA)),
+    quiet(lambda dy, y: xp.where(y < 0, dy * (y + y.dtype.type(_SELU_SCALE * _SELU_ALPHA)),
                                  dy * y.dtype.type(_SELU_SCALE))),
     lambda node, ddx: _exp_linear_grad_grad(SeluGrad, node, ddx))
 Elu = Primitive("Elu", quiet(_elu_forward), lambda node, dy: (EluGrad(dy, node.output),))
@@ -189,13 +188,13 @@ def selu(features, name=None):
 
 def _softplus_forward(x):
     # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow, full precision for x << 0.
-    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, 0)
 
 
 Softplus = Primitive("Softplus", quiet(_softplus_forward),
                      lambda node, dy: (dy * sigmoid(node.inputs[0]),))
 Softsign = Primitive(
-    "Softsign", quiet(lambda x: x / (1 + np.abs(x))),
+    "Softsign", quiet(lambda x: x / (1 + xp.abs(x))),
     lambda node, dy: (dy / math_ops.square(1. + math_ops.abs(node.inputs[0])),))
 
 
@@ -263,7 +262,7 @@ _U_LOW, _U_HIGH = 1 / _ERF_LARGE, 1 / _ERF_SMALL   # the range of u = 1/|x| for 
 
 
 def _horner(coefficients, y):
-    result = np.full_like(y, coefficients[0])
+    result = xp.full_like(y, coefficients[0])
     for c in coefficients[1:]:
         result *= y
         result += c
@@ -272,18 +271,18 @@ def _horner(coefficients, y):
 
 def _erf64(values):
     """erf of a float64 array (any shape)."""
-    values = np.asarray(values, dtype=np.float64)
+    values = xp.asarray(values, dtype=xp.float64)
     x = values.reshape(-1)  # 1-D, so that masked assignment also works for scalars.
-    magnitude = np.abs(x)
-    result = np.sign(x)                                   # the |x| >= 6 answer
+    magnitude = xp.abs(x)
+    result = xp.sign(x)                                   # the |x| >= 6 answer
     small = magnitude <= _ERF_SMALL
     xs = x[small]
     result[small] = xs * _horner(_ERF_P, xs * xs * (2 / _ERF_SMALL ** 2) - 1)
     middle = ~small & (magnitude < _ERF_LARGE)
     xm = magnitude[middle]
     u = (2 / xm - (_U_LOW + _U_HIGH)) / (_U_HIGH - _U_LOW)
-    tail = np.exp(-xm * xm) * _horner(_ERF_Q, u)
-    result[middle] = np.copysign(1 - tail, x[middle])
+    tail = xp.exp(-xm * xm) * _horner(_ERF_Q, u)
+    result[middle] = xp.copysign(1 - tail, x[middle])
     return result.reshape(values.shape)
 
 
@@ -314,10 +313,10 @@ _GELU_TANH_CUBIC = 0.044715
 
 
 def _gelu_forward(x, approximate):
-    x64 = x.astype(np.float64, copy=False)
+    x64 = x.astype(xp.float64, copy=False)
     if approximate:
         inner = _GELU_TANH_SCALE * (x64 + _GELU_TANH_CUBIC * x64 ** 3)
-        cdf = 0.5 * (1 + np.tanh(inner))
+        cdf = 0.5 * (1 + xp.tanh(inner))
     else:
         cdf = 0.5 * (1 + _erf64(x64 * _SQRT_HALF))
     return (x64 * cdf).astype(x.dtype, copy=False)

@@ -2,8 +2,7 @@
 
 import operator
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
@@ -23,7 +22,7 @@ def _reshape_explain(arrays, attrs, error):
             f"{requested} cannot hold them (input shape {list(x.shape)})")
 
 
-# The array method, not np.reshape: the function's dispatch costs more than the reshape.
+# The array method, not xp.reshape: the function's dispatch costs more than the reshape.
 Reshape = Primitive("Reshape", lambda x, shape: x.reshape(shape),
                     lambda node, dy: (reshape(dy, node.inputs[0]._value.shape),),
                     explain=_reshape_explain, infallible=True)
@@ -59,7 +58,7 @@ def _reshape_target(shape):
             d = -1
         elif isinstance(d, Tensor) and d._value.ndim == 0 and d._value.dtype.kind in "iu":
             d = int(d)  # A traced function reads the value here, as before.
-        elif not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+        elif not isinstance(d, (int, xp.integer)) or isinstance(d, bool):
             kind = d.dtype.name if isinstance(d, Tensor) else type(d).__name__
             raise invalid_argument("Reshape", f"Value for attr 'Tshape' of {kind} is not in "
                                    f"the list of allowed values: int32, int64")
@@ -76,7 +75,7 @@ def _reshape_target(shape):
 
 # The tape sums the gradient back over the broadcast axes (tape._unbroadcast).
 BroadcastTo = Primitive(
-    "BroadcastTo", lambda x, shape: np.broadcast_to(x, shape), lambda node, dy: (dy,),
+    "BroadcastTo", lambda x, shape: xp.broadcast_to(x, shape), lambda node, dy: (dy,),
     explain=lambda arrays, attrs, e: f"Unable to broadcast tensor of shape "
                                      f"{list(arrays[0].shape)} to shape {list(attrs['shape'])}")
 
@@ -138,7 +137,7 @@ def _int_vector(value, op_name, arg):
     """
     if type(value) in (list, tuple) and all(type(v) is int for v in value):
         return list(value)  # The common case, without a round trip through NumPy.
-    array = value._value if isinstance(value, Tensor) else np.asarray(value)
+    array = value._value if isinstance(value, Tensor) else xp.asarray(value)
     if array.size and array.dtype.kind not in "iu":
         raise TypeError(f"{op_name}: `{arg}` must hold integers; received {value!r} "
                         f"(dtype {array.dtype}).")
@@ -249,7 +248,7 @@ def expand_dims(input, axis, name=None):  # noqa: A002 - TF's name
     TensorShape([2, 1])
     """
     x = tensor(input)
-    if isinstance(axis, (list, tuple, np.ndarray)) or (isinstance(axis, Tensor) and axis.ndim):
+    if isinstance(axis, (list, tuple, xp.ndarray)) or (isinstance(axis, Tensor) and axis.ndim):
         # TF accepts a one-element vector here too.
         values = _int_vector(axis, "ExpandDims", "axis")
         if len(values) != 1:
@@ -331,7 +330,7 @@ def _concat_explain(arrays, attrs, error):
     return str(error)
 
 
-ConcatV2 = Primitive("ConcatV2", lambda *arrays, axis: np.concatenate(arrays, axis=axis),
+ConcatV2 = Primitive("ConcatV2", lambda *arrays, axis: xp.concatenate(arrays, axis=axis),
                      _concat_grad, explain=_concat_explain)
 
 
@@ -374,7 +373,7 @@ def _pack_explain(arrays, attrs, error):
     return str(error)
 
 
-Pack = Primitive("Pack", lambda *arrays, axis: np.stack(arrays, axis=axis), _pack_grad,
+Pack = Primitive("Pack", lambda *arrays, axis: xp.stack(arrays, axis=axis), _pack_grad,
                  explain=_pack_explain)
 
 
@@ -420,7 +419,7 @@ def unstack(value, num=None, axis=0, name="unstack"):
 
 def _split_sizes(num_or_size_splits, length, axis):
     """The piece lengths for `split` of an axis of `length` (TF's Split or SplitV)."""
-    if isinstance(num_or_size_splits, (int, np.integer)) or (
+    if isinstance(num_or_size_splits, (int, xp.integer)) or (
             isinstance(num_or_size_splits, Tensor) and num_or_size_splits.ndim == 0):
         num = _axis_int(num_or_size_splits, "Split", "num_or_size_splits")
         if num <= 0:
@@ -500,7 +499,7 @@ def _tile_grad(node, dy):
     return (reduce_ops.Sum(split_dy, axis=tuple(copy_axes), keepdims=False),)
 
 
-Tile = Primitive("Tile", lambda x, multiples: np.tile(x, multiples), _tile_grad)
+Tile = Primitive("Tile", lambda x, multiples: xp.tile(x, multiples), _tile_grad)
 
 
 def tile(input, multiples, name=None):  # noqa: A002 - TF's name
@@ -532,7 +531,7 @@ def _interior(shape, paddings):
 
 def _pad_forward(x, paddings, constant_values):
     out_shape = tuple(before + d + after for d, (before, after) in zip(x.shape, paddings))
-    out = np.full(out_shape, constant_values, dtype=x.dtype)
+    out = xp.full(out_shape, constant_values, dtype=x.dtype)
     out[_interior(x.shape, paddings)] = x
     return out
 
@@ -557,16 +556,16 @@ def _mirror_pad_grad_forward(dy, paddings, mode):
             continue
         n = dy.shape[axis] - before - after
         grad = dy[_along(axis, slice(before, before + n))].copy()
-        grad[_along(axis, slice(edge, edge + before))] += np.flip(
+        grad[_along(axis, slice(edge, edge + before))] += xp.flip(
             dy[_along(axis, slice(0, before))], axis)
-        grad[_along(axis, slice(n - edge - after, n - edge))] += np.flip(
+        grad[_along(axis, slice(n - edge - after, n - edge))] += xp.flip(
             dy[_along(axis, slice(before + n, None))], axis)
         dy = grad
     return dy
 
 
 MirrorPad = Primitive(
-    "MirrorPad", lambda x, paddings, mode: np.pad(x, paddings, mode=mode.lower()),
+    "MirrorPad", lambda x, paddings, mode: xp.pad(x, paddings, mode=mode.lower()),
     lambda node, dy: (MirrorPadGrad(dy, **node.attrs),))
 # Folding is linear, and its transpose is mirror-padding again.
 MirrorPadGrad = Primitive("MirrorPadGrad", quiet(_mirror_pad_grad_forward),
@@ -575,7 +574,7 @@ MirrorPadGrad = Primitive("MirrorPadGrad", quiet(_mirror_pad_grad_forward),
 
 def _check_paddings(paddings, shape, mode):
     op_name = "Pad" if mode == "CONSTANT" else "MirrorPad"
-    array = paddings._value if isinstance(paddings, Tensor) else np.asarray(paddings)
+    array = paddings._value if isinstance(paddings, Tensor) else xp.asarray(paddings)
     if array.size and array.dtype.kind not in "iu":
         raise TypeError(f"pad: `paddings` must hold integers; received {paddings!r}.")
     if array.shape != (len(shape), 2):
@@ -633,7 +632,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
 
 def _shape_dtype(out_type, op_name):
     np_dtype = dtypes.as_dtype(out_type)._np
-    if np_dtype not in (np.int32, np.int64):
+    if np_dtype not in (xp.int32, xp.int64):
         raise TypeError(f"{op_name}: out_type must be tf.int32 or tf.int64; received "
                         f"{dtypes.as_dtype(out_type).name}.")
     return np_dtype
@@ -646,7 +645,7 @@ def shape(input, out_type=dtypes.int32, name=None):  # noqa: A002 - TF's name
     >>> shape(tf.zeros((2, 3))).numpy()
     array([2, 3], dtype=int32)
     """
-    return Tensor(np.array(tensor(input)._value.shape, dtype=_shape_dtype(out_type, "shape")))
+    return Tensor(xp.array(tensor(input)._value.shape, dtype=_shape_dtype(out_type, "shape")))
 
 
 def rank(input, name=None):  # noqa: A002 - TF's name
@@ -656,7 +655,7 @@ def rank(input, name=None):  # noqa: A002 - TF's name
     >>> int(rank(tf.zeros((2, 3))))
     2
     """
-    return Tensor(np.array(tensor(input)._value.ndim, dtype=np.int32))
+    return Tensor(xp.array(tensor(input)._value.ndim, dtype=xp.int32))
 
 
 def size(input, out_type=dtypes.int32, name=None):  # noqa: A002 - TF's name
@@ -666,4 +665,4 @@ def size(input, out_type=dtypes.int32, name=None):  # noqa: A002 - TF's name
     >>> int(size(tf.zeros((2, 3))))
     6
     """
-    return Tensor(np.array(tensor(input)._value.size, dtype=_shape_dtype(out_type, "size")))
+    return Tensor(xp.array(tensor(input)._value.size, dtype=_shape_dtype(out_type, "size")))

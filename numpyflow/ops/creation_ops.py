@@ -1,7 +1,6 @@
 """Tensors made from a shape or a range: zeros, ones, fill, range, eye, linspace."""
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
@@ -13,7 +12,7 @@ def _np_dtype(dtype):
 
 
 def _is_integer(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, (int, xp.integer)) and not isinstance(value, (bool, xp.bool_))
 
 
 def _shape(shape):
@@ -47,8 +46,8 @@ def zeros(shape, dtype=dtypes.float32, name=None):
 
 def _zeros(shape, np_dtype):
     if np_dtype.kind == "O":  # tf.string: TF's zero is the empty string.
-        return np.full(shape, b"", dtype=object)
-    return np.zeros(shape, np_dtype)
+        return xp.full(shape, b"", dtype=object)
+    return xp.zeros(shape, np_dtype)
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
@@ -72,7 +71,7 @@ def _ones(shape, np_dtype):
     if np_dtype.kind == "O":
         raise invalid_argument("Fill", "tf.string has no one: ones/ones_like need a numeric or "
                                "bool dtype; received dtype string.")
-    return np.ones(shape, np_dtype)
+    return xp.ones(shape, np_dtype)
 
 
 def fill(dims, value, name=None):
@@ -89,7 +88,7 @@ def fill(dims, value, name=None):
     except TypeError:
         raise invalid_argument("Fill", "Value for attr 'index_type' of float is not in the list "
                                "of allowed values: int32, int64") from None
-    return Tensor(np.full(shape, scalar._value, dtype=scalar._value.dtype))
+    return Tensor(xp.full(shape, scalar._value, dtype=scalar._value.dtype))
 
 
 def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 - TF's name
@@ -105,24 +104,24 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
     values = [convert_to_tensor(v)._value for v in (start, limit, delta)]
     if dtype is None:
         # The widest of the argument dtypes, as TF infers it.
-        order = [np.int32, np.int64, np.float32, np.float64]
+        order = [xp.int32, xp.int64, xp.float32, xp.float64]
         dtype = max((v.dtype.type for v in values), key=lambda t: order.index(t) if t in order else 0)
     np_dtype = _np_dtype(dtype)
-    return Tensor(np.arange(*[v.item() for v in values]).astype(np_dtype))
+    return Tensor(xp.arange(*[v.item() for v in values]).astype(np_dtype))
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
     """An identity matrix (or a batch of them)."""
-    matrix = np.eye(num_rows, num_columns, dtype=_np_dtype(dtype))
+    matrix = xp.eye(num_rows, num_columns, dtype=_np_dtype(dtype))
     if batch_shape is not None:
-        matrix = np.broadcast_to(matrix, tuple(batch_shape) + matrix.shape).copy()
+        matrix = xp.broadcast_to(matrix, tuple(batch_shape) + matrix.shape).copy()
     return Tensor(matrix)
 
 
 def linspace(start, stop, num, name=None, axis=0):
     """`num` evenly spaced values from `start` to `stop` inclusive (float32 for Python floats)."""
     start, stop = convert_to_tensor(start), convert_to_tensor(stop)
-    dtype = start._value.dtype if start._value.dtype.kind == "f" else np.float32
-    values = np.linspace(start._value, stop._value, int(num), axis=axis)
+    dtype = start._value.dtype if start._value.dtype.kind == "f" else xp.float32
+    values = xp.linspace(start._value, stop._value, int(num), axis=axis)
     return Tensor(values.astype(dtype))
 

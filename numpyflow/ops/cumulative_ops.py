@@ -1,7 +1,6 @@
 """Cumulative (scan) ops along an axis — with gradients."""
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
 from numpyflow.ops._convert import tensor
@@ -11,7 +10,7 @@ from numpyflow.ops.array_ops import _axis_int, _shape_text
 
 def _shift_forward(x, axis):
     """x moved one step along `axis`, a zero entering first: turns inclusive sums exclusive."""
-    out = np.zeros_like(x)
+    out = xp.zeros_like(x)
     lead = (slice(None),) * axis
     out[lead + (slice(1, None),)] = x[lead + (slice(None, -1),)]
     return out
@@ -19,13 +18,13 @@ def _shift_forward(x, axis):
 
 def _cumsum_forward(x, axis, exclusive, reverse):
     if reverse:
-        x = np.flip(x, axis)
+        x = xp.flip(x, axis)
     # dtype= keeps int32 int32 (NumPy would widen it to the platform integer).
-    out = np.cumsum(x, axis=axis, dtype=x.dtype)
+    out = xp.cumsum(x, axis=axis, dtype=x.dtype)
     if exclusive:
         out = _shift_forward(out, axis)
     if reverse:
-        out = np.flip(out, axis)
+        out = xp.flip(out, axis)
     return out
 
 

@@ -1,7 +1,7 @@
 """`tf.einsum`: tensor contractions written as an equation, with their gradient.
 
 The equation is first made explicit (`"ij,jk"` -> `"ij,jk->ik"`, each `...` replaced by
-letters of its own), so that the forward (`np.einsum`) and the gradient rule read one
+letters of its own), so that the forward (`xp.einsum`) and the gradient rule read one
 form. The gradient of operand `i` is itself an einsum: of the upstream gradient with the
 other operands, producing operand `i`'s letters; letters only operand `i` has (summed
 away in the forward) are broadcast back, and a letter repeated in operand `i` (a
@@ -14,8 +14,7 @@ diagonal, `"ii->i"`) puts the gradient on that diagonal.
 
 import string
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.backend.quiet import quiet
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
@@ -26,7 +25,7 @@ _LETTERS = set(string.ascii_letters)
 
 
 def _einsum_forward(*arrays, equation):
-    return np.einsum(equation, *arrays, optimize=len(arrays) > 1)
+    return xp.einsum(equation, *arrays, optimize=len(arrays) > 1)
 
 
 def _einsum_grad(node, dy):

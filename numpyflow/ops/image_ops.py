@@ -13,14 +13,13 @@ and translation layers) maps each output pixel (x, y) to the input point
 point inside the image by the fill mode, and samples it (nearest or bilinear). The
 forward computes, for the whole batch at once, up to four (input pixel, weight) pairs per
 output pixel; the output is one weighted gather and the gradient with respect to the
-image one scatter-add (`np.bincount`) of the same pairs. Both are linear in the image and
+image one scatter-add (`xp.bincount`) of the same pairs. Both are linear in the image and
 adjoint to each other, so each is the other's gradient rule.
 """
 
 import functools
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops import array_ops, math_ops
@@ -48,29 +47,29 @@ def _cached(build):
 @_cached
 def _bilinear_matrix(in_size, out_size):
     """(out_size, in_size) weights of TF2's half-pixel bilinear resampling along one axis."""
-    source = (np.arange(out_size) + 0.5) * (in_size / out_size) - 0.5
-    floor = np.floor(source)
+    source = (xp.arange(out_size) + 0.5) * (in_size / out_size) - 0.5
+    floor = xp.floor(source)
     lerp = source - floor
-    lower = np.maximum(floor, 0).astype(np.intp)
-    upper = np.minimum(np.ceil(source), in_size - 1).astype(np.intp)
-    matrix = np.zeros((out_size, in_size))
-    rows = np.arange(out_size)
-    np.add.at(matrix, (rows, lower), 1 - lerp)
-    np.add.at(matrix, (rows, upper), lerp)
+    lower = xp.maximum(floor, 0).astype(xp.intp)
+    upper = xp.minimum(xp.ceil(source), in_size - 1).astype(xp.intp)
+    matrix = xp.zeros((out_size, in_size))
+    rows = xp.arange(out_size)
+    xp.add.at(matrix, (rows, lower), 1 - lerp)
+    xp.add.at(matrix, (rows, upper), lerp)
     return matrix
 
 
 @_cached
 def _nearest_indices(in_size, out_size):
     """The input index each output index copies (TF2: half-pixel centres, rounding down)."""
-    source = np.floor((np.arange(out_size) + 0.5) * (in_size / out_size)).astype(np.intp)
-    return np.minimum(source, in_size - 1)
+    source = xp.floor((xp.arange(out_size) + 0.5) * (in_size / out_size)).astype(xp.intp)
+    return xp.minimum(source, in_size - 1)
 
 
 @_cached
 def _nearest_matrix(in_size, out_size):
-    matrix = np.zeros((out_size, in_size))
-    matrix[np.arange(out_size), _nearest_indices(in_size, out_size)] = 1.
+    matrix = xp.zeros((out_size, in_size))
+    matrix[xp.arange(out_size), _nearest_indices(in_size, out_size)] = 1.
     return matrix
 
 
@@ -78,11 +77,11 @@ def _apply_separable(x, rows, cols):
     """`rows` (OH, H) applied along axis 1 and `cols` (OW, W) along axis 2 of NHWC `x`."""
     n, h, w, c = x.shape
     out_h, out_w = rows.shape[0], cols.shape[0]
-    y = np.matmul(rows.astype(x.dtype, copy=False), x.reshape(n, h, w * c))
+    y = xp.matmul(rows.astype(x.dtype, copy=False), x.reshape(n, h, w * c))
     cols = cols.astype(x.dtype, copy=False)
     if c == 1:  # One product for all rows, not one per row (several times faster).
-        return np.dot(y.reshape(n * out_h, w), cols.T).reshape(n, out_h, out_w, c)
-    y = np.matmul(cols, y.reshape(n * out_h, w, c))
+        return xp.dot(y.reshape(n * out_h, w), cols.T).reshape(n, out_h, out_w, c)
+    y = xp.matmul(cols, y.reshape(n * out_h, w, c))
     return y.reshape(n, out_h, out_w, c)
 
 
@@ -235,15 +234,15 @@ def _map_coordinates(coord, length, fill_mode):
     if fill_mode == "constant":
         return coord
     if fill_mode == "nearest" or length <= 1:
-        return np.clip(coord, 0, length - 1)
+        return xp.clip(coord, 0, length - 1)
     if fill_mode == "reflect":
         # (d c b a | a b c d | d c b a): period 2 * length, mirrored about pixel edges.
         period = 2 * length
-        coord = np.mod(coord + 0.5, period) - 0.5
-        coord = np.where(coord > length - 0.5, period - 1 - coord, coord)
+        coord = xp.mod(coord + 0.5, period) - 0.5
+        coord = xp.where(coord > length - 0.5, period - 1 - coord, coord)
     else:  # wrap: (a b c d | a b c d | a b c d)
-        coord = np.mod(coord, length)
-    return np.clip(coord, 0, length - 1)
+        coord = xp.mod(coord, length)
+    return xp.clip(coord, 0, length - 1)
 
 
 def _sampling(transforms, batch, in_hw, out_hw, interpolation, fill_mode, dtype):
@@ -255,10 +254,10 @@ def _sampling(transforms, batch, in_hw, out_hw, interpolation, fill_mode, dtype)
     Coordinates are computed in float32 as TF's kernel does (float64 for float64 images).
     """
     in_h, in_w = in_hw
-    ctype = np.float64 if dtype == np.float64 else np.float32
-    t = np.broadcast_to(transforms.astype(ctype), (batch, 8))[:, :, None, None]
-    y = np.arange(out_hw[0], dtype=ctype)[:, None]
-    x = np.arange(out_hw[1], dtype=ctype)[None, :]
+    ctype = xp.float64 if dtype == xp.float64 else xp.float32
+    t = xp.broadcast_to(transforms.astype(ctype), (batch, 8))[:, :, None, None]
+    y = xp.arange(out_hw[0], dtype=ctype)[:, None]
+    x = xp.arange(out_hw[1], dtype=ctype)[None, :]
     degenerate = None
     if not (t[:, 1].any() or t[:, 3].any() or t[:, 6:].any()):
         # Translation and scaling (most augmentations): x depends on columns only and y on
@@ -274,27 +273,27 @@ def _sampling(transforms, batch, in_hw, out_hw, interpolation, fill_mode, dtype)
             projection[degenerate] = 1
             in_x = in_x / projection
             in_y = in_y / projection
-    if not np.isfinite(t).all():
+    if not xp.isfinite(t).all():
         # NaN or infinite transforms read nowhere: those pixels are fill_value, and no index
         # is ever made from a non-finite coordinate (so the op cannot fail on values).
-        in_x, in_y = np.broadcast_arrays(in_x, in_y)
-        bad = ~(np.isfinite(in_x) & np.isfinite(in_y))
+        in_x, in_y = xp.broadcast_arrays(in_x, in_y)
+        bad = ~(xp.isfinite(in_x) & xp.isfinite(in_y))
         degenerate = bad if degenerate is None else degenerate | bad
-        in_x, in_y = np.where(bad, 0, in_x), np.where(bad, 0, in_y)
+        in_x, in_y = xp.where(bad, 0, in_x), xp.where(bad, 0, in_y)
     row_taps = _taps(_map_coordinates(in_y, in_h, fill_mode), in_h, interpolation, fill_mode)
     col_taps = _taps(_map_coordinates(in_x, in_w, fill_mode), in_w, interpolation, fill_mode)
-    base = (np.arange(batch) * (in_h * in_w))[:, None, None]
+    base = (xp.arange(batch) * (in_h * in_w))[:, None, None]
     full = (batch,) + tuple(out_hw)
     indices, weights = [], []
     for rows, row_weights in row_taps:
         offsets = base + rows * in_w
         for cols, col_weights in col_taps:
-            indices.append(np.broadcast_to(offsets + cols, full))
-            weights.append(np.broadcast_to(row_weights * col_weights, full))
-    indices = np.stack(indices)
-    weights = np.stack(weights)
+            indices.append(xp.broadcast_to(offsets + cols, full))
+            weights.append(xp.broadcast_to(row_weights * col_weights, full))
+    indices = xp.stack(indices)
+    weights = xp.stack(weights)
     if degenerate is not None:
-        weights = np.where(degenerate, 0, weights)  # TF: the whole pixel is fill_value.
+        weights = xp.where(degenerate, 0, weights)  # TF: the whole pixel is fill_value.
     fill_weights = 1 - weights.sum(axis=0)
     return indices, weights.astype(dtype, copy=False), fill_weights.astype(dtype, copy=False)
 
@@ -307,17 +306,17 @@ def _taps(coords, length, interpolation, fill_mode):
     the bilinear upper neighbour of the last pixel falls outside, and its weight is 0.
     """
     if interpolation == "nearest":
-        # std::round: halves away from zero (np.round would round them to even).
-        taps = [(np.sign(coords) * np.floor(np.abs(coords) + 0.5), np.ones_like(coords))]
+        # std::round: halves away from zero (xp.round would round them to even).
+        taps = [(xp.sign(coords) * xp.floor(xp.abs(coords) + 0.5), xp.ones_like(coords))]
     else:
-        lower = np.floor(coords)
+        lower = xp.floor(coords)
         upper_weight = coords - lower
         taps = [(lower, 1 - upper_weight), (lower + 1, upper_weight)]
     result = []
     for position, weight in taps:
         if fill_mode == "constant":
-            weight = np.where((position >= 0) & (position <= length - 1), weight, 0)
-        result.append((np.clip(position, 0, length - 1).astype(np.intp), weight))
+            weight = xp.where((position >= 0) & (position <= length - 1), weight, 0)
+        result.append((xp.clip(position, 0, length - 1).astype(xp.intp), weight))
     return result
 
 
@@ -346,10 +345,10 @@ def _transform_grad_forward(dy, transforms, input_shape, interpolation, fill_mod
     if indices is None:
         indices, weights, _ = _sampling(transforms, n, (h, w), dy.shape[1:3], interpolation,
                                         fill_mode, dy.dtype)
-    channel = np.arange(c)
+    channel = xp.arange(c)
     targets = (indices[..., None] * c + channel).ravel()
     contributions = (weights[..., None] * dy[None]).ravel()
-    flat = np.bincount(targets, weights=contributions, minlength=n * h * w * c)
+    flat = xp.bincount(targets, weights=contributions, minlength=n * h * w * c)
     return flat.astype(dy.dtype, copy=False).reshape(input_shape)
 
 
@@ -380,12 +379,12 @@ ImageProjectiveTransformV3Grad = Primitive("ImageProjectiveTransformV3Grad",
 
 
 def _angles_forward(angles, image_height, image_width):
-    cos, sin = np.cos(angles), np.sin(angles)
+    cos, sin = xp.cos(angles), xp.sin(angles)
     # Rotation about the image centre ((w - 1) / 2, (h - 1) / 2), output -> input.
     x_offset = ((image_width - 1) - (cos * (image_width - 1) - sin * (image_height - 1))) / 2
     y_offset = ((image_height - 1) - (sin * (image_width - 1) + cos * (image_height - 1))) / 2
-    zeros = np.zeros_like(angles)
-    return np.stack([cos, -sin, x_offset, sin, cos, y_offset, zeros, zeros], axis=1)
+    zeros = xp.zeros_like(angles)
+    return xp.stack([cos, -sin, x_offset, sin, cos, y_offset, zeros, zeros], axis=1)
 
 
 # No gradient: the angles are random draws, never trained.

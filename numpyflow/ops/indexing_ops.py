@@ -1,7 +1,6 @@
 """Selection ops: tensor[...], where, gather/gather_nd, one_hot, clip_by_value — with gradients."""
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
@@ -15,11 +14,11 @@ from numpyflow.ops.array_ops import Transpose, _axis_int, _shape_text
 
 def _select_grad(node, dy):
     condition = node.inputs[0]
-    zero = Tensor(np.zeros((), dy._value.dtype))
+    zero = Tensor(xp.zeros((), dy._value.dtype))
     return (None, where(condition, dy, zero), where(condition, zero, dy))
 
 
-Select = Primitive("SelectV2", lambda c, x, y: np.where(c, x, y), _select_grad,
+Select = Primitive("SelectV2", lambda c, x, y: xp.where(c, x, y), _select_grad,
                    explain=lambda arrays, attrs, e: "condition, x and y must be broadcastable; "
                    "received shapes " + ", ".join(str(list(a.shape)) for a in arrays))
 
@@ -31,11 +30,11 @@ def where(condition, x=None, y=None, name=None):
     (num_true, rank), as TF does.
     """
     condition = tensor(condition)
-    if condition._value.dtype != np.bool_:
+    if condition._value.dtype != xp.bool_:
         raise TypeError(f"where: `condition` must be a bool tensor; received dtype "
                         f"{condition.dtype.name}.")
     if x is None and y is None:
-        return Tensor(np.argwhere(condition._value).astype(np.int64))
+        return Tensor(xp.argwhere(condition._value).astype(xp.int64))
     if x is None or y is None:
         raise ValueError("where: `x` and `y` must both be given, or neither.")
     x, y = tensor_pair(x, y, "SelectV2")
@@ -52,13 +51,13 @@ def _index_key(key):
         value = key._value
         return value.item() if value.ndim == 0 and value.dtype.kind in "iu" else value
     if isinstance(key, list):
-        return np.asarray(key)
+        return xp.asarray(key)
     return key
 
 
 def _is_basic(key):
     parts = key if isinstance(key, tuple) else (key,)
-    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice))
+    return all(p is None or p is Ellipsis or isinstance(p, (int, xp.integer, slice))
                for p in parts)
 
 
@@ -67,11 +66,11 @@ def _slice_grad(node, dy):
 
 
 def _slice_grad_forward(dy, key, shape):
-    result = np.zeros(shape, dtype=dy.dtype)
+    result = xp.zeros(shape, dtype=dy.dtype)
     if _is_basic(key):
         result[key] = dy
     else:
-        np.add.at(result, key, dy)  # Repeated indices accumulate.
+        xp.add.at(result, key, dy)  # Repeated indices accumulate.
     return result
 
 
@@ -146,7 +145,7 @@ def _position_text(position):
 
 def _out_of_range(indices, limit):
     """TF's message for the first index outside [0, limit), or None if there is none."""
-    bad = np.argwhere((indices < 0) | (indices >= limit))
+    bad = xp.argwhere((indices < 0) | (indices >= limit))
     if not len(bad):
         return None
     position = tuple(bad[0])
@@ -161,15 +160,15 @@ GatherV2 = Primitive(
 
 
 def _segment_sum_forward(data, segment_ids, num_segments):
-    # The hot path of embedding gradients ((vocab, dim) tables). np.add.at over whole rows
+    # The hot path of embedding gradients ((vocab, dim) tables). xp.add.at over whole rows
     # is ~3.5x slower than over single elements, so each row's elements get their own flat
     # index: same additions, same order, same result.
     inner_shape = data.shape[segment_ids.ndim:]
-    inner = int(np.prod(inner_shape, dtype=np.int64))
-    out = np.zeros(num_segments * inner, dtype=data.dtype)
-    rows = segment_ids.reshape(-1).astype(np.intp, copy=False)
-    flat = rows if inner == 1 else (rows[:, None] * inner + np.arange(inner)).reshape(-1)
-    np.add.at(out, flat, data.reshape(-1))
+    inner = int(xp.prod(inner_shape, dtype=xp.int64))
+    out = xp.zeros(num_segments * inner, dtype=data.dtype)
+    rows = segment_ids.reshape(-1).astype(xp.intp, copy=False)
+    flat = rows if inner == 1 else (rows[:, None] * inner + xp.arange(inner)).reshape(-1)
+    xp.add.at(out, flat, data.reshape(-1))
     return out.reshape((num_segments,) + inner_shape)
 
 
@@ -184,9 +183,9 @@ def _with_batch_coordinates(indices, batch_dims):
     """Prepends each index vector's batch position: a batched gather_nd becomes a plain one."""
     outer = indices.shape[:-1]
     trailing = (1,) * (len(outer) - batch_dims)
-    positions = [np.broadcast_to(grid.reshape(grid.shape + trailing), outer)
-                 for grid in np.indices(outer[:batch_dims], dtype=indices.dtype, sparse=True)]
-    return np.concatenate([np.stack(positions, axis=-1), indices], axis=-1)
+    positions = [xp.broadcast_to(grid.reshape(grid.shape + trailing), outer)
+                 for grid in xp.indices(outer[:batch_dims], dtype=indices.dtype, sparse=True)]
+    return xp.concatenate([xp.stack(positions, axis=-1), indices], axis=-1)
 
 
 def _check_batch_shapes(params_shape, indices_shape, batch_dims, op_name):
@@ -249,7 +248,7 @@ def _batched_gather(params, indices, axis, batch_dims):
     if middle:
         # Bring the gathered axis right after the batch axes...
         params = Transpose(params, perm=_moved(len(p_shape), range(axis, axis + 1), batch_dims))
-    index_vectors = _with_batch_coordinates(indices._value[..., np.newaxis], batch_dims)
+    index_vectors = _with_batch_coordinates(indices._value[..., xp.newaxis], batch_dims)
     result = GatherNd(params, Tensor(index_vectors))
     if middle:
         # ...and move the gathered block back behind the axes that preceded it.
@@ -265,14 +264,14 @@ def _coordinates(indices):
 
 def _gather_nd_forward(params, indices):
     if indices.shape[-1] == 0:  # Empty index vectors select all of params, once per vector.
-        return np.broadcast_to(params, indices.shape[:-1] + params.shape)
+        return xp.broadcast_to(params, indices.shape[:-1] + params.shape)
     return params[_coordinates(_bounds_checked(indices))]
 
 
 def _gather_nd_explain(arrays, attrs, error):
     params, indices = arrays
-    limits = np.array(params.shape[:indices.shape[-1]])
-    bad = np.argwhere(((indices < 0) | (indices >= limits)).any(axis=-1))
+    limits = xp.array(params.shape[:indices.shape[-1]])
+    bad = xp.argwhere(((indices < 0) | (indices >= limits)).any(axis=-1))
     if not len(bad):
         return str(error)
     position = tuple(bad[0])
@@ -283,8 +282,8 @@ def _gather_nd_explain(arrays, attrs, error):
 def _scatter_nd_forward(indices, updates, shape):
     if indices.shape[-1] == 0:
         return updates.reshape((-1,) + tuple(shape)).sum(axis=0)
-    out = np.zeros(shape, dtype=updates.dtype)
-    np.add.at(out, _coordinates(indices), updates)  # Repeated indices accumulate.
+    out = xp.zeros(shape, dtype=updates.dtype)
+    xp.add.at(out, _coordinates(indices), updates)  # Repeated indices accumulate.
     return out
 
 
@@ -334,7 +333,7 @@ def _clip_grad(node, dy):
     # As TF: t gets dy where min <= t <= max; min (max) gets it where t fell below (above).
     t, low, high = (x._value for x in node.inputs)
     below, above = t < low, t > high
-    zero = Tensor(np.zeros((), dy._value.dtype))
+    zero = Tensor(xp.zeros((), dy._value.dtype))
     need_t, need_low, need_high = node.needs
     return (Select(Tensor(below | above), zero, dy) if need_t else None,
             Select(Tensor(below), dy, zero) if need_low else None,
@@ -343,7 +342,7 @@ def _clip_grad(node, dy):
 
 # maximum(minimum(t, max), min), as TF computes it: `min` wins where min > max.
 ClipByValue = Primitive("ClipByValue",
-                        lambda t, low, high: np.maximum(np.minimum(t, high), low), _clip_grad)
+                        lambda t, low, high: xp.maximum(xp.minimum(t, high), low), _clip_grad)
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
@@ -361,7 +360,7 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     if low._value.ndim or high._value.ndim:
         shape = values._value.shape
         try:
-            merged = np.broadcast_shapes(shape, low._value.shape, high._value.shape)
+            merged = xp.broadcast_shapes(shape, low._value.shape, high._value.shape)
         except ValueError:
             raise invalid_argument("ClipByValue", f"Incompatible shapes: t {_shape_text(shape)} "
                                    f"vs. clip_value_min {_shape_text(low._value.shape)} vs. "
@@ -376,10 +375,10 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
 
 def _one_hot_forward(indices, on_value, off_value, depth, axis):
     # Negative and too-large indices match no position, giving an all-off vector, as TF.
-    hot = indices[..., np.newaxis] == np.arange(depth)
+    hot = indices[..., xp.newaxis] == xp.arange(depth)
     if axis != -1:
-        hot = np.moveaxis(hot, -1, axis)
-    return np.where(hot, on_value, off_value)
+        hot = xp.moveaxis(hot, -1, axis)
+    return xp.where(hot, on_value, off_value)
 
 
 OneHot = Primitive("OneHot", _one_hot_forward)  # No gradient, as in TF.
@@ -391,8 +390,8 @@ _DEFAULT_ON_OFF = {}  # dtype -> (1, 0) as scalar Tensors; Tensors are immutable
 def _default_on_off(dtype):
     values = _DEFAULT_ON_OFF.get(dtype)
     if values is None:
-        values = _DEFAULT_ON_OFF[dtype] = (Tensor(np.ones((), dtype._np)),
-                                           Tensor(np.zeros((), dtype._np)))
+        values = _DEFAULT_ON_OFF[dtype] = (Tensor(xp.ones((), dtype._np)),
+                                           Tensor(xp.zeros((), dtype._np)))
     return values
 
 

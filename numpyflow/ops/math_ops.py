@@ -4,9 +4,7 @@ Each primitive's forward (on arrays) and gradient (on Tensors) stand side by sid
 Python operators on Tensors are attached at the bottom of this file.
 """
 
-import numpy as np
-
-from numpyflow.backend import blas
+from numpyflow.backend import blas, xp
 from numpyflow.framework import dtypes, errors
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
@@ -26,9 +24,9 @@ def _binary_primitive(name, forward, gradient=None, infallible=False):
 
 # -- arithmetic -------------------------------------------------------------------------
 
-AddV2 = _binary_primitive("AddV2", np.add, lambda node, dy: (dy, dy))
-Sub = _binary_primitive("Sub", np.subtract, lambda node, dy: (dy, negative(dy)))
-Mul = _binary_primitive("Mul", np.multiply, lambda node, dy: (
+AddV2 = _binary_primitive("AddV2", xp.add, lambda node, dy: (dy, dy))
+Sub = _binary_primitive("Sub", xp.subtract, lambda node, dy: (dy, negative(dy)))
+Mul = _binary_primitive("Mul", xp.multiply, lambda node, dy: (
     dy * node.inputs[1] if node.needs[0] else None,
     dy * node.inputs[0] if node.needs[1] else None))
 
@@ -39,7 +37,7 @@ def _real_div_grad(node, dy):
             negative(dy) * node.output / y if node.needs[1] else None)
 
 
-RealDiv = _binary_primitive("RealDiv", quiet(np.divide), _real_div_grad, infallible=True)
+RealDiv = _binary_primitive("RealDiv", quiet(xp.divide), _real_div_grad, infallible=True)
 
 
 def _integer_division(ufunc, op_name):
@@ -58,7 +56,7 @@ def _integer_division(ufunc, op_name):
     return forward
 
 
-FloorDiv = _binary_primitive("FloorDiv", _integer_division(np.floor_divide, "FloorDiv"))
+FloorDiv = _binary_primitive("FloorDiv", _integer_division(xp.floor_divide, "FloorDiv"))
 
 
 def _floor_mod_grad(node, dy):
@@ -66,7 +64,7 @@ def _floor_mod_grad(node, dy):
     return dy, negative(dy) * floor(x / y)
 
 
-FloorMod = _binary_primitive("FloorMod", _integer_division(np.mod, "FloorMod"), _floor_mod_grad)
+FloorMod = _binary_primitive("FloorMod", _integer_division(xp.mod, "FloorMod"), _floor_mod_grad)
 
 
 def _pow_grad(node, dy):
@@ -80,20 +78,20 @@ def _pow_grad(node, dy):
     return dx, dexp
 
 
-Pow = _binary_primitive("Pow", quiet(np.power), _pow_grad, infallible=True)
+Pow = _binary_primitive("Pow", quiet(xp.power), _pow_grad, infallible=True)
 
 
 def _maximum_grad(node, dy, pick_first):
     x, y = node.inputs
     from numpyflow.ops import indexing_ops
     first = pick_first(x, y)
-    zero = Tensor(np.zeros((), dy._value.dtype))
+    zero = Tensor(xp.zeros((), dy._value.dtype))
     return indexing_ops.where(first, dy, zero), indexing_ops.where(first, zero, dy)
 
 
-Maximum = _binary_primitive("Maximum", np.maximum,
+Maximum = _binary_primitive("Maximum", xp.maximum,
                             lambda node, dy: _maximum_grad(node, dy, greater_equal))
-Minimum = _binary_primitive("Minimum", np.minimum,
+Minimum = _binary_primitive("Minimum", xp.minimum,
                             lambda node, dy: _maximum_grad(node, dy, less_equal))
 
 
@@ -149,9 +147,9 @@ truediv = divide
 
 def _div_no_nan_forward(x, y):
     if x.ndim == 0 and y.ndim == 0:  # Metric results: skip the masked division's setup.
-        return np.divide(x, y) if y != 0 else np.zeros((), x.dtype)
+        return xp.divide(x, y) if y != 0 else xp.zeros((), x.dtype)
     nonzero = y != 0
-    return np.divide(x, y, out=np.zeros(np.broadcast_shapes(x.shape, y.shape), x.dtype),
+    return xp.divide(x, y, out=xp.zeros(xp.broadcast_shapes(x.shape, y.shape), x.dtype),
                      where=nonzero)
 
 
@@ -210,25 +208,25 @@ def minimum(x, y, name=None):
 
 # -- unary ------------------------------------------------------------------------------
 
-Neg = Primitive("Neg", np.negative, lambda node, dy: (negative(dy),))
-Exp = Primitive("Exp", quiet(np.exp), lambda node, dy: (dy * node.output,), infallible=True)
-Log = Primitive("Log", quiet(np.log), lambda node, dy: (dy / node.inputs[0],), infallible=True)
-Sqrt = Primitive("Sqrt", quiet(np.sqrt), lambda node, dy: (dy * 0.5 / node.output,),
+Neg = Primitive("Neg", xp.negative, lambda node, dy: (negative(dy),))
+Exp = Primitive("Exp", quiet(xp.exp), lambda node, dy: (dy * node.output,), infallible=True)
+Log = Primitive("Log", quiet(xp.log), lambda node, dy: (dy / node.inputs[0],), infallible=True)
+Sqrt = Primitive("Sqrt", quiet(xp.sqrt), lambda node, dy: (dy * 0.5 / node.output,),
                  infallible=True)
 
 
 def _rsqrt(x):
-    return 1. / np.sqrt(x)
+    return 1. / xp.sqrt(x)
 
 
 Rsqrt = Primitive("Rsqrt", quiet(_rsqrt), lambda node, dy: (dy * -0.5 * node.output ** 3,),
                   infallible=True)
-Square = Primitive("Square", np.square, lambda node, dy: (dy * 2. * node.inputs[0],))
-Abs = Primitive("Abs", np.abs, lambda node, dy: (dy * sign(node.inputs[0]),))
-Sign = Primitive("Sign", np.sign)
-Floor = Primitive("Floor", np.floor)
+Square = Primitive("Square", xp.square, lambda node, dy: (dy * 2. * node.inputs[0],))
+Abs = Primitive("Abs", xp.abs, lambda node, dy: (dy * sign(node.inputs[0]),))
+Sign = Primitive("Sign", xp.sign)
+Floor = Primitive("Floor", xp.floor)
 # TF rounds half to even, as NumPy does.
-Round = Primitive("Round", np.round)
+Round = Primitive("Round", xp.round)
 
 
 def _float_unary(primitive):
@@ -281,9 +279,9 @@ def _matmul_forward(a, b, transpose_a=False, transpose_b=False):
     if a.ndim < 2 or b.ndim < 2:
         raise ValueError("rank")
     if transpose_a:
-        a = np.swapaxes(a, -1, -2)
+        a = xp.swapaxes(a, -1, -2)
     if transpose_b:
-        b = np.swapaxes(b, -1, -2)
+        b = xp.swapaxes(b, -1, -2)
     return blas.matmul(a, b)
 
 
@@ -373,15 +371,15 @@ def cast(x, dtype, name=None):
 
 # -- comparison and logic (no gradients) ----------------------------------------------
 
-Equal = _binary_primitive("Equal", np.equal)
-NotEqual = _binary_primitive("NotEqual", np.not_equal)
-Less = _binary_primitive("Less", np.less)
-LessEqual = _binary_primitive("LessEqual", np.less_equal)
-Greater = _binary_primitive("Greater", np.greater)
-GreaterEqual = _binary_primitive("GreaterEqual", np.greater_equal)
-LogicalAnd = _binary_primitive("LogicalAnd", np.logical_and)
-LogicalOr = _binary_primitive("LogicalOr", np.logical_or)
-LogicalNot = Primitive("LogicalNot", np.logical_not)
+Equal = _binary_primitive("Equal", xp.equal)
+NotEqual = _binary_primitive("NotEqual", xp.not_equal)
+Less = _binary_primitive("Less", xp.less)
+LessEqual = _binary_primitive("LessEqual", xp.less_equal)
+Greater = _binary_primitive("Greater", xp.greater)
+GreaterEqual = _binary_primitive("GreaterEqual", xp.greater_equal)
+LogicalAnd = _binary_primitive("LogicalAnd", xp.logical_and)
+LogicalOr = _binary_primitive("LogicalOr", xp.logical_or)
+LogicalNot = Primitive("LogicalNot", xp.logical_not)
 
 
 def _comparison(primitive):
@@ -403,7 +401,7 @@ greater_equal = _comparison(GreaterEqual)
 def _logical(primitive):
     def op(x, y, name=None):
         x, y = tensor_pair(x, y, primitive.name)
-        if x._value.dtype != np.bool_:
+        if x._value.dtype != xp.bool_:
             raise TypeError(f"{primitive.name} expects bool tensors; received {x.dtype.name}.")
         return primitive(x, y)
     op.__doc__ = f"Element-wise `{primitive.name}` of two bool Tensors."
@@ -417,7 +415,7 @@ logical_or = _logical(LogicalOr)
 def logical_not(x, name=None):
     """Element-wise NOT of a bool Tensor."""
     x = tensor(x)
-    if x._value.dtype != np.bool_:
+    if x._value.dtype != xp.bool_:
         raise TypeError(f"LogicalNot expects a bool tensor; received {x.dtype.name}.")
     return LogicalNot(x)
 
@@ -494,15 +492,15 @@ Tensor.__hash__ = None
 def _reciprocal_forward(x):
     if x.dtype.kind in "iu" and not x.all():
         raise ValueError("Integer division by zero in reciprocal")
-    return np.reciprocal(x)
+    return xp.reciprocal(x)
 
 
 Reciprocal = Primitive("Reciprocal", quiet(_reciprocal_forward),
                        lambda node, dy: (negative(dy) * square(node.output),))
-Log1p = Primitive("Log1p", quiet(np.log1p), lambda node, dy: (dy / (node.inputs[0] + 1.),),
+Log1p = Primitive("Log1p", quiet(xp.log1p), lambda node, dy: (dy / (node.inputs[0] + 1.),),
                   infallible=True)
 # exp(x) rather than output + 1: exact where expm1(x) is tiny.
-Expm1 = Primitive("Expm1", quiet(np.expm1), lambda node, dy: (dy * exp(node.inputs[0]),),
+Expm1 = Primitive("Expm1", quiet(xp.expm1), lambda node, dy: (dy * exp(node.inputs[0]),),
                   infallible=True)
 
 
@@ -539,7 +537,7 @@ def _squared_difference_grad(node, dy):
 
 
 SquaredDifference = _binary_primitive(
-    "SquaredDifference", quiet(lambda x, y: np.square(np.subtract(x, y))),
+    "SquaredDifference", quiet(lambda x, y: xp.square(xp.subtract(x, y))),
     _squared_difference_grad)
 
 

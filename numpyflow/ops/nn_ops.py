@@ -1,7 +1,6 @@
 """Neural-network ops: activations, softmax, bias_add, cross-entropies — with gradients."""
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.framework import tape as _tape
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
@@ -23,7 +22,7 @@ def _recording():
 # -- relu -------------------------------------------------------------------------------
 
 def _relu_forward(x):
-    return np.maximum(x, 0, dtype=x.dtype)
+    return xp.maximum(x, 0, dtype=x.dtype)
 
 
 # ReluGrad(dy, y) = dy where y > 0: linear in dy, so its own gradient is ReluGrad again.
@@ -43,11 +42,11 @@ def relu(features, name=None):
 
 # -- softmax ----------------------------------------------------------------------------
 
-# Reductions call the ufuncs' `reduce` directly: np.max/np.sum add ~2 µs of argument
+# Reductions call the ufuncs' `reduce` directly: xp.max/xp.sum add ~2 µs of argument
 # handling each, which is most of the cost at the batch sizes of a training step.
 def _softmax_forward(x, axis):
-    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
-    e /= np.add.reduce(e, axis=axis, keepdims=True)
+    e = xp.exp(x - xp.maximum.reduce(x, axis=axis, keepdims=True))
+    e /= xp.add.reduce(e, axis=axis, keepdims=True)
     return e
 
 
@@ -57,8 +56,8 @@ def _softmax_grad(node, dy):
 
 
 def _log_softmax_forward(x, axis):
-    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - xp.maximum.reduce(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.add.reduce(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def _log_softmax_grad(node, dy):
@@ -99,7 +98,7 @@ def _bias_add_explain(arrays, attrs, error):
 
 
 # The tape sums the bias gradient over the broadcast (batch and spatial) axes.
-BiasAdd = Primitive("BiasAdd", np.add, lambda node, dy: (dy, dy), explain=_bias_add_explain)
+BiasAdd = Primitive("BiasAdd", xp.add, lambda node, dy: (dy, dy), explain=_bias_add_explain)
 
 
 def bias_add(value, bias, data_format=None, name=None):
@@ -127,10 +126,10 @@ def _sparse_xent_forward(logits, labels):
                          f"{' '.join(str(v) for v in labels.ravel()[:20])}")
     # loss = log(sum(exp(shifted))) - shifted[label], with shifted = logits - max(logits):
     # stable, and the exponentials give the probabilities the gradient needs (saved).
-    shifted = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)
-    probabilities = np.exp(shifted)
-    totals = np.add.reduce(probabilities, axis=-1, keepdims=True)
-    loss = np.log(totals[..., 0])
+    shifted = logits - xp.maximum.reduce(logits, axis=-1, keepdims=True)
+    probabilities = xp.exp(shifted)
+    totals = xp.add.reduce(probabilities, axis=-1, keepdims=True)
+    loss = xp.log(totals[..., 0])
     loss -= shifted[_label_positions(labels)]
     probabilities /= totals
     return loss, probabilities
@@ -139,7 +138,7 @@ def _sparse_xent_forward(logits, labels):
 def _label_positions(labels):
     """An index picking each example's label along the last axis (fancy indexing: for
     small batches several times faster than take_along_axis)."""
-    rows = np.indices(labels.shape, sparse=True) if labels.ndim != 1 else (np.arange(labels.size),)
+    rows = xp.indices(labels.shape, sparse=True) if labels.ndim != 1 else (xp.arange(labels.size),)
     return (*rows, labels)
 
 
@@ -206,7 +205,7 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
 
 def _xent_forward(logits, labels, axis):
     log_probs = _log_softmax_forward(logits, axis)
-    return -np.sum(labels * log_probs, axis=axis), log_probs
+    return -xp.sum(labels * log_probs, axis=axis), log_probs
 
 
 def _xent_grad(node, dy):
@@ -239,7 +238,7 @@ def _dense_xent_explain(arrays, attrs, error):
 
 
 def _xent_backprop(dy_kept, log_probs, labels, axis):
-    return dy_kept * (np.exp(log_probs) * labels.sum(axis, keepdims=True) - labels)
+    return dy_kept * (xp.exp(log_probs) * labels.sum(axis, keepdims=True) - labels)
 
 
 # The fused d loss / d logits, taken when no tape records the gradient itself.
@@ -331,8 +330,8 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
 
 def _dropout_mask_forward(shape, dtype, rate, seed):
     uniform = random_ops.stateless_seed_stream(seed).random(
-        shape, dtype=np.float32 if dtype == np.float32 else np.float64)
-    return np.where(uniform >= rate, 1 / (1 - rate), 0.).astype(dtype, copy=False)
+        shape, dtype=xp.float32 if dtype == xp.float32 else xp.float64)
+    return xp.where(uniform >= rate, 1 / (1 - rate), 0.).astype(dtype, copy=False)
 
 
 # A primitive without inputs: the mask is drawn when it runs, so a compiled plan
@@ -357,7 +356,7 @@ def moments(x, axes, shift=None, keepdims=False, name=None):
     (2.5, 1.25)
     """
     x = tensor(x)
-    y = math_ops.cast(x, "float32") if x._value.dtype == np.float16 else x
+    y = math_ops.cast(x, "float32") if x._value.dtype == xp.float16 else x
     mean = reduce_ops.reduce_mean(y, axis=axes, keepdims=True)
     variance = reduce_ops.reduce_mean(
         math_ops.square(y - array_ops.stop_gradient(mean)), axis=axes, keepdims=True)
@@ -365,7 +364,7 @@ def moments(x, axes, shift=None, keepdims=False, name=None):
         reduced_shape = _without_axes(y._value.shape, axes)
         mean = array_ops.reshape(mean, reduced_shape)
         variance = array_ops.reshape(variance, reduced_shape)
-    if x._value.dtype == np.float16:
+    if x._value.dtype == xp.float16:
         mean, variance = math_ops.cast(mean, "float16"), math_ops.cast(variance, "float16")
     return mean, variance
 
@@ -377,7 +376,7 @@ def _without_axes(shape, axes):
 
 def _l2_loss_forward(x):
     flat = x.reshape(-1)
-    return np.asarray(np.dot(flat, flat) * 0.5, dtype=x.dtype)
+    return xp.asarray(xp.dot(flat, flat) * 0.5, dtype=x.dtype)
 
 
 L2Loss = Primitive("L2Loss", quiet(_l2_loss_forward), lambda node, dy: (dy * node.inputs[0],))

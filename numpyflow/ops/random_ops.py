@@ -7,8 +7,7 @@ it repeatedly gives different values that still repeat across runs; `set_seed` r
 all streams.
 """
 
-import numpy as np
-
+from numpyflow.backend import xp
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
@@ -49,19 +48,19 @@ def get_global_generator_seed():
 def _stream(seed):
     if seed is None:
         if _state.global_stream is None:
-            _state.global_stream = np.random.default_rng(_state.global_seed)
+            _state.global_stream = xp.random.default_rng(_state.global_seed)
         return _state.global_stream
     key = (_DEFAULT_GLOBAL_SEED if _state.global_seed is None else _state.global_seed, int(seed))
     stream = _state.op_streams.get(key)
     if stream is None:
-        stream = _state.op_streams[key] = np.random.default_rng(key)
+        stream = _state.op_streams[key] = xp.random.default_rng(key)
     return stream
 
 
 def _shape(shape):
     if isinstance(shape, Tensor):
         shape = shape._value.tolist()
-    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    return (int(shape),) if isinstance(shape, (int, xp.integer)) else tuple(int(d) for d in shape)
 
 
 def _float_dtype(dtype, op):
@@ -72,7 +71,7 @@ def _float_dtype(dtype, op):
 
 
 def _standard_normal(rng, shape, np_dtype):
-    if np_dtype in (np.float32, np.float64):
+    if np_dtype in (xp.float32, xp.float64):
         return rng.standard_normal(shape, dtype=np_dtype)
     return rng.standard_normal(shape).astype(np_dtype)
 
@@ -96,10 +95,10 @@ def _uniform_int_forward(shape, dtype, low, high, seed):
 def _truncated_normal_forward(shape, dtype, mean, stddev, seed):
     rng = _stream(seed)
     values = _standard_normal(rng, shape, dtype)
-    outside = np.abs(values) > 2
+    outside = xp.abs(values) > 2
     while outside.any():
         values[outside] = _standard_normal(rng, int(outside.sum()), dtype)
-        outside = np.abs(values) > 2
+        outside = xp.abs(values) > 2
     return (values * dtype.type(stddev) + dtype.type(mean)).astype(dtype)
 
 
@@ -146,8 +145,8 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
         return RandomUniformInt(shape=_shape(shape), dtype=np_dtype, low=low, high=high,
                                 seed=_seed(seed))
     maxval = 1.0 if maxval is None else maxval
-    low = np.asarray(minval, dtype=np_dtype)
-    span = np.asarray(maxval, dtype=np_dtype) - low
+    low = xp.asarray(minval, dtype=np_dtype)
+    span = xp.asarray(maxval, dtype=np_dtype) - low
     return RandomUniform(shape=_shape(shape), dtype=np_dtype, low=low, span=span,
                          seed=_seed(seed))
 
@@ -158,9 +157,9 @@ def _unit_uniform(rng, shape, np_dtype):
     float16 is drawn on its own 2**-11 grid: rounding float64 draws to float16 would turn
     values just below 1 into exactly 1.
     """
-    if np_dtype == np.float16:
-        return (rng.integers(0, 2 ** 11, size=shape) * 2.0 ** -11).astype(np.float16)
-    return rng.random(shape, dtype=np.float32 if np_dtype == np.float32 else np.float64)
+    if np_dtype == xp.float16:
+        return (rng.integers(0, 2 ** 11, size=shape) * 2.0 ** -11).astype(xp.float16)
+    return rng.random(shape, dtype=xp.float32 if np_dtype == xp.float32 else xp.float64)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
@@ -250,7 +249,7 @@ def _generator(saved):
             or not all(_is_int(saved[k]) for k in keys - {"bit_generator"})):
         raise ValueError(f"random state: a generator state must be a PCG64 state "
                          f"({sorted(keys)}, ints); received {saved!r:.200}.")
-    rng = np.random.default_rng()
+    rng = xp.random.default_rng()
     rng.bit_generator.state = {"bit_generator": "PCG64",
                                "state": {"state": saved["state"], "inc": saved["inc"]},
                                "has_uint32": saved["has_uint32"], "uinteger": saved["uinteger"]}

@@ -2,9 +2,7 @@
 
 import math
 
-import numpy as np
-
-from numpyflow.backend import blas
+from numpyflow.backend import blas, xp
 from numpyflow.framework import dtypes
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
@@ -14,7 +12,7 @@ from numpyflow.ops import array_ops, math_ops
 from numpyflow.ops._convert import axis_tuple, tensor
 
 
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_BLAS_FLOATS = (xp.dtype(xp.float32), xp.dtype(xp.float64))
 
 
 def _kept_shape(node):
@@ -36,7 +34,7 @@ def _reduced_count(shape, axes):
     return math.prod(shape[a] for a in axes)
 
 
-# Below this many rows, np.sum beats the GEMV's call overhead.
+# Below this many rows, xp.sum beats the GEMV's call overhead.
 _GEMV_SUM_MIN_ROWS = 256
 
 
@@ -49,10 +47,10 @@ def _sum_forward(x, axis, keepdims):
             # blas.column_sums.
             sums = blas.column_sums(x.reshape(-1, x.shape[-1]))
             return sums.reshape((1,) * (x.ndim - 1) + sums.shape) if keepdims else sums
-        # np.add.reduce is np.sum without its Python-level argument handling (~2 µs a call).
+        # xp.add.reduce is xp.sum without its Python-level argument handling (~2 µs a call).
         if x.dtype.kind in "iu":  # TF keeps the dtype; NumPy widens small ints to int64.
-            return np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
-        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+            return xp.add.reduce(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+        return xp.add.reduce(x, axis=axis, keepdims=keepdims)
     finally:
         _quiet.restore(token)
 
@@ -62,11 +60,11 @@ def _mean_forward(x, axis, keepdims):
     try:
         if x.dtype.kind != "f":
             # TF's mean of integers stays integer (truncating); NumPy's becomes float64.
-            return np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
-        # What np.mean computes for floats (a pairwise sum, then one division), minus its
+            return xp.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
+        # What xp.mean computes for floats (a pairwise sum, then one division), minus its
         # argument handling.
-        return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims),
-                              _reduced_count(x.shape, axis) or np.nan)
+        return xp.true_divide(xp.add.reduce(x, axis=axis, keepdims=keepdims),
+                              _reduced_count(x.shape, axis) or xp.nan)
     finally:
         _quiet.restore(token)
 
@@ -89,10 +87,10 @@ def _extremum_grad(node, dy):
     return (mask * _spread(node, dy) / ties,)
 
 
-Max = Primitive("Max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+Max = Primitive("Max", lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
                 _extremum_grad, explain=lambda a, k, e: f"{e}: cannot reduce an empty tensor",
                 infallible=True)
-Min = Primitive("Min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
+Min = Primitive("Min", lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
                 _extremum_grad, explain=lambda a, k, e: f"{e}: cannot reduce an empty tensor",
                 infallible=True)
 
@@ -103,19 +101,19 @@ def _prod_grad(node, dy):
     # second derivatives of reduce_prod are not supported.
     x = node.inputs[0]._value
     axes = node.attrs["axis"]
-    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    moved = xp.moveaxis(x, axes, tuple(range(-len(axes), 0)))
     flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
-    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
-    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    others = np.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(axes), 0)), axes)
+    ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = xp.cumprod(xp.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = xp.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(axes), 0)), axes)
     return (_spread(node, dy) * Tensor(others),)
 
 
 def _prod_forward(x, axis, keepdims):
     # TF keeps an integer input's dtype; NumPy widens small ints to int64.
     dtype = x.dtype if x.dtype.kind in "iu" else None
-    return np.prod(x, axis=axis, keepdims=keepdims, dtype=dtype)
+    return xp.prod(x, axis=axis, keepdims=keepdims, dtype=dtype)
 
 
 Prod = Primitive("Prod", quiet(_prod_forward), _prod_grad)
@@ -163,20 +161,20 @@ def _arg_reducer(name, np_fn):
     return prim, arg
 
 
-ArgMax, argmax = _arg_reducer("ArgMax", np.argmax)
-ArgMin, argmin = _arg_reducer("ArgMin", np.argmin)
+ArgMax, argmax = _arg_reducer("ArgMax", xp.argmax)
+ArgMin, argmin = _arg_reducer("ArgMin", xp.argmin)
 
 
 # -- logical reductions, variance, counting -------------------------------------------------
 
-Any = Primitive("Any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
-All = Primitive("All", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
+Any = Primitive("Any", lambda x, axis, keepdims: xp.any(x, axis=axis, keepdims=keepdims))
+All = Primitive("All", lambda x, axis, keepdims: xp.all(x, axis=axis, keepdims=keepdims))
 
 
 def _logical_reducer(primitive, doc):
     def reduce(input_tensor, axis=None, keepdims=False, name=None):
         x = tensor(input_tensor)
-        if x._value.dtype != np.bool_:
+        if x._value.dtype != xp.bool_:
             raise TypeError(f"{primitive.name} expects a bool tensor; received dtype "
                             f"{x.dtype.name}.")
         return primitive(x, axis=axis_tuple(axis, x._value.ndim, primitive.name),
@@ -229,5 +227,5 @@ def count_nonzero(input, axis=None, keepdims=None, dtype=dtypes.int64, name=None
     """
     x = tensor(input)
     axes = axis_tuple(axis, x._value.ndim, "CountNonzero")
-    counts = np.count_nonzero(x._value, axis=axes, keepdims=bool(keepdims))
-    return Tensor(np.asarray(counts, dtype=dtypes.as_dtype(dtype)._np))
+    counts = xp.count_nonzero(x._value, axis=axes, keepdims=bool(keepdims))
+    return Tensor(xp.asarray(counts, dtype=dtypes.as_dtype(dtype)._np))

@@ -27,9 +27,7 @@ These ops are internal (TF has no public fused-RNN op of these names): the Keras
 TensorShape([2, 3, 5])
 """
 
-import numpy as np
-
-from numpyflow.backend import blas
+from numpyflow.backend import blas, xp
 from numpyflow.backend.quiet import quiet
 from numpyflow.framework import tape as _tape
 from numpyflow.framework.primitive import Primitive
@@ -44,8 +42,8 @@ FUSED_ACTIVATIONS = {"SimpleRNN": ("tanh", "relu"), "LSTM": ("tanh",), "GRU": ("
 
 def _sigmoid(z, out=None):
     """Logistic sigmoid as 0.5 * tanh(z / 2) + 0.5: no overflow, one transcendental."""
-    out = np.multiply(z, 0.5, out=out)
-    np.tanh(out, out=out)
+    out = xp.multiply(z, 0.5, out=out)
+    xp.tanh(out, out=out)
     out *= 0.5
     out += 0.5
     return out
@@ -74,7 +72,7 @@ def _time_major(x, mask, go_backwards):
     if go_backwards:
         xt = xt[::-1]
         mt = None if mt is None else mt[::-1]
-    return np.ascontiguousarray(xt), mt
+    return xp.ascontiguousarray(xt), mt
 
 
 def _mask_time_major(mask, go_backwards):
@@ -89,7 +87,7 @@ def _project(xt, kernel, bias, recurrent_kernel):
     steps, batch, features = xt.shape
     units = recurrent_kernel.shape[0]
     _step_threads(batch, units, recurrent_kernel.shape[1] // max(units, 1))
-    z = np.matmul(xt.reshape(steps * batch, features), kernel)
+    z = xp.matmul(xt.reshape(steps * batch, features), kernel)
     if bias is not None:
         z += bias
     return z.reshape(steps, batch, kernel.shape[1])
@@ -100,23 +98,23 @@ def _input_grads(dz_x, xt, kernel, go_backwards, need_x):
     in time-major order."""
     steps, batch, features = xt.shape
     flat = dz_x.reshape(steps * batch, -1)
-    dkernel = np.matmul(xt.reshape(steps * batch, features).T, flat)
+    dkernel = xp.matmul(xt.reshape(steps * batch, features).T, flat)
     if not need_x:
         return None, dkernel
-    dxt = np.matmul(flat, kernel.T).reshape(steps, batch, features)
+    dxt = xp.matmul(flat, kernel.T).reshape(steps, batch, features)
     if go_backwards:
         dxt = dxt[::-1]
-    return np.ascontiguousarray(dxt.transpose(1, 0, 2)), dkernel
+    return xp.ascontiguousarray(dxt.transpose(1, 0, 2)), dkernel
 
 
 def _outer_sum(a, b):
     """sum over steps of a[s].T @ b[s] for (time, batch, m) and (time, batch, n): one GEMM."""
-    return np.matmul(a.reshape(-1, a.shape[-1]).T, b.reshape(-1, b.shape[-1]))
+    return xp.matmul(a.reshape(-1, a.shape[-1]).T, b.reshape(-1, b.shape[-1]))
 
 
 def _bias_grad(d):
     """Sum of (time, batch, k) over time and batch, as one GEMV."""
-    return blas.column_sums(np.ascontiguousarray(d).reshape(-1, d.shape[-1]))
+    return blas.column_sums(xp.ascontiguousarray(d).reshape(-1, d.shape[-1]))
 
 
 def _split_arrays(arrays, kind, use_bias, masked):
@@ -140,17 +138,17 @@ def _simple_forward(*arrays, activation, use_bias, masked, go_backwards):
     u = p["recurrent_kernel"]
     z = _project(xt, p["kernel"], p["bias"], p["recurrent_kernel"])
     steps, batch, units = z.shape
-    states = np.empty((steps + 1, batch, units), dtype=z.dtype)
+    states = xp.empty((steps + 1, batch, units), dtype=z.dtype)
     states[0] = p["h0"]
-    activated = np.empty_like(z)  # The new state before masking (for the gradient).
+    activated = xp.empty_like(z)  # The new state before masking (for the gradient).
     for s in range(steps):
-        a = np.matmul(states[s], u, out=activated[s])
+        a = xp.matmul(states[s], u, out=activated[s])
         a += z[s]
         if activation == "tanh":
-            np.tanh(a, out=a)
+            xp.tanh(a, out=a)
         else:
-            np.maximum(a, 0, out=a)
-        states[s + 1] = a if mt is None else np.where(mt[s], a, states[s])
+            xp.maximum(a, 0, out=a)
+        states[s + 1] = a if mt is None else xp.where(mt[s], a, states[s])
     return states[1:].transpose(1, 0, 2), (xt, states, activated)
 
 
@@ -159,8 +157,8 @@ def _simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
     mt = _mask_time_major(mask[0], go_backwards) if mask else None
     dyt = dy.transpose(1, 0, 2)
     steps, batch, units = activated.shape
-    da_all = np.empty_like(activated)
-    dh = np.zeros((batch, units), dtype=dy.dtype)
+    da_all = xp.empty_like(activated)
+    dh = xp.zeros((batch, units), dtype=dy.dtype)
     u_t = recurrent_kernel.T
     _step_threads(batch, units, 1)
     for s in range(steps - 1, -1, -1):
@@ -173,17 +171,17 @@ def _simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
         a = activated[s]
         da = da_all[s]
         if activation == "tanh":
-            np.multiply(dh_new, 1 - a * a, out=da)
+            xp.multiply(dh_new, 1 - a * a, out=da)
         else:
-            np.multiply(dh_new, a > 0, out=da)
-        dh = np.matmul(da, u_t)
+            xp.multiply(dh_new, a > 0, out=da)
+        dh = xp.matmul(da, u_t)
         if mt is not None:
             dh += dh_keep
     dx, dkernel = _input_grads(da_all, xt, kernel, go_backwards, need_x)
     pieces = [dx, dh, dkernel, _outer_sum(states[:-1], da_all)]
     if use_bias:
         pieces.append(_bias_grad(da_all))
-    return np.concatenate([piece.ravel() for piece in pieces if piece is not None])
+    return xp.concatenate([piece.ravel() for piece in pieces if piece is not None])
 
 
 # -- LSTM -------------------------------------------------------------------------------
@@ -196,32 +194,32 @@ def _lstm_forward(*arrays, use_bias, masked, go_backwards):
     n = four // 4
     # sigmoid(v) = 0.5 * tanh(v / 2) + 0.5: halving the i, f, o columns of the projections
     # (exact in floating point) lets one tanh over all four gates activate them.
-    scale = np.full(four, 0.5, dtype=z.dtype)
+    scale = xp.full(four, 0.5, dtype=z.dtype)
     scale[2 * n:3 * n] = 1
-    offset = np.where(scale == 1, 0, 0.5).astype(z.dtype)
+    offset = xp.where(scale == 1, 0, 0.5).astype(z.dtype)
     z *= scale
     u = p["recurrent_kernel"] * scale
-    states = np.empty((steps + 1, batch, 2 * n), dtype=z.dtype)  # [h, c] per step.
+    states = xp.empty((steps + 1, batch, 2 * n), dtype=z.dtype)  # [h, c] per step.
     states[0, :, :n] = p["h0"]
     states[0, :, n:] = p["c0"]
-    gates = np.empty_like(z)  # Activated i, f, g (candidate), o.
-    tanh_c = np.empty((steps, batch, n), dtype=z.dtype)
+    gates = xp.empty_like(z)  # Activated i, f, g (candidate), o.
+    tanh_c = xp.empty((steps, batch, n), dtype=z.dtype)
     for s in range(steps):
         h, c = states[s, :, :n], states[s, :, n:]
-        g = np.matmul(h, u, out=gates[s])
+        g = xp.matmul(h, u, out=gates[s])
         g += z[s]
-        np.tanh(g, out=g)
+        xp.tanh(g, out=g)
         g *= scale
         g += offset
         new_h, new_c = states[s + 1, :, :n], states[s + 1, :, n:]
-        np.multiply(g[:, n:2 * n], c, out=new_c)
+        xp.multiply(g[:, n:2 * n], c, out=new_c)
         new_c += g[:, :n] * g[:, 2 * n:3 * n]
-        np.tanh(new_c, out=tanh_c[s])
-        np.multiply(g[:, 3 * n:], tanh_c[s], out=new_h)
+        xp.tanh(new_c, out=tanh_c[s])
+        xp.multiply(g[:, 3 * n:], tanh_c[s], out=new_h)
         if mt is not None:
             keep = mt[s]
-            np.copyto(new_h, h, where=~keep)
-            np.copyto(new_c, c, where=~keep)
+            xp.copyto(new_h, h, where=~keep)
+            xp.copyto(new_c, c, where=~keep)
     return states[1:].transpose(1, 0, 2), (xt, states, gates, tanh_c)
 
 
@@ -236,16 +234,16 @@ def _lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mas
     #   d h'/d z_o = tanh(c') o(1-o), d h'/d c' = o (1 - tanh(c')^2).
     g4 = gates.reshape(steps, batch, 4, n)
     i, f, cand, o = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
-    through_c = np.empty((steps, batch, 3, n), dtype=gates.dtype)
-    np.multiply(cand, i * (1 - i), out=through_c[:, :, 0])
-    np.multiply(states[:-1, :, n:], f * (1 - f), out=through_c[:, :, 1])
-    np.multiply(i, 1 - cand * cand, out=through_c[:, :, 2])
+    through_c = xp.empty((steps, batch, 3, n), dtype=gates.dtype)
+    xp.multiply(cand, i * (1 - i), out=through_c[:, :, 0])
+    xp.multiply(states[:-1, :, n:], f * (1 - f), out=through_c[:, :, 1])
+    xp.multiply(i, 1 - cand * cand, out=through_c[:, :, 2])
     through_o = tanh_c * (o * (1 - o))
     h_to_c = o * (1 - tanh_c * tanh_c)
-    dz_all = np.empty_like(gates)
+    dz_all = xp.empty_like(gates)
     dz4 = dz_all.reshape(steps, batch, 4, n)
-    dh = np.zeros((batch, n), dtype=dy.dtype)
-    dc = np.zeros((batch, n), dtype=dy.dtype)
+    dh = xp.zeros((batch, n), dtype=dy.dtype)
+    dc = xp.zeros((batch, n), dtype=dy.dtype)
     u_t = recurrent_kernel.T
     _step_threads(batch, n, 4)
     # Steps whose output gradient is zero (all but the last without return_sequences).
@@ -261,10 +259,10 @@ def _lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mas
             dh_new, dc_new = dh, dc
         dcn = dh_new * h_to_c[s]
         dcn += dc_new
-        np.multiply(dcn[:, None, :], through_c[s], out=dz4[s, :, :3])
-        np.multiply(dh_new, through_o[s], out=dz4[s, :, 3])
+        xp.multiply(dcn[:, None, :], through_c[s], out=dz4[s, :, :3])
+        xp.multiply(dh_new, through_o[s], out=dz4[s, :, 3])
         dc = dcn * f[s]
-        dh = np.matmul(dz_all[s], u_t)
+        dh = xp.matmul(dz_all[s], u_t)
         if mt is not None:
             dh += dh_keep
             dc += dc_keep
@@ -272,7 +270,7 @@ def _lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mas
     pieces = [dx, dh, dc, dkernel, _outer_sum(states[:-1, :, :n], dz_all)]
     if use_bias:
         pieces.append(_bias_grad(dz_all))
-    return np.concatenate([piece.ravel() for piece in pieces if piece is not None])
+    return xp.concatenate([piece.ravel() for piece in pieces if piece is not None])
 
 
 # -- GRU --------------------------------------------------------------------------------
@@ -285,29 +283,29 @@ def _gru_forward(*arrays, use_bias, masked, go_backwards, reset_after):
     z = _project(xt, p["kernel"], input_bias, u)
     steps, batch, three = z.shape
     n = three // 3
-    states = np.empty((steps + 1, batch, n), dtype=z.dtype)
+    states = xp.empty((steps + 1, batch, n), dtype=z.dtype)
     states[0] = p["h0"]
-    gates = np.empty_like(z)       # Activated z (update), r (reset), hh (candidate).
-    recurrent = np.empty((steps, batch, n), dtype=z.dtype)  # h @ U_h (+ b) or r * h.
+    gates = xp.empty_like(z)       # Activated z (update), r (reset), hh (candidate).
+    recurrent = xp.empty((steps, batch, n), dtype=z.dtype)  # h @ U_h (+ b) or r * h.
     for s in range(steps):
         h = states[s]
         g = gates[s]
         if reset_after:
-            inner = np.matmul(h, u)
+            inner = xp.matmul(h, u)
             if recurrent_bias is not None:
                 inner += recurrent_bias
-            np.add(z[s, :, :2 * n], inner[:, :2 * n], out=g[:, :2 * n])
+            xp.add(z[s, :, :2 * n], inner[:, :2 * n], out=g[:, :2 * n])
             _sigmoid(g[:, :2 * n], out=g[:, :2 * n])
             recurrent[s] = inner[:, 2 * n:]
-            np.tanh(z[s, :, 2 * n:] + g[:, n:2 * n] * recurrent[s], out=g[:, 2 * n:])
+            xp.tanh(z[s, :, 2 * n:] + g[:, n:2 * n] * recurrent[s], out=g[:, 2 * n:])
         else:
-            np.add(z[s, :, :2 * n], np.matmul(h, u[:, :2 * n]), out=g[:, :2 * n])
+            xp.add(z[s, :, :2 * n], xp.matmul(h, u[:, :2 * n]), out=g[:, :2 * n])
             _sigmoid(g[:, :2 * n], out=g[:, :2 * n])
-            np.multiply(g[:, n:2 * n], h, out=recurrent[s])
-            np.tanh(z[s, :, 2 * n:] + np.matmul(recurrent[s], u[:, 2 * n:]), out=g[:, 2 * n:])
+            xp.multiply(g[:, n:2 * n], h, out=recurrent[s])
+            xp.tanh(z[s, :, 2 * n:] + xp.matmul(recurrent[s], u[:, 2 * n:]), out=g[:, 2 * n:])
         update, cand = g[:, :n], g[:, 2 * n:]
         new_h = cand + update * (h - cand)
-        states[s + 1] = new_h if mt is None else np.where(mt[s], new_h, h)
+        states[s + 1] = new_h if mt is None else xp.where(mt[s], new_h, h)
     return states[1:].transpose(1, 0, 2), (xt, states, gates, recurrent)
 
 
@@ -317,9 +315,9 @@ def _gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *m
     dyt = dy.transpose(1, 0, 2)
     steps, batch, three = gates.shape
     n = three // 3
-    dx_all = np.empty_like(gates)                           # d of x @ kernel (+ input bias).
-    dinner_all = np.empty_like(gates) if reset_after else None  # d of h @ U (+ rec. bias).
-    dh = np.zeros((batch, n), dtype=dy.dtype)
+    dx_all = xp.empty_like(gates)                           # d of x @ kernel (+ input bias).
+    dinner_all = xp.empty_like(gates) if reset_after else None  # d of h @ U (+ rec. bias).
+    dh = xp.zeros((batch, n), dtype=dy.dtype)
     u = recurrent_kernel
     _step_threads(batch, n, 3)
     for s in range(steps - 1, -1, -1):
@@ -334,32 +332,32 @@ def _gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *m
         update, reset, cand = g[:, :n], g[:, n:2 * n], g[:, 2 * n:]
         dxs = dx_all[s]
         dcand_pre = dxs[:, 2 * n:]
-        np.multiply(dh_new * (1 - update), 1 - cand * cand, out=dcand_pre)
-        np.multiply(dh_new * (h - cand), update * (1 - update), out=dxs[:, :n])
+        xp.multiply(dh_new * (1 - update), 1 - cand * cand, out=dcand_pre)
+        xp.multiply(dh_new * (h - cand), update * (1 - update), out=dxs[:, :n])
         dh_prev = dh_new * update
         if reset_after:
-            np.multiply(dcand_pre * recurrent[s], reset * (1 - reset), out=dxs[:, n:2 * n])
+            xp.multiply(dcand_pre * recurrent[s], reset * (1 - reset), out=dxs[:, n:2 * n])
             dinner = dinner_all[s]
             dinner[:, :2 * n] = dxs[:, :2 * n]
-            np.multiply(dcand_pre, reset, out=dinner[:, 2 * n:])
-            dh_prev += np.matmul(dinner, u.T)
+            xp.multiply(dcand_pre, reset, out=dinner[:, 2 * n:])
+            dh_prev += xp.matmul(dinner, u.T)
         else:
-            drh = np.matmul(dcand_pre, u[:, 2 * n:].T)     # d of (r * h).
-            np.multiply(drh * h, reset * (1 - reset), out=dxs[:, n:2 * n])
+            drh = xp.matmul(dcand_pre, u[:, 2 * n:].T)     # d of (r * h).
+            xp.multiply(drh * h, reset * (1 - reset), out=dxs[:, n:2 * n])
             dh_prev += drh * reset
-            dh_prev += np.matmul(dxs[:, :2 * n], u[:, :2 * n].T)
+            dh_prev += xp.matmul(dxs[:, :2 * n], u[:, :2 * n].T)
         dh = dh_prev + dh_keep if mt is not None else dh_prev
     dx, dkernel = _input_grads(dx_all, xt, kernel, go_backwards, need_x)
     if reset_after:
         drecurrent = _outer_sum(states[:-1], dinner_all)
     else:
-        drecurrent = np.concatenate([_outer_sum(states[:-1], dx_all[:, :, :2 * n]),
+        drecurrent = xp.concatenate([_outer_sum(states[:-1], dx_all[:, :, :2 * n]),
                                      _outer_sum(recurrent, dx_all[:, :, 2 * n:])], axis=1)
     pieces = [dx, dh, dkernel, drecurrent]
     if use_bias:
         dbias = _bias_grad(dx_all)
-        pieces.append(np.stack([dbias, _bias_grad(dinner_all)]) if reset_after else dbias)
-    return np.concatenate([piece.ravel() for piece in pieces if piece is not None])
+        pieces.append(xp.stack([dbias, _bias_grad(dinner_all)]) if reset_after else dbias)
+    return xp.concatenate([piece.ravel() for piece in pieces if piece is not None])
 
 
 # -- the same recurrences with numpyflow ops (for higher derivatives) ----------------------
@@ -415,7 +413,7 @@ def _unpack(flat, shapes):
     from numpyflow.ops import array_ops
     grads, start = [], 0
     for shape in shapes:
-        size = int(np.prod(shape))
+        size = int(xp.prod(shape))
         grads.append(array_ops.reshape(flat[start:start + size], shape))
         start += size
     return grads

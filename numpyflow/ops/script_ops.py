@@ -10,8 +10,7 @@ flows through the Tensors the function computes with, which here needs no specia
     array([2, 4], dtype=int32)
 """
 
-import numpy as np
-
+from numpyflow.backend import host
 from numpyflow.framework import dtypes
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
 
@@ -30,7 +29,7 @@ def _outputs(result, Tout, what):
 
 def _convert(value, dtype, what):
     dtype = dtypes.as_dtype(dtype)
-    array = value._value if isinstance(value, Tensor) else np.asarray(value)
+    array = value._value if isinstance(value, Tensor) else host.asarray(value)
     if array.dtype != dtype._np:
         raise TypeError(f"{what}: the function returned a value of dtype {array.dtype}, but "
                         f"Tout expects {dtype.name}.")

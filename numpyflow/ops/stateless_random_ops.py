@@ -7,8 +7,7 @@ into floats, normals and truncated normals with TF's conversions (see `philox.py
 
 import enum
 
-import numpy as np
-
+from numpyflow.backend import errstate, xp
 from numpyflow.framework import dtypes
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
@@ -28,70 +27,70 @@ def _words(key, counter, count):
 
 def _box_muller(x0, x1, np_dtype):
     """TF's Box-Muller: two normals from two uniforms (sin term first, then cos)."""
-    if np_dtype == np.float64:
+    if np_dtype == xp.float64:
         u1, u2 = x0, x1
     else:
         u1, u2 = philox.uint32_to_float(x0), philox.uint32_to_float(x1)
-    if np_dtype == np.float64:
-        u1 = np.maximum(u1, 1.0e-7)
-        v1 = 2.0 * np.pi * u2
-        radius = np.sqrt(-2.0 * np.log(u1))
-        return np.sin(v1) * radius, np.cos(v1) * radius
+    if np_dtype == xp.float64:
+        u1 = xp.maximum(u1, 1.0e-7)
+        v1 = 2.0 * xp.pi * u2
+        radius = xp.sqrt(-2.0 * xp.log(u1))
+        return xp.sin(v1) * radius, xp.cos(v1) * radius
     # float32: logf/sinf/cosf as the C library TF calls computes them (philox.float32_libm).
-    f32 = np.float32
-    u1 = np.maximum(u1, f32(1.0e-7))
-    v1 = (2.0 * np.pi * u2.astype(np.float64)).astype(f32)  # TF: float(2.0f * M_PI * u)
+    f32 = xp.float32
+    u1 = xp.maximum(u1, f32(1.0e-7))
+    v1 = (2.0 * xp.pi * u2.astype(xp.float64)).astype(f32)  # TF: float(2.0f * M_PI * u)
     log_u1 = philox.float32_libm("logf", u1)
-    radius = np.sqrt(f32(-2.0) * log_u1)
+    radius = xp.sqrt(f32(-2.0) * log_u1)
     return philox.float32_libm("sinf", v1) * radius, philox.float32_libm("cosf", v1) * radius
 
 
 def _uniform(key, counter, n, np_dtype):
-    if np_dtype == np.float64:
+    if np_dtype == xp.float64:
         words = _words(key, counter, 2 * n).reshape(-1, 2)
         return philox.uint64_to_double(words[:, 0], words[:, 1])
     words = _words(key, counter, n)
-    if np_dtype == np.float16:
+    if np_dtype == xp.float16:
         return philox.uint32_to_half(words)
     return philox.uint32_to_float(words)
 
 
 def _normal(key, counter, n, np_dtype):
-    if np_dtype == np.float64:
+    if np_dtype == xp.float64:
         words = _words(key, counter, 4 * (-(-n // 2))).reshape(-1, 4)
         first = philox.uint64_to_double(words[:, 0], words[:, 1])
         second = philox.uint64_to_double(words[:, 2], words[:, 3])
-        a, b = _box_muller(first, second, np.float64)
+        a, b = _box_muller(first, second, xp.float64)
     else:
         words = _words(key, counter, 2 * (-(-n // 2))).reshape(-1, 2)
-        a, b = _box_muller(words[:, 0], words[:, 1], np.float32)
-    return np.stack([a, b], axis=1).ravel()[:n].astype(np_dtype)
+        a, b = _box_muller(words[:, 0], words[:, 1], xp.float32)
+    return xp.stack([a, b], axis=1).ravel()[:n].astype(np_dtype)
 
 
 def _truncated_normal(key, counter, n, np_dtype):
     """Each group of 4 outputs (2 for float64) starts at its own reserved counter range and
     takes normals in order, rejecting |x| >= 2, as TF's sequential sampler does."""
-    per_group = 2 if np_dtype == np.float64 else 4
+    per_group = 2 if np_dtype == xp.float64 else 4
     groups = -(-n // per_group)
-    out = np.empty((groups, per_group), dtype=np.float64 if np_dtype == np.float64 else np.float32)
+    out = xp.empty((groups, per_group), dtype=xp.float64 if np_dtype == xp.float64 else xp.float32)
     draws = _FIRST_DRAWS
-    pending = np.arange(groups)
+    pending = xp.arange(groups)
     while pending.size:
         # TF skips per_group * 256 words (that many / 4 counters) between groups.
-        starts = pending.astype(np.uint64) * np.uint64(per_group * _RESERVED_PER_GROUP // 4)
-        offsets = starts[:, None] + np.arange(draws, dtype=np.uint64)[None, :]
+        starts = pending.astype(xp.uint64) * xp.uint64(per_group * _RESERVED_PER_GROUP // 4)
+        offsets = starts[:, None] + xp.arange(draws, dtype=xp.uint64)[None, :]
         blocks = philox._rounds(philox._add_counter(counter, offsets.ravel()), key)
         blocks = blocks.reshape(len(pending), draws, 4)
-        if np_dtype == np.float64:
+        if np_dtype == xp.float64:
             first = philox.uint64_to_double(blocks[..., 0], blocks[..., 1])
             second = philox.uint64_to_double(blocks[..., 2], blocks[..., 3])
-            a, b = _box_muller(first, second, np.float64)
+            a, b = _box_muller(first, second, xp.float64)
         else:
             words = blocks.reshape(len(pending), -1, 2)
-            a, b = _box_muller(words[..., 0], words[..., 1], np.float32)
-        normals = np.stack([a, b], axis=-1).reshape(len(pending), -1)
-        keep = np.abs(normals) < _TRUNCATE
-        rank = np.cumsum(keep, axis=1)  # 1-based position among the accepted values
+            a, b = _box_muller(words[..., 0], words[..., 1], xp.float32)
+        normals = xp.stack([a, b], axis=-1).reshape(len(pending), -1)
+        keep = xp.abs(normals) < _TRUNCATE
+        rank = xp.cumsum(keep, axis=1)  # 1-based position among the accepted values
         done = rank[:, -1] >= per_group
         take = keep & (rank <= per_group)
         out[pending[done]] = normals[done][take[done]].reshape(-1, per_group)
@@ -103,27 +102,27 @@ def _truncated_normal(key, counter, n, np_dtype):
 def _uniform_int(key, counter, n, np_dtype, low, high):
     span = int(high) - int(low)
     if np_dtype.itemsize == 8:
-        words = _words(key, counter, 2 * n).reshape(-1, 2).astype(np.uint64)
-        bits = words[:, 0] | (words[:, 1] << np.uint64(32))
-        with np.errstate(over="ignore"):
-            return (np.uint64(low & 0xFFFFFFFFFFFFFFFF) + bits % np.uint64(span)).view(np_dtype) \
-                if np_dtype.kind == "i" else bits % np.uint64(span) + np.uint64(low)
+        words = _words(key, counter, 2 * n).reshape(-1, 2).astype(xp.uint64)
+        bits = words[:, 0] | (words[:, 1] << xp.uint64(32))
+        with errstate(over="ignore"):
+            return (xp.uint64(low & 0xFFFFFFFFFFFFFFFF) + bits % xp.uint64(span)).view(np_dtype) \
+                if np_dtype.kind == "i" else bits % xp.uint64(span) + xp.uint64(low)
     words = _words(key, counter, n)
-    with np.errstate(over="ignore"):
-        values = np.uint32(low & 0xFFFFFFFF) + words % np.uint32(span)
+    with errstate(over="ignore"):
+        values = xp.uint32(low & 0xFFFFFFFF) + words % xp.uint32(span)
     return values.view(np_dtype) if np_dtype.kind == "i" else values
 
 
 def _full_int(key, counter, n, np_dtype):
     if np_dtype.itemsize == 8:
-        words = _words(key, counter, 2 * n).reshape(-1, 2).astype(np.uint64)
-        return (words[:, 0] | (words[:, 1] << np.uint64(32))).view(np_dtype)
+        words = _words(key, counter, 2 * n).reshape(-1, 2).astype(xp.uint64)
+        return (words[:, 0] | (words[:, 1] << xp.uint64(32))).view(np_dtype)
     return _words(key, counter, n).view(np_dtype)
 
 
 def _forward(seed, shape, dtype, distribution, low=None, high=None):
     key, counter = philox.seed_to_key_counter(seed)
-    n = int(np.prod(shape, dtype=np.int64))
+    n = int(xp.prod(shape, dtype=xp.int64))
     if distribution == "uniform":
         values = _uniform(key, counter, n, dtype)
     elif distribution == "normal":
@@ -134,7 +133,7 @@ def _forward(seed, shape, dtype, distribution, low=None, high=None):
         values = _uniform_int(key, counter, n, dtype, low, high)
     else:
         values = _full_int(key, counter, n, dtype)
-    return np.asarray(values, dtype=dtype).reshape(shape)
+    return xp.asarray(values, dtype=dtype).reshape(shape)
 
 
 # A pure function of the seed: not stateful (a traced plan may fold it for a constant seed).
@@ -157,7 +156,7 @@ def _seed_tensor(seed, op):
 def _shape(shape):
     if isinstance(shape, Tensor):
         shape = shape._value.tolist()
-    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    return (int(shape),) if isinstance(shape, (int, xp.integer)) else tuple(int(d) for d in shape)
 
 
 class Algorithm(enum.Enum):
@@ -187,7 +186,7 @@ def _check_alg(alg, op):
         algorithm = alg
     elif isinstance(alg, str) and alg.lower() in _ALG_NAMES:
         algorithm = _ALG_NAMES[alg.lower()]
-    elif isinstance(alg, (int, np.integer)) and not isinstance(alg, bool) and alg in (1, 2, 3):
+    elif isinstance(alg, (int, xp.integer)) and not isinstance(alg, bool) and alg in (1, 2, 3):
         algorithm = Algorithm(int(alg))
     elif isinstance(alg, str):
         raise ValueError(f"Argument `alg` got unsupported value {alg}. Supported values are "
@@ -207,12 +206,12 @@ def _check_alg(alg, op):
 def _const(value, np_dtype):
     if isinstance(value, Tensor):
         return value
-    return tensor(np.asarray(value, dtype=np_dtype))
+    return tensor(xp.asarray(value, dtype=np_dtype))
 
 
 def _float_dtype(dtype, op):
     np_dtype = dtypes.as_dtype(dtype)._np
-    if np_dtype not in (np.float16, np.float32, np.float64):
+    if np_dtype not in (xp.float16, xp.float32, xp.float64):
         raise ValueError(f"{op}: `dtype` must be float16, float32 or float64; received "
                          f"{np_dtype.name}.")
     return np_dtype
@@ -293,8 +292,8 @@ def _multinomial_forward(logits, seed, num_samples, dtype):
     batch, classes = logits.shape
     words = _words(key, counter, 2 * batch * num_samples).reshape(batch, num_samples, 2)
     draws = philox.uint64_to_double(words[..., 0], words[..., 1])
-    out = np.empty((batch, num_samples), dtype=dtype)
-    with np.errstate(all="ignore"):  # inf/NaN logits: TF samples silently
+    out = xp.empty((batch, num_samples), dtype=dtype)
+    with errstate(all="ignore"):  # inf/NaN logits: TF samples silently
         _fill_samples(out, logits, draws)
     return out
 
@@ -302,13 +301,13 @@ def _multinomial_forward(logits, seed, num_samples, dtype):
 def _fill_samples(out, logits, draws):
     classes = logits.shape[1]
     for row in range(logits.shape[0]):
-        values = logits[row].astype(np.float64)
-        finite = np.isfinite(values)
-        top = values[finite].max() if finite.any() else np.finfo(logits.dtype).min
-        weights = np.where(finite, np.exp(np.where(finite, values, 0.0) - float(top)), 0.0)
-        cdf = np.cumsum(weights)
+        values = logits[row].astype(xp.float64)
+        finite = xp.isfinite(values)
+        top = values[finite].max() if finite.any() else xp.finfo(logits.dtype).min
+        weights = xp.where(finite, xp.exp(xp.where(finite, values, 0.0) - float(top)), 0.0)
+        cdf = xp.cumsum(weights)
         total = cdf[-1] if classes else 0.0
-        out[row] = np.searchsorted(cdf, draws[row] * total, side="right")
+        out[row] = xp.searchsorted(cdf, draws[row] * total, side="right")
 
 
 StatelessMultinomial = Primitive("StatelessMultinomial", _multinomial_forward)
@@ -334,7 +333,7 @@ def stateless_categorical(logits, num_samples, seed, dtype=dtypes.int64, name=No
         raise TypeError(f"{op}: `logits` must be floating-point; received "
                         f"{logits._value.dtype.name}.")
     np_dtype = dtypes.as_dtype(dtype)._np
-    if np_dtype not in (np.int32, np.int64):
+    if np_dtype not in (xp.int32, xp.int64):
         raise ValueError(f"{op}: `dtype` must be int32 or int64; received {np_dtype.name}.")
     num_samples = int(num_samples.numpy() if isinstance(num_samples, Tensor) else num_samples)
     if num_samples < 0:

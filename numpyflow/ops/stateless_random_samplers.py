@@ -17,8 +17,7 @@ walks one stream through all outputs in the parameters' own dtype (see its docst
 
 import math
 
-import numpy as np
-
+from numpyflow.backend import errstate, special, xp
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
@@ -42,15 +41,15 @@ class _OutputStreams:
     def __init__(self, key, counter, outputs, stride):
         self._key, self._counter, self._stride = key, counter, stride
         self._row = {o: i for i, o in enumerate(outputs)}
-        offsets = (np.asarray(outputs, dtype=np.uint64)[:, None] * np.uint64(stride)
-                   + np.arange(_FIRST_BLOCKS, dtype=np.uint64)[None, :])
+        offsets = (xp.asarray(outputs, dtype=xp.uint64)[:, None] * xp.uint64(stride)
+                   + xp.arange(_FIRST_BLOCKS, dtype=xp.uint64)[None, :])
         blocks = philox._rounds(philox._add_counter(counter, offsets.ravel()), key)
-        self._blocks = blocks.reshape(len(outputs), _FIRST_BLOCKS, 4).astype(np.int64).tolist()
+        self._blocks = blocks.reshape(len(outputs), _FIRST_BLOCKS, 4).astype(xp.int64).tolist()
 
     def block(self, output, k):
         if k < _FIRST_BLOCKS:
             return self._blocks[self._row[output]][k]
-        offset = np.array([output * self._stride + k], dtype=np.uint64)
+        offset = xp.array([output * self._stride + k], dtype=xp.uint64)
         return philox._rounds(philox._add_counter(self._counter, offset), self._key)[0].tolist()
 
 
@@ -155,10 +154,10 @@ def _fill(seed, shape, params, sample, stride=lambda value: _RESERVED_PER_OUTPUT
     `num_params` apart in the (row-major) output, streams are numbered parameter-major and
     `stride(param)` counters apart."""
     shape = tuple(shape)
-    n = int(np.prod(shape, dtype=np.int64))
-    flat = params.reshape(-1).tolist() if isinstance(params, np.ndarray) else list(params)
+    n = int(xp.prod(shape, dtype=xp.int64))
+    flat = params.reshape(-1).tolist() if isinstance(params, xp.ndarray) else list(params)
     num_params = len(flat)
-    out = np.empty(n, dtype=np.float64)
+    out = xp.empty(n, dtype=xp.float64)
     if n == 0:
         return out.reshape(shape)
     per_param = n // num_params
@@ -179,8 +178,8 @@ def _check_ends_with(shape, param_shape, op):
 
 
 def _to_dtype(values, np_dtype):
-    if np_dtype == np.float16:  # Eigen::half from double goes through float
-        return values.astype(np.float32).astype(np.float16)
+    if np_dtype == xp.float16:  # Eigen::half from double goes through float
+        return values.astype(xp.float32).astype(xp.float16)
     return values.astype(np_dtype)
 
 
@@ -191,25 +190,30 @@ def _gamma_forward(seed, alpha, shape, dtype):
                                f"element count, got: {alpha.size}")
 
     def sample(draws, value, _):
+        if not value > 0.0:  # As TF's kernel: zeros for alpha 0, NaN for alpha < 0 or NaN.
+            return 0.0 if value == 0.0 else math.nan
         if value == 1.0:  # Exponential: the first block's second uniform.
             u = draws.uniform()
             return -math.log1p(-u)
         return _gamma_sample(draws, value)
 
-    return _to_dtype(_fill(seed, shape, alpha.astype(np.float64), sample), dtype)
+    return _to_dtype(_fill(seed, shape, alpha.astype(xp.float64), sample), dtype)
 
 
 def _poisson_forward(seed, lam, shape, dtype):
     _check_ends_with(shape, lam.shape, "StatelessRandomPoisson")
-    np_dtype = np.dtype(dtype)
-    highest = float(np.finfo(np_dtype).max if np_dtype.kind == "f" else np.iinfo(np_dtype).max)
+    np_dtype = xp.dtype(dtype)
+    highest = float(xp.finfo(np_dtype).max if np_dtype.kind == "f" else xp.iinfo(np_dtype).max)
 
     def sample(draws, rate, cache):
+        if not math.isfinite(rate):  # TF's kernel never ends on NaN; say what is wrong.
+            raise invalid_argument("StatelessRandomPoisson", f"lam must be finite; received "
+                                   f"lam={rate}")
         if "constants" not in cache:
             cache["constants"] = _poisson_constants(rate)
         return _poisson_sample(draws, rate, highest, cache["constants"])
 
-    return _to_dtype(_fill(seed, shape, lam.astype(np.float64), sample), np_dtype)
+    return _to_dtype(_fill(seed, shape, lam.astype(xp.float64), sample), np_dtype)
 
 
 _STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
@@ -288,13 +292,13 @@ def _binomial_plan(count, prob):
 def _binomial_forward(seed, counts, probs, shape, dtype):
     op = "StatelessRandomBinomial"
     try:
-        batch = np.broadcast_shapes(counts.shape, probs.shape)
+        batch = xp.broadcast_shapes(counts.shape, probs.shape)
     except ValueError:
         raise invalid_argument(op, f"counts and probs must have compatible batch dimensions: "
                                f"{list(counts.shape)} vs. {list(probs.shape)}") from None
     _check_ends_with(shape, batch, op)
-    pairs = list(zip(np.broadcast_to(counts, batch).reshape(-1),
-                     np.broadcast_to(probs, batch).reshape(-1)))
+    pairs = list(zip(xp.broadcast_to(counts, batch).reshape(-1),
+                     xp.broadcast_to(probs, batch).reshape(-1)))
 
     def sample(draws, pair, cache):
         count, prob = pair
@@ -314,8 +318,8 @@ def _binomial_forward(seed, counts, probs, shape, dtype):
     def stride(pair):
         return max(_binomial_plan(*pair)[2], 1)
 
-    with np.errstate(invalid="ignore"):  # NaN into an integer dtype, as TF's cast
-        return _to_dtype(_fill(seed, shape, pairs, sample, stride), np.dtype(dtype))
+    with errstate(invalid="ignore"):  # NaN into an integer dtype, as TF's cast
+        return _to_dtype(_fill(seed, shape, pairs, sample, stride), xp.dtype(dtype))
 
 
 class _SequentialStream:
@@ -325,7 +329,7 @@ class _SequentialStream:
 
     def __init__(self, seed, start=0):
         self._key, self._counter = philox.seed_to_key_counter(seed)
-        self._blocks, self._first, self._next = np.zeros((0, 4), np.uint32), start, start
+        self._blocks, self._first, self._next = xp.zeros((0, 4), xp.uint32), start, start
 
     def block(self):
         position = self._next - self._first
@@ -339,9 +343,9 @@ class _SequentialStream:
 
 def _uniforms_of(block, np_type):
     """One block as TF's UniformDistribution: 4 floats (or halves) or 2 doubles."""
-    if np_type == np.float64:
+    if np_type == xp.float64:
         return philox.uint64_to_double(block[:, [0, 2]].ravel(), block[:, [1, 3]].ravel())
-    if np_type == np.float16:
+    if np_type == xp.float16:
         return philox.uint32_to_half(block.ravel())
     return philox.uint32_to_float(block.ravel())
 
@@ -350,25 +354,25 @@ def _normals_of(block, np_type):
     """One block as TF's NormalDistribution: 4 floats (Box-Muller on word pairs) or 2
     doubles."""
     from numpyflow.ops.stateless_random_ops import _box_muller
-    if np_type == np.float64:
-        first, second = _uniforms_of(block, np.float64)
-        a, b = _box_muller(np.array([first]), np.array([second]), np.float64)
-        return np.array([a[0], b[0]])
+    if np_type == xp.float64:
+        first, second = _uniforms_of(block, xp.float64)
+        a, b = _box_muller(xp.array([first]), xp.array([second]), xp.float64)
+        return xp.array([a[0], b[0]])
     words = block.reshape(2, 2)
-    a, b = _box_muller(words[:, 0], words[:, 1], np.float32)
-    return np.stack([a, b], axis=1).ravel().astype(np_type)
+    a, b = _box_muller(words[:, 0], words[:, 1], xp.float32)
+    return xp.stack([a, b], axis=1).ravel().astype(np_type)
 
 
 def _t_exp(x, t):
     """exp in the dtype `t`: expf for float32 as TF's kernel calls it, else rounded double."""
-    if t == np.float32:
-        return philox.float32_libm("expf", np.array([x], np.float32))[0]
+    if t == xp.float32:
+        return philox.float32_libm("expf", xp.array([x], xp.float32))[0]
     return t(math.exp(float(x)))
 
 
 def _t_log(x, t):
-    if t == np.float32:
-        return philox.float32_libm("logf", np.array([x], np.float32))[0]
+    if t == xp.float32:
+        return philox.float32_libm("logf", xp.array([x], xp.float32))[0]
     return t(math.log(float(x)))
 
 
@@ -383,7 +387,7 @@ def _ptn_batch(stream, mean, stddev, minval, maxval, count, t):
         minval, maxval, stddev = maxval, minval, -stddev
     norm_min = t((minval - mean) / stddev)
     norm_max = t((maxval - mean) / stddev)
-    sqrt_factor = t(np.sqrt(norm_min * norm_min + t(4)))
+    sqrt_factor = t(xp.sqrt(norm_min * norm_min + t(4)))
     cutoff = t(t(2) * _t_exp(t(0.5) + (norm_min * (norm_min - sqrt_factor)) / t(4), t)
                / (norm_min + sqrt_factor))
     diff = t(norm_max - norm_min)
@@ -416,7 +420,7 @@ def _ptn_batch(stream, mean, stddev, minval, maxval, count, t):
                     iterations += 1
                     _give_up(iterations + 1 >= 1000, "uniform")
     else:
-        alpha = t((norm_min + np.sqrt(norm_min * norm_min + t(4))) / t(2))
+        alpha = t((norm_min + xp.sqrt(norm_min * norm_min + t(4))) / t(2))
         while len(out) < count:
             draws = _uniforms_of(stream.block(), t)
             for i in range(0, len(draws), 2):
@@ -447,21 +451,21 @@ def _ptn_forward(seed, means, stddevs, minvals, maxvals, shape, shard=None):
     (start * 2 * 1000 + 3) // 4 blocks. Tests pass the size TF used to replay its numbers."""
     op = "StatelessParameterizedTruncatedNormal"
     try:
-        batch = np.broadcast_shapes(means.shape, stddevs.shape, minvals.shape, maxvals.shape)
+        batch = xp.broadcast_shapes(means.shape, stddevs.shape, minvals.shape, maxvals.shape)
     except ValueError:
         raise invalid_argument(op, "means, stddevs, minvals and maxvals must have compatible "
                                "batch dimensions") from None
     _check_ends_with(shape, batch, op)
     t = means.dtype.type
-    params = [np.broadcast_to(p, batch).reshape(-1) for p in (means, stddevs, minvals, maxvals)]
+    params = [xp.broadcast_to(p, batch).reshape(-1) for p in (means, stddevs, minvals, maxvals)]
     num_batches = len(params[0])
-    n = int(np.prod(shape, dtype=np.int64))
-    out = np.empty(n, dtype=means.dtype)
+    n = int(xp.prod(shape, dtype=xp.int64))
+    out = xp.empty(n, dtype=means.dtype)
     if n == 0:
         return out.reshape(shape)
     per_batch = n // num_batches
     shard = n if shard is None else int(shard)
-    with np.errstate(all="ignore"):
+    with errstate(all="ignore"):
         for start in range(0, n, shard):
             stream = _SequentialStream(seed, start=(start * 2 * 1000 + 3) // 4)
             output, stop = start, min(start + shard, n)
@@ -469,7 +473,7 @@ def _ptn_forward(seed, means, stddevs, minvals, maxvals, shape, shard=None):
                 b, s = divmod(output, per_batch)
                 count = min(per_batch - s, stop - output)
                 values = _ptn_batch(stream, *(p[b] for p in params), count, t)
-                out[np.arange(s, s + count) * num_batches + b] = values
+                out[xp.arange(s, s + count) * num_batches + b] = values
                 output += count
     return out.reshape(shape)
 
@@ -524,40 +528,40 @@ def _gamma_gradient(node, upstream):
     alpha = node.inputs[1]._value
     sample = node.output._value
     columns = alpha.size
-    alphas = np.broadcast_to(alpha.astype(np.float64).reshape(-1),
+    alphas = xp.broadcast_to(alpha.astype(xp.float64).reshape(-1),
                              (sample.size // max(columns, 1), columns)).reshape(-1)
-    derivative = np.array([_gamma_sample_derivative(a, x) for a, x in zip(
-        alphas.tolist(), sample.astype(np.float64).reshape(-1).tolist())])
+    derivative = xp.array([_gamma_sample_derivative(a, x) for a, x in zip(
+        alphas.tolist(), sample.astype(xp.float64).reshape(-1).tolist())])
     partial = convert_to_tensor(derivative.reshape(sample.shape).astype(sample.dtype))
     return None, upstream * partial
 
 
 def _ndtr(x):
     """The standard normal CDF, with erfc in the tails (as TF's _Ndtr)."""
-    erf, erfc = np.vectorize(math.erf, otypes=[float]), np.vectorize(math.erfc, otypes=[float])
+    erf, erfc = special.erf, special.erfc
     w = x * (0.5 * math.sqrt(2.0))
-    z = np.abs(w)
+    z = xp.abs(w)
     inner = z < 0.5 * math.sqrt(2.0)
-    with np.errstate(invalid="ignore"):
-        return 0.5 * np.where(inner, 1.0 + erf(np.where(inner, w, 0.0)),
-                              np.where(w > 0, 2.0 - erfc(z), erfc(z)))
+    with errstate(invalid="ignore"):
+        return 0.5 * xp.where(inner, 1.0 + erf(xp.where(inner, w, 0.0)),
+                              xp.where(w > 0, 2.0 - erfc(z), erfc(z)))
 
 
 def _ptn_gradient(node, upstream):
     """TF's implicit reparameterization gradient: d sample / d (mean, stddev, minval,
     maxval) = (1, standardized sample, and the CDF-ratio terms for the bounds)."""
     from numpyflow.framework.tensor import convert_to_tensor
-    _, mean, stddev, minval, maxval = (x._value.astype(np.float64) for x in node.inputs)
-    sample = node.output._value.astype(np.float64)
+    _, mean, stddev, minval, maxval = (x._value.astype(xp.float64) for x in node.inputs)
+    sample = node.output._value.astype(xp.float64)
     dtype = node.output._value.dtype
     std_min, std_max = (minval - mean) / stddev, (maxval - mean) / stddev
     std_sample = (sample - mean) / stddev
-    with np.errstate(all="ignore"):
+    with errstate(all="ignore"):
         cdf = (_ndtr(std_sample) - _ndtr(std_min)) / (_ndtr(std_max) - _ndtr(std_min))
-        cdf = np.clip(cdf, np.finfo(dtype).tiny, 1 - np.finfo(dtype).eps)
-        d_max = np.exp(0.5 * (std_sample ** 2 - std_max ** 2) + np.log(cdf))
-        d_min = np.exp(0.5 * (std_sample ** 2 - std_min ** 2) + np.log1p(-cdf))
-    factors = [np.ones_like(std_sample), std_sample, d_min, d_max]
+        cdf = xp.clip(cdf, xp.finfo(dtype).tiny, 1 - xp.finfo(dtype).eps)
+        d_max = xp.exp(0.5 * (std_sample ** 2 - std_max ** 2) + xp.log(cdf))
+        d_min = xp.exp(0.5 * (std_sample ** 2 - std_min ** 2) + xp.log1p(-cdf))
+    factors = [xp.ones_like(std_sample), std_sample, d_min, d_max]
     return (None,) + tuple(upstream * convert_to_tensor(f.astype(dtype)) for f in factors)
 
 
@@ -605,24 +609,24 @@ def stateless_gamma(shape, seed, alpha, beta=None, dtype=dtypes.float32, name=No
     from numpyflow.ops.math_ops import maximum
     op = "random.stateless_gamma"
     np_dtype = dtypes.as_dtype(dtype)._np
-    if np_dtype not in (np.float16, np.float32, np.float64):
+    if np_dtype not in (xp.float16, xp.float32, xp.float64):
         raise ValueError(f"{op}: `dtype` must be float16, float32 or float64; received "
                          f"{np_dtype.name}.")
-    alpha = tensor(np.asarray(alpha, dtype=np_dtype)) if not isinstance(alpha, Tensor) else alpha
-    beta = tensor(np.asarray(1 if beta is None else beta, dtype=np_dtype)) \
+    alpha = tensor(xp.asarray(alpha, dtype=np_dtype)) if not isinstance(alpha, Tensor) else alpha
+    beta = tensor(xp.asarray(1 if beta is None else beta, dtype=np_dtype)) \
         if not isinstance(beta, Tensor) else beta
     for what, value in (("alpha", alpha), ("beta", beta)):
         if value.dtype._np != np_dtype:
             raise ValueError(f"{op}: `{what}` has dtype {value.dtype.name} but `dtype` is "
-                             f"{np.dtype(np_dtype).name}.")
-    broadcast = np.broadcast_shapes(tuple(alpha.shape.as_list()), tuple(beta.shape.as_list()))
+                             f"{xp.dtype(np_dtype).name}.")
+    broadcast = xp.broadcast_shapes(tuple(alpha.shape.as_list()), tuple(beta.shape.as_list()))
     alpha = broadcast_to(alpha, list(broadcast))
     draws = StatelessRandomGamma(_seed(seed, op), alpha, shape=_shape(shape), dtype=np_dtype)
-    tiny = tensor(np.asarray(np.finfo(np_dtype).tiny, dtype=np_dtype))
+    tiny = tensor(xp.asarray(xp.finfo(np_dtype).tiny, dtype=np_dtype))
     return maximum(tiny, draws / beta)
 
 
-_POISSON_RATE_TYPES = (np.float16, np.float32, np.float64, np.int32, np.int64)
+_POISSON_RATE_TYPES = (xp.float16, xp.float32, xp.float64, xp.int32, xp.int64)
 
 
 def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
@@ -645,7 +649,7 @@ def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
     np_dtype = dtypes.as_dtype(dtype)._np
     if np_dtype not in _POISSON_RATE_TYPES:
         raise ValueError(f"{op}: `dtype` must be float16, float32, float64, int32 or int64; "
-                         f"received {np.dtype(np_dtype).name}.")
+                         f"received {xp.dtype(np_dtype).name}.")
     lam = lam if isinstance(lam, Tensor) else tensor(lam)
     if lam.dtype._np not in _POISSON_RATE_TYPES:
         raise TypeError(f"{op}: `lam` must be float16, float32, float64, int32 or int64; "
@@ -672,18 +676,18 @@ def stateless_binomial(shape, seed, counts, probs, output_dtype=dtypes.int32, na
     del name
     op = "random.stateless_binomial"
     probs = probs if isinstance(probs, Tensor) else tensor(probs)
-    if probs.dtype._np not in (np.float16, np.float32, np.float64):
+    if probs.dtype._np not in (xp.float16, xp.float32, xp.float64):
         raise TypeError(f"{op}: `probs` must be float16, float32 or float64; received "
                         f"{probs.dtype.name}.")
     counts = counts if isinstance(counts, Tensor) else tensor(
-        np.asarray(counts, dtype=probs.dtype._np))
+        xp.asarray(counts, dtype=probs.dtype._np))
     if counts.dtype != probs.dtype:
         raise TypeError(f"{op}: `counts` ({counts.dtype.name}) and `probs` "
                         f"({probs.dtype.name}) must have the same dtype.")
     np_dtype = dtypes.as_dtype(output_dtype)._np
     if np_dtype not in _POISSON_RATE_TYPES:
         raise ValueError(f"{op}: `output_dtype` must be float16, float32, float64, int32 or "
-                         f"int64; received {np.dtype(np_dtype).name}.")
+                         f"int64; received {xp.dtype(np_dtype).name}.")
     return StatelessRandomBinomial(_seed(seed, op), counts, probs, shape=_shape(shape),
                                    dtype=np_dtype)
 
@@ -719,7 +723,7 @@ def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0
     params = [p if isinstance(p, Tensor) else tensor(p)
               for p in (means, stddevs, minvals, maxvals)]
     np_type = params[0].dtype._np
-    if np_type not in (np.float16, np.float32, np.float64) or any(
+    if np_type not in (xp.float16, xp.float32, xp.float64) or any(
             p.dtype != params[0].dtype for p in params):
         raise TypeError(f"{op}: means, stddevs, minvals and maxvals must share one float "
                         f"dtype; received {[p.dtype.name for p in params]}.")

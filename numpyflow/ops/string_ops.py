@@ -9,16 +9,15 @@ Regular expressions use TF's RE2 syntax translated to Python's `re` (see `_compi
 
 import re
 
-import numpy as np
-
+from numpyflow.backend import host
 from numpyflow.framework.errors import InvalidArgumentError
 from numpyflow.framework.primitive import Primitive
 
 
 def _each(fn, array, out_dtype=object):
     """`fn` applied to every element of an object array of bytes."""
-    out = np.frompyfunc(fn, 1, 1)(array) if array.size else np.empty(array.shape, object)
-    out = np.asarray(out, dtype=object)
+    out = host.frompyfunc(fn, 1, 1)(array) if array.size else host.empty(array.shape, object)
+    out = host.asarray(out, dtype=object)
     return out if out_dtype is object else out.astype(out_dtype)
 
 
@@ -52,7 +51,7 @@ def _utf8_length(s):
 
 
 def _length(x, unit):
-    return _each(len if unit == "BYTE" else _utf8_length, x, np.int32)
+    return _each(len if unit == "BYTE" else _utf8_length, x, host.int32)
 
 
 StringLength = Primitive("StringLength", _length)
@@ -166,7 +165,7 @@ def _regex_replace(x, pattern, rewrite, replace_global):
 
 def _regex_full_match(x, pattern):
     compiled = _compile(pattern, "StaticRegexFullMatch")
-    return _each(lambda s: compiled.fullmatch(_decode(s)) is not None, x, np.bool_)
+    return _each(lambda s: compiled.fullmatch(_decode(s)) is not None, x, host.bool_)
 
 
 StaticRegexReplace = Primitive("StaticRegexReplace", _regex_replace)
@@ -176,11 +175,11 @@ RegexFullMatch = Primitive("RegexFullMatch", _regex_full_match)
 # -- joining ------------------------------------------------------------------------------
 
 def _join(*arrays, separator):
-    broadcast = np.broadcast_arrays(*arrays)
+    broadcast = host.broadcast_arrays(*arrays)
     shape = broadcast[0].shape
-    out = np.empty(shape, dtype=object)
+    out = host.empty(shape, dtype=object)
     flat = out.reshape(-1)
-    columns = [a.reshape(-1) if a.ndim else np.broadcast_to(a, shape).reshape(-1)
+    columns = [a.reshape(-1) if a.ndim else host.broadcast_to(a, shape).reshape(-1)
                for a in broadcast]
     for i in range(flat.size):
         flat[i] = separator.join(column[i] for column in columns)
@@ -188,12 +187,12 @@ def _join(*arrays, separator):
 
 
 def _reduce_join(x, axis, keepdims, separator):
-    moved = np.moveaxis(x, axis, tuple(range(x.ndim - len(axis), x.ndim)))
+    moved = host.moveaxis(x, axis, tuple(range(x.ndim - len(axis), x.ndim)))
     kept_shape = moved.shape[:x.ndim - len(axis)]
     # Explicit sizes, not -1: either side may hold no elements.
-    reduced_size = int(np.prod(moved.shape[len(kept_shape):]))
-    flat_rows = moved.reshape(int(np.prod(kept_shape)), reduced_size)
-    out = np.empty(kept_shape, dtype=object)
+    reduced_size = int(host.prod(moved.shape[len(kept_shape):]))
+    flat_rows = moved.reshape(int(host.prod(kept_shape)), reduced_size)
+    out = host.empty(kept_shape, dtype=object)
     flat_out = out.reshape(-1)
     for i in range(flat_out.size):
         flat_out[i] = separator.join(flat_rows[i].tolist())
@@ -214,8 +213,8 @@ def _utf8_chars(s):
 
 
 def _substr(x, pos, length, unit):
-    x, pos, length = np.broadcast_arrays(x, pos, length)
-    out = np.empty(x.shape, dtype=object)
+    x, pos, length = host.broadcast_arrays(x, pos, length)
+    out = host.empty(x.shape, dtype=object)
     flat_out, xs, ps, ls = out.reshape(-1), x.reshape(-1), pos.reshape(-1), length.reshape(-1)
     for i in range(xs.size):
         s, p, n = xs[i], int(ps[i]), int(ls[i])
@@ -238,7 +237,7 @@ Substr = Primitive("Substr", _substr)
 # -- numbers ------------------------------------------------------------------------------
 
 def _to_number(x, out_type):
-    kind = np.dtype(out_type).kind
+    kind = host.dtype(out_type).kind
 
     def parse(s):
         text = s.decode("utf-8", "replace")
@@ -255,12 +254,12 @@ def _to_number(x, out_type):
 
     values = _each(parse, x)
     if kind in "iu":
-        info = np.iinfo(out_type)
+        info = host.iinfo(out_type)
         for value in values.flat:
             if not info.min <= value <= info.max:
                 raise _invalid("StringToNumber", f"StringToNumberOp could not correctly "
-                               f"convert string: {value} (out of range for {np.dtype(out_type)})")
-    with np.errstate(over="ignore"):
+                               f"convert string: {value} (out of range for {host.dtype(out_type)})")
+    with host.errstate(over="ignore"):
         return values.astype(out_type)
 
 
@@ -281,7 +280,7 @@ def _as_string(x, precision, scientific, shortest, width, fill):
         template = f"%{flags}{size}{digits}{conversion}"
         if flags:  # printf pads inf and nan with spaces even with the 0 flag.
             spaces = f"%{size}{digits}{conversion}"
-            return _each(lambda v: ((template if np.isfinite(v) else spaces) % v)
+            return _each(lambda v: ((template if host.isfinite(v) else spaces) % v)
                          .encode("ascii"), x.astype(object))
     else:
         template = f"%{flags}{size}d"
@@ -304,7 +303,7 @@ def _fingerprint64():
 
 def _hash_bucket_fast(x, num_buckets):
     fingerprint = _fingerprint64()
-    return _each(lambda s: fingerprint(s) % num_buckets, x, np.int64)
+    return _each(lambda s: fingerprint(s) % num_buckets, x, host.int64)
 
 
 def _hash_bucket_strong(x, num_buckets, key):
@@ -315,7 +314,7 @@ def _hash_bucket_strong(x, num_buckets, key):
                           "pip install numpyflow[hashing]") from None
     key_bytes = b"".join(int(k).to_bytes(8, "little") for k in key)
     return _each(lambda s: int.from_bytes(siphash24(s, key=key_bytes).digest(), "little")
-                 % num_buckets, x, np.int64)
+                 % num_buckets, x, host.int64)
 
 
 StringToHashBucketFast = Primitive("StringToHashBucketFast", _hash_bucket_fast)

@@ -155,3 +155,13 @@ def test_docstring_examples_run():
             "numpyflow.ops.stateless_random_ops", fromlist=["_"])):
         result = doctest.testmod(module, extraglobs={"tf": tf}, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0
+
+
+def test_gamma_of_zero_or_negative_alpha_and_poisson_of_infinite_lam_as_tf():
+    # TF 2.21 prints [[1.1754944e-38, nan, 2.2619925], [1.1754944e-38, nan, 1.4950695]].
+    out = tf.random.stateless_gamma([2, 3], seed=(1, 2), alpha=[0.0, -1.0, 2.0]).numpy()
+    np.testing.assert_array_equal(out[:, 0], np.finfo(np.float32).tiny)
+    assert np.isnan(out[:, 1]).all()
+    np.testing.assert_allclose(out[:, 2], [2.2619925, 1.4950695], rtol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="lam must be finite"):
+        tf.random.stateless_poisson([2], seed=(1, 2), lam=float("inf"))
