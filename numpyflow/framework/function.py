@@ -167,6 +167,27 @@ class Function:
         """How many times the Python function ran to be traced."""
         return self._tracing_count
 
+    def runs_pure_plan(self, *args, **kwargs):
+        """Whether a call with these arguments, made now from this thread, would run a
+        compiled plan that assigns no Variable and draws no random numbers.
+
+        Calls of such a plan give the same results in any order and on any thread: `predict`
+        spreads its batches over the cores when this holds.
+
+        >>> import numpyflow as tf
+        >>> double = tf.function(lambda x: x * 2.)
+        >>> x = tf.ones((2,))
+        >>> before = double.runs_pure_plan(x)
+        >>> _, _ = double(x), double(x)  # Two traces that agree: compiled.
+        >>> before, double.runs_pure_plan(x)
+        (False, True)
+        """
+        if trace_state.current is not None or tape_module.is_recording():
+            return False
+        key = _signature_key((args, kwargs), [])
+        signature = self._signatures.get(key) if key is not None else None
+        return signature is not None and signature.plan is not None and signature.plan.pure
+
     def plan_sources(self):
         """The Python source of each compiled plan (numpyflow's view of TF's graphs)."""
         return [s.plan.source for s in self._signatures.values() if s.plan is not None]

@@ -45,10 +45,18 @@ def compile_plan(graph, assigned=()):
     source, namespace, first_update_line = _emit(graph)
     exec(compile(source, f"<numpyflow plan {graph.name}>", "exec"), namespace)
     run = namespace[graph.name]
+    pure = _is_pure(pruned(graph))
     if first_update_line is None:
-        return Plan(run, source, assigned)
+        return Plan(run, source, assigned, pure=pure)
     # Lines that can fail run before the first update: nothing to put back.
-    return Plan(run, source, (), first_update_line)
+    return Plan(run, source, (), first_update_line, pure=pure)
+
+
+def _is_pure(graph):
+    """Whether the graph neither assigns a Variable nor draws random numbers (nor runs any
+    other stateful primitive): its calls may then run in any order, on any thread."""
+    return all(isinstance(entry, Equation) and not entry.primitive.stateful
+               for entry in graph.body)
 
 
 class Plan:
@@ -60,15 +68,19 @@ class Plan:
     Variables' arrays from before the call. Only an error no op expects (an interrupt,
     running out of memory) can stop an in-place plan among its updates; then the updates
     made stand, as they would eagerly (`failed_among_updates`).
+
+    `pure` says whether the plan assigns no Variable and runs no stateful (random)
+    primitive: such a plan may be called from several threads at once (`predict` does).
     """
 
-    __slots__ = ("_run", "source", "_rollback", "_first_update_line")
+    __slots__ = ("_run", "source", "_rollback", "_first_update_line", "pure")
 
-    def __init__(self, run, source, rollback, first_update_line=None):
+    def __init__(self, run, source, rollback, first_update_line=None, pure=False):
         self._run = run
         self.source = source
         self._rollback = tuple(rollback)
         self._first_update_line = first_update_line
+        self.pure = pure
 
     def __reduce__(self):
         # Its code is bound to the traced Variables: a copy would update the original's.

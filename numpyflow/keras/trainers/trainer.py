@@ -16,6 +16,7 @@ import numpy as np
 import numpyflow as tf
 from numpyflow.distribute import strategy as distribute_lib
 from numpyflow.framework import nest
+from numpyflow.framework.function import Function
 from numpyflow.keras import metrics as metrics_module
 from numpyflow.keras import optimizers
 from numpyflow.keras.callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
@@ -24,7 +25,7 @@ from numpyflow.keras.trainers.compile_utils import CompiledLoss, CompiledMetrics
 from numpyflow.keras.trainers.data_adapters import data_adapter_utils
 from numpyflow.keras.trainers.data_adapters.data_adapter_utils import is_tf_dataset
 from numpyflow.keras.trainers.epoch_iterator import EpochIterator
-from numpyflow.keras.trainers import distributed_training
+from numpyflow.keras.trainers import distributed_training, parallel_predict
 
 _log = logging.getLogger("numpyflow")
 
@@ -556,6 +557,10 @@ class Trainer:
         every batch (as `fit` splits them) and every replica returns the whole result, in
         the order of the samples.
 
+        Once the step is compiled into a plan that assigns no Variable and draws no random
+        numbers, the remaining batches of arrays are spread over the cores (when no callback
+        watches each batch): the same outputs, bit for bit (see `parallel_predict`).
+
         Returns:
           One NumPy array, or, for a model with several outputs, a list/tuple/dict of
           arrays like the model's output; batches are concatenated along the first axis.
@@ -572,10 +577,27 @@ class Trainer:
         callback_list.call("on_predict_begin", None)
         outputs = []
         predict_function = self.make_predict_function()
-        for step, data in replica.batches(epoch_iterator):
+
+        def run(data):
+            return _to_numpy(replica.run(predict_function, self.predict_step, data))
+
+        threads = (parallel_predict.thread_count(epoch_iterator, callback_list, replica.replicas)
+                   if isinstance(predict_function, Function) else 1)
+        batches = replica.batches(epoch_iterator)
+        for step, data in batches:
             callback_list.call("on_predict_batch_begin", step, None)
-            outputs.append(_to_numpy(replica.run(predict_function, self.predict_step, data)))
+            outputs.append(run(data))
             callback_list.call("on_predict_batch_end", step, None)
+            if threads > 1 and predict_function.runs_pure_plan(data):
+                # Compiled, and each batch's outputs depend on that batch only: the other
+                # batches run on every core (parallel_predict.py). Under the default
+                # strategy such a plan's call needs no replica context around it.
+                direct = (self._distribute_strategy is None
+                          and not distribute_lib.has_strategy())
+                outputs += parallel_predict.run_rest(
+                    (lambda data: _to_numpy(predict_function(data))) if direct else run, run,
+                    [batch for _, batch in batches], _batch_size(data), threads)
+                break
         callback_list.call("on_predict_end", None)
         if not outputs:
             raise ValueError("predict() received empty input (0 samples).")

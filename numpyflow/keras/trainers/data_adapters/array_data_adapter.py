@@ -107,23 +107,32 @@ class ArrayDataAdapter:
         # Sorted within a batch: gathering rows in increasing order is cache-friendlier.
         permutation = (self._rng.permutation(self._num_samples) if self._rng is not None
                        else tf.random.shuffle(tf.range(self._num_samples)).numpy())
-        return [np.sort(permutation[i * batch_size:(i + 1) * batch_size])
-                for i in range(steps)]
+        # The full batches sorted in one call (one np.sort per batch costs ~2 us of Python).
+        full = self._num_samples // batch_size
+        batches = list(np.sort(permutation[:full * batch_size].reshape(full, batch_size), axis=1))
+        if full < steps:
+            batches.append(np.sort(permutation[full * batch_size:]))
+        return batches
 
 
 def _batch_taker(data):
     """A function from a batch index to the batch: plain indexing for the common cases.
 
     The one-, two- and three-array cases skip the generic structure walk: fit runs this on every
-    step, and it must not add to the per-step cost of small models.
+    step, and it must not add to the per-step cost of small models. Rows picked by an index
+    array are gathered with `take` (the same rows as `array[index]`, ~10% faster for small
+    batches); slices stay views.
     """
     if len(data) == 1 and type(data[0]) is np.ndarray:
         x, = data
-        return lambda index: (x[index],)
+        return lambda index: (x[index] if type(index) is slice else x.take(index, 0),)
     if len(data) == 2 and type(data[0]) is np.ndarray and type(data[1]) is np.ndarray:
         x, y = data
-        return lambda index: (x[index], y[index])
+        return lambda index: ((x[index], y[index]) if type(index) is slice
+                              else (x.take(index, 0), y.take(index, 0)))
     if len(data) == 3 and all(type(part) is np.ndarray for part in data):
         x, y, sample_weight = data
-        return lambda index: (x[index], y[index], sample_weight[index])
+        return lambda index: ((x[index], y[index], sample_weight[index]) if type(index) is slice
+                              else (x.take(index, 0), y.take(index, 0),
+                                    sample_weight.take(index, 0)))
     return lambda index: nest.map_structure(lambda array: array[index], data)
