@@ -24,19 +24,13 @@ batch is refused.
 import numpy as np
 
 from numpyflow.framework.graph import Constant
-
-_NAMES = {"SimpleRNN": ["x", "h0"], "LSTM": ["x", "h0", "c0"], "GRU": ["x", "h0"]}
-
+from numpyflow.ops import rnn_ops
 
 def _parts(b, eq, kind):
-    names = _NAMES[kind] + ["kernel", "recurrent_kernel"]
-    names += (["bias"] if eq.attrs["use_bias"] else []) + (["mask"] if eq.attrs["masked"] else [])
-    if len(eq.inputs) != len(names):
-        b.fail(f"expected the inputs {names}, received {len(eq.inputs)}.")
-    parts = dict(zip(names, eq.inputs))
-    parts.setdefault("bias", None)
-    parts.setdefault("mask", None)
-    return parts
+    try:
+        return rnn_ops.sequence_parts(eq.inputs, kind, eq.attrs["use_bias"], eq.attrs["masked"])
+    except ValueError as error:
+        b.fail(str(error))
 
 
 class _Steps:

@@ -27,20 +27,16 @@ import numpy as np
 
 from numpyflow.export.tfjs_graph_rules import int_attr, type_attr
 from numpyflow.framework.graph import Constant
+from numpyflow.ops import rnn_ops
 
-_STATES = {"SimpleRNN": ["x", "h0"], "LSTM": ["x", "h0", "c0"], "GRU": ["x", "h0"]}
 _MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
 
 
 def _parts(b, eq, kind):
-    names = _STATES[kind] + ["kernel", "recurrent_kernel"]
-    names += (["bias"] if eq.attrs["use_bias"] else []) + (["mask"] if eq.attrs["masked"] else [])
-    if len(eq.inputs) != len(names):
-        b.fail(f"expected the inputs {names}, received {len(eq.inputs)}")
-    parts = dict(zip(names, eq.inputs))
-    parts.setdefault("bias", None)
-    parts.setdefault("mask", None)
-    return parts
+    try:
+        return rnn_ops.sequence_parts(eq.inputs, kind, eq.attrs["use_bias"], eq.attrs["masked"])
+    except ValueError as error:
+        b.fail(str(error))
 
 
 class _Steps:

@@ -24,6 +24,7 @@ products. Masked sequences (`mask_zero`, `Masking`) are not converted.
 import numpy as np
 
 from numpyflow.framework.graph import Constant
+from numpyflow.ops import rnn_ops
 
 _NUMPY = {
     "ADD": np.add, "SUB": np.subtract, "MUL": np.multiply,
@@ -120,17 +121,15 @@ class _Steps:
 
 
 def _parts(lowering, eq, kind):
-    names = ["x", "h0"] + (["c0"] if kind == "LSTM" else []) + ["kernel", "recurrent_kernel"]
-    names += ["bias"] if eq.attrs["use_bias"] else []
     if eq.attrs["masked"]:
         raise lowering.error(eq, f"a masked {kind} (mask_zero=True or a Masking layer) is not "
                                  f"converted; export the model without the mask")
-    parts = dict(zip(names, eq.inputs))
+    parts = rnn_ops.sequence_parts(eq.inputs, kind, eq.attrs["use_bias"], False)
     x = parts["x"]
     if 1 in lowering.dynamic_axes(x):
         raise lowering.error(eq, "the sequence length must be fixed to unroll the recurrence")
     for name in ("kernel", "recurrent_kernel", "bias"):
-        if name in parts:
+        if parts.get(name) is not None:
             if not isinstance(parts[name], Constant):
                 raise lowering.error(eq, f"its {name} must be a constant (a weight)")
             parts[name] = np.asarray(parts[name].value)
@@ -184,7 +183,7 @@ def _simple_step(steps, parts, x_t, h):
 
 def _lstm_step(steps, parts, x_t, state):
     h, c = state
-    bias = _blocks(parts["bias"], 4) if "bias" in parts else [None] * 4
+    bias = _blocks(parts["bias"], 4) if parts["bias"] is not None else [None] * 4
     gates = [steps.gate(x_t, w, b, h, u) for w, b, u in zip(
         _blocks(parts["kernel"], 4), bias, _blocks(parts["recurrent_kernel"], 4))]
     i, f, o = (steps.unary("LOGISTIC", gates[k]) for k in (0, 1, 3))

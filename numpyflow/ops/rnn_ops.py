@@ -117,8 +117,10 @@ def _bias_grad(d):
     return blas.column_sums(xp.ascontiguousarray(d).reshape(-1, d.shape[-1]))
 
 
-def _split_arrays(arrays, kind, use_bias, masked):
-    """The forward's positional arrays as a dict (their number depends on the attrs)."""
+def sequence_parts(arrays, kind, use_bias, masked):
+    """A recurrence primitive's positional inputs as a dict: "x", "h0", ("c0",) "kernel",
+    "recurrent_kernel", "bias" and "mask" (None where the attrs say there is none). The
+    forwards, the gradient rules and the exporters read them by these names."""
     names = ["x", "h0"] + (["c0"] if kind == "LSTM" else []) + ["kernel", "recurrent_kernel"]
     names += (["bias"] if use_bias else []) + (["mask"] if masked else [])
     if len(arrays) != len(names):
@@ -133,7 +135,7 @@ def _split_arrays(arrays, kind, use_bias, masked):
 # -- SimpleRNN --------------------------------------------------------------------------
 
 def _simple_forward(*arrays, activation, use_bias, masked, go_backwards):
-    p = _split_arrays(arrays, "SimpleRNN", use_bias, masked)
+    p = sequence_parts(arrays, "SimpleRNN", use_bias, masked)
     xt, mt = _time_major(p["x"], p["mask"], go_backwards)
     u = p["recurrent_kernel"]
     z = _project(xt, p["kernel"], p["bias"], p["recurrent_kernel"])
@@ -187,7 +189,7 @@ def _simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
 # -- LSTM -------------------------------------------------------------------------------
 
 def _lstm_forward(*arrays, use_bias, masked, go_backwards):
-    p = _split_arrays(arrays, "LSTM", use_bias, masked)
+    p = sequence_parts(arrays, "LSTM", use_bias, masked)
     xt, mt = _time_major(p["x"], p["mask"], go_backwards)
     z = _project(xt, p["kernel"], p["bias"], p["recurrent_kernel"])
     steps, batch, four = z.shape
@@ -276,7 +278,7 @@ def _lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mas
 # -- GRU --------------------------------------------------------------------------------
 
 def _gru_forward(*arrays, use_bias, masked, go_backwards, reset_after):
-    p = _split_arrays(arrays, "GRU", use_bias, masked)
+    p = sequence_parts(arrays, "GRU", use_bias, masked)
     xt, mt = _time_major(p["x"], p["mask"], go_backwards)
     u, bias = p["recurrent_kernel"], p["bias"]
     input_bias, recurrent_bias = (bias[0], bias[1]) if (reset_after and use_bias) else (bias, None)
@@ -365,7 +367,7 @@ def _gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *m
 def _composed(kind, inputs, attrs):
     """The forward's output computed with differentiable numpyflow ops, step by step."""
     from numpyflow.ops import activation_ops, array_ops, indexing_ops, math_ops
-    p = _split_arrays(inputs, kind, attrs["use_bias"], attrs["masked"])
+    p = sequence_parts(inputs, kind, attrs["use_bias"], attrs["masked"])
     x, kernel, u, bias, mask = p["x"], p["kernel"], p["recurrent_kernel"], p["bias"], p["mask"]
     steps = x.shape[1]
     order = range(steps - 1, -1, -1) if attrs["go_backwards"] else range(steps)
@@ -432,7 +434,7 @@ def _gradient_rule(kind, backward):
                 out = _composed(kind, inputs, attrs)
             grads = iter(inner.gradient(out, sources, output_gradients=dy))
             return tuple(next(grads) if t.dtype.is_floating else None for t in inputs)
-        parts = _split_arrays(inputs, kind, attrs["use_bias"], attrs["masked"])
+        parts = sequence_parts(inputs, kind, attrs["use_bias"], attrs["masked"])
         saved = [Tensor(a) for a in node.saved]
         extra = {key: value for key, value in attrs.items() if key != "masked"}
         need_x = bool(node.needs[0]) if node.needs is not None else True

@@ -387,11 +387,11 @@ def test_interpreter_op_resolver_type_is_checked():
 
 
 def test_a_constant_of_the_traced_batch_size_is_refused_not_frozen_into_the_file():
-    class OnesOfTheBatch(keras.Model):
+    class TracedBatchOnes(keras.Model):
         def call(self, x):
             return x + tf.ones((x.shape[0], 3))
 
-    model = OnesOfTheBatch()
+    model = TracedBatchOnes()
     model(np.zeros((4, 3), np.float32))
     with pytest.raises(Exception, match="constant of the traced batch size"):
         tf.lite.TFLiteConverter.from_keras_model(model).convert()
