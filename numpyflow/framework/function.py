@@ -26,6 +26,7 @@ import numpy as np
 
 from numpyflow.backend import quiet
 from numpyflow.framework import nest, trace_state, tracing
+from numpyflow.framework import plan as plan_module
 from numpyflow.framework import tape as tape_module
 from numpyflow.framework.tensor import Tensor
 from numpyflow.framework.variable import Variable
@@ -244,7 +245,7 @@ class _Signature:
             return
         difference = "first trace" if self._last_trace is None else self._last_trace.difference(trace)
         if difference is None:
-            self.plan = trace.plan()
+            self.plan = plan_module.compile_plan(trace.graph, trace.assigned)
             self._last_trace = None
         elif self._traces >= _MAX_TRACES:
             self.eager_reason = (f"{self._traces} traces differed (last: {difference}): the "

@@ -42,10 +42,11 @@ from numpyflow.framework.variable import IN_PLACE_FORMS
 def compile_plan(graph, assigned=()):
     """Compiles `graph` into a `Plan`; `assigned` are the Variables it assigns (put back
     if a plan that cannot update in place fails)."""
+    graph = pruned(graph)
     source, namespace, first_update_line = _emit(graph)
     exec(compile(source, f"<numpyflow plan {graph.name}>", "exec"), namespace)
     run = namespace[graph.name]
-    pure = _is_pure(pruned(graph))
+    pure = _is_pure(graph)
     if first_update_line is None:
         return Plan(run, source, assigned, pure=pure)
     # Lines that can fail run before the first update: nothing to put back.
@@ -256,8 +257,8 @@ def _elementwise(entry):
 # -- emitting the source ---------------------------------------------------------------------------
 
 def _emit(graph):
-    """(source, namespace, the source line of the first in-place update or None)."""
-    graph = pruned(graph)
+    """(source, namespace, the source line of the first in-place update or None) of a
+    pruned graph."""
     output_names = {_base(atom) for atom in graph.flat_outputs() if isinstance(atom, ATOMS)}
     body, first_update = _updates_last(graph.body)
     in_place = all(_infallible(entry) for entry in body[first_update:])

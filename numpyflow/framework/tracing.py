@@ -218,11 +218,6 @@ class Trace:
                 return f"{a.name} is another Variable"
         return None
 
-    def plan(self):
-        """The compiled plan (plan.py): call it with the argument arrays, in order."""
-        from numpyflow.framework import plan  # plan.py imports this module's helpers.
-        return plan.compile_plan(self.graph, self.assigned)
-
 
 def trace_graph(fn, *args, name=None, **kwargs):
     """Runs `fn(*args, **kwargs)` once, recording it; returns the `graph.Graph`.
