@@ -101,7 +101,8 @@ class Trace:
                 return atom
         elif isinstance(structure, tuple) and hasattr(structure, "_fields"):  # A namedtuple.
             return kind(*[self._output(item) for item in structure])
-        elif isinstance(structure, (dict, list, tuple)):
+        elif isinstance(structure, (dict, list, tuple)) or _is_composite_tensor(structure):
+            # A SparseTensor or RaggedTensor holds traced tensors a constant would freeze.
             self.untraceable = f"the function returns a {kind.__name__}, which plans do not rebuild"
             return None
         return self._constant(structure, "k")
@@ -254,6 +255,11 @@ class UntraceableError(ValueError):
     def __init__(self, label, reason):
         super().__init__(f"Cannot trace {label!r} into a graph: {reason}.")
         self.reason = reason
+
+
+def _is_composite_tensor(value):
+    import numpyflow  # The package's tf.is_tensor knows the sparse and ragged types.
+    return numpyflow.is_tensor(value)
 
 
 def _entry_key(entry):

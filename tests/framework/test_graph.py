@@ -194,3 +194,14 @@ def test_printed_graph_shows_types_and_outputs():
     text = str(g)
     assert "a0: float32[2,3]" in text and "t0: float32[2,3] = Relu(a0)" in text
     assert "return {'y': t0}" in text
+
+
+def test_a_function_returning_a_sparse_tensor_stays_eager_and_right():
+    @tf.function
+    def sparse_of(x):
+        return tf.SparseTensor([[0]], x * 2.0, [2])  # Built from traced values, no reads.
+
+    for value in (1.0, 3.0, 5.0, 7.0):
+        np.testing.assert_array_equal(
+            tf.sparse.to_dense(sparse_of(tf.constant([value]))).numpy(), [value * 2.0, 0.0])
+    assert sparse_of.plan_sources() == [] and "SparseTensor" in sparse_of.eager_reasons()[0]
