@@ -270,8 +270,7 @@ def _checked_shape(shape, dtype, what, format_name):
 def _check_layers(model, format_name):
     """Layers that cannot be traced into an inference graph, named before tracing."""
     for layer in model._flatten_layers():
-        if getattr(layer, "stateful", False) and type(layer).__name__ in (
-                "LSTM", "GRU", "SimpleRNN", "RNN"):
+        if getattr(layer, "stateful", False) is True:  # Recurrent layers (Layer has none).
             raise ValueError(f"Cannot export layer {layer.name!r} ({type(layer).__name__}) to "
                              f"{format_name}: stateful=True keeps state between calls.")
 

@@ -26,6 +26,7 @@ import numpy as np
 from numpyflow.framework.graph import Constant
 from numpyflow.ops import rnn_ops
 
+
 def _parts(b, eq, kind):
     try:
         return rnn_ops.sequence_parts(eq.inputs, kind, eq.attrs["use_bias"], eq.attrs["masked"])
