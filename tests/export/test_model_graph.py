@@ -185,3 +185,10 @@ def test_an_input_signature_with_the_wrong_number_of_specs_is_a_clear_error():
                                          r"input \(\['input_layer.*'\]\)"):
         trace_for_export(model, [tf.TensorSpec([None, 4]), tf.TensorSpec([None, 4])],
                          format_name="ONNX")
+
+
+def test_stateful_recurrent_layers_are_refused_by_name():
+    model = tf.keras.Sequential([tf.keras.Input((3, 4, 4, 1), batch_size=2),
+                                 layers.ConvLSTM2D(2, 3, stateful=True, name="memory")])
+    with pytest.raises(ValueError, match=r"'memory' \(ConvLSTM2D\).*stateful=True"):
+        trace_for_export(model, format_name="ONNX")
