@@ -46,6 +46,11 @@ from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespa
 
 # Ops called on Keras's symbolic inputs build functional models (framework/dispatch.py).
 _dispatch_namespace(globals())
+# tf.print and the value assertions act rather than compute: not layers in functional models.
+from numpyflow.ops.debug_ops import (  # noqa: E402,F401
+    Assert, assert_equal, assert_greater, assert_less, print_ as print)
+from numpyflow.debugging import assert_rank  # noqa: E402,F401
+from numpyflow import debugging  # noqa: E402,F401
 
 __version__ = "0.1.0"
 

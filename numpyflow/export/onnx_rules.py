@@ -690,6 +690,8 @@ _not_exportable("strings", "AsString", "ReduceJoin", "RegexFullMatch", "StaticRe
                 "StringToHashBucketFast", "StringToHashBucketStrong", "StringToNumber",
                 "StringUpper", "Substr")
 _not_exportable("distributed training (collective all-reduce)", "CollectiveReduceV2")
+_not_exportable("tf.print / tf.debugging check (a debugging aid: remove it from the exported "
+                "model)", "PrintV2", "Assert", "CheckNumerics")
 _not_exportable("file reading and image decoding (input pipeline)", "ReadFile", "DecodePng",
                 "DecodeJpeg", "DecodeImage")
 _not_exportable("image augmentation (active in training only)", "ImageProjectiveTransformV3",

@@ -603,4 +603,6 @@ _not_exportable("strings (no TF.js kernels for them)",
 _not_exportable("file reading and image decoding (tf.io): not a tensor computation TF.js runs",
                 "ReadFile", "DecodeImage", "DecodeJpeg", "DecodePng")
 _not_exportable("collective all-reduce (tf.distribute training)", "CollectiveReduceV2")
+_not_exportable("tf.print / tf.debugging check (a debugging aid: remove it from the exported "
+                "model)", "PrintV2", "Assert", "CheckNumerics")
 _not_exportable("no TF.js kernel", "UnsortedSegmentSum")

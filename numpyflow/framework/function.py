@@ -26,6 +26,7 @@ import numpy as np
 
 from numpyflow.backend import quiet
 from numpyflow.framework import nest, trace_state, tracing
+from numpyflow.framework.errors import OpError
 from numpyflow.framework import plan as plan_module
 from numpyflow.framework import tape as tape_module
 from numpyflow.framework.tensor import Tensor
@@ -98,6 +99,9 @@ class Function:
             except Exception as error:
                 if signature.plan.failed_among_updates(error):
                     raise  # Running it again would repeat the updates already made.
+                if isinstance(error, OpError):
+                    raise  # Already the op's own message (a failed tf.debugging assertion).
+                # Running it again repeats any tf.print before the failure: an error path.
                 # No variable has changed (or the plan put them back): the eager run
                 # raises the op's own error message (bad labels, say).
                 return self.python_function(*nest.map_structure(_as_tensor, args),

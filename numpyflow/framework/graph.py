@@ -260,11 +260,13 @@ def frozen(graph):
 
 
 def pruned(graph):
-    """`graph` without the equations that no output and no assignment needs."""
+    """`graph` without the equations that no output, no assignment and no side effect
+    (`tf.print`, an assertion) needs."""
     needed = {atom.name for atom in graph.flat_outputs() if isinstance(atom, ATOMS)}
     kept = []
     for entry in reversed(graph.body):
-        if isinstance(entry, Assignment) or any(_base_name(v) in needed for v in entry.outputs):
+        if (isinstance(entry, Assignment) or entry.primitive.side_effect
+                or any(_base_name(v) in needed for v in entry.outputs)):
             kept.append(entry)
             needed.update(_base_name(atom) for atom in entry.operands())
     result = Graph(graph.name)

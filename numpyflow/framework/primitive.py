@@ -79,6 +79,10 @@ class Primitive:
         updates Variables in place only when infallible ops alone follow the first
         update, so that a failing op never finds a step half-applied. NumPy ufuncs
         count as infallible without saying so.
+      side_effect: Whether the op runs for what it does besides its output (`tf.print`
+        writes, `tf.debugging.assert_*` checks): a traced graph keeps it even when nothing
+        reads its output, in its place among the other side effects. Such an op counts as
+        stateful too (never folded into a constant, never run out of order).
       output_shape_from_data: Whether the output's shape depends on the input values,
         not only on their shapes (an image decoder: the file says its size). Python code
         after it may have decided things from the traced shape, so a plan checks the
@@ -94,10 +98,11 @@ class Primitive:
     """
 
     __slots__ = ("name", "forward", "gradient", "saves", "explain", "stateful", "infallible",
-                 "output_shape_from_data")
+                 "side_effect", "output_shape_from_data")
 
     def __init__(self, name, forward, gradient=None, *, saves=False, explain=None,
-                 stateful=False, infallible=False, output_shape_from_data=False):
+                 stateful=False, infallible=False, side_effect=False,
+                 output_shape_from_data=False):
         if name in _REGISTRY:
             raise ValueError(f"A primitive named {name!r} is already registered.")
         self.name = name
@@ -105,7 +110,8 @@ class Primitive:
         self.gradient = gradient
         self.saves = saves
         self.explain = explain
-        self.stateful = stateful
+        self.stateful = stateful or side_effect
+        self.side_effect = side_effect
         self.infallible = infallible or isinstance(forward, _ufunc)
         self.output_shape_from_data = output_shape_from_data
         _REGISTRY[name] = self

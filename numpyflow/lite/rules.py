@@ -675,6 +675,8 @@ _TRAINING = NotExportable("training-only (gradient)")
 _RANDOM = NotExportable("random op: an exported model computes the same outputs every run")
 _VARIABLES = NotExportable("assigns a Variable: an exported model does not train")
 _STRINGS = NotExportable("strings: TFLite builtins compute on numbers")
+_DEBUGGING = NotExportable("tf.print / tf.debugging check (a debugging aid: remove it "
+                           "from the exported model)")
 
 RULES = {
     # Dense and convolutions.
@@ -780,6 +782,9 @@ RULES = {
     "ImageProjectiveTransformV3": NotExportable(
         "image augmentation (RandomRotation and friends), active only in training"),
     "CollectiveReduceV2": NotExportable("distributed training (all-reduce)"),
+    "PrintV2": _DEBUGGING,
+    "Assert": _DEBUGGING,
+    "CheckNumerics": _DEBUGGING,
     "StatelessRandomGammaV3": NotExportable(
         "random op: an exported model computes the same outputs every run"),
     "StatelessParameterizedTruncatedNormal": NotExportable(

@@ -24,6 +24,7 @@ from numpyflow.framework import dtypes
 from numpyflow.framework.errors import InvalidArgumentError
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
 from numpyflow.ops import string_ops as _ops
+from numpyflow.ops import tensor_format
 from numpyflow.ragged.ragged_tensor import RaggedTensor, note_read
 
 __all__ = ["as_string", "bytes_split", "format", "join", "length", "lower", "ngrams",
@@ -513,36 +514,8 @@ def format(template, inputs, placeholder="{}", summarize=3, name=None):  # noqa:
     text = pieces[0]
     for tensor, piece in zip(tensors, pieces[1:]):
         note_read(tensor, "tf.strings.format")
-        text += _summary(tensor._value, int(summarize)) + piece
+        text += tensor_format.summary(tensor._value, int(summarize)) + piece
     return Tensor(np.array(text.encode("utf-8"), dtype=object))
-
-
-def _scalar_text(value):
-    if isinstance(value, bytes):
-        return '"' + value.decode("utf-8", "replace") + '"'
-    if isinstance(value, (bool, np.bool_)):
-        return "1" if value else "0"
-    if isinstance(value, np.floating):
-        digits = 6 if value.dtype.itemsize <= 4 else 15
-        text = f"{value:.{digits}g}"
-        if type(value)(text) != value:
-            text = f"{value:.{digits + 3}g}"
-        return text
-    return str(value)
-
-
-def _summary(array, summarize, indent=0):
-    if array.ndim == 0:
-        return _scalar_text(array[()])
-    count = array.shape[0]
-    if summarize >= 0 and count > 2 * summarize:
-        indices = list(range(summarize)) + [None] + list(range(count - summarize, count))
-    else:
-        indices = list(range(count))
-    parts = ["..." if i is None else _summary(array[i, ...], summarize, indent + 1)
-             for i in indices]
-    joiner = " " if array.ndim == 1 else "\n" + " " * (indent + 1)
-    return "[" + joiner.join(parts) + "]"
 
 
 def _add_dispatch():
