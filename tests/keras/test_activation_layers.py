@@ -17,6 +17,20 @@ def test_softmax_layer():
     run_layer_test(Softmax, {"axis": 1}, (2, 3, 4), (2, 3, 4), 0)
 
 
+def test_softmax_over_several_axes_in_call_predict_and_a_saved_model(tmp_path):
+    model = tf.keras.Sequential([tf.keras.Input((2, 3, 4)), Softmax(axis=[1, 2])])
+    x = np.random.default_rng(0).normal(size=(5, 2, 3, 4)).astype("float32")
+    expected = np.exp(x - x.max(axis=(1, 2), keepdims=True))
+    expected /= expected.sum(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-7)
+    model.save(tmp_path / "spatial.keras")
+    loaded = tf.keras.models.load_model(tmp_path / "spatial.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-7)
+    one = Softmax(axis=[-1])(tf.constant([[0.0, 0.0]])).numpy()  # a one-axis list
+    np.testing.assert_allclose(one, [[0.5, 0.5]])
+
+
 def test_relu_layer_variants():
     run_layer_test(ReLU, {}, (1, 5), (1, 5), 0, input_data=x,
                    expected_output=np.maximum(x, 0))

@@ -17,7 +17,8 @@ class _ElementWise(Layer):
 
 
 class Softmax(_ElementWise):
-    """Softmax over `axis` (the last by default), e.g. to turn logits into probabilities.
+    """Softmax over `axis` (the last by default; a list normalizes over several axes at
+    once), e.g. to turn logits into probabilities.
 
     >>> import numpyflow as tf
     >>> tf.keras.layers.Softmax()(tf.constant([[0., 0.]])).numpy()
@@ -29,8 +30,13 @@ class Softmax(_ElementWise):
         self.axis = axis
 
     def call(self, inputs, mask=None):
+        if mask is None and isinstance(self.axis, (list, tuple)) and len(self.axis) > 1:
+            # Over several axes at once (a spatial softmax), as Keras computes it.
+            return tf.exp(inputs - tf.reduce_logsumexp(inputs, axis=list(self.axis),
+                                                       keepdims=True))
         if mask is None:
-            return activations.softmax(inputs, axis=self.axis)
+            axis = self.axis[0] if isinstance(self.axis, (list, tuple)) else self.axis
+            return activations.softmax(inputs, axis=axis)
         # Keras 3: `mask` (broadcastable to the inputs, aligned on the last axes) leaves
         # entries out of the softmax; they come out as 0.
         mask_shape, input_shape = tuple(mask.shape), tuple(inputs.shape)
