@@ -74,12 +74,7 @@ def save_tfjs_model(model, artifacts_dir, weight_shard_size_bytes=DEFAULT_SHARD_
       >>> json.load(open(os.path.join(out, "model.json")))["format"]
       'layers-model'
     """
-    if not (isinstance(weight_shard_size_bytes, int) and weight_shard_size_bytes > 0):
-        raise ValueError("save_tfjs_model: `weight_shard_size_bytes` must be a positive int. "
-                         f"Received: weight_shard_size_bytes={weight_shard_size_bytes!r}")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise ValueError("save_tfjs_model: `metadata` must be a dict (JSON object) or None. "
-                         f"Received: {type(metadata).__name__}")
+    check_options("save_tfjs_model", weight_shard_size_bytes, metadata)
     _check_built(model)
     destination = os.path.abspath(os.fspath(artifacts_dir))
     check_destination(destination)
@@ -92,6 +87,18 @@ def save_tfjs_model(model, artifacts_dir, weight_shard_size_bytes=DEFAULT_SHARD_
         model_json["userDefinedMetadata"] = metadata
     model_json["modelTopology"] = topology
     write_artifacts(destination, model_json, weight_entries(model), weight_shard_size_bytes)
+
+
+def check_options(caller, weight_shard_size_bytes, metadata):
+    """Raises ValueError, naming `caller`, for a shard size that is not a positive int (a
+    bool is not one) or metadata that is not a dict."""
+    if (not isinstance(weight_shard_size_bytes, int) or isinstance(weight_shard_size_bytes, bool)
+            or weight_shard_size_bytes <= 0):
+        raise ValueError(f"{caller}: `weight_shard_size_bytes` must be a positive int. "
+                         f"Received: weight_shard_size_bytes={weight_shard_size_bytes!r}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValueError(f"{caller}: `metadata` must be a dict (JSON object) or None. "
+                         f"Received: {type(metadata).__name__}")
 
 
 def write_artifacts(destination, model_json, entries, shard_bytes):

@@ -38,7 +38,8 @@ import numpy as np
 from numpyflow import __version__
 from numpyflow.export import tfjs_graph_rules
 from numpyflow.export.model_graph import trace_for_export
-from numpyflow.export.tfjs import DEFAULT_SHARD_BYTES, check_destination, write_artifacts
+from numpyflow.export.tfjs import (DEFAULT_SHARD_BYTES, check_destination, check_options,
+                                   write_artifacts)
 from numpyflow.export.tfjs_graph_rules import (RULES, NotExportable, UnsupportedDtypeError,
                                                shape_json, type_attr)
 from numpyflow.framework.graph import Constant, Value
@@ -82,13 +83,7 @@ def save_tfjs_graph_model(target, artifacts_dir, input_signature=None,
       >>> sorted(os.listdir(out))
       ['group1-shard1of1.bin', 'model.json']
     """
-    if not (isinstance(weight_shard_size_bytes, int) and weight_shard_size_bytes > 0) \
-            or isinstance(weight_shard_size_bytes, bool):
-        raise ValueError("save_tfjs_graph_model: `weight_shard_size_bytes` must be a positive "
-                         f"int. Received: weight_shard_size_bytes={weight_shard_size_bytes!r}")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise ValueError("save_tfjs_graph_model: `metadata` must be a dict (JSON object) or "
-                         f"None. Received: {type(metadata).__name__}")
+    check_options("save_tfjs_graph_model", weight_shard_size_bytes, metadata)
     destination = os.path.abspath(os.fspath(artifacts_dir))
     check_destination(destination, what="graph model")
     exported = trace_for_export(target, input_signature, format_name=FORMAT_NAME)

@@ -403,6 +403,8 @@ def test_keras_default_format_and_unknown_options_are_refused(tmp_path):
         model.export(tmp_path / "w", format="tfjs", quantization_dtype_map={})
     with pytest.raises(ValueError, match="weight_shard_size_bytes=0"):
         model.export(tmp_path / "w", format="tfjs", weight_shard_size_bytes=0)
+    with pytest.raises(ValueError, match="weight_shard_size_bytes=True"):  # a bool is no size
+        model.export(tmp_path / "w", format="tfjs", weight_shard_size_bytes=True)
     assert os.listdir(tmp_path) == []
 
 
