@@ -146,7 +146,9 @@ class Tensor:
 
 def _numpy_text(value, style):
     if value.ndim == 0:
-        return str(value.item())
+        # The NumPy scalar's text, as TF shows it: a float32 0.1 reads "0.1", not the
+        # float64 digits of `value.item()`.
+        return str(value[()])
     text = style(value)
     return "\n" + text if "\n" in text else text  # TF's rule: a new line only for many lines.
 

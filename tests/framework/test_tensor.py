@@ -115,6 +115,10 @@ def test_array_protocol_and_repr():
     assert repr(t) == ("<tf.Tensor: shape=(2, 2), dtype=float32, numpy=\n"
                        "array([[1., 2.],\n       [3., 4.]], dtype=float32)>")
     assert repr(tf.constant(1.0)) == "<tf.Tensor: shape=(), dtype=float32, numpy=1.0>"
+    # A float32 scalar shows its own shortest digits, as TF's NumPy value does.
+    assert repr(tf.constant(0.1)) == "<tf.Tensor: shape=(), dtype=float32, numpy=0.1>"
+    assert str(tf.constant(0.1)) == "tf.Tensor(0.1, shape=(), dtype=float32)"
+    assert str(tf.constant("ab")) == "tf.Tensor(b'ab', shape=(), dtype=string)"
     assert str(tf.constant([1, 2])) == "tf.Tensor([1 2], shape=(2,), dtype=int32)"
 
 
