@@ -1,12 +1,12 @@
 """Fused recurrences: a whole SimpleRNN, LSTM or GRU pass over time as one primitive.
 
-Each primitive runs the recurrence in NumPy over the timesteps of a batch-major input
-`x` (batch, time, features): the input projection `x @ kernel (+ bias)` for all steps in
-one GEMM, then one `(batch, units) @ (units, k * units)` GEMM per step. Its output is the
-state after every step, batch-major, in processing order (reversed time when
-`go_backwards`): (batch, time, units) for SimpleRNN and GRU, (batch, time, 2 * units) for
-LSTM (`[h, c]` side by side). Keras layers slice it into the sequence, the last output and
-the final states with ordinary ops, so the gradient of any of them reaches this op.
+Each primitive runs the recurrence over the timesteps of a batch-major input `x` (batch,
+time, features) with the NumPy kernels of `backend/numpy/recurrence.py` (the input
+projection for all steps first, then one GEMM per step; large batches on two cores).
+Its output is the state after every step, batch-major, in processing order (reversed time
+when `go_backwards`): (batch, time, units) for SimpleRNN and GRU, (batch, time, 2 * units)
+for LSTM (`[h, c]` side by side). Keras layers slice it into the sequence, the last output
+and the final states with ordinary ops, so the gradient of any of them reaches this op.
 
 Masks are boolean (batch, time): at a masked step every state is carried over unchanged
 (Keras's `backend.rnn`). The gradient is backpropagation through time in NumPy, as one
@@ -27,7 +27,7 @@ These ops are internal (TF has no public fused-RNN op of these names): the Keras
 TensorShape([2, 3, 5])
 """
 
-from numpyflow.backend import blas, xp
+from numpyflow.backend import recurrence, xp
 from numpyflow.backend.quiet import quiet
 from numpyflow.framework import tape as _tape
 from numpyflow.framework.primitive import Primitive
@@ -38,84 +38,7 @@ from numpyflow.framework.tensor import Tensor
 FUSED_ACTIVATIONS = {"SimpleRNN": ("tanh", "relu"), "LSTM": ("tanh",), "GRU": ("tanh",)}
 
 
-# -- shared pieces ------------------------------------------------------------------------
-
-def _sigmoid(z, out=None):
-    """Logistic sigmoid as 0.5 * tanh(z / 2) + 0.5: no overflow, one transcendental."""
-    out = xp.multiply(z, 0.5, out=out)
-    xp.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
-
-
-def _step_threads(batch, units, gates):
-    """Sets BLAS's thread count for the whole op from its per-step product (batch, units) @
-    (units, gates * units): one thread at the usual sizes (see backend/blas.py).
-
-    The op's few larger products (x @ kernel for all steps, the weight gradients summed
-    over time) run with the same count: measured on the 2 busy cores here, a second
-    OpenBLAS thread made the (896, 128).T @ (896, 512) weight gradient 5x slower (34 ms
-    against 6 ms), which cost more than all the rest of the step.
-    """
-    blas.use_threads_for(batch * units * gates * units)
-
-
-def _time_major(x, mask, go_backwards):
-    """x as (time, batch, features) in processing order; mask as (time, batch, 1) bool.
-
-    x is copied (contiguous for the GEMMs): the forward saves it for the gradient, and a
-    view would share the input's buffer, which a compiled plan may reuse once it is dead.
-    """
-    xt = x.transpose(1, 0, 2)
-    mt = None if mask is None else mask.T[:, :, None]
-    if go_backwards:
-        xt = xt[::-1]
-        mt = None if mt is None else mt[::-1]
-    return xp.ascontiguousarray(xt), mt
-
-
-def _mask_time_major(mask, go_backwards):
-    """The (batch, time) mask as (time, batch, 1), in processing order."""
-    mt = mask.T[:, :, None]
-    return mt[::-1] if go_backwards else mt
-
-
-def _project(xt, kernel, bias, recurrent_kernel):
-    """xt @ kernel (+ bias) for all steps at once: (time, batch, k * units); sets the op's
-    BLAS threads first."""
-    steps, batch, features = xt.shape
-    units = recurrent_kernel.shape[0]
-    _step_threads(batch, units, recurrent_kernel.shape[1] // max(units, 1))
-    z = xp.matmul(xt.reshape(steps * batch, features), kernel)
-    if bias is not None:
-        z += bias
-    return z.reshape(steps, batch, kernel.shape[1])
-
-
-def _input_grads(dz_x, xt, kernel, go_backwards, need_x):
-    """dx (batch-major, input order; None unless `need_x`) and dkernel from d(x @ kernel)
-    in time-major order."""
-    steps, batch, features = xt.shape
-    flat = dz_x.reshape(steps * batch, -1)
-    dkernel = xp.matmul(xt.reshape(steps * batch, features).T, flat)
-    if not need_x:
-        return None, dkernel
-    dxt = xp.matmul(flat, kernel.T).reshape(steps, batch, features)
-    if go_backwards:
-        dxt = dxt[::-1]
-    return xp.ascontiguousarray(dxt.transpose(1, 0, 2)), dkernel
-
-
-def _outer_sum(a, b):
-    """sum over steps of a[s].T @ b[s] for (time, batch, m) and (time, batch, n): one GEMM."""
-    return xp.matmul(a.reshape(-1, a.shape[-1]).T, b.reshape(-1, b.shape[-1]))
-
-
-def _bias_grad(d):
-    """Sum of (time, batch, k) over time and batch, as one GEMV."""
-    return blas.column_sums(xp.ascontiguousarray(d).reshape(-1, d.shape[-1]))
-
+# -- inputs -----------------------------------------------------------------------------
 
 def sequence_parts(arrays, kind, use_bias, masked):
     """A recurrence primitive's positional inputs as a dict: "x", "h0", ("c0",) "kernel",
@@ -136,230 +59,25 @@ def sequence_parts(arrays, kind, use_bias, masked):
 
 def _simple_forward(*arrays, activation, use_bias, masked, go_backwards):
     p = sequence_parts(arrays, "SimpleRNN", use_bias, masked)
-    xt, mt = _time_major(p["x"], p["mask"], go_backwards)
-    u = p["recurrent_kernel"]
-    z = _project(xt, p["kernel"], p["bias"], p["recurrent_kernel"])
-    steps, batch, units = z.shape
-    states = xp.empty((steps + 1, batch, units), dtype=z.dtype)
-    states[0] = p["h0"]
-    activated = xp.empty_like(z)  # The new state before masking (for the gradient).
-    for s in range(steps):
-        a = xp.matmul(states[s], u, out=activated[s])
-        a += z[s]
-        if activation == "tanh":
-            xp.tanh(a, out=a)
-        else:
-            xp.maximum(a, 0, out=a)
-        states[s + 1] = a if mt is None else xp.where(mt[s], a, states[s])
-    return states[1:].transpose(1, 0, 2), (xt, states, activated)
-
-
-def _simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
-                     activation, use_bias, go_backwards, need_x=True):
-    mt = _mask_time_major(mask[0], go_backwards) if mask else None
-    dyt = dy.transpose(1, 0, 2)
-    steps, batch, units = activated.shape
-    da_all = xp.empty_like(activated)
-    dh = xp.zeros((batch, units), dtype=dy.dtype)
-    u_t = recurrent_kernel.T
-    _step_threads(batch, units, 1)
-    for s in range(steps - 1, -1, -1):
-        dh = dh + dyt[s]
-        if mt is not None:
-            dh_new = dh * mt[s]
-            dh_keep = dh - dh_new
-        else:
-            dh_new = dh
-        a = activated[s]
-        da = da_all[s]
-        if activation == "tanh":
-            xp.multiply(dh_new, 1 - a * a, out=da)
-        else:
-            xp.multiply(dh_new, a > 0, out=da)
-        dh = xp.matmul(da, u_t)
-        if mt is not None:
-            dh += dh_keep
-    dx, dkernel = _input_grads(da_all, xt, kernel, go_backwards, need_x)
-    pieces = [dx, dh, dkernel, _outer_sum(states[:-1], da_all)]
-    if use_bias:
-        pieces.append(_bias_grad(da_all))
-    return xp.concatenate([piece.ravel() for piece in pieces if piece is not None])
+    return recurrence.simple_forward(p["x"], p["h0"], p["kernel"], p["recurrent_kernel"],
+                                     p["bias"], p["mask"], activation=activation,
+                                     go_backwards=go_backwards)
 
 
 # -- LSTM -------------------------------------------------------------------------------
 
 def _lstm_forward(*arrays, use_bias, masked, go_backwards):
     p = sequence_parts(arrays, "LSTM", use_bias, masked)
-    xt, mt = _time_major(p["x"], p["mask"], go_backwards)
-    z = _project(xt, p["kernel"], p["bias"], p["recurrent_kernel"])
-    steps, batch, four = z.shape
-    n = four // 4
-    # sigmoid(v) = 0.5 * tanh(v / 2) + 0.5: halving the i, f, o columns of the projections
-    # (exact in floating point) lets one tanh over all four gates activate them.
-    scale = xp.full(four, 0.5, dtype=z.dtype)
-    scale[2 * n:3 * n] = 1
-    offset = xp.where(scale == 1, 0, 0.5).astype(z.dtype)
-    z *= scale
-    u = p["recurrent_kernel"] * scale
-    states = xp.empty((steps + 1, batch, 2 * n), dtype=z.dtype)  # [h, c] per step.
-    states[0, :, :n] = p["h0"]
-    states[0, :, n:] = p["c0"]
-    gates = xp.empty_like(z)  # Activated i, f, g (candidate), o.
-    tanh_c = xp.empty((steps, batch, n), dtype=z.dtype)
-    for s in range(steps):
-        h, c = states[s, :, :n], states[s, :, n:]
-        g = xp.matmul(h, u, out=gates[s])
-        g += z[s]
-        xp.tanh(g, out=g)
-        g *= scale
-        g += offset
-        new_h, new_c = states[s + 1, :, :n], states[s + 1, :, n:]
-        xp.multiply(g[:, n:2 * n], c, out=new_c)
-        new_c += g[:, :n] * g[:, 2 * n:3 * n]
-        xp.tanh(new_c, out=tanh_c[s])
-        xp.multiply(g[:, 3 * n:], tanh_c[s], out=new_h)
-        if mt is not None:
-            keep = mt[s]
-            xp.copyto(new_h, h, where=~keep)
-            xp.copyto(new_c, c, where=~keep)
-    return states[1:].transpose(1, 0, 2), (xt, states, gates, tanh_c)
-
-
-def _lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mask,
-                   use_bias, go_backwards, need_x=True):
-    mt = _mask_time_major(mask[0], go_backwards) if mask else None
-    dyt = dy.transpose(1, 0, 2)
-    steps, batch, four = gates.shape
-    n = four // 4
-    # The local derivatives of every step at once (vectorized over time):
-    #   d c'/d z = [cand * i(1-i), c * f(1-f), i (1-cand^2)] (for i, f, cand), times dc_total,
-    #   d h'/d z_o = tanh(c') o(1-o), d h'/d c' = o (1 - tanh(c')^2).
-    g4 = gates.reshape(steps, batch, 4, n)
-    i, f, cand, o = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
-    through_c = xp.empty((steps, batch, 3, n), dtype=gates.dtype)
-    xp.multiply(cand, i * (1 - i), out=through_c[:, :, 0])
-    xp.multiply(states[:-1, :, n:], f * (1 - f), out=through_c[:, :, 1])
-    xp.multiply(i, 1 - cand * cand, out=through_c[:, :, 2])
-    through_o = tanh_c * (o * (1 - o))
-    h_to_c = o * (1 - tanh_c * tanh_c)
-    dz_all = xp.empty_like(gates)
-    dz4 = dz_all.reshape(steps, batch, 4, n)
-    dh = xp.zeros((batch, n), dtype=dy.dtype)
-    dc = xp.zeros((batch, n), dtype=dy.dtype)
-    u_t = recurrent_kernel.T
-    _step_threads(batch, n, 4)
-    # Steps whose output gradient is zero (all but the last without return_sequences).
-    live = dy.any(axis=(0, 2))
-    for s in range(steps - 1, -1, -1):
-        if live[s]:
-            dh += dyt[s, :, :n]
-            dc += dyt[s, :, n:]
-        if mt is not None:
-            dh_new, dc_new = dh * mt[s], dc * mt[s]
-            dh_keep, dc_keep = dh - dh_new, dc - dc_new
-        else:
-            dh_new, dc_new = dh, dc
-        dcn = dh_new * h_to_c[s]
-        dcn += dc_new
-        xp.multiply(dcn[:, None, :], through_c[s], out=dz4[s, :, :3])
-        xp.multiply(dh_new, through_o[s], out=dz4[s, :, 3])
-        dc = dcn * f[s]
-        dh = xp.matmul(dz_all[s], u_t)
-        if mt is not None:
-            dh += dh_keep
-            dc += dc_keep
-    dx, dkernel = _input_grads(dz_all, xt, kernel, go_backwards, need_x)
-    pieces = [dx, dh, dc, dkernel, _outer_sum(states[:-1, :, :n], dz_all)]
-    if use_bias:
-        pieces.append(_bias_grad(dz_all))
-    return xp.concatenate([piece.ravel() for piece in pieces if piece is not None])
+    return recurrence.lstm_forward(p["x"], p["h0"], p["c0"], p["kernel"], p["recurrent_kernel"],
+                                   p["bias"], p["mask"], go_backwards=go_backwards)
 
 
 # -- GRU --------------------------------------------------------------------------------
 
 def _gru_forward(*arrays, use_bias, masked, go_backwards, reset_after):
     p = sequence_parts(arrays, "GRU", use_bias, masked)
-    xt, mt = _time_major(p["x"], p["mask"], go_backwards)
-    u, bias = p["recurrent_kernel"], p["bias"]
-    input_bias, recurrent_bias = (bias[0], bias[1]) if (reset_after and use_bias) else (bias, None)
-    z = _project(xt, p["kernel"], input_bias, u)
-    steps, batch, three = z.shape
-    n = three // 3
-    states = xp.empty((steps + 1, batch, n), dtype=z.dtype)
-    states[0] = p["h0"]
-    gates = xp.empty_like(z)       # Activated z (update), r (reset), hh (candidate).
-    recurrent = xp.empty((steps, batch, n), dtype=z.dtype)  # h @ U_h (+ b) or r * h.
-    for s in range(steps):
-        h = states[s]
-        g = gates[s]
-        if reset_after:
-            inner = xp.matmul(h, u)
-            if recurrent_bias is not None:
-                inner += recurrent_bias
-            xp.add(z[s, :, :2 * n], inner[:, :2 * n], out=g[:, :2 * n])
-            _sigmoid(g[:, :2 * n], out=g[:, :2 * n])
-            recurrent[s] = inner[:, 2 * n:]
-            xp.tanh(z[s, :, 2 * n:] + g[:, n:2 * n] * recurrent[s], out=g[:, 2 * n:])
-        else:
-            xp.add(z[s, :, :2 * n], xp.matmul(h, u[:, :2 * n]), out=g[:, :2 * n])
-            _sigmoid(g[:, :2 * n], out=g[:, :2 * n])
-            xp.multiply(g[:, n:2 * n], h, out=recurrent[s])
-            xp.tanh(z[s, :, 2 * n:] + xp.matmul(recurrent[s], u[:, 2 * n:]), out=g[:, 2 * n:])
-        update, cand = g[:, :n], g[:, 2 * n:]
-        new_h = cand + update * (h - cand)
-        states[s + 1] = new_h if mt is None else xp.where(mt[s], new_h, h)
-    return states[1:].transpose(1, 0, 2), (xt, states, gates, recurrent)
-
-
-def _gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *mask,
-                  use_bias, go_backwards, reset_after, need_x=True):
-    mt = _mask_time_major(mask[0], go_backwards) if mask else None
-    dyt = dy.transpose(1, 0, 2)
-    steps, batch, three = gates.shape
-    n = three // 3
-    dx_all = xp.empty_like(gates)                           # d of x @ kernel (+ input bias).
-    dinner_all = xp.empty_like(gates) if reset_after else None  # d of h @ U (+ rec. bias).
-    dh = xp.zeros((batch, n), dtype=dy.dtype)
-    u = recurrent_kernel
-    _step_threads(batch, n, 3)
-    for s in range(steps - 1, -1, -1):
-        dh = dh + dyt[s]
-        if mt is not None:
-            dh_new = dh * mt[s]
-            dh_keep = dh - dh_new
-        else:
-            dh_new = dh
-        h = states[s]
-        g = gates[s]
-        update, reset, cand = g[:, :n], g[:, n:2 * n], g[:, 2 * n:]
-        dxs = dx_all[s]
-        dcand_pre = dxs[:, 2 * n:]
-        xp.multiply(dh_new * (1 - update), 1 - cand * cand, out=dcand_pre)
-        xp.multiply(dh_new * (h - cand), update * (1 - update), out=dxs[:, :n])
-        dh_prev = dh_new * update
-        if reset_after:
-            xp.multiply(dcand_pre * recurrent[s], reset * (1 - reset), out=dxs[:, n:2 * n])
-            dinner = dinner_all[s]
-            dinner[:, :2 * n] = dxs[:, :2 * n]
-            xp.multiply(dcand_pre, reset, out=dinner[:, 2 * n:])
-            dh_prev += xp.matmul(dinner, u.T)
-        else:
-            drh = xp.matmul(dcand_pre, u[:, 2 * n:].T)     # d of (r * h).
-            xp.multiply(drh * h, reset * (1 - reset), out=dxs[:, n:2 * n])
-            dh_prev += drh * reset
-            dh_prev += xp.matmul(dxs[:, :2 * n], u[:, :2 * n].T)
-        dh = dh_prev + dh_keep if mt is not None else dh_prev
-    dx, dkernel = _input_grads(dx_all, xt, kernel, go_backwards, need_x)
-    if reset_after:
-        drecurrent = _outer_sum(states[:-1], dinner_all)
-    else:
-        drecurrent = xp.concatenate([_outer_sum(states[:-1], dx_all[:, :, :2 * n]),
-                                     _outer_sum(recurrent, dx_all[:, :, 2 * n:])], axis=1)
-    pieces = [dx, dh, dkernel, drecurrent]
-    if use_bias:
-        dbias = _bias_grad(dx_all)
-        pieces.append(xp.stack([dbias, _bias_grad(dinner_all)]) if reset_after else dbias)
-    return xp.concatenate([piece.ravel() for piece in pieces if piece is not None])
+    return recurrence.gru_forward(p["x"], p["h0"], p["kernel"], p["recurrent_kernel"], p["bias"],
+                                  p["mask"], go_backwards=go_backwards, reset_after=reset_after)
 
 
 # -- the same recurrences with numpyflow ops (for higher derivatives) ----------------------
@@ -449,9 +167,9 @@ def _gradient_rule(kind, backward):
     return gradient
 
 
-SimpleRNNSequenceGrad = Primitive("SimpleRNNSequenceGrad", quiet(_simple_backward))
-LSTMSequenceGrad = Primitive("LSTMSequenceGrad", quiet(_lstm_backward))
-GRUSequenceGrad = Primitive("GRUSequenceGrad", quiet(_gru_backward))
+SimpleRNNSequenceGrad = Primitive("SimpleRNNSequenceGrad", quiet(recurrence.simple_backward))
+LSTMSequenceGrad = Primitive("LSTMSequenceGrad", quiet(recurrence.lstm_backward))
+GRUSequenceGrad = Primitive("GRUSequenceGrad", quiet(recurrence.gru_backward))
 
 SimpleRNNSequence = Primitive("SimpleRNNSequence", quiet(_simple_forward),
                               _gradient_rule("SimpleRNN", SimpleRNNSequenceGrad), saves=True)
