@@ -15,6 +15,7 @@ from numpyflow.keras.layers.base_layer import Layer
 from numpyflow.keras.layers.core import (
     add_weight_with_args, set_weight_args, weight_args_config)
 from numpyflow.keras.layers.input_spec import InputSpec
+from numpyflow.ops import normalization_ops
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -224,6 +225,8 @@ class BatchNormalization(_ScaleAndOffset):
     def call(self, inputs, training=None):
         x = _as_float32(inputs)
         dtype, shape = x.dtype, self._broadcast
+        if training and self.trainable and self._fused_training_applies(x):
+            return tf.cast(self._fused_training(x), inputs.dtype)
         if training and self.trainable:
             mean, variance = self._batch_moments(x)
             self._update_moving_statistics(mean, variance)
@@ -235,6 +238,32 @@ class BatchNormalization(_ScaleAndOffset):
         gamma, beta = _cast(self.gamma, dtype, shape), _cast(self.beta, dtype, shape)
         outputs = tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
         return tf.cast(outputs, inputs.dtype)
+
+    def _fused_training_applies(self, x):
+        """Whether the fused training primitives cover this call: statistics per channel
+        of the last axis (`axis=-1`, Keras's default), float32/float64, and the batch of
+        this replica alone (not `synchronized` across several)."""
+        if self._broadcast is not None or x.dtype not in (tf.float32, tf.float64):
+            return False
+        if self.synchronized:
+            context = tf.distribute.get_replica_context()
+            return context is None or context.num_replicas_in_sync == 1
+        return True
+
+    def _fused_training(self, x):
+        """Training with the batch's statistics as two fused primitives (see
+        `ops/normalization_ops.py`): the same numbers as `_batch_moments` followed by
+        `tf.nn.batch_normalization`, in fewer passes over `x` forward and backward."""
+        moments = normalization_ops.batch_moments(x)
+        mean, variance = tf.unstack(moments)
+        self._update_moving_statistics(mean, variance)
+        channels = x.shape[-1]
+        gamma = (_cast(self.gamma, x.dtype) if self.scale
+                 else tf.ones((channels,), dtype=x.dtype))
+        beta = (_cast(self.beta, x.dtype) if self.center
+                else tf.zeros((channels,), dtype=x.dtype))
+        return normalization_ops.batch_norm_training(x, gamma, beta, self.epsilon,
+                                                     moments=moments)
 
     def _batch_moments(self, x):
         """The batch's mean and variance over the reduction axes; with `synchronized`,
