@@ -1,7 +1,7 @@
 """Neural-network ops: activations, softmax, bias_add, cross-entropies — with gradients."""
 
 from numpyflow.backend import xp
-from numpyflow.framework import tape as _tape
+from numpyflow.framework import plan, tape as _tape
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
@@ -44,9 +44,19 @@ def relu(features, name=None):
 
 # Reductions call the ufuncs' `reduce` directly: xp.max/xp.sum add ~2 µs of argument
 # handling each, which is most of the cost at the batch sizes of a training step.
+def _softmax_parts(x, axis):
+    """(x - max(x), exp(x - max(x)), their sum) along `axis`: the one computation of
+    Softmax and of the sparse cross-entropy's probabilities, so that the two agree bit
+    for bit (a compiled plan reads the cross-entropy's as the softmax: see
+    `plan.register_saved_result` below)."""
+    shifted = x - xp.maximum.reduce(x, axis=axis, keepdims=True)
+    exponentials = xp.exp(shifted)
+    return shifted, exponentials, xp.add.reduce(exponentials, axis=axis, keepdims=True)
+
+
 def _softmax_forward(x, axis):
-    e = xp.exp(x - xp.maximum.reduce(x, axis=axis, keepdims=True))
-    e /= xp.add.reduce(e, axis=axis, keepdims=True)
+    _, e, totals = _softmax_parts(x, axis)
+    e /= totals
     return e
 
 
@@ -125,27 +135,35 @@ def _sparse_xent_forward(logits, labels):
                          f"[0, {num_classes}).  Label values: "
                          f"{' '.join(str(v) for v in labels.ravel()[:20])}")
     # loss = log(sum(exp(shifted))) - shifted[label], with shifted = logits - max(logits):
-    # stable, and the exponentials give the probabilities the gradient needs (saved).
-    shifted = logits - xp.maximum.reduce(logits, axis=-1, keepdims=True)
-    probabilities = xp.exp(shifted)
-    totals = xp.add.reduce(probabilities, axis=-1, keepdims=True)
+    # stable, and the exponentials give the probabilities the gradient needs (saved; they
+    # are Softmax(logits) exactly, which a compiled plan reuses).
+    shifted, probabilities, totals = _softmax_parts(logits, -1)
     loss = xp.log(totals[..., 0])
-    loss -= shifted[_label_positions(labels)]
+    picked = shifted.reshape(-1)[_label_positions(labels, num_classes)]
+    loss -= picked if labels.ndim == 1 else picked.reshape(labels.shape)
     probabilities /= totals
     return loss, probabilities
 
 
-def _label_positions(labels):
-    """An index picking each example's label along the last axis (fancy indexing: for
-    small batches several times faster than take_along_axis)."""
-    rows = xp.indices(labels.shape, sparse=True) if labels.ndim != 1 else (xp.arange(labels.size),)
-    return (*rows, labels)
+def _label_positions(labels, num_classes):
+    """Each example's label's position in its C-ordered (..., num_classes) array, flattened.
+
+    Indexing the flat array with these is ~30% faster at training batch sizes than a
+    (rows, labels) index, itself several times faster than take_along_axis.
+    """
+    if num_classes == 0:  # No label is valid (the forward refuses them); arange needs a step.
+        return xp.zeros(labels.size, xp.intp)
+    positions = xp.arange(0, labels.size * num_classes, num_classes)
+    # Labels were checked to lie in [0, num_classes): any integer dtype adds safely.
+    return xp.add(positions, labels.reshape(-1), out=positions, casting="unsafe")
 
 
 def _sparse_xent_backprop(dy, probabilities, labels):
     """dy * (softmax - one_hot(labels)), from the probabilities the forward saved."""
-    backprop = probabilities * dy[..., None]
-    backprop[_label_positions(labels)] -= dy
+    # C order, whatever the logits' layout: so that the flat reshape is a view to write into.
+    backprop = xp.multiply(probabilities, dy[..., None], order="C")
+    flat = backprop.reshape(-1)
+    flat[_label_positions(labels, probabilities.shape[-1])] -= dy.reshape(-1)
     return backprop
 
 
@@ -175,6 +193,13 @@ def _xent_explain(arrays, attrs, error):
 SparseSoftmaxCrossEntropyWithLogits = Primitive(
     "SparseSoftmaxCrossEntropyWithLogits", quiet(_sparse_xent_forward), _sparse_xent_grad,
     saves=True, explain=_xent_explain)
+
+# Its saved probabilities are Softmax over the logits' last axis, bit for bit (both come from
+# `_softmax_parts`). A Keras model with a softmax output computes both each training step —
+# the loss from the logits, the accuracy from the output — so a plan reads these instead of
+# computing the softmax a second time.
+plan.register_saved_result(SparseSoftmaxCrossEntropyWithLogits, Softmax,
+                           lambda rank: {"axis": rank - 1})
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):

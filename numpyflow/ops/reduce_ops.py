@@ -149,9 +149,11 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     return math_ops.log(total) + peak
 
 
-def _arg_reducer(name, np_fn):
-    prim = Primitive(name, lambda x, axis, output_type: np_fn(x, axis=axis).astype(output_type),
-                     infallible=True)
+def _arg_reducer(name, method):
+    # The ndarray method, and no copy when the index dtype is already right: 0.55 vs 1.7 us
+    # for a training batch's predictions (32x10), the accuracy metric's argmax each step.
+    prim = Primitive(name, lambda x, axis, output_type: method(x, axis).astype(
+        output_type, copy=False), infallible=True)
 
     def arg(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002 - TF's name
         x = tensor(input)
@@ -161,8 +163,8 @@ def _arg_reducer(name, np_fn):
     return prim, arg
 
 
-ArgMax, argmax = _arg_reducer("ArgMax", xp.argmax)
-ArgMin, argmin = _arg_reducer("ArgMin", xp.argmin)
+ArgMax, argmax = _arg_reducer("ArgMax", xp.ndarray.argmax)
+ArgMin, argmin = _arg_reducer("ArgMin", xp.ndarray.argmin)
 
 
 # -- logical reductions, variance, counting -------------------------------------------------

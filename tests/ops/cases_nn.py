@@ -53,3 +53,25 @@ def _relu_grad_of(dy):
         tape.watch(x)
         y = tf.nn.relu(x)
     return tape.gradient(y, x, output_gradients=dy)
+
+
+# Labels of rank 2 and of a narrow unsigned dtype: the flat label positions the forward picks
+# the loss at and the backprop subtracts at (nn_ops._label_positions).
+_labels_2d = np.array([[0, 4, 2], [3, 1, 4]], dtype=np.uint8)
+
+
+def _np_sparse_xent_nd(logits, labels):
+    log_probs = np.log(np_softmax(logits))
+    return -np.take_along_axis(log_probs, labels[..., None].astype(np.intp), -1)[..., 0]
+
+
+CASES += [
+    case("SparseSoftmaxCrossEntropyWithLogits",
+         lambda lg, lb: tf.nn.sparse_softmax_cross_entropy_with_logits(lb, lg),
+         _np_sparse_xent_nd, rand(2, 3, 5), _labels_2d, id="sparse_xent_rank3_uint8_labels"),
+    case("SparseSoftmaxCrossEntropyBackprop",
+         lambda dy, logits: nn_ops.SparseSoftmaxCrossEntropyBackprop(
+             dy, tf.nn.softmax(logits), tf.constant(_labels_2d)),
+         lambda dy, logits: dy[..., None] * (np_softmax(logits) - np.eye(5)[_labels_2d]),
+         rand(2, 3), rand(2, 3, 5), grad=False, id="sparse_xent_backprop_rank3"),
+]
