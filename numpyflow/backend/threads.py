@@ -5,17 +5,37 @@ batch (its im2col copy, its single-threaded GEMM, its col2im) use both cores. Th
 numpyflow uses the second core for convolutions, instead of OpenBLAS's own threads, which
 for their narrow products (6 or 16 filters) lose on a shared machine (see `blas.py`).
 
-Policy, in one place: a kernel of fewer than `SPLIT_ABOVE` multiply-adds runs whole on the
-calling thread (handing half a batch to another thread costs ~20-50 us, and on a busy
-machine the other core may not be free at all); a larger one is split into equal runs of
-batch rows, one per core (at most `blas.limit_threads`'s count, so a process sharing the
-machine with other ranks keeps to its share). LeNet-5 at batch 32 (conv1 3.7 M, conv2 7.7 M
-multiply-adds) therefore never splits; at batch 128 (15 M and 31 M) both convolutions do.
+Policy, in one place: a kernel whose estimated time on one core is below the time of
+`SPLIT_ABOVE` multiply-adds of a large square float32 GEMM (~250 us: 48 multiply-adds per
+ns, measured on one core here) runs whole on the calling thread; a larger one is split
+into equal runs of batch rows, one per core (at most `blas.limit_threads`'s count, so a
+process sharing the machine with other ranks keeps to its share). A split costs ~20-50 us
+of hand-off plus ~20 us of per-part Python, so it pays from a few hundred microseconds.
 
-Measured (2026-11-29, this 2-core machine, shared with other jobs at load average 3-7, so
-only same-process, interleaved comparisons mean much): LeNet-5's batch-128 conv/pool kernels
-per step, whole vs split: 52.3 vs 44.7 ms at load 7; forcing the split at batch 64 made
-its kernels slower (10.1 vs 17.3 ms), hence the threshold above batch 32-64's sizes.
+The estimate is `full_speed_work`: a product with a narrow side (a convolution's 6 or 16
+filters) runs far below full speed, 15 multiply-adds per ns at 6 columns, 20 at 8, 32-34
+at 16, 39 at 32, 43 at 64 (this machine, one core): ~side / (side + 8) of full speed (0.43
+at 6 columns overstates that one; from 16 up, where the threshold falls, it fits within
+5%). And a convolution's im2col / col2im copies take about as long again as its GEMM
+(LeNet-5 batch 32: 530-630 us per kernel against 240-290 us of GEMM). So batch 32 (conv1
+3.8 M, conv2 7.7 M multiply-adds, ~550 us per kernel on one core) now splits, where a
+raw multiply-add count kept it whole; at batch 16 (~270 us) and below it stays whole (a
+split of conv2 at batch 16 measured +16% per step on the busy machine, for at most ~75 us
+per kernel on a quiet one).
+
+Measured (2026-11-30, this 2-core machine, shared: load 3-5, with the other core never
+free, so only per-thread CPU time says what a free core would give): one thread's CPU time
+for each half of a batch-32 LeNet kernel is 0.48-0.55 of the whole kernel's (conv1 forward
+265 of 550 us, conv1 filter gradient 305 of 629, conv2 forward 237 of 533, conv2 filter
+gradient 268 of 548; conv2 input gradient 414 of 529: col2im's per-offset adds barely
+shrink with the batch), plus ~20 us outside the parts. At batch 8 the halves are 0.35-0.66
+of 120-220 us, too little to pay for the hand-off. Wall-clock gains need a free core, which
+this machine never had while measuring: with none, a LeNet batch-32 step ran 11.1 ms whole
+vs 13.1 ms split (load 3), 18.0 vs 21.7 once the caller ran the parts no worker had started
+(load 8), and 16.7 vs 17.9 (load 6), 8.4 vs 9.1 (load 5) once it also stopped waking
+workers while splits did not pay (see `run_parts`). Batch 128 (split before and now): 65.2 vs 66.5 ms (load 7). The
+quiet-machine benchmark (benchmarks/run.py --workloads lenet32) decides; SPLIT_ABOVE (or
+`full_speed_work`'s factors) is the number to move.
 
 Example:
     >>> parts = batch_parts(128, 10 ** 9)   # [(0, 64), (64, 128)] on 2 cores
@@ -24,16 +44,45 @@ Example:
 
 import os
 import threading
+import time
 
 from numpyflow.backend import blas
 from numpyflow.backend.quiet import restore, silence
 
-# Kernels of at least this many multiply-adds are split by batch across the cores.
+# Kernels of at least this many full-speed multiply-adds (`full_speed_work`) are split by
+# batch across the cores: ~250 us of a large square float32 GEMM on one core here.
 SPLIT_ABOVE = 12_000_000
+# A product with a side this narrow runs at ~side / (side + NARROW_SIDE_COST) of full speed.
+NARROW_SIDE_COST = 8
 
 _lock = threading.Lock()
 _pool = None
 _pool_pid = None  # A forked child inherits the pool object but not its threads.
+
+# After UNPAID_LIMIT splits in a row that did not pay (no core free: the workers start late
+# or get preempted), the caller runs the parts of the next SOLO_SPLITS splits itself,
+# without waking a worker, then tries the workers again. Only who runs a part changes,
+# never how the batch is split, so results do not depend on it.
+UNPAID_LIMIT = 3
+SOLO_SPLITS = 64
+
+
+class _SplitOutcomes:
+    """How the recent splits went: scheduling state of this process's pool (never read
+    by a kernel's arithmetic)."""
+
+    def __init__(self):
+        self.unpaid_in_a_row = 0
+        self.solo_left = 0
+
+    def record(self, paid):
+        self.unpaid_in_a_row = 0 if paid else self.unpaid_in_a_row + 1
+        if self.unpaid_in_a_row >= UNPAID_LIMIT:
+            self.unpaid_in_a_row = 0
+            self.solo_left = SOLO_SPLITS
+
+
+_outcomes = _SplitOutcomes()
 
 
 def cores():
@@ -46,9 +95,20 @@ def cores():
     return max(1, min(available, blas._max_threads))
 
 
+def full_speed_work(multiply_adds, narrow_side=None, moves_data=False):
+    """How many multiply-adds of a large square GEMM take as long on one core as a kernel
+    of `multiply_adds` whose products have `narrow_side` as their smallest side, and which
+    (`moves_data`: im2col / col2im) copies about as much time again as it multiplies."""
+    work = multiply_adds
+    if narrow_side is not None:
+        work = work * (max(narrow_side, 1) + NARROW_SIDE_COST) // max(narrow_side, 1)
+    return 2 * work if moves_data else work
+
+
 def batch_parts(batch, multiply_adds):
-    """The (start, stop) batch runs a kernel of `multiply_adds` over `batch` rows is split
-    into: one run when it is small, else one per core (never an empty run)."""
+    """The (start, stop) batch runs a kernel of `multiply_adds` (full-speed ones, see
+    `full_speed_work`) over `batch` rows is split into: one run when it is small, else one
+    per core (never an empty run)."""
     count = cores() if multiply_adds >= SPLIT_ABOVE else 1
     return even_parts(batch, count)
 
@@ -60,12 +120,41 @@ def even_parts(batch, count):
     return [(bounds[i], bounds[i + 1]) for i in range(count)]
 
 
-def _quiet_call(fn, part):
+class _SharedParts:
+    """The parts of one `run_parts` call, each claimed by the first thread to reach it."""
+
+    def __init__(self, fn, parts):
+        self.fn, self.parts = fn, parts
+        self.results = [None] * len(parts)
+        self.errors = [None] * len(parts)
+        self.finished = [threading.Event() for _ in parts]
+        self._claimed = [False] * len(parts)
+        self._lock = threading.Lock()
+
+    def claim(self, index):
+        with self._lock:
+            if self._claimed[index]:
+                return False
+            self._claimed[index] = True
+            return True
+
+    def run(self, index):
+        try:
+            self.results[index] = self.fn(self.parts[index])
+        except BaseException as error:  # Re-raised on the calling thread.
+            self.errors[index] = error
+        finally:
+            self.finished[index].set()
+
+
+def _run_on_worker(shared, index):
+    if not shared.claim(index):
+        return  # The calling thread got there first.
     # Worker threads start with NumPy's default error state: keep them as quiet as the
     # calling forward (see backend/quiet.py).
     token = silence()
     try:
-        return fn(part)
+        shared.run(index)
     finally:
         restore(token)
 
@@ -94,10 +183,40 @@ def shutdown():
 
 def run_parts(fn, parts):
     """[fn(part) for part in parts], the first on the calling thread and the others on the
-    pool's threads at the same time. Exceptions propagate to the caller."""
+    pool's threads at the same time. Exceptions propagate to the caller.
+
+    On a busy machine a worker can wait milliseconds for a core (or be preempted while it
+    holds the GIL), and the caller would sit idle until then (LeNet-5, batch 32, no core
+    free: 13.1 ms per step split vs 11.1 whole). So the caller runs any part no worker has
+    started by the time it is free (18.0 whole vs 21.7 split at load 8), and when splits
+    keep not paying (`_SplitOutcomes`) it runs the parts itself for a while, without waking
+    a worker (16.7 vs 17.9 at load 6). `fn` must not depend on which thread runs a part
+    (the conv kernels' per-thread scratch buffers are used by one part at a time).
+    """
     if len(parts) == 1:
         return [fn(parts[0])]
+    if _outcomes.solo_left > 0:
+        _outcomes.solo_left -= 1
+        return [fn(part) for part in parts]
     pool = _pool_of_this_process()
-    futures = [pool.submit(_quiet_call, fn, part) for part in parts[1:]]
-    first = fn(parts[0])
-    return [first] + [future.result() for future in futures]
+    shared = _SharedParts(fn, parts)
+    for index in range(1, len(parts)):
+        pool.submit(_run_on_worker, shared, index)
+    started = time.perf_counter()
+    shared.claim(0)
+    shared.run(0)
+    caller_ran = 1
+    for index in range(1, len(parts)):
+        if shared.claim(index):
+            shared.run(index)
+            caller_ran += 1
+    own = time.perf_counter() - started
+    for index in range(len(parts)):
+        shared.finished[index].wait()
+    waited = time.perf_counter() - started - own
+    # Paid: a worker took a part and the caller did not wait long for it.
+    _outcomes.record(caller_ran < len(parts) and waited <= 0.25 * own)
+    for error in shared.errors:
+        if error is not None:
+            raise error
+    return shared.results

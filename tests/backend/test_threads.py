@@ -1,6 +1,7 @@
 """The batch-split policy (backend/threads.py) and BLAS's narrow-product rule (blas.py)."""
 
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -16,6 +17,11 @@ def _stop_the_pool_afterwards():
     yield
     threads.shutdown()
 
+
+@pytest.fixture(autouse=True)
+def _fresh_split_outcomes(monkeypatch):
+    # Each test starts with workers in use, whatever earlier splits did.
+    monkeypatch.setattr(threads, "_outcomes", threads._SplitOutcomes())
 
 
 def test_even_parts_cover_the_batch_without_empty_runs():
@@ -33,19 +39,71 @@ def test_batch_parts_split_only_large_work(monkeypatch):
     assert threads.batch_parts(32, 10 ** 12) == [(0, 32)]
 
 
+def test_narrow_products_and_data_movement_count_as_more_work():
+    assert threads.full_speed_work(1000) == 1000
+    assert threads.full_speed_work(1000, narrow_side=16) == 1500  # 2/3 speed at 16 columns
+    assert threads.full_speed_work(1000, narrow_side=16, moves_data=True) == 3000
+    assert threads.full_speed_work(1000, narrow_side=10 ** 6) == 1000
+    assert threads.full_speed_work(1000, narrow_side=0) == 9000  # no division by zero
+
+
+@pytest.mark.parametrize("batch, splits", [(1, False), (8, False), (16, False), (32, True),
+                                            (128, True)])
+def test_lenet_convolutions_split_from_batch_32(monkeypatch, batch, splits):
+    """The policy's intended effect (see threads.py's numbers): LeNet-5's two convolutions
+    use the second core at batch 32 and above, never at small batches."""
+    from numpyflow.backend.numpy import conv
+    monkeypatch.setattr(threads, "cores", lambda: 2)
+    for x_shape, f_shape, pads in [((batch, 28, 28, 1), (5, 5, 1, 6), ((2, 2), (2, 2))),
+                                   ((batch, 14, 14, 6), (5, 5, 6, 16), ((0, 0), (0, 0)))]:
+        layout = conv._Layout(x_shape, f_shape, (1, 1), (1, 1), pads)
+        assert len(conv._parts(layout)) == (2 if splits else 1), (x_shape, f_shape)
+
+
 def test_cores_respect_the_blas_thread_limit(monkeypatch):
     monkeypatch.setattr(blas, "_max_threads", 1)
     assert threads.cores() == 1
 
 
 def test_run_parts_uses_another_thread_and_keeps_order():
-    seen = []
+    seen = {}
+    second_started = threading.Event()
 
     def work(part):
-        seen.append(threading.get_ident())
+        seen[part] = threading.get_ident()
+        if part == 1:  # The caller's part waits until a worker has taken part 2.
+            assert second_started.wait(10)
+        if part == 2:
+            second_started.set()
         return part * 10
     assert threads.run_parts(work, [1, 2, 3]) == [10, 20, 30]
-    assert threading.get_ident() in seen and len(set(seen)) >= 2
+    assert seen[1] == threading.get_ident() and seen[2] != seen[1]
+
+
+def test_the_caller_runs_parts_no_worker_has_started():
+    """A busy machine: the worker is held up, so the caller does every part itself."""
+    hold = threading.Event()
+    pool = threads._pool_of_this_process()
+    blockers = [pool.submit(hold.wait, 10) for _ in range(pool._max_workers)]
+    try:
+        seen = []
+        assert threads.run_parts(lambda part: seen.append(threading.get_ident()) or part,
+                                 [0, 1, 2]) == [0, 1, 2]
+        assert seen == [threading.get_ident()] * 3
+    finally:
+        hold.set()
+    assert all(blocker.result() for blocker in blockers)
+
+
+def test_run_parts_waits_for_parts_a_worker_took():
+    done = []
+
+    def work(part):
+        if part == 1:
+            time.sleep(0.05)  # Still running on the worker when the caller is free.
+        done.append(part)
+        return part
+    assert threads.run_parts(work, [0, 1]) == [0, 1] and sorted(done) == [0, 1]
 
 
 def test_run_parts_propagates_worker_errors():
@@ -99,3 +157,44 @@ def test_shutdown_stops_the_workers_and_a_later_split_still_runs():
     threads.shutdown()
     assert not [t for t in threading.enumerate() if t.name.startswith("numpyflow-kernel")]
     assert threads.run_parts(lambda part: part * 2, [1, 2]) == [2, 4]
+
+
+def _split_with_the_workers_held(parts):
+    """run_parts while every worker is busy: the caller has to run each part itself."""
+    hold = threading.Event()
+    pool = threads._pool_of_this_process()
+    blockers = [pool.submit(hold.wait, 10) for _ in range(pool._max_workers)]
+    try:
+        return threads.run_parts(lambda part: (part, threading.get_ident()), parts)
+    finally:
+        hold.set()
+        for blocker in blockers:
+            blocker.result()
+
+
+def test_splits_that_do_not_pay_make_the_caller_run_parts_alone(monkeypatch):
+    for _ in range(threads.UNPAID_LIMIT):
+        _split_with_the_workers_held([0, 1])
+    assert threads._outcomes.solo_left == threads.SOLO_SPLITS
+    submitted = []
+    monkeypatch.setattr(threads, "_pool_of_this_process", lambda: submitted.append(1))
+    me = threading.get_ident()
+    for _ in range(threads.SOLO_SPLITS):  # Same results, no worker woken.
+        assert threads.run_parts(lambda part: (part, threading.get_ident()), [0, 1, 2]) == [
+            (0, me), (1, me), (2, me)]
+    assert not submitted and threads._outcomes.solo_left == 0
+
+
+def test_a_split_that_pays_keeps_the_workers_in_use():
+    _split_with_the_workers_held([0, 1])
+    assert threads._outcomes.unpaid_in_a_row == 1
+    second_started = threading.Event()
+
+    def work(part):
+        if part == 0:
+            assert second_started.wait(10)
+        else:
+            second_started.set()
+        return part
+    assert threads.run_parts(work, [0, 1]) == [0, 1]
+    assert threads._outcomes.unpaid_in_a_row == 0 and threads._outcomes.solo_left == 0

@@ -26,8 +26,10 @@ Large kernels are split by batch across the cores (`backend.threads`): each thre
 its images' columns, multiplies them on one BLAS thread and writes its rows of the result;
 the forward then saves a tuple of per-part column matrices, and the filter gradient sums
 the parts' products; their temporaries (padded planes, gradient rows, col2im planes) are
-per-thread buffers kept across steps (`_buffer`). Small ones (LeNet-5 at batch 32) run
-whole, with `blas.matmul`'s policy and fresh temporaries.
+per-thread buffers kept across steps (`_buffer`). Which kernels split is `threads`'
+policy, from their estimated time on one core (narrow GEMMs are slow per multiply-add):
+LeNet-5 splits from batch 32; smaller ones run whole, with `blas.matmul`'s policy and
+fresh temporaries.
 
 Example:
     >>> x = np.ones((1, 3, 3, 1), np.float32)
@@ -226,6 +228,12 @@ def _work(layout):
             // layout.groups * layout.o)
 
 
+def _narrow_side(layout):
+    """The smallest side of the convolution's GEMMs: its filters per group, or its window
+    size (KH*KW*C/G) when that is smaller."""
+    return min(layout.kh * layout.kw * layout.c // layout.groups, layout.o // layout.groups)
+
+
 def _part_shape(shape, part):
     return (part[1] - part[0],) + tuple(shape[1:])
 
@@ -234,7 +242,8 @@ def _parts(layout):
     """The batch runs a kernel splits into: equal ones only (a batch that does not divide
     evenly, e.g. an odd last batch, runs whole), so that the forward's per-part column
     matrices stack into one array."""
-    parts = threads.batch_parts(layout.n, _work(layout))
+    work = threads.full_speed_work(_work(layout), _narrow_side(layout), moves_data=True)
+    parts = threads.batch_parts(layout.n, work)
     if len({hi - lo for lo, hi in parts}) > 1:
         return [(0, layout.n)]
     return parts
