@@ -17,3 +17,16 @@ experimental = _types.ModuleType("numpyflow.random.experimental",
 experimental.Algorithm = Algorithm
 experimental.stateless_split = stateless_split
 experimental.stateless_fold_in = stateless_fold_in
+
+# -- stateful generators and samplers (session 7, helper "runtime") --
+from numpyflow.ops.stateful_random_ops import (  # noqa: E402,F401
+    Generator, categorical, create_rng_state, gamma, get_global_generator, poisson,
+    set_global_generator)
+
+# TF 2's names for the seed utilities.
+fold_in = stateless_fold_in
+split = stateless_split
+experimental.Generator = Generator
+experimental.create_rng_state = create_rng_state
+experimental.get_global_generator = get_global_generator
+experimental.set_global_generator = set_global_generator

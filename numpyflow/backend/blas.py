@@ -58,6 +58,7 @@ def _find_openblas():
 
 _set_threads, _max_threads = _find_openblas()
 _current = _max_threads
+_library_threads = _max_threads  # What the library offers: `set_thread_limit`'s ceiling.
 
 
 def _use_threads(count):
@@ -73,6 +74,14 @@ def limit_threads(count):
     its share instead of spinning against them."""
     global _max_threads
     _max_threads = max(1, min(int(count), _max_threads))
+
+
+def set_thread_limit(count):
+    """Uses at most `count` threads for large products (None or 0: all the BLAS library
+    offers), raising the cap as well as lowering it: `tf.config.threading`'s
+    intra-op setting, which a program may change back."""
+    global _max_threads
+    _max_threads = _library_threads if not count else max(1, min(int(count), _library_threads))
 
 
 def threads_for(multiply_adds):

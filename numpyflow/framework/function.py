@@ -20,6 +20,7 @@ function is traced, here the first two calls per signature.
 """
 
 import functools
+import threading
 import weakref
 
 import numpy as np
@@ -34,6 +35,35 @@ from numpyflow.framework.variable import Variable
 
 # A signature whose traces still disagree after this many calls stays eager.
 _MAX_TRACES = 4
+
+
+class _ExecutionMode:
+    """`tf.config.run_functions_eagerly`: a process-wide switch in TF, so one here."""
+
+    run_eagerly = False
+
+
+_mode = _ExecutionMode()
+
+
+class _FunctionBodies(threading.local):
+    """How many Function bodies this thread runs as Python outside a trace (a tape records,
+    the signature stays eager): `tf.executing_eagerly()` is False inside them, as in TF."""
+
+    depth = 0
+
+
+_bodies = _FunctionBodies()
+
+
+def run_functions_eagerly(run_eagerly):
+    """Makes every Function run its Python code (True) or trace and compile (False)."""
+    _mode.run_eagerly = bool(run_eagerly)
+
+
+def functions_run_eagerly():
+    """Whether every Function runs its Python code (`run_functions_eagerly(True)`)."""
+    return _mode.run_eagerly
 
 
 class Function:
@@ -85,8 +115,10 @@ class Function:
         return bound
 
     def __call__(self, *args, **kwargs):
-        if trace_state.current is not None or tape_module.is_recording():
+        if _mode.run_eagerly:
             return self.python_function(*args, **kwargs)
+        if trace_state.current is not None or tape_module.is_recording():
+            return self._run_body(args, kwargs)
         arrays = []
         key = _signature_key((args, kwargs), arrays)
         signature = self._signatures.get(key) if key is not None else None
@@ -104,18 +136,26 @@ class Function:
                 # Running it again repeats any tf.print before the failure: an error path.
                 # No variable has changed (or the plan put them back): the eager run
                 # raises the op's own error message (bad labels, say).
-                return self.python_function(*nest.map_structure(_as_tensor, args),
-                                            **nest.map_structure(_as_tensor, kwargs))
+                return self._run_body(nest.map_structure(_as_tensor, args),
+                                      nest.map_structure(_as_tensor, kwargs))
             finally:
                 quiet.restore(token)
         args, kwargs = nest.map_structure(_as_tensor, (args, kwargs))
         if key is None:
-            return self.python_function(*args, **kwargs)
+            return self._run_body(args, kwargs)
         if signature is None:
             signature = self._signatures[key] = _Signature(args, kwargs)
         if signature.eager_reason is not None:
-            return self.python_function(*args, **kwargs)
+            return self._run_body(args, kwargs)
         return self._trace(signature, args, kwargs)
+
+    def _run_body(self, args, kwargs):
+        """Runs the Python function as the function's body, without tracing it."""
+        _bodies.depth += 1
+        try:
+            return self.python_function(*args, **kwargs)
+        finally:
+            _bodies.depth -= 1
 
     def _trace(self, signature, args, kwargs):
         trace = tracing.Trace(_identifier(self.__name__))
@@ -271,6 +311,18 @@ def inside_function():
     False
     """
     return trace_state.current is not None
+
+
+def executing_eagerly():
+    """Whether ops run one by one now (`tf.executing_eagerly`): False inside a
+    `tf.function`'s body (while it is traced, or run as Python because a tape records),
+    True everywhere under `tf.config.run_functions_eagerly(True)`, as in TF.
+
+    >>> import numpyflow as tf
+    >>> tf.executing_eagerly()
+    True
+    """
+    return _mode.run_eagerly or (trace_state.current is None and not _bodies.depth)
 
 
 def _as_tensor(value):

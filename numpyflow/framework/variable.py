@@ -78,10 +78,20 @@ def _refuse_unsupported(kwargs):
     for argument, value in kwargs.items():
         if argument not in _TF_ONLY_ARGUMENTS:
             raise TypeError(f"tf.Variable got an unexpected keyword argument {argument!r}.")
+        if argument in ("aggregation", "synchronization") and _is_distribution_enum(value):
+            continue
         if value is not _TF_ONLY_ARGUMENTS[argument] and value != _TF_ONLY_ARGUMENTS[argument]:
             raise NotImplementedError(
                 f"tf.Variable: {argument}={value!r} is not supported by numpyflow (only "
                 f"{argument}={_TF_ONLY_ARGUMENTS[argument]!r}).")
+
+
+def _is_distribution_enum(value):
+    """Whether `value` is a `tf.VariableAggregation` or `tf.VariableSynchronization`: how a
+    distributed Variable's copies combine; numpyflow's strategies sum gradients themselves,
+    so any choice means the same for one copy."""
+    from numpyflow.framework.execution import VariableAggregation, VariableSynchronization
+    return isinstance(value, (VariableAggregation, VariableSynchronization))
 
 
 class _VariableMetaclass(type):
