@@ -77,3 +77,32 @@ def scratch(tag, shape, dtype, zeroed=False):
             cache.clear()
         buffer = cache[key] = (_np.zeros if zeroed else _np.empty)(shape, dtype)
     return buffer
+
+
+# -- outputs whose size the data decides ----------------------------------------------------
+
+CHECK_ABOVE_BYTES = 2 ** 30  # Smaller requests are not worth reading /proc/meminfo for.
+
+
+def available_bytes():
+    """Memory the OS can give this process now without swapping (Linux's MemAvailable),
+    or None where that is unknown."""
+    try:
+        with open("/proc/meminfo", "rb") as meminfo:
+            for line in meminfo:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def fits(nbytes):
+    """Whether `nbytes` more can be allocated and written now. An op whose output size
+    comes from the data (a bincount of [2**31 - 1]) asks first: an allocation larger
+    than the memory left would otherwise succeed lazily and get the process killed by
+    the OS when written, instead of raising."""
+    if nbytes < CHECK_ABOVE_BYTES:
+        return True
+    available = available_bytes()
+    return available is None or nbytes <= available
