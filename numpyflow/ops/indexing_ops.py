@@ -1,10 +1,12 @@
-"""Selection ops: tensor[...], where, gather/gather_nd, one_hot, clip_by_value — with gradients."""
+"""Selection ops: tensor[...], where, gather/gather_nd, scatter_nd and tensor_scatter_nd_*,
+one_hot, clip_by_value — with gradients."""
 
 from numpyflow.backend import xp
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor, convert_to_tensor
+from numpyflow.ops import math_ops
 from numpyflow.ops._convert import tensor, tensor_pair
 from numpyflow.backend.quiet import quiet
 from numpyflow.ops.array_ops import Transpose, _axis_int, _shape_text
@@ -283,7 +285,8 @@ def _scatter_nd_forward(indices, updates, shape):
     if indices.shape[-1] == 0:
         return updates.reshape((-1,) + tuple(shape)).sum(axis=0)
     out = xp.zeros(shape, dtype=updates.dtype)
-    xp.add.at(out, _coordinates(indices), updates)  # Repeated indices accumulate.
+    # Bounds-checked (negative indices too), since tf.scatter_nd's plans call this directly.
+    xp.add.at(out, _coordinates(_bounds_checked(indices)), updates)  # Repeats accumulate.
     return out
 
 
@@ -326,6 +329,167 @@ def gather_nd(params, indices, batch_dims=0, name=None):
         indices = Tensor(_with_batch_coordinates(indices._value, batch_dims))
     return GatherNd(params, indices)
 
+
+# -- scatter_nd / tensor_scatter_nd_* -----------------------------------------------------------
+
+def _check_scatter(indices, updates, shape, op_name):
+    """TF's checks of a scatter: index vectors that fit `shape`, updates of the right shape."""
+    i_shape, u_shape = indices._value.shape, updates._value.shape
+    if not i_shape:
+        raise invalid_argument(op_name, "indices must be at least a vector; received a scalar")
+    depth = i_shape[-1]
+    if depth > len(shape):
+        raise invalid_argument(op_name, f"Dimensions [0,{depth}) of indices[shape="
+                               f"{_shape_text(i_shape)}] = {depth} must be <= the rank of the "
+                               f"output ({len(shape)}, shape {_shape_text(shape)})")
+    expected = tuple(i_shape[:-1]) + tuple(shape[depth:])
+    if u_shape != expected:
+        raise invalid_argument(op_name, f"updates must have shape indices.shape[:-1] + "
+                               f"shape[indices.shape[-1]:] = {_shape_text(expected)}; received "
+                               f"updates shape {_shape_text(u_shape)} (indices shape "
+                               f"{_shape_text(i_shape)}, shape {_shape_text(shape)})")
+    values = indices._value
+    if depth and values.size:
+        limits = xp.array(shape[:depth])
+        bad = xp.argwhere(((values < 0) | (values >= limits)).any(axis=-1))
+        if len(bad):
+            position = tuple(bad[0])
+            raise invalid_argument(op_name, f"indices{_position_text(position)} = "
+                                   f"{values[position].tolist()} does not index into shape "
+                                   f"{_shape_text(shape)}")
+
+
+def scatter_nd(indices, updates, shape, name=None):
+    """A tensor of zeros of shape `shape` with `updates` added at the index vectors in
+    `indices` (repeated indices add up).
+
+    >>> scatter_nd([[1], [3]], [9., 10.], [5]).numpy()
+    array([ 0.,  9.,  0., 10.,  0.], dtype=float32)
+    """
+    indices = _index_tensor(indices, "ScatterNd")
+    updates = tensor(updates)
+    shape = tuple(int(d) for d in (shape._value.tolist() if isinstance(shape, Tensor)
+                                   else shape))
+    if any(d < 0 for d in shape):
+        raise invalid_argument("ScatterNd", f"shape must not have negative dimensions; "
+                               f"received {list(shape)}")
+    _check_scatter(indices, updates, shape, "ScatterNd")
+    return ScatterNd(indices, updates, shape=shape)
+
+
+def _scatter_target(tensor_, indices, updates, op_name):
+    target = tensor(tensor_)
+    indices = _index_tensor(indices, op_name)
+    updates = tensor_pair(target, updates, op_name)[1]
+    _check_scatter(indices, updates, target._value.shape, op_name)
+    return target, indices, updates
+
+
+def tensor_scatter_nd_add(tensor, indices, updates, name=None):  # noqa: F811 - TF's name
+    """`tensor` with `updates` added at the index vectors in `indices` (repeats add up).
+
+    >>> tensor_scatter_nd_add([1., 1., 1.], [[0], [0]], [2., 3.]).numpy()
+    array([6., 1., 1.], dtype=float32)
+    """
+    target, indices, updates = _scatter_target(tensor, indices, updates, "TensorScatterAdd")
+    return math_ops.add(target, ScatterNd(indices, updates, shape=target._value.shape))
+
+
+def tensor_scatter_nd_sub(tensor, indices, updates, name=None):  # noqa: F811 - TF's name
+    """`tensor` with `updates` subtracted at the index vectors in `indices`.
+
+    >>> tensor_scatter_nd_sub([1., 1., 1.], [[2]], [5.]).numpy()
+    array([ 1.,  1., -4.], dtype=float32)
+    """
+    target, indices, updates = _scatter_target(tensor, indices, updates, "TensorScatterSub")
+    return math_ops.subtract(target, ScatterNd(indices, updates, shape=target._value.shape))
+
+
+def _scatter_update_forward(target, indices, updates):
+    out = target.copy()
+    if indices.shape[-1] == 0:  # Each update replaces the whole tensor.
+        stacked = updates.reshape((-1,) + target.shape)
+        if len(stacked):
+            out[...] = stacked[-1]
+        return out
+    out[_coordinates(_bounds_checked(indices))] = updates  # Of repeats, the last wins.
+    return out
+
+
+def _scatter_update_grad(node, dy):
+    _, indices, updates = node.inputs
+    zeros = Tensor(xp.zeros(updates._value.shape, dy._value.dtype))
+    need_target, _, need_updates = node.needs
+    return (TensorScatterUpdate(dy, indices, zeros) if need_target else None, None,
+            GatherNd(dy, indices) if need_updates else None)
+
+
+TensorScatterUpdate = Primitive("TensorScatterUpdate", quiet(_scatter_update_forward),
+                                _scatter_update_grad)
+
+
+def tensor_scatter_nd_update(tensor, indices, updates, name=None):  # noqa: F811 - TF's name
+    """`tensor` with the entries (or slices) at the index vectors in `indices` replaced by
+    `updates`. The gradient of the replaced entries goes to `updates`.
+
+    >>> tensor_scatter_nd_update([1., 1., 1.], [[1]], [7.]).numpy()
+    array([1., 7., 1.], dtype=float32)
+    """
+    target, indices, updates = _scatter_target(tensor, indices, updates, "TensorScatterUpdate")
+    return TensorScatterUpdate(target, indices, updates)
+
+
+def _scatter_extreme_forward(target, indices, updates, ufunc):
+    out = target.copy()
+    if indices.shape[-1] == 0:  # Each update applies to the whole tensor.
+        stacked = updates.reshape((-1,) + target.shape)
+        return ufunc(out, ufunc.reduce(stacked, axis=0)) if len(stacked) else out
+    ufunc.at(out, _coordinates(_bounds_checked(indices)), updates)
+    return out
+
+
+def _scatter_extreme_grad(node, dy):
+    # The gradient goes to the values that won (target entries or updates equal to the
+    # output); ties share it equally, as TF does.
+    target, indices, updates = (x._value for x in node.inputs)
+    output = node.output._value
+    from_target = (target == output).astype(dy._value.dtype)
+    coordinates = _coordinates(indices) if indices.shape[-1] else ()
+    from_updates = (updates == output[coordinates]).astype(dy._value.dtype)
+    winners = from_target.copy()
+    xp.add.at(winners, coordinates, from_updates)
+    share = Tensor(1.0 / winners)
+    return (math_ops.multiply(dy, Tensor(from_target / winners)), None,
+            math_ops.multiply(GatherNd(math_ops.multiply(dy, share), node.inputs[1]),
+                              Tensor(from_updates)))
+
+
+TensorScatterMax = Primitive(
+    "TensorScatterMax", quiet(lambda t, i, u: _scatter_extreme_forward(t, i, u, xp.maximum)),
+    _scatter_extreme_grad)
+TensorScatterMin = Primitive(
+    "TensorScatterMin", quiet(lambda t, i, u: _scatter_extreme_forward(t, i, u, xp.minimum)),
+    _scatter_extreme_grad)
+
+
+def tensor_scatter_nd_max(tensor, indices, updates, name=None):  # noqa: F811 - TF's name
+    """`tensor` with each entry at an index vector replaced by the max of it and its updates.
+
+    >>> tensor_scatter_nd_max([1., 5., 1.], [[1], [2]], [3., 4.]).numpy()
+    array([1., 5., 4.], dtype=float32)
+    """
+    target, indices, updates = _scatter_target(tensor, indices, updates, "TensorScatterMax")
+    return TensorScatterMax(target, indices, updates)
+
+
+def tensor_scatter_nd_min(tensor, indices, updates, name=None):  # noqa: F811 - TF's name
+    """`tensor` with each entry at an index vector replaced by the min of it and its updates.
+
+    >>> tensor_scatter_nd_min([1., 5., 1.], [[1], [2]], [3., 4.]).numpy()
+    array([1., 3., 1.], dtype=float32)
+    """
+    target, indices, updates = _scatter_target(tensor, indices, updates, "TensorScatterMin")
+    return TensorScatterMin(target, indices, updates)
 
 # -- clip_by_value ----------------------------------------------------------------------------
 
