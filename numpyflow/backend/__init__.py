@@ -13,6 +13,8 @@ through the names exported here (a test fails if one imports NumPy itself):
   reports (`with errstate(over="ignore"):` around integer wrap-around that is meant).
 - `special`: special functions NumPy lacks (`special.erf`, `special.erfc`).
 - `conv`, `pooling`: the convolution (im2col + GEMM) and pooling kernels.
+- `batch_norm`: training-mode batch normalization (statistics, normalization, gradient).
+- `recurrence`: the fused SimpleRNN/LSTM/GRU recurrences, forward and backward.
 - `blas`, `quiet`, `allocator`: the BLAS thread policy, warning-free forwards, and the
   allocator settings (modules of this package).
 
@@ -45,8 +47,9 @@ from numpy import errstate  # noqa: F401 - floating-point error reports, scoped
 
 from numpyflow.backend import allocator
 # The active backend's kernels (imported last: conv imports this package's blas/threads).
-from numpyflow.backend.numpy import conv, pooling, special  # noqa: F401, E402 - re-exported
+from numpyflow.backend.numpy import (  # noqa: F401, E402 - re-exported
+    batch_norm, conv, pooling, recurrence, special)
 
 allocator.keep_large_blocks()
 
-__all__ = ["conv", "errstate", "host", "pooling", "special", "xp"]
+__all__ = ["batch_norm", "conv", "errstate", "host", "pooling", "recurrence", "special", "xp"]

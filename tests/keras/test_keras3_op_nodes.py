@@ -169,3 +169,14 @@ def test_keras3_loads_numpyflow_models_with_masks_and_op_nodes(tmp_path):
                                     "check_functional_interop_with_keras.py"), str(tmp_path)],
         capture_output=True, text=True, timeout=300, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     assert "3/3 files match" in result.stdout, result.stdout + result.stderr[-3000:]
+
+
+def test_an_op_that_rejects_ones_still_builds_a_functional_model():
+    # A matrix of ones is singular: shape inference retries with normal values.
+    inputs = tf.keras.Input((3, 3))
+    model = tf.keras.Model(inputs, tf.linalg.inv(inputs))
+    assert model.output_shape == (None, 3, 3)
+    x = np.random.default_rng(0).random((2, 3, 3)).astype("float32") + 3 * np.eye(3, dtype="float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.linalg.inv(x), rtol=1e-4, atol=1e-5)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must be square"):
+        tf.linalg.inv(inputs[:, :2, :])  # the first failure is the one reported

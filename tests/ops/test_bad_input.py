@@ -59,7 +59,8 @@ def _extremes(array):
     """`array` (same shape and dtype) refilled with values that make NumPy warn, each way."""
     if array.dtype.kind in "iu":
         info = np.iinfo(array.dtype)
-        fills = [[0], [info.min], [info.max], [0, -1, info.min, info.max, 1]]
+        mixed = [0, info.min, info.max, 1] + ([-1] if array.dtype.kind == "i" else [])
+        fills = [[0], [info.min], [info.max], mixed]
     elif array.dtype.kind == "f":
         info = np.finfo(array.dtype)
         mixed = [0., -0., 1., -1., np.inf, -np.inf, np.nan, info.max, -info.max, info.tiny / 4,

@@ -116,23 +116,35 @@ def run_on_placeholders(function, args, kwargs):
     with each KerasTensor replaced by ones of its shape.
 
     Unknown dimensions are taken as 2, and, if there are any, in a second run as 3; an
-    output dimension that differs between the runs is unknown (None).
+    output dimension that differs between the runs is unknown (None). A function that
+    fails on ones (`tf.linalg.inv`: a matrix of ones is singular) is run again with
+    floating inputs drawn from a fixed normal distribution.
     """
     symbolic = [x for x in nest.flatten((args, kwargs)) if isinstance(x, KerasTensor)]
 
-    def run(size):
+    def run(size, random=False):
         def fill(x):
             if not isinstance(x, KerasTensor):
                 return x
             shape = [size if d is None else d for d in x.shape]
-            if tf.as_dtype(x.dtype).is_string:  # tf.string has no one: use "1" (a number too).
+            dtype = tf.as_dtype(x.dtype)
+            if dtype.is_string:  # tf.string has no one: use "1" (a number too).
                 return tf.fill(shape, "1")
+            if random and dtype.is_floating:
+                return tf.random.stateless_normal(shape, seed=(0, 0), dtype=dtype)
             return tf.ones(shape, dtype=x.dtype)
         return function(*nest.map_structure(fill, args), **nest.map_structure(fill, kwargs))
 
-    first = run(2)
+    random = False
+    try:
+        first = run(2)
+    except Exception as error:  # noqa: BLE001 - some ops reject ones; others say why below
+        try:
+            first, random = run(2, random=True), True
+        except Exception:  # noqa: BLE001 - the first failure is the one to explain
+            raise error from None
     has_unknown = any(d is None for x in symbolic for d in x.shape)
-    second = run(3) if has_unknown else first
+    second = run(3, random) if has_unknown else first
     results = []
     for a, b in zip(nest.flatten(first), nest.flatten(second)):
         a, b = tf.convert_to_tensor(a), tf.convert_to_tensor(b)
