@@ -35,60 +35,45 @@ from numpyflow.ops.activation_ops import sigmoid, tanh  # noqa: F401
 from numpyflow.ops.creation_ops import (  # noqa: F401
     eye, fill, linspace, ones, ones_like, range, zeros, zeros_like)
 from numpyflow.ops.math_ops import (  # noqa: F401
-    abs, add, add_n, cast, divide, equal, exp, floor, floordiv, greater, greater_equal, less, less_equal,
-    log, logical_and, logical_not, logical_or, matmul, maximum, minimum, multiply, negative,
-    not_equal, pow, round, rsqrt, sign, sqrt, square, subtract, truediv)
+    abs, add, add_n, cast, divide, equal, exp, floor, floordiv, greater, greater_equal, less,
+    less_equal, log, logical_and, logical_not, logical_or, matmul, maximum, minimum, multiply,
+    negative, not_equal, pow, round, rsqrt, sign, sqrt, square, subtract, truediv)
 from numpyflow.ops.reduce_ops import (  # noqa: F401
-    argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
-    reduce_min, reduce_prod, reduce_sum)
-from numpyflow import errors, image, io, math, nn, random, train  # noqa: E402,F401
+    argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
+    reduce_prod, reduce_sum)
+from numpyflow.ops.clip_ops import clip_by_global_norm, clip_by_norm, norm  # noqa: F401
+from numpyflow.ops.control_flow_ops import (  # noqa: F401 - these compute tensors from tensors
+    ensure_shape, foldl, foldr, guarantee_const, map_fn, scan, vectorized_map)
+from numpyflow.ops.indexing_ops import (  # noqa: F401
+    scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_max, tensor_scatter_nd_min,
+    tensor_scatter_nd_sub, tensor_scatter_nd_update)
+from numpyflow.ops.manipulation_ops import (  # noqa: F401
+    batch_to_space, boolean_mask, broadcast_dynamic_shape, broadcast_static_shape, identity_n,
+    meshgrid, parallel_stack, repeat, reverse, reverse_sequence, roll, sequence_mask, shape_n,
+    slice, space_to_batch, space_to_batch_nd, strided_slice, tensordot, unravel_index)
+from numpyflow.ops.math_more_ops import (  # noqa: F401
+    acos, acosh, asin, asinh, atan, atan2, atanh, cos, cosh, realdiv, scalar_mul, sin, sinh, tan,
+    truncatediv, truncatemod)
+from numpyflow.ops.segment_ops import (  # noqa: F401
+    histogram_fixed_width, histogram_fixed_width_bins)
+from numpyflow.ops.sort_ops import (  # noqa: F401
+    argsort, searchsorted, sort, unique, unique_with_counts)
+from numpyflow import errors, image, io, linalg, math, nn, random, train  # noqa: E402,F401
+
 from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespace
 
 # Ops called on Keras's symbolic inputs build functional models (framework/dispatch.py).
 _dispatch_namespace(globals())
-# tf.print and the value assertions act rather than compute: not layers in functional models.
+
+# Imported after that: these act, or decide with a value a symbolic input does not have, so
+# they are not layers in functional models.
+from numpyflow.ops.control_flow_ops import (  # noqa: E402,F401
+    case, cond, control_dependencies, get_static_value, group, no_op, switch_case, timestamp,
+    tuple_ as tuple, while_loop)
 from numpyflow.ops.debug_ops import (  # noqa: E402,F401
     Assert, assert_equal, assert_greater, assert_less, print_ as print)
+from numpyflow import config, debugging, nest  # noqa: E402,F401
 from numpyflow.debugging import assert_rank  # noqa: E402,F401
-from numpyflow import debugging  # noqa: E402,F401
-# -- top-level names of the math ops (session 7, helper "math") --
-from numpyflow.math import (  # noqa: E402,F401 - already dispatching (see numpyflow/math.py)
-    acos, acosh, asin, asinh, atan, atan2, atanh, cos, cosh, scalar_mul, sin, sinh, tan)
-from numpyflow.ops.math_more_ops import realdiv, truncatediv, truncatemod  # noqa: E402,F401
-from numpyflow.ops.segment_ops import (  # noqa: E402,F401
-    histogram_fixed_width, histogram_fixed_width_bins)
-from numpyflow.ops.sort_ops import (  # noqa: E402,F401
-    argsort, searchsorted, sort, unique, unique_with_counts)
-from numpyflow.framework.dispatch import add_dispatch_support as _wrap  # noqa: E402
-# Only these names: tf.print and the assertions above must stay undispatched.
-for _name in ("realdiv", "truncatediv", "truncatemod", "histogram_fixed_width",
-              "histogram_fixed_width_bins", "argsort", "searchsorted", "sort", "unique",
-              "unique_with_counts"):
-    globals()[_name] = _wrap(globals()[_name], _name)
-del _name, _wrap
-# -- top-level names of the array and linalg ops (session 7, helper "arrays") --
-from numpyflow.ops.manipulation_ops import (  # noqa: E402,F401
-    batch_to_space, boolean_mask, broadcast_dynamic_shape, broadcast_static_shape, identity_n,
-    meshgrid, parallel_stack, repeat, reverse, reverse_sequence, roll, sequence_mask, shape_n,
-    slice, space_to_batch, space_to_batch_nd, strided_slice, tensordot, unravel_index)
-from numpyflow.ops.indexing_ops import (  # noqa: E402,F401
-    scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_max, tensor_scatter_nd_min,
-    tensor_scatter_nd_sub, tensor_scatter_nd_update)
-from numpyflow.ops.clip_ops import clip_by_global_norm, clip_by_norm, norm  # noqa: E402,F401
-from numpyflow import linalg  # noqa: E402,F401 - small, and dispatching on its own
-# Wrapped one by one for Keras symbolic inputs: tf.print and the assertions stay undispatched.
-_arrays_api = {n: globals()[n] for n in (
-    "batch_to_space", "boolean_mask", "broadcast_dynamic_shape", "broadcast_static_shape",
-    "identity_n", "meshgrid", "parallel_stack", "repeat", "reverse", "reverse_sequence", "roll",
-    "sequence_mask", "shape_n", "slice", "space_to_batch", "space_to_batch_nd", "strided_slice",
-    "tensordot", "unravel_index", "scatter_nd", "tensor_scatter_nd_add", "tensor_scatter_nd_max",
-    "tensor_scatter_nd_min", "tensor_scatter_nd_sub", "tensor_scatter_nd_update",
-    "clip_by_global_norm", "clip_by_norm", "norm")}
-_dispatch_namespace(_arrays_api)
-globals().update(_arrays_api)
-del _arrays_api
-# -- top-level names of the runtime API (session 7, helper "runtime") --
-from numpyflow import config, nest  # noqa: E402,F401
 from numpyflow.framework.custom_gradient import (  # noqa: E402,F401
     custom_gradient, grad_pass_through, gradients, recompute_grad)
 from numpyflow.framework.device import DeviceSpec, device  # noqa: E402,F401
@@ -99,17 +84,6 @@ from numpyflow.framework.module import Module  # noqa: E402,F401
 from numpyflow.init_ops import (  # noqa: E402,F401
     constant_initializer, ones_initializer, random_normal_initializer,
     random_uniform_initializer, zeros_initializer)
-from numpyflow.ops.control_flow_ops import (  # noqa: E402,F401
-    case, cond, control_dependencies, ensure_shape, foldl, foldr, get_static_value, group,
-    guarantee_const, map_fn, no_op, scan, switch_case, timestamp, tuple_ as tuple,
-    vectorized_map, while_loop)
-from numpyflow.framework.dispatch import add_dispatch_support as _add_dispatch_support
-# The control-flow ops that compute tensors from tensors build layers on Keras's symbolic
-# inputs (the others decide with a value, which a symbolic input does not have).
-for _name in ("ensure_shape", "foldl", "foldr", "guarantee_const", "map_fn", "scan",
-              "vectorized_map"):
-    globals()[_name] = _add_dispatch_support(globals()[_name], _name)
-del _name
 
 __version__ = "0.1.0"
 

@@ -9,10 +9,8 @@ from numpyflow.ops.nn_ops import (  # noqa: F401
     bias_add, dropout, l2_loss, log_softmax, moments, relu, softmax,
     softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
 from numpyflow.ops.normalization_ops import batch_normalization  # noqa: F401
-# -- tf.nn names of the math ops (session 7, helper "math") --
 from numpyflow.ops.math_more_ops import l2_normalize, zero_fraction  # noqa: F401
 from numpyflow.ops.sort_ops import in_top_k, top_k  # noqa: F401
-# -- tf.nn names of the array ops (session 7, helper "arrays") --
 from numpyflow.ops.manipulation_ops import depth_to_space, space_to_depth  # noqa: F401
 
 
