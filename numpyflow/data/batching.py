@@ -59,6 +59,11 @@ def _groups(items, size, drop_remainder):
 
 def _stack(group, pad_to=None, padding_values=None):
     """Stacks a group of elements leaf by leaf (padding each leaf if `pad_to` is given)."""
+    if pad_to is None and all(type(element) is Tensor for element in group):
+        # Elements of one tensor (an image pipeline's): no structure to walk per element.
+        arrays = [element._value for element in group]
+        _check_same_shapes(arrays, 0)
+        return structure.make_leaf(np.stack(arrays))
     flat = [structure.flatten(element) for element in group]
     leaves = []
     for component, values in enumerate(zip(*flat)):
@@ -67,18 +72,22 @@ def _stack(group, pad_to=None, padding_values=None):
             continue
         arrays = [structure.leaf_array(v) for v in values]
         if pad_to is None:
-            first = arrays[0].shape
-            for index, array in enumerate(arrays[1:], start=1):
-                if array.shape != first:
-                    raise InvalidArgumentError(
-                        None, None, f"Cannot batch tensors with different shapes in component "
-                        f"{component}. First element had shape {list(first)} and element "
-                        f"{index} had shape {list(array.shape)}.")
+            _check_same_shapes(arrays, component)
             leaves.append(structure.make_leaf(np.stack(arrays)))
         else:
             leaves.append(structure.make_leaf(_pad_stack(
                 arrays, pad_to[component], padding_values[component], component)))
     return structure.pack_as(group[0], leaves)
+
+
+def _check_same_shapes(arrays, component):
+    first = arrays[0].shape
+    for index, array in enumerate(arrays[1:], start=1):
+        if array.shape != first:
+            raise InvalidArgumentError(
+                None, None, f"Cannot batch tensors with different shapes in component "
+                f"{component}. First element had shape {list(first)} and element "
+                f"{index} had shape {list(array.shape)}.")
 
 
 def _pad_stack(arrays, padded_shape, padding_value, component):

@@ -30,12 +30,14 @@ class Autotune:
     Mapping functions made of numpyflow ops hold Python's GIL for most of their time, so
     more threads help only when a function spends long in code that releases it (Pillow
     decoding large images, NumPy on large arrays); otherwise they only add GIL hand-offs.
-    As TF's autotuner, this measures instead of guessing: it starts with one worker and
-    adds one while the rate (elements per second) at the new level beats the previous
-    level's by at least `GAIN`, else it settles one level lower. A level's rate is the
-    best of `WINDOWS` windows of `WINDOW` elements (or `WINDOW_S` seconds, for slow
-    elements): other processes on the machine only ever slow a window down. The level
-    reached is kept for the dataset's later passes (epochs).
+    As TF's autotuner, this measures instead of guessing: it starts with one call at a
+    time (mapped in the consumer's own thread, see `parallel_map`) and adds a worker
+    thread while the rate (elements per second) in each of `WINDOWS` windows of `WINDOW`
+    elements (or `WINDOW_S` seconds, for slow elements) at the new level beats the best
+    window of the previous level by at least `GAIN`, else it settles one level lower.
+    Other processes on the machine only ever slow a window down: a busy machine keeps
+    fewer threads, for which it has no free cores anyway. The level reached is kept for
+    the dataset's later passes (epochs).
 
     Example:
         >>> tune = Autotune(4)
@@ -75,10 +77,15 @@ class Autotune:
         level = self.parallelism
         rates = self._rates.setdefault(level, [])
         rates.append(rate)
-        if len(rates) < self.WINDOWS:
-            return
-        if level > 1 and max(rates) < self.GAIN * max(self._rates[level - 1]):
+        # Every window of the new level must beat the previous level's best: a window of
+        # quick elements lasts milliseconds, and a chunk delivered early or late moves its
+        # rate by a tenth, so one fast window is no evidence (a thread that does not pay
+        # can halve the rate of a GIL-bound function). So one slow window settles it at
+        # once, without measuring the level's other windows at the slower rate.
+        if level > 1 and rate < self.GAIN * max(self._rates[level - 1]):
             self.parallelism, self.settled = level - 1, True
+        elif len(rates) < self.WINDOWS:
+            return
         elif level == self.max_parallelism:
             self.settled = True
         else:
@@ -146,6 +153,11 @@ def parallel_map(inputs, call, parallelism, deterministic):
     than there are workers is in flight, so a worker that finishes finds the next chunk
     waiting. Closing the generator stops each worker after its current element.
 
+    With an `Autotune` at one call at a time, chunks are mapped in the consumer's own
+    thread: a worker thread would then only add hand-offs, and each call that releases
+    the GIL briefly (a file read, a decoder) would wait to take it back from the consumer.
+    Worker threads start only once the tuner tries a second call at once.
+
     Args:
         inputs: An iterator of elements (read in the consumer's thread).
         call: The function; returns the mapped element, or an `ElementError`.
@@ -170,29 +182,30 @@ def parallel_map(inputs, call, parallelism, deterministic):
     chunk_size, element_s = 1, None  # element_s: the mean seconds of one call so far
     try:
         while True:
-            while not inputs_done and len(in_flight) <= level:
+            inline = tune is not None and level == 1
+            if inline and not in_flight:
+                # One call at a time under AUTOTUNE: map the next chunk here (see above).
                 chunk = list(itertools.islice(inputs, chunk_size))
+                if not chunk:
+                    return
                 inputs_done = len(chunk) < chunk_size
-                if chunk:
-                    in_flight.append(executor.submit(_map_chunk, call, chunk, throttle, stop))
                 chunk_size = _next_chunk_size(chunk_size, element_s)
-            if not in_flight:
-                return
-            if deterministic:
-                future = in_flight.popleft()
+                results, seconds = _map_inline(call, chunk)
             else:
-                finished, _ = concurrent.futures.wait(
-                    in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
-                future = next(f for f in in_flight if f in finished)
-                in_flight.remove(future)
-            error = future.exception()
-            if error is not None:
-                results = [ElementError(error)]
-            else:
-                results, seconds = future.result()
-                if results:
-                    mean = seconds / len(results)
-                    element_s = mean if element_s is None else 0.5 * (element_s + mean)
+                # Settled back at one call at a time: let the chunks in flight drain.
+                while not inputs_done and len(in_flight) <= level and not inline:
+                    chunk = list(itertools.islice(inputs, chunk_size))
+                    inputs_done = len(chunk) < chunk_size
+                    if chunk:
+                        in_flight.append(
+                            executor.submit(_map_chunk, call, chunk, throttle, stop))
+                    chunk_size = _next_chunk_size(chunk_size, element_s)
+                if not in_flight:
+                    return
+                results, seconds = _finished_chunk(in_flight, deterministic)
+            if seconds is not None and results:
+                mean = seconds / len(results)
+                element_s = mean if element_s is None else 0.5 * (element_s + mean)
             if tune is not None:
                 level = tune.record(window, len(results))
                 throttle.set_limit(level)
@@ -210,6 +223,30 @@ def _next_chunk_size(size, element_s):
         return size
     fits = int(_CHUNK_S / element_s) if element_s > 0 else _MAX_CHUNK
     return max(1, min(2 * size, fits, _MAX_CHUNK))
+
+
+def _finished_chunk(in_flight, deterministic):
+    """Takes the next chunk to deliver from `in_flight`: (results, seconds spent mapping
+    them), or ([ElementError], None) when the worker itself failed."""
+    if deterministic:
+        future = in_flight.popleft()
+    else:
+        finished, _ = concurrent.futures.wait(
+            in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
+        future = next(f for f in in_flight if f in finished)
+        in_flight.remove(future)
+    error = future.exception()
+    if error is not None:
+        return [ElementError(error)], None
+    return future.result()
+
+
+def _map_inline(call, chunk):
+    """(results, seconds spent in `call`), mapped in the calling thread."""
+    start = time.perf_counter()
+    results = [element if isinstance(element, ElementError) else call(element)
+               for element in chunk]
+    return results, time.perf_counter() - start
 
 
 def _map_chunk(call, chunk, throttle, stop):

@@ -107,6 +107,8 @@ def to_tensor(value, dtype=None):
 
 def normalize(element):
     """`element` with every leaf converted to a Tensor (a list leaf becomes one tensor)."""
+    if type(element) is Tensor:  # Most map functions return one tensor: once per element.
+        return element
     return map_structure(to_tensor, element)
 
 

@@ -11,6 +11,7 @@ import numpyflow as tf
 from numpyflow.image.color import (
     adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation)
 from numpyflow.image.geometry import _image_tensor, flip_left_right, flip_up_down
+from numpyflow.ops import image_ops
 
 # -- drawing: stateful (TF's seeding rules) or stateless (from a seed pair) -------------------
 
@@ -94,18 +95,22 @@ def _crop(value, size, draw, op_name):
 def random_flip_left_right(image, seed=None):
     """Flips each image left-right with probability 1/2 (a 3-D image: one coin).
 
+    One op (`image_ops.RandomFlip`) with the draws of `tf.random.uniform`: an input
+    pipeline flips every image, and TF's four ops cost more than the rest of a small
+    image's augmentation.
+
     >>> import numpyflow as tf
     >>> random_flip_left_right(tf.zeros((2, 4, 4, 3)), seed=1).shape
     TensorShape([2, 4, 4, 3])
     """
     image = _image_tensor(image, "random_flip_left_right")
-    return _flip(image, flip_left_right, _Draw(seed, False, "random_flip_left_right"))
+    return image_ops.random_flip(image, axis=-2, seed=seed)
 
 
 def random_flip_up_down(image, seed=None):
     """Flips each image upside down with probability 1/2 (a 3-D image: one coin)."""
     image = _image_tensor(image, "random_flip_up_down")
-    return _flip(image, flip_up_down, _Draw(seed, False, "random_flip_up_down"))
+    return image_ops.random_flip(image, axis=-3, seed=seed)
 
 
 def random_brightness(image, max_delta, seed=None):

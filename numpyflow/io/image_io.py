@@ -77,15 +77,17 @@ def _read_all(filename):
     small files, and Python's buffered file objects cost more than the read itself."""
     fd = os.open(filename, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
+        size = os.fstat(fd).st_size
+        part = os.read(fd, size + 1)  # One byte more than expected, to see the end.
+        if len(part) == size and size:
+            # A regular file read short of what was asked only at its end: the file as
+            # stat'ed, without a second system call to see the end again (a fifth of it).
+            return part
         parts = []
-        want = os.fstat(fd).st_size + 1  # One byte more than expected, to see the end.
-        while True:
-            part = os.read(fd, want)
-            if not part:
-                break
+        while part:
             parts.append(part)
-            want = 1 << 16  # The file grew, or reports no size (/proc): read to the end.
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+            part = os.read(fd, 1 << 16)  # The file grew, or reports no size (/proc).
+        return b"".join(parts)
     finally:
         os.close(fd)
 
@@ -136,6 +138,10 @@ def _string_scalar(data):
 
 
 def _as_bytes(contents, op_name):
+    if type(contents) is np.ndarray and contents.dtype.kind == "O" and contents.ndim == 0:
+        item = contents.item()  # A scalar tf.string's array: how a plan passes file contents.
+        if type(item) is bytes:
+            return item
     if hasattr(contents, "numpy") and not isinstance(contents, (bytes, str)):
         contents = contents.numpy()
     if isinstance(contents, np.ndarray) and contents.ndim == 0:
@@ -289,6 +295,8 @@ def _decode_png_forward(contents, channels, dtype):
         image = _open(data, "decode_png", ("PNG",))
         _check_png_depth(data, dtype, "decode_png")
         array = _to_array(image, channels, "decode_png")
+    elif array.dtype == dtype:  # The usual uint8 image, as asked: once per pipeline image.
+        return array
     return _convert_dtype(array, dtype, ("uint8", "uint16"), "decode_png")
 
 

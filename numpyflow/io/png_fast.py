@@ -12,10 +12,15 @@ Pillow's decompression-bomb limit. Any other file, and any file libpng refuses, 
 Pillow, so results and error messages stay as `image_io` documents them.
 """
 
+import struct
+
 import numpy as np
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The signature, then the IHDR chunk's length, type, width, height, bit depth, colour type.
+_HEADER = struct.Struct(">8sI4sIIBB")
 _CHANNELS = {0: 1, 4: 2, 2: 3, 6: 4}  # PNG colour type -> channels
+_UINT8 = np.dtype(np.uint8)
 _decoder = None  # imagecodecs.png_decode; False when imagecodecs is not installed.
 
 
@@ -46,13 +51,14 @@ def decode(data, channels, max_pixels):
         >>> pixels is None or pixels.shape == (2, 3, 1)
         True
     """
-    if len(data) < 33 or not data.startswith(_SIGNATURE) or data[12:16] != b"IHDR":
+    if len(data) < 33:
         return None
-    native = _CHANNELS.get(data[25])
-    if data[24] != 8 or native is None or channels not in (0, None, native):
+    # One unpack of the header: this runs once per image of an input pipeline.
+    signature, _, chunk_type, width, height, depth, colour_type = _HEADER.unpack_from(data)
+    native = _CHANNELS.get(colour_type)
+    if (signature != _SIGNATURE or chunk_type != b"IHDR" or depth != 8 or native is None
+            or channels not in (0, None, native)):
         return None
-    width = int.from_bytes(data[16:20], "big")
-    height = int.from_bytes(data[20:24], "big")
     if max_pixels is not None and width * height > max_pixels:
         return None
     first_data = data.find(b"IDAT", 33)
@@ -65,7 +71,7 @@ def decode(data, channels, max_pixels):
         pixels = png_decode(data)
     except Exception:  # noqa: BLE001 - libpng refused it: Pillow decodes it or says why.
         return None
-    if pixels.dtype != np.uint8 or pixels.shape[:2] != (height, width):
+    if pixels.dtype != _UINT8 or pixels.shape[:2] != (height, width):
         return None
     pixels = pixels.reshape(height, width, -1)
     return pixels if pixels.shape[2] == native else None

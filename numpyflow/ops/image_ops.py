@@ -1,4 +1,5 @@
-"""Image resampling primitives on NHWC tensors: resizing and projective transforms.
+"""Image resampling primitives on NHWC tensors: resizing, projective transforms and random
+flips (one op for TF's draw-compare-select, see the section).
 
 Resizing is separable: along each spatial axis, every output row (or column) is a fixed
 weighted sum of input rows, so a resize is two products with small matrices,
@@ -22,9 +23,9 @@ import functools
 from numpyflow.backend import xp
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
-from numpyflow.ops import array_ops, math_ops
+from numpyflow.ops import array_ops, math_ops, random_ops
 from numpyflow.ops._convert import tensor
-from numpyflow.backend.quiet import quiet
+from numpyflow.backend.quiet import quiet, restore, silence
 
 # -- resizing ---------------------------------------------------------------------------------
 
@@ -42,6 +43,17 @@ def _cached(build):
         array.setflags(write=False)
         return array
     return functools.wraps(build)(cached)
+
+
+@functools.lru_cache(maxsize=256)
+def _weights(matrix, in_size, out_size, dtype, transposed):
+    """`matrix(in_size, out_size)` (transposed if asked) as a read-only C-contiguous array
+    of `dtype`: casting the float64 weights for every small image costs as much as one of
+    its two products."""
+    weights = matrix(in_size, out_size)
+    weights = xp.ascontiguousarray((weights.T if transposed else weights).astype(dtype))
+    weights.setflags(write=False)
+    return weights
 
 
 @_cached
@@ -73,29 +85,40 @@ def _nearest_matrix(in_size, out_size):
     return matrix
 
 
-def _apply_separable(x, rows, cols):
-    """`rows` (OH, H) applied along axis 1 and `cols` (OW, W) along axis 2 of NHWC `x`."""
+def _apply_separable(x, rows, cols_t):
+    """`rows` (OH, H) applied along axis 1 and `cols_t.T` (OW, W) along axis 2 of NHWC `x`.
+
+    The weights come in `x`'s dtype (`_weights`). The products report no floating-point
+    errors (an image with inf or NaN gives inf or NaN, as TF's kernel does), switched off
+    here rather than by the `quiet` wrapper, which costs a fifth of a small image's resize.
+    """
     n, h, w, c = x.shape
-    out_h, out_w = rows.shape[0], cols.shape[0]
-    y = xp.matmul(rows.astype(x.dtype, copy=False), x.reshape(n, h, w * c))
-    cols = cols.astype(x.dtype, copy=False)
-    if c == 1:  # One product for all rows, not one per row (several times faster).
-        return xp.dot(y.reshape(n * out_h, w), cols.T).reshape(n, out_h, out_w, c)
-    y = xp.matmul(cols, y.reshape(n * out_h, w, c))
-    return y.reshape(n, out_h, out_w, c)
+    out_h, out_w = rows.shape[0], cols_t.shape[1]
+    token = silence()
+    try:
+        if n == 1 and c == 1:  # One image of a pipeline: two plain 2-D products.
+            return xp.dot(xp.dot(rows, x.reshape(h, w)), cols_t).reshape(1, out_h, out_w, 1)
+        y = xp.matmul(rows, x.reshape(n, h, w * c))
+        if c == 1:  # One product for all rows, not one per row (several times faster).
+            return xp.dot(y.reshape(n * out_h, w), cols_t).reshape(n, out_h, out_w, c)
+        y = xp.matmul(cols_t.T, y.reshape(n * out_h, w, c))
+        return y.reshape(n, out_h, out_w, c)
+    finally:
+        restore(token)
 
 
 def _resize_forward(matrix):
     def forward(x, size):
-        return _apply_separable(x, matrix(x.shape[1], size[0]), matrix(x.shape[2], size[1]))
+        return _apply_separable(x, _weights(matrix, x.shape[1], size[0], x.dtype, False),
+                                _weights(matrix, x.shape[2], size[1], x.dtype, True))
     return forward
 
 
 def _resize_grad_forward(matrix):
     # The adjoint of resizing (input_hw) -> dy's size: the transposed matrices.
     def forward(dy, input_hw):
-        return _apply_separable(dy, matrix(input_hw[0], dy.shape[1]).T,
-                                matrix(input_hw[1], dy.shape[2]).T)
+        return _apply_separable(dy, _weights(matrix, input_hw[0], dy.shape[1], dy.dtype, True),
+                                _weights(matrix, input_hw[1], dy.shape[2], dy.dtype, False))
     return forward
 
 
@@ -106,11 +129,11 @@ def _nearest_forward(x, size):
 
 
 ResizeBilinear = Primitive(
-    "ResizeBilinear", quiet(_resize_forward(_bilinear_matrix)),
+    "ResizeBilinear", _resize_forward(_bilinear_matrix),
     lambda node, dy: (ResizeBilinearGrad(dy, input_hw=node.inputs[0]._value.shape[1:3]),),
     infallible=True)
 ResizeBilinearGrad = Primitive(
-    "ResizeBilinearGrad", quiet(_resize_grad_forward(_bilinear_matrix)),
+    "ResizeBilinearGrad", _resize_grad_forward(_bilinear_matrix),
     lambda node, ddx: (ResizeBilinear(ddx, size=node.inputs[0]._value.shape[1:3]),),
     infallible=True)
 ResizeNearestNeighbor = Primitive(
@@ -119,7 +142,7 @@ ResizeNearestNeighbor = Primitive(
                                                 input_hw=node.inputs[0]._value.shape[1:3]),),
     infallible=True)
 ResizeNearestNeighborGrad = Primitive(
-    "ResizeNearestNeighborGrad", quiet(_resize_grad_forward(_nearest_matrix)),
+    "ResizeNearestNeighborGrad", _resize_grad_forward(_nearest_matrix),
     lambda node, ddx: (ResizeNearestNeighbor(ddx, size=node.inputs[0]._value.shape[1:3]),),
     infallible=True)
 
@@ -218,6 +241,66 @@ def resize(images, size, method="bilinear", preserve_aspect_ratio=False, antiali
     if tuple(in_hw) == size:
         return _without_batch(images, added)
     return _without_batch(_RESIZE_PRIMITIVES[method](images, size=size), added)
+
+
+# -- random flips ------------------------------------------------------------------------------
+#
+# TF draws a random flip as RandomUniform, Less and a select between the image and its
+# reverse: four ops, of which the draw and the select cost most of a small image's whole
+# augmentation. `RandomFlip` draws the same numbers from the same stream in one op, and keeps
+# which images it flipped for its gradient: the same flips of the upstream gradient
+# (`FlipWhere`, its own adjoint).
+
+def _reversed(x, axis):
+    key = [slice(None)] * x.ndim  # A view; cheaper than `xp.flip`'s axis normalizing.
+    key[axis] = slice(None, None, -1)
+    return x[tuple(key)]
+
+
+def _flipped_where(x, flips, axis):
+    """`x` reversed along `axis` where `flips` says: one bool for a 3-D image, one per image
+    of a 4-D batch. Always a new array, as a select makes (a plan may write into it)."""
+    if flips.ndim == 0:
+        return (_reversed(x, axis) if flips else x).copy()
+    return xp.where(flips.reshape((-1,) + (1,) * (x.ndim - 1)), _reversed(x, axis), x)
+
+
+def _random_flip_forward(image, axis, seed):
+    rng = random_ops.stateless_seed_stream(seed)
+    # The draws of `tf.random.uniform` in float32 (the same values and stream state), and
+    # TF's rules: one image flips when its draw is below 1/2, a batch's when above.
+    if image.ndim == 3:
+        flips = xp.asarray(rng.random(dtype=xp.float32) < 0.5)
+    else:
+        flips = rng.random((image.shape[0],), dtype=xp.float32) > 0.5
+    return _flipped_where(image, flips, axis), flips
+
+
+def _flip_where_grad(node, ddy):
+    return (FlipWhere(ddy, flips=node.attrs["flips"], axis=node.attrs["axis"]),)
+
+
+RandomFlip = Primitive(
+    "RandomFlip", _random_flip_forward,
+    lambda node, dy: (FlipWhere(dy, flips=node.saved, axis=node.attrs["axis"]),),
+    saves=True, stateful=True, infallible=True)
+FlipWhere = Primitive("FlipWhere", _flipped_where, _flip_where_grad, infallible=True)
+
+
+def random_flip(image, axis, seed=None):
+    """Reverses a 3-D image along `axis` with probability 1/2, or each image of a 4-D batch.
+
+    Draws from `tf.random.uniform`'s stream for `seed` (TF's seeding rules).
+
+    >>> import numpy as np
+    >>> random_flip(np.zeros((2, 3, 1), np.float32), axis=-2, seed=1).shape
+    TensorShape([2, 3, 1])
+    """
+    image = tensor(image)
+    if image._value.ndim not in (3, 4):
+        raise ValueError(f"random_flip: `image` must be 3-D or 4-D; received shape "
+                         f"{list(image._value.shape)}")
+    return RandomFlip(image, axis=int(axis), seed=None if seed is None else int(seed))
 
 
 # -- projective transforms ---------------------------------------------------------------------

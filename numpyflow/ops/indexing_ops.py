@@ -20,7 +20,16 @@ def _select_grad(node, dy):
     return (None, where(condition, dy, zero), where(condition, zero, dy))
 
 
-Select = Primitive("SelectV2", lambda c, x, y: xp.where(c, x, y), _select_grad,
+def _select_forward(c, x, y):
+    if c.ndim == 0 and x.shape == y.shape and x.dtype == y.dtype:
+        # One condition for the whole tensor (a stateless random flip's coin, per image of
+        # an input pipeline): a copy of one side, without `where`'s broadcasting (half its
+        # cost at 32x32).
+        return (x if c else y).copy()
+    return xp.where(c, x, y)
+
+
+Select = Primitive("SelectV2", _select_forward, _select_grad,
                    explain=lambda arrays, attrs, e: "condition, x and y must be broadcastable; "
                    "received shapes " + ", ".join(str(list(a.shape)) for a in arrays))
 

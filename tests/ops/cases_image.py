@@ -188,3 +188,44 @@ CASES = [
          lambda a: tf.image.angles_to_projective_transforms(a, 5, 3),
          lambda a: np_rotation_transforms(a, 5, 3), rand(4), grad=False),
 ]
+
+
+# -- tf.image.random_flip_*: one op (RandomFlip), whose gradient flips dy alike (FlipWhere) -----
+
+def seeded_flip(seed, flip=tf.image.random_flip_left_right):
+    """A random flip with the same draws on every call (the streams restart at set_seed)."""
+    def fn(x):
+        tf.random.set_seed(1234)
+        return flip(x, seed=seed)
+    return fn
+
+
+def np_random_flip(seed, axis):
+    """TF's rules on float32 uniform draws from the (global 1234, op `seed`) stream: one image
+    flips when its draw is below 1/2, each image of a batch when its draw is above."""
+    def reference(x):
+        rng = np.random.default_rng((1234, seed))
+        if x.ndim == 3:
+            return np.flip(x, axis) if rng.random(dtype=np.float32) < 0.5 else x
+        flips = rng.random((x.shape[0],), dtype=np.float32) > 0.5
+        return np.where(flips[:, None, None, None], np.flip(x, axis), x)
+    return reference
+
+
+def flip_where(flips, axis):
+    from numpyflow.ops import image_ops
+    return lambda x: image_ops.FlipWhere(x, flips=np.asarray(flips), axis=axis)
+
+
+CASES += [
+    # Seed 1 draws below 1/2 first (a flip), seed 5 above (the image as it is).
+    case("RandomFlip", seeded_flip(1), np_random_flip(1, -2), rand(3, 4, 2),
+         id="random_flip_left_right_flips"),
+    case("RandomFlip", seeded_flip(5), np_random_flip(5, -2), rand(3, 4, 2),
+         id="random_flip_left_right_keeps"),
+    case("RandomFlip", seeded_flip(3, tf.image.random_flip_up_down), np_random_flip(3, -3),
+         rand(5, 3, 4, 2), id="random_flip_up_down_batch"),
+    case("FlipWhere", flip_where([True, False, True], -2),
+         lambda x: np.concatenate([x[:1, :, ::-1], x[1:2], x[2:, :, ::-1]]), rand(3, 2, 4, 1)),
+    case("FlipWhere", flip_where(False, -3), lambda x: x, rand(2, 4, 3), id="flip_where_keeps"),
+]
