@@ -14,7 +14,7 @@ Reshape keeps the channels-first form when it only adds or drops size-1 spatial 
 Keras's element order; the rest (MatMul, Gather, ...) take and give the plain layout.
 
     >>> sorted(name for name, rule in RULES.items() if not isinstance(rule, NotExportable))[:4]
-    ['Abs', 'AddV2', 'All', 'Any']
+    ['Abs', 'Acos', 'Acosh', 'AddV2']
 """
 
 import math
@@ -704,3 +704,53 @@ for _name in ("SimpleRNNSequence", "LSTMSequence", "GRUSequence"):
     DYNAMIC_ATTRS[_name] = ()
 _not_exportable("no ONNX rule yet (scatter with repeated indices)", "ScatterNd",
                 "UnsortedSegmentSum")
+
+
+# tf.linalg and the tensor scatters (ops/linalg_ops.py, ops/indexing_ops.py; helper "arrays").
+@rule("MatrixDeterminant")
+def _determinant(b, eq):
+    # ONNX Det, like TF, reads the last two axes of the plain (channels-last) layout.
+    b.define(eq.output, b.node("Det", [b.plain(eq.inputs[0])]))
+
+
+_not_exportable("not converted yet (no ONNX operator; a decomposition or solve)",
+                "Cholesky", "LogMatrixDeterminant", "MatrixInverse", "MatrixSolve",
+                "MatrixTriangularSolve", "Qr", "SelfAdjointEigV2", "Svd")
+_not_exportable("not converted yet (ScatterND with reduction)", "TensorScatterUpdate",
+                "TensorScatterMax", "TensorScatterMin")
+_not_exportable("not converted yet (UnravelIndex)", "UnravelIndex")
+# The fused training-mode batch norm (ops/normalization_ops.py): an inference graph folds
+# BatchNormalization with its moving statistics instead.
+_not_exportable("training-only (batch statistics)", "BatchMoments", "BatchNormTraining",
+                "BatchNormTrainingGradSums", "BatchNormTrainingInputGrad")
+# tf.image.random_flip_* in one op (ops/image_ops.py), and the flips of its gradient.
+_not_exportable("random op", "RandomFlip")
+_not_exportable("training-only (gradient)", "FlipWhere")
+# The tf.math gap fill (ops/math_more_ops.py, sort_ops.py, segment_ops.py; session 7).
+for _name, _op in [("Sin", "Sin"), ("Cos", "Cos"), ("Tan", "Tan"), ("Asin", "Asin"),
+                   ("Acos", "Acos"), ("Atan", "Atan"), ("Sinh", "Sinh"), ("Cosh", "Cosh"),
+                   ("Asinh", "Asinh"), ("Acosh", "Acosh"), ("Atanh", "Atanh"),
+                   ("Ceil", "Ceil"), ("Rint", "Round")]:  # ONNX Round: halves to even too.
+    RULES[_name] = _unary(_op)
+    DYNAMIC_ATTRS[_name] = ()
+
+
+def _float_test(op_type):
+    def translate(b, eq):
+        # The operand keeps its float dtype; the output is bool.
+        _elementwise(b, eq, lambda names: b.node(op_type, names),
+                     operand_dtype=b.dtype(eq.inputs[0]))
+    return translate
+
+
+for _name, _op in [("IsNan", "IsNaN"), ("IsInf", "IsInf")]:
+    RULES[_name] = _float_test(_op)
+    DYNAMIC_ATTRS[_name] = ()
+_not_exportable("not converted yet (math gap fill: no ONNX rule written)",
+                "Atan2", "IsFinite", "Lgamma", "Digamma", "Polygamma", "Erfc", "Erfinv",
+                "Ndtri", "Xlogy", "Xlog1py", "Xdivy", "MulNoNan", "TruncateDiv", "TruncateMod",
+                "Cumprod", "CumulativeLogsumexp", "TopKV2", "InTopKV2", "Unique",
+                "UniqueWithCounts", "LowerBound", "UpperBound", "InvertPermutation",
+                "SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd",
+                "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd",
+                "DenseBincount", "HistogramFixedWidth")

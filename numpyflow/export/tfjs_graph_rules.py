@@ -596,6 +596,12 @@ _not_exportable("random op (an exported graph model is deterministic)",
 _not_exportable("image augmentation transform (RandomRotation/Zoom/Translation: the identity "
                 "at inference); no TF.js graph rule yet",
                 "AnglesToProjectiveTransforms", "ImageProjectiveTransformV3")
+# tf.linalg, the tensor scatters and unravel_index (helper "arrays").
+_not_exportable("not converted yet (no TF.js graph kernel for it)", "Cholesky",
+                "LogMatrixDeterminant", "MatrixDeterminant", "MatrixInverse", "MatrixSolve",
+                "MatrixTriangularSolve", "Qr", "SelfAdjointEigV2", "Svd", "UnravelIndex")
+_not_exportable("not converted yet (TensorScatterUpdate/Max/Min)", "TensorScatterUpdate",
+                "TensorScatterMax", "TensorScatterMin")
 _not_exportable("strings (no TF.js kernels for them)",
                 "AsString", "ReduceJoin", "RegexFullMatch", "StaticRegexReplace", "StringJoin",
                 "StringLength", "StringLower", "StringStrip", "StringToHashBucketFast",
@@ -606,3 +612,31 @@ _not_exportable("collective all-reduce (tf.distribute training)", "CollectiveRed
 _not_exportable("tf.print / tf.debugging check (a debugging aid: remove it from the exported "
                 "model)", "PrintV2", "Assert", "CheckNumerics")
 _not_exportable("no TF.js kernel", "UnsortedSegmentSum")
+# The fused training-mode batch norm (ops/normalization_ops.py): an inference graph folds
+# BatchNormalization with its moving statistics instead.
+_not_exportable("training-only (batch statistics)", "BatchMoments", "BatchNormTraining",
+                "BatchNormTrainingGradSums", "BatchNormTrainingInputGrad")
+# tf.image.random_flip_* in one op (ops/image_ops.py), and the flips of its gradient.
+_not_exportable("random op (an exported graph model is deterministic)", "RandomFlip")
+_not_exportable("training-only (gradient)", "FlipWhere")
+# The tf.math gap fill (ops/math_more_ops.py, sort_ops.py, segment_ops.py; session 7):
+# TF.js runs these TF ops under their TF names.
+rule("Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+     "Ceil")(_unary)
+rule("Atan2")(_binary)
+
+
+@rule("IsNan", "IsInf", "IsFinite")
+def _float_test(b, eq):
+    # T is the operand's float dtype; the output is bool.
+    _op(b, eq, eq.primitive.name, [b.tensor(eq.inputs[0])], dtype=b.dtype(eq.inputs[0]))
+
+
+_not_exportable("not converted yet (math gap fill: no TF.js graph rule written)",
+                "Rint", "Lgamma", "Digamma", "Polygamma", "Erfc", "Erfinv", "Ndtri", "Xlogy",
+                "Xlog1py", "Xdivy", "MulNoNan", "TruncateDiv", "TruncateMod", "Cumprod",
+                "CumulativeLogsumexp", "TopKV2", "InTopKV2", "Unique", "UniqueWithCounts",
+                "LowerBound", "UpperBound", "InvertPermutation", "SegmentSum", "SegmentMean",
+                "SegmentMax", "SegmentMin", "SegmentProd", "UnsortedSegmentMax",
+                "UnsortedSegmentMin", "UnsortedSegmentProd", "DenseBincount",
+                "HistogramFixedWidth")

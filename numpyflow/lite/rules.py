@@ -770,6 +770,11 @@ RULES = {
     "OneHot": NotExportable("not converted yet (ONE_HOT takes its depth and values as tensors)"),
     "ScatterNd": NotExportable("not converted yet (SCATTER_ND)"),
     "UnsortedSegmentSum": NotExportable("not converted yet (UNSORTED_SEGMENT_SUM)"),
+    # tf.linalg, the tensor scatters and unravel_index (helper "arrays"): no TFLite builtins.
+    **{name: NotExportable(f"no TFLite builtin operator ({name})") for name in (
+        "Cholesky", "LogMatrixDeterminant", "MatrixDeterminant", "MatrixInverse", "MatrixSolve",
+        "MatrixTriangularSolve", "Qr", "SelfAdjointEigV2", "Svd", "TensorScatterMax",
+        "TensorScatterMin", "TensorScatterUpdate", "UnravelIndex")},
     # Recurrent layers, unrolled over the traced sequence length (recurrent.py).
     "LSTMSequence": recurrent.lstm,
     "GRUSequence": recurrent.gru,
@@ -844,3 +849,27 @@ RULES = {
     "StringUpper": _STRINGS,
     "Substr": _STRINGS,
 }
+# The fused training-mode batch norm (ops/normalization_ops.py): an inference graph folds
+# BatchNormalization with its moving statistics instead.
+for _name in ("BatchMoments", "BatchNormTraining", "BatchNormTrainingGradSums",
+              "BatchNormTrainingInputGrad"):
+    RULES[_name] = NotExportable("training-only (batch statistics)")
+# tf.image.random_flip_* in one op (ops/image_ops.py), and the flips of its gradient.
+RULES["RandomFlip"] = _RANDOM
+RULES["FlipWhere"] = _TRAINING
+# The tf.math gap fill (ops/math_more_ops.py, sort_ops.py, segment_ops.py; session 7).
+RULES["Sin"] = _unary("SIN")
+RULES["Cos"] = _unary("COS")
+RULES["Ceil"] = _unary("CEIL")
+RULES["Rint"] = _unary("ROUND")  # TFLite's ROUND rounds halves to even, as Rint.
+for _name in ("Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+              "Atan2", "IsNan", "IsInf", "IsFinite", "Lgamma", "Digamma", "Polygamma", "Erfc",
+              "Erfinv", "Ndtri", "Xlogy", "Xlog1py", "Xdivy", "MulNoNan", "TruncateDiv",
+              "TruncateMod", "Cumprod", "CumulativeLogsumexp", "InTopKV2", "Unique",
+              "UniqueWithCounts", "LowerBound", "UpperBound", "InvertPermutation",
+              "SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd",
+              "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd",
+              "DenseBincount", "HistogramFixedWidth"):
+    RULES[_name] = NotExportable(f"not converted yet (no TFLite builtin rule for {_name})")
+RULES["TopKV2"] = NotExportable("not converted yet (TOPK_V2 gives values and indices; the "
+                                "graph has the indices alone)")
