@@ -6,36 +6,29 @@ numpyflow uses the second core for convolutions, instead of OpenBLAS's own threa
 for their narrow products (6 or 16 filters) lose on a shared machine (see `blas.py`).
 
 Policy, in one place: a kernel whose estimated time on one core is below the time of
-`SPLIT_ABOVE` multiply-adds of a large square float32 GEMM (~250 us: 48 multiply-adds per
+`SPLIT_ABOVE` multiply-adds of a large square float32 GEMM (~0.6 ms: 48 multiply-adds per
 ns, measured on one core here) runs whole on the calling thread; a larger one is split
 into equal runs of batch rows, one per core (at most `blas.limit_threads`'s count, so a
 process sharing the machine with other ranks keeps to its share). A split costs ~20-50 us
-of hand-off plus ~20 us of per-part Python, so it pays from a few hundred microseconds.
+of hand-off, ~20 us of per-part Python, and the GIL the two halves' Python shares.
 
 The estimate is `full_speed_work`: a product with a narrow side (a convolution's 6 or 16
 filters) runs far below full speed, 15 multiply-adds per ns at 6 columns, 20 at 8, 32-34
-at 16, 39 at 32, 43 at 64 (this machine, one core): ~side / (side + 8) of full speed (0.43
-at 6 columns overstates that one; from 16 up, where the threshold falls, it fits within
-5%). And a convolution's im2col / col2im copies take about as long again as its GEMM
-(LeNet-5 batch 32: 530-630 us per kernel against 240-290 us of GEMM). So batch 32 (conv1
-3.8 M, conv2 7.7 M multiply-adds, ~550 us per kernel on one core) now splits, where a
-raw multiply-add count kept it whole; at batch 16 (~270 us) and below it stays whole (a
-split of conv2 at batch 16 measured +16% per step on the busy machine, for at most ~75 us
-per kernel on a quiet one).
+at 16, 39 at 32, 43 at 64 (this machine, one core): ~side / (side + 8) of full speed. And
+a convolution's im2col / col2im copies take about as long again as its GEMM (LeNet-5
+batch 32: 530-630 us per kernel against 240-290 us of GEMM).
 
-Measured (2026-11-30, this 2-core machine, shared: load 3-5, with the other core never
-free, so only per-thread CPU time says what a free core would give): one thread's CPU time
-for each half of a batch-32 LeNet kernel is 0.48-0.55 of the whole kernel's (conv1 forward
-265 of 550 us, conv1 filter gradient 305 of 629, conv2 forward 237 of 533, conv2 filter
-gradient 268 of 548; conv2 input gradient 414 of 529: col2im's per-offset adds barely
-shrink with the batch), plus ~20 us outside the parts. At batch 8 the halves are 0.35-0.66
-of 120-220 us, too little to pay for the hand-off. Wall-clock gains need a free core, which
-this machine never had while measuring: with none, a LeNet batch-32 step ran 11.1 ms whole
-vs 13.1 ms split (load 3), 18.0 vs 21.7 once the caller ran the parts no worker had started
-(load 8), and 16.7 vs 17.9 (load 6), 8.4 vs 9.1 (load 5) once it also stopped waking
-workers while splits did not pay (see `run_parts`). Batch 128 (split before and now): 65.2 vs 66.5 ms (load 7). The
-quiet-machine benchmark (benchmarks/run.py --workloads lenet32) decides; SPLIT_ABOVE (or
-`full_speed_work`'s factors) is the number to move.
+Where the threshold sits (2026-11-30, this 2-core machine at load average 0.4-0.6, one
+process, splitting on and off alternately, LeNet-5 steps in ms, medians of 3-4 epochs):
+batch 32, 5.27 split vs 4.92 whole (its kernels estimate 17-23 M full-speed multiply-adds:
+the halves' Python and hand-off eat the gain); batch 64, 9.0 vs 9.7 (35-46 M); batch 128,
+18.2 vs 20.2. Hence 30 M: batch 64 and up split, batch 32 and below run whole. The
+recurrences' weight products (~84 M for the LSTM(128) benchmark) split too.
+
+On a busy machine a worker may wait milliseconds for a core: `run_parts` then lets the
+caller run the parts no worker has started, and after a few splits in a row where no worker
+took a part at all, runs them alone for a while (LeNet-5 batch 32 split at load 6-8: 18.0
+whole vs 21.7 split before, 16.7 vs 17.9 with both).
 
 Example:
     >>> parts = batch_parts(128, 10 ** 9)   # [(0, 64), (64, 128)] on 2 cores
@@ -44,14 +37,13 @@ Example:
 
 import os
 import threading
-import time
 
 from numpyflow.backend import blas
 from numpyflow.backend.quiet import restore, silence
 
 # Kernels of at least this many full-speed multiply-adds (`full_speed_work`) are split by
-# batch across the cores: ~250 us of a large square float32 GEMM on one core here.
-SPLIT_ABOVE = 12_000_000
+# batch across the cores: ~0.6 ms of a large square float32 GEMM on one core here.
+SPLIT_ABOVE = 30_000_000
 # A product with a side this narrow runs at ~side / (side + NARROW_SIDE_COST) of full speed.
 NARROW_SIDE_COST = 8
 
@@ -202,7 +194,6 @@ def run_parts(fn, parts):
     shared = _SharedParts(fn, parts)
     for index in range(1, len(parts)):
         pool.submit(_run_on_worker, shared, index)
-    started = time.perf_counter()
     shared.claim(0)
     shared.run(0)
     caller_ran = 1
@@ -210,12 +201,12 @@ def run_parts(fn, parts):
         if shared.claim(index):
             shared.run(index)
             caller_ran += 1
-    own = time.perf_counter() - started
     for index in range(len(parts)):
         shared.finished[index].wait()
-    waited = time.perf_counter() - started - own
-    # Paid: a worker took a part and the caller did not wait long for it.
-    _outcomes.record(caller_ran < len(parts) and waited <= 0.25 * own)
+    # Paid: a worker got a core in time to take a part. (Also asking that the caller not
+    # wait long for it backed off too often on a quiet machine, where halves of unequal
+    # cost are common: LeNet-5 batch 64, 9.9 vs 9.0 ms per step.)
+    _outcomes.record(caller_ran < len(parts))
     for error in shared.errors:
         if error is not None:
             raise error
