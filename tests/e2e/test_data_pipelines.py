@@ -25,10 +25,10 @@ def test_lenet5_from_a_dataset_reaches_tf_accuracy(fashion):
     model = build_lenet5(tf, input_shape=(28, 28, 1))
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
     history = model.fit(train, epochs=2, validation_data=test, verbose=0)
-    # TF itself ranges 0.866-0.880 over seeds (test_lenet.py). Here seed 2 reached 0.873
-    # with each convolution on one core and 0.8658 with batch 32 split across two (the
-    # filter gradients summed in another order train another draw of the same spread;
-    # seed 3 split: 0.875), so the bar sits below TF's lowest by that spread.
+    # TF itself ranges 0.866-0.880 over seeds (test_lenet.py). Here seed 2 reaches 0.873;
+    # with batch-32 convolutions split across two cores (filter gradients summed in another
+    # order: another draw of the same spread) it reached 0.8658, and seed 3 0.875. So the
+    # bar sits below TF's lowest by that spread.
     assert history.history["val_accuracy"][-1] >= 0.86
 
 
