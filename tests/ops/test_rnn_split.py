@@ -116,16 +116,17 @@ def test_split_lstm_kernels_without_input_gradient(split_mode):
 
 
 def test_split_policy(monkeypatch):
-    """Small batches never split; the benchmark's LSTM (batch 32, 128 units) does on 2
-    cores, each run on one BLAS thread; one core never splits."""
+    """Small batches never split; the benchmark's LSTM (batch 32, 128 units) runs whole,
+    batch 128 splits on 2 cores, each run on one BLAS thread; one core never splits."""
     monkeypatch.setattr(threads, "cores", lambda: 2)
     for batch in (1, 2, 3, 4):
         assert recurrence._recurrence_parts(batch, 1024, 4) == [(0, batch)]
     assert recurrence._recurrence_parts(32, 8, 4) == [(0, 32)]  # Too little work per step.
-    assert recurrence._recurrence_parts(32, 128, 4) == [(0, 16), (16, 32)]
-    assert recurrence._recurrence_parts(33, 128, 4) == [(0, 16), (16, 33)]
+    assert recurrence._recurrence_parts(32, 128, 4) == [(0, 32)]  # Measured: whole is faster.
+    assert recurrence._recurrence_parts(128, 128, 4) == [(0, 64), (64, 128)]
+    assert recurrence._recurrence_parts(129, 128, 4) == [(0, 64), (64, 129)]
     monkeypatch.setattr(threads, "cores", lambda: 1)
-    assert recurrence._recurrence_parts(32, 128, 4) == [(0, 32)]
+    assert recurrence._recurrence_parts(128, 128, 4) == [(0, 128)]
 
 
 def test_row_blocks_policy(monkeypatch):

@@ -42,8 +42,11 @@ def _sigmoid(z, out=None):
 # call of a step on fewer rows (measured, both halves run one after the other on one core:
 # the batch-32, 128-unit LSTM's forward and backward cost 10% more CPU than whole, its GRU
 # 15%, and at 64 units or batch 8 30-40% more). When the other core is busy (other
-# processes), a split costs about that much more than running whole.
-SPLIT_STEP_ABOVE = 1_000_000
+# processes), a split costs about that much more than running whole. On the quiet machine
+# (2026-11-30, load 0.7-0.9, splitting on and off alternately in one process, ms per
+# LSTM(128) training step over 28 rows): batch 32 (2.1 M multiply-adds per step) 8.6 split
+# vs 7.3 whole, so it runs whole; batch 128 (8.4 M) 23.4 vs 29.2. Hence 4 M.
+SPLIT_STEP_ABOVE = 4_000_000
 MIN_SPLIT_ROWS = 8
 
 
