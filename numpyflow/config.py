@@ -142,8 +142,14 @@ def set_visible_devices(devices, device_type=None):
             raise ValueError(f"tf.config.set_visible_devices: unrecognized device {device!r}; "
                              f"expected one of tf.config.list_physical_devices(): "
                              f"{list_physical_devices()}.")
-    if device_type is not None and device_type.upper() != "CPU":
-        return  # No device of that type exists: nothing to show or hide.
+    if device_type is not None:
+        for device in devices:
+            if device.device_type != device_type.upper():
+                raise ValueError(f"tf.config.set_visible_devices: Unrecognized device "
+                                 f"{device!r} for device_type={device_type!r}; expected "
+                                 f"devices of that type.")
+        if device_type.upper() != "CPU":
+            return  # No device of that type exists: nothing to show or hide.
     if _CPU not in devices:
         raise ValueError("tf.config.set_visible_devices: the CPU must remain visible (it is "
                          "the only device numpyflow computes on). Received: "
@@ -265,16 +271,35 @@ def _get_device_details(device):
     return {}
 
 
+def _check_memory_device(device, op):
+    """Raises TF's error unless `device` ('CPU:0', '/device:CPU:0') names the CPU."""
+    from numpyflow.framework import device as device_module
+    try:
+        spec = device_module.DeviceSpec.from_string(device)
+    except (TypeError, ValueError):
+        spec = None
+    if spec is None or spec.device_type != "CPU" or spec.device_index not in (None, 0):
+        raise ValueError(f"No matching devices found for {device!r} "
+                         f"(tf.config.experimental.{op}: numpyflow has one device, 'CPU:0').")
+
+
 def _get_memory_info(device):
-    """`tf.config.experimental.get_memory_info`: TF tracks no CPU memory either."""
-    raise ValueError(f"tf.config.experimental.get_memory_info: memory info is only tracked "
-                     f"for GPUs; numpyflow has no GPU. Received: device={device!r}")
+    """`tf.config.experimental.get_memory_info`: TF tracks no CPU allocations and reports
+    zeros for the CPU, as numpyflow does; any other device does not exist here.
+
+    Example:
+        >>> import numpyflow as tf
+        >>> tf.config.experimental.get_memory_info('CPU:0')
+        {'current': 0, 'peak': 0}
+    """
+    _check_memory_device(device, "get_memory_info")
+    return {"current": 0, "peak": 0}
 
 
 def _reset_memory_stats(device):
-    """`tf.config.experimental.reset_memory_stats`: for GPUs only, as in TF."""
-    raise ValueError(f"tf.config.experimental.reset_memory_stats: memory stats are only "
-                     f"tracked for GPUs; numpyflow has no GPU. Received: device={device!r}")
+    """`tf.config.experimental.reset_memory_stats`: nothing to reset on the CPU (TF's
+    behaviour); any other device does not exist here."""
+    _check_memory_device(device, "reset_memory_stats")
 
 
 def _enable_op_determinism():

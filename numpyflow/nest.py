@@ -1,7 +1,8 @@
 """`tf.nest`: flattening nested structures into their leaves and rebuilding them.
 
-The structures are TF's: lists, tuples, namedtuples and mappings (dicts, OrderedDicts,
-defaultdicts) nest; everything else is a leaf (tensors, arrays, strings, sets, None).
+The structures are TF's: lists, tuples, namedtuples, mappings (dicts, OrderedDicts,
+defaultdicts) and a dict's keys/values/items views (in their own order) nest; everything
+else is a leaf (tensors, arrays, strings, sets, None).
 Mappings are flattened in sorted key order, whatever order their keys were added in,
 so that two dicts with the same keys always give their leaves in the same order;
 rebuilding a mapping keeps its own key order.
@@ -27,7 +28,8 @@ def _is_namedtuple(value):
 
 
 def is_nested(seq):
-    """Whether `seq` nests (a list, tuple or mapping, even an empty one), not a leaf.
+    """Whether `seq` nests (a list, tuple, mapping or dict view, even an empty one), not a
+    leaf.
 
     A `tf.TensorShape` is a leaf, as in TF (numpyflow's is a tuple underneath).
 
@@ -36,7 +38,8 @@ def is_nested(seq):
         >>> tf.nest.is_nested([]), tf.nest.is_nested("abc")
         (True, False)
     """
-    return isinstance(seq, (list, tuple, _abc.Mapping)) and not isinstance(seq, _TensorShape)
+    return (isinstance(seq, (list, tuple, _abc.Mapping, _abc.MappingView))
+            and not isinstance(seq, _TensorShape))
 
 
 def _children(structure):
@@ -87,6 +90,8 @@ def _rebuild(structure, items):
         return type(structure)(pairs)
     if _is_namedtuple(structure):
         return type(structure)(*items)
+    if isinstance(structure, _abc.MappingView):
+        return list(items)  # A dict's keys(), values() or items() rebuild as a list, as TF.
     return type(structure)(items)
 
 

@@ -660,3 +660,115 @@ def test_custom_gradient_on_a_method():
         tape.watch(x)
         y = Scaler()(x)
     assert float(y) == 4. and float(tape.gradient(y, x)) == 40.
+
+
+# -- review fixes (session 7) ------------------------------------------------------------
+
+def test_map_fn_python_outputs_take_the_signature_dtype_as_tf():
+    floats = tf.constant([1., 2.])
+    ones = tf.map_fn(lambda x: 1, floats)  # TF: the output signature defaults to elems'.
+    assert ones.dtype == tf.float32 and ones.numpy().tolist() == [1., 1.]
+    zeros = tf.map_fn(lambda x: 0, tf.constant([1, 2]), fn_output_signature=tf.int64)
+    assert zeros.dtype == tf.int64
+    with pytest.raises(TypeError, match="map_fn.*int32.*float32"):
+        tf.map_fn(lambda x: x * 2, tf.constant([1, 2]), fn_output_signature=tf.float32)
+    pairs = tf.map_fn(lambda x: (x, 1), floats, fn_output_signature=(tf.float32, tf.int64))
+    assert [p.dtype for p in pairs] == [tf.float32, tf.int64]
+    # A different structure than elems keeps fn's own dtypes (no default to apply).
+    assert [p.dtype for p in tf.map_fn(lambda x: (x, 1), floats)] == [tf.float32, tf.int32]
+
+
+def test_grad_pass_through_passes_keywords_and_skips_variables_as_tf():
+    x = tf.constant(1.3)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.grad_pass_through(tf.round)(x, name="r")
+    assert float(y) == 1. and float(tape.gradient(y, x)) == 1.
+    v = tf.Variable(2.)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.grad_pass_through(lambda t: t * v)(x)
+    grad_x, grad_v = tape.gradient(y, [x, v])
+    assert float(grad_x) == 1. and grad_v is None
+    # TF's docstring example: the gradient passes through an assignment.
+    target, z = tf.Variable(1.), tf.Variable(3.)
+    with tf.GradientTape() as tape:
+        y = tf.grad_pass_through(target.assign)(z ** 2)
+    assert float(y) == 9. and float(tape.gradient(y, z)) == 6.
+
+
+def test_custom_gradient_python_number_gradients_keep_the_input_dtype():
+    @tf.custom_gradient
+    def scaled(x):
+        return x * 2., lambda dy: 5.
+
+    x = tf.constant(1., tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = scaled(x)
+    grad = tape.gradient(y, x)
+    assert grad.dtype == tf.float64 and float(grad) == 5.
+
+
+def test_while_loop_with_no_loop_vars_says_so():
+    with pytest.raises(ValueError, match="'loop_vars' must be provided"):
+        tf.while_loop(lambda i: i < 3, lambda i: i + 1, [])
+
+
+def test_memory_info_of_the_cpu_is_zero_as_tf():
+    assert tf.config.experimental.get_memory_info("CPU:0") == {"current": 0, "peak": 0}
+    assert tf.config.experimental.reset_memory_stats("/device:CPU:0") is None
+    with pytest.raises(ValueError, match="No matching devices found for 'GPU:0'"):
+        tf.config.experimental.get_memory_info("GPU:0")
+    with pytest.raises(ValueError, match="No matching devices found"):
+        tf.config.experimental.reset_memory_stats("GPU:0")
+
+
+def test_generator_uniform_full_int_refuses_float_dtypes():
+    generator = tf.random.Generator.from_seed(1)
+    with pytest.raises(ValueError, match="uniform_full_int.*int32, int64, uint32, uint64.*float32"):
+        generator.uniform_full_int([2], dtype=tf.float32)
+
+
+def test_map_fn_refuses_numbers_not_of_the_signature_dtype():
+    with pytest.raises(TypeError, match="map_fn.*1.5.*int32"):
+        tf.map_fn(lambda x: 1.5, tf.constant([1., 2.]), fn_output_signature=tf.int32)
+    # Without a signature, a number that is not of elems' dtype keeps its own, as before.
+    assert tf.map_fn(lambda x: 1.5, tf.constant([1, 2])).dtype == tf.float32
+
+
+def test_switch_case_takes_pairs_in_any_order_as_tf():
+    branches = [(1, lambda: tf.constant(1)), (0, lambda: tf.constant(0))]
+    assert int(tf.switch_case(tf.constant(0), branches)) == 0
+    with pytest.raises(ValueError, match="branch keys must be 0..1"):
+        tf.switch_case(tf.constant(0), [(0, lambda: 1), (0, lambda: 2)])
+
+
+def test_scan_numbers_take_the_accumulator_dtype_and_folds_give_tensors():
+    ones = tf.scan(lambda a, x: 1, tf.constant([1., 2.]), initializer=0.)
+    assert ones.dtype == tf.float32 and ones.numpy().tolist() == [1., 1.]
+    folded = tf.foldl(lambda a, x: 1, tf.constant([1., 2.]), initializer=0.)
+    assert isinstance(folded, tf.Tensor) and int(folded) == 1  # TF: a tensor (int32).
+    # Leaves that are no numbers stay as they are.
+    tagged = tf.scan(lambda a, x: (a[0] + x, a[1]), tf.constant([1., 2.]),
+                     initializer=(tf.constant(0.), 1))
+    assert tagged[0].numpy().tolist() == [1., 3.] and tagged[1].dtype == tf.int32
+
+
+def test_generator_key_is_the_last_state_word_as_tf():
+    generator = tf.random.Generator.from_state([4, 5, 6], "philox")
+    assert generator.key.dtype == tf.int64 and generator.key.shape == () and int(generator.key) == 6
+
+
+def test_set_visible_devices_refuses_devices_of_another_type_as_tf():
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    with pytest.raises(ValueError, match="Unrecognized device.*device_type='GPU'"):
+        tf.config.set_visible_devices([cpu], "GPU")
+
+
+def test_nest_flattens_dict_views_in_their_order_as_tf():
+    d = {"b": 1, "a": 2}
+    assert tf.nest.is_nested(d.values())
+    assert tf.nest.flatten(d.keys()) == ["b", "a"] and tf.nest.flatten(d.values()) == [1, 2]
+    assert tf.nest.flatten(d.items()) == ["b", 1, "a", 2]
+    assert tf.nest.map_structure(lambda x: x * 10, d.values()) == [10, 20]

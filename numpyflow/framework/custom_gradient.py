@@ -56,8 +56,18 @@ class _CustomGradientRule:
         if len(input_grads) != self.input_count:
             raise ValueError(f"@tf.custom_gradient: grad_fn returned {len(input_grads)} "
                              f"gradients for {self.input_count} tensor inputs.")
-        return tuple(None if g is None else convert_to_tensor(g)
-                     for g in input_grads + variable_grads)
+        return tuple(_as_gradient(g, x)
+                     for g, x in zip(input_grads + variable_grads, node.inputs))
+
+
+def _as_gradient(grad, x):
+    """`grad_fn`'s gradient for input `x` as a tensor: a Python number or array takes a
+    floating `x`'s dtype (TF gives a float64 input a float64 gradient)."""
+    if grad is None or isinstance(grad, Tensor):
+        return grad
+    if x._value.dtype.kind in "fc":
+        return convert_to_tensor(grad, dtype=x.dtype)
+    return convert_to_tensor(grad)
 
 
 def _as_list(grads):
@@ -167,7 +177,8 @@ def _accepts_variables(grad_fn):
 
 def grad_pass_through(f):
     """`f`, differentiated as the identity (`tf.grad_pass_through`): the upstream
-    gradient passes to `f`'s input unchanged, as a straight-through estimator.
+    gradient passes to `f`'s input unchanged, as a straight-through estimator. Keyword
+    arguments pass to `f`; Variables that `f` reads get no gradient, as in TF.
 
     Example:
         >>> import numpyflow as tf
@@ -178,14 +189,16 @@ def grad_pass_through(f):
         >>> float(y), float(tape.gradient(y, x))
         (2.0, 1.0)
     """
-    @functools.wraps(f)
-    def through(x):
-        @custom_gradient
-        def identity_gradient(x):
-            return f(x), lambda dy: dy
-        return identity_gradient(x)
+    @custom_gradient
+    def through(*args, **kwargs):
+        def grad(*upstream, variables=None):
+            if variables is not None:
+                # Variables `f` reads get no gradient, as in TF.
+                return upstream, [None] * len(variables)
+            return upstream
+        return f(*args, **kwargs), grad
 
-    return through
+    return functools.wraps(f)(lambda *args, **kwargs: through(*args, **kwargs))
 
 
 def recompute_grad(f):

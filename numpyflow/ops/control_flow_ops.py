@@ -20,7 +20,7 @@ import time
 from numpyflow.backend import xp
 from numpyflow.framework import dtypes, trace_state
 from numpyflow.framework.errors import InvalidArgumentError, invalid_argument
-from numpyflow.framework.tensor import Tensor
+from numpyflow.framework.tensor import Tensor, convert_to_tensor
 from numpyflow.framework.tensor_shape import TensorShape
 from numpyflow.framework.tensor_spec import TensorSpec
 from numpyflow.framework.variable import Variable
@@ -139,6 +139,7 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
         branch_fns = sorted(branch_fns.items())
     branch_fns = list(branch_fns)
     if branch_fns and isinstance(branch_fns[0], tuple):
+        branch_fns = sorted(branch_fns, key=lambda pair: pair[0])  # TF sorts them by key.
         keys = [key for key, _ in branch_fns]
         if keys != list(range(len(keys))):
             raise ValueError(f"tf.switch_case: the branch keys must be 0..{len(keys) - 1}. "
@@ -207,7 +208,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         raise TypeError("'cond' must be callable.")
     if not callable(body):
         raise TypeError("'body' must be callable.")
-    if loop_vars is None:
+    if loop_vars is None or (isinstance(loop_vars, (list, tuple)) and not loop_vars):
         raise ValueError("'loop_vars' must be provided.")
     single = not isinstance(loop_vars, (list, tuple))
     variables = [loop_vars] if single else loop_vars
@@ -284,9 +285,11 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
         fn: Called with one slice (in `elems`' structure); returns a tensor or structure.
         elems: A tensor, or a nested structure of tensors of the same first dimension.
         dtype: Deprecated name of `fn_output_signature`.
-        fn_output_signature: The output's dtype or `tf.TensorSpec` (structure), needed
-            only to shape the result when `elems` is empty; numpyflow stacks whatever
-            `fn` returns otherwise.
+        fn_output_signature: The output's dtype or `tf.TensorSpec` (structure). Python
+            numbers `fn` returns take its dtypes, a tensor of another dtype is an error, as
+            in TF; it also shapes the result when `elems` is empty. Without it, Python
+            numbers take `elems`' dtypes (TF's default signature) when `fn` returns
+            `elems`' structure, and tensors stack with whatever dtype they have.
         parallel_iterations, back_prop, swap_memory, infer_shape, name: Ignored.
 
     Example:
@@ -303,7 +306,75 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
     slices = [unstack(leaf, axis=0) for leaf in leaves]
     results = [fn(pack_sequence_as(elems, [column[i] for column in slices]))
                for i in range(length)]
+    if signature is not None:
+        results = [_as_signature_dtypes(result, signature, strict=True) for result in results]
+    else:
+        default = pack_sequence_as(elems, [leaf.dtype for leaf in leaves])  # TF's default.
+        results = [_as_signature_dtypes(result, default, strict=False)
+                   if _holds_numbers(result) and _same_nesting(result, default) else result
+                   for result in results]
     return _stack_results(results, "map_fn")
+
+
+def _holds_numbers(result):
+    """Whether `result` (a tensor or structure) has a leaf that is not a tensor."""
+    return not isinstance(result, Tensor) and \
+        not all(isinstance(value, Tensor) for value in flatten(result))
+
+
+def _same_nesting(first, second):
+    try:
+        assert_same_structure(first, second, check_types=False)
+        return True
+    except (ValueError, TypeError):
+        return False
+
+
+def _leaf_dtype(value):
+    """The dtype of a tensor or Python number, else None (a leaf left as it is)."""
+    if isinstance(value, Tensor):
+        return value.dtype
+    return tensor(value).dtype if _is_tensor_like(value) else None
+
+
+def _spec_dtype(spec):
+    if isinstance(spec, dtypes.DType) or not hasattr(spec, "dtype"):
+        return dtypes.as_dtype(spec)
+    return spec.dtype  # A TensorSpec (or a ragged or sparse one).
+
+
+def _as_signature_dtypes(result, signature, strict, op="map_fn"):
+    """`result` with its Python numbers converted to the dtypes of `signature` (dtypes
+    or TensorSpecs, same nesting; a None leaf: no dtype); `strict`: a tensor of another
+    dtype, or a number that is not of the dtype, is an error."""
+    if isinstance(result, Tensor) and not is_nested(signature):  # The common case.
+        return _as_dtype_of(result, _spec_dtype(signature), strict, op)
+    try:
+        assert_same_structure(result, signature, check_types=False)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"tf.{op}: fn's output does not match fn_output_signature: "
+                         f"{error}") from None
+    converted = [value if spec is None else _as_dtype_of(value, _spec_dtype(spec), strict, op)
+                 for value, spec in zip(flatten(result), flatten(signature))]
+    return pack_sequence_as(result, converted)
+
+
+def _as_dtype_of(value, dtype, strict, op):
+    if isinstance(value, Tensor):
+        if strict and value.dtype != dtype:
+            raise TypeError(f"tf.{op}: fn returned a tensor of dtype {value.dtype.name} "
+                            f"where fn_output_signature expects {dtype.name}. Received: "
+                            f"{value!r}")
+        return value
+    if not _is_tensor_like(value):
+        return value
+    try:
+        return convert_to_tensor(value, dtype=dtype)
+    except (TypeError, ValueError):
+        if strict:  # 1.5 for an int32 signature: TF refuses it too.
+            raise TypeError(f"tf.{op}: fn returned {value!r}, which is not a {dtype.name} "
+                            f"value as fn_output_signature expects.") from None
+        return value  # Stacked with its own dtype.
 
 
 def _stack_results(results, op):
@@ -385,7 +456,12 @@ def _accumulate(fn, elems, initializer, reverse, op):
     else:
         accumulator = map_structure(_as_loop_tensor, initializer)
     for i in order:
-        accumulator = fn(accumulator, element(i))
+        updated = fn(accumulator, element(i))
+        if op == "scan" and _holds_numbers(updated) and _same_nesting(updated, accumulator):
+            # Numbers take the accumulator's dtypes, as TF writes them into its arrays.
+            dtypes_before = map_structure(_leaf_dtype, accumulator)
+            updated = _as_signature_dtypes(updated, dtypes_before, strict=False, op=op)
+        accumulator = updated
         accumulators.append(accumulator)
     return accumulators
 
@@ -418,7 +494,7 @@ def _fold(fn, elems, initializer, reverse, op):
     accumulators = _accumulate(fn, elems, initializer, reverse, op)
     if not accumulators:
         return map_structure(_as_loop_tensor, initializer)
-    return accumulators[-1]
+    return map_structure(_as_loop_tensor, accumulators[-1])  # Tensors, as TF returns.
 
 
 # -- graph-era helpers: ops run in order eagerly and in plans --------------------------------

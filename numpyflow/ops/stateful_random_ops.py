@@ -102,6 +102,11 @@ class Generator:
         """The int64 Variable of shape [3] holding the state."""
         return self._state
 
+    @property
+    def key(self):
+        """The key part of the state (its last word): an int64 scalar tensor."""
+        return gather(self._state, 2)
+
     def _checkpoint_children(self):
         """`tf.train.Checkpoint` saves and restores the state: draws resume where they were."""
         return [("state", self._state)]
@@ -157,7 +162,10 @@ class Generator:
                                                       maxval=maxval, dtype=dtype)
 
     def uniform_full_int(self, shape, dtype=dtypes.uint64, name=None):
-        """Integers over the whole range of `dtype`."""
+        """Integers over the whole range of `dtype` (int32, int64, uint32 or uint64)."""
+        if dtypes.as_dtype(dtype).name not in ("int32", "int64", "uint32", "uint64"):
+            raise ValueError(f"Generator.uniform_full_int: dtype must be one of int32, int64, "
+                             f"uint32, uint64. Received: dtype={dtypes.as_dtype(dtype).name}")
         return stateless_random_ops.stateless_uniform(shape, self._next_seed(), minval=None,
                                                       maxval=None, dtype=dtype)
 
