@@ -50,7 +50,13 @@ def _grad(fn, value):
     (lambda: tf.linalg.det(np.ones((2, 3))), InvalidArgumentError, "square"),
     (lambda: tf.linalg.solve(np.eye(3), np.ones((4, 1))), InvalidArgumentError, "number of rows"),
     (lambda: tf.linalg.diag_part([1., 2.]), InvalidArgumentError, "2-dim"),
-    (lambda: tf.linalg.diag([1., 2.], k=1), NotImplementedError, "k=0"),
+    (lambda: tf.linalg.diag([[1., 2.], [3., 4.]], k=(0, 1)), NotImplementedError, "one diagonal"),
+    (lambda: tf.linalg.diag_part([[1., 2., 3.], [4., 5., 6.]], k=-2), InvalidArgumentError,
+     "out of bound: -2"),
+    (lambda: tf.linalg.set_diag([[1., 2., 3.], [4., 5., 6.]], [7., 8.], k=-1),
+     InvalidArgumentError, "shape [1]"),
+    (lambda: tf.linalg.diag([1., 2.], k=1, num_rows=3, num_cols=5), InvalidArgumentError,
+     "num_rows=3 and num_cols=5"),
     (lambda: tf.broadcast_static_shape(tf.TensorShape([2]), tf.TensorShape([3])), ValueError,
      "Incompatible"),
     (lambda: tf.broadcast_dynamic_shape([2], [3]), InvalidArgumentError, "Incompatible"),
@@ -61,10 +67,78 @@ def test_bad_input_errors(call, error, text):
     assert text in str(info.value)
 
 
+def test_diagonals_off_the_main_one_as_tf():
+    # Expected values from TF 2.21.
+    np.testing.assert_array_equal(tf.linalg.diag([1, 2], k=-1),
+                                  [[0, 0, 0], [1, 0, 0], [0, 2, 0]])
+    np.testing.assert_array_equal(tf.linalg.diag([1, 2], k=(1, 1)),
+                                  [[0, 1, 0], [0, 0, 2], [0, 0, 0]])
+    np.testing.assert_array_equal(tf.linalg.diag([1, 2], k=1, num_rows=2), [[0, 1, 0], [0, 0, 2]])
+    np.testing.assert_array_equal(tf.linalg.diag([1, 2], k=1, num_cols=4),
+                                  [[0, 1, 0, 0], [0, 0, 2, 0]])
+    np.testing.assert_array_equal(tf.linalg.diag([1, 2], k=1, num_rows=4),
+                                  [[0, 1, 0], [0, 0, 2], [0, 0, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(tf.linalg.diag([1, 2], num_rows=4),
+                                  [[1, 0], [0, 2], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(
+        tf.linalg.diag([[1, 2], [3, 4]], k=-2, padding_value=7)[1],
+        [[7, 7, 7, 7], [7, 7, 7, 7], [3, 7, 7, 7], [7, 4, 7, 7]])
+    wide = [[1, 2, 3], [4, 5, 6]]
+    np.testing.assert_array_equal(tf.linalg.diag_part(wide, k=-1), [4])
+    np.testing.assert_array_equal(tf.linalg.diag_part(wide, k=2), [3])
+    np.testing.assert_array_equal(tf.linalg.diag_part(wide, k=(1, 1)), [2, 6])
+    np.testing.assert_array_equal(tf.linalg.diag_part(np.arange(24).reshape(2, 3, 4), k=1),
+                                  [[1, 6, 11], [13, 18, 23]])
+    np.testing.assert_array_equal(tf.linalg.set_diag(wide, [7], k=-1), [[1, 2, 3], [7, 5, 6]])
+    np.testing.assert_array_equal(tf.linalg.set_diag(wide, [7], k=2), [[1, 2, 7], [4, 5, 6]])
+    np.testing.assert_array_equal(tf.linalg.set_diag(wide, [7, 8], k=(1, 1)),
+                                  [[1, 7, 3], [4, 5, 8]])
+    np.testing.assert_array_equal(
+        tf.linalg.set_diag(np.arange(24).reshape(2, 4, 3), [[7, 8], [9, 10]], k=-2)[1],
+        [[12, 13, 14], [15, 16, 17], [9, 19, 20], [21, 10, 23]])
+    # The main diagonal of a matrix with no rows or columns is empty (TF allows k=0 always).
+    assert tf.linalg.diag_part(np.ones((2, 0, 3))).shape == (2, 0)
+    assert float(tf.linalg.trace(np.ones((0, 0)))) == 0.
+    # The gradients reach the chosen diagonal only.
+    np.testing.assert_array_equal(_grad(lambda m: tf.linalg.diag_part(m, k=1), np.ones((2, 3))),
+                                  [[0., 1., 0.], [0., 0., 1.]])
+    np.testing.assert_array_equal(_grad(lambda d: tf.linalg.diag(d, k=-1), [1., 2.]), [1., 1.])
+    np.testing.assert_array_equal(
+        _grad(lambda m: tf.linalg.set_diag(m, [5.], k=2), np.ones((2, 3))),
+        [[1., 1., 0.], [1., 1., 1.]])
+
+
+def test_lstsq_robust_path_gives_the_minimum_norm_solution_as_tf():
+    # fast=False: TF's orthogonal-decomposition path, which ignores l2_regularizer and
+    # handles rank-deficient matrices (values from TF 2.21).
+    deficient = [[1., 1.], [1., 1.], [2., 2.]]
+    for l2 in (0., 1.):
+        np.testing.assert_allclose(tf.linalg.lstsq(deficient, [[1.], [2.], [3.]], fast=False,
+                                                   l2_regularizer=l2), [[0.75], [0.75]], rtol=1e-5)
+    np.testing.assert_allclose(tf.linalg.lstsq([[1., 0., 1.], [0., 1., 1.]], [[1.], [2.]],
+                                               fast=False), [[0.], [1.], [1.]], atol=1e-6)
+    batch = np.array([[[1., 0.], [0., 2.], [1., 1.]]] * 2)
+    out = tf.linalg.lstsq(batch, np.ones((2, 3, 2)), fast=False)
+    assert out.dtype == tf.float64 and out.shape == (2, 2, 2)
+    np.testing.assert_allclose(out[0], [[7 / 9, 7 / 9], [4 / 9, 4 / 9]])
+
+
+def test_qr_gradient_of_a_wide_matrix_as_tf():
+    wide = np.ones((2, 3)) + np.eye(2, 3)
+    weights = np.arange(1., 7.)
+    # Values from TF 2.21: the loss sum(q * [1..4]) and sum(r * [1..6]).
+    np.testing.assert_allclose(
+        _grad(lambda m: tf.reduce_sum(tf.linalg.qr(m)[0] * weights[:4].reshape(2, 2)), wide),
+        [[1.16276, 0., 0.], [-2.32551, 0., 0.]], atol=1e-5)
+    np.testing.assert_allclose(
+        _grad(lambda m: tf.reduce_sum(tf.linalg.qr(m)[1] * weights.reshape(2, 3)), wide),
+        [[3.30938, -4.02492, -5.36656], [-8.85483, 3.57771, 4.02492]], atol=1e-5)
+
+
 def test_gradients_refused_where_tf_has_none():
     wide = np.ones((2, 3)) + np.eye(2, 3)
-    with pytest.raises(NotImplementedError, match="at least as many rows"):
-        _grad(lambda m: tf.linalg.qr(m)[0], wide)
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        _grad(lambda m: tf.linalg.qr(m, full_matrices=True)[0], wide.T)
     with pytest.raises(NotImplementedError, match="square matrices only"):
         _grad(lambda m: tf.linalg.svd(m, full_matrices=True)[1], wide)
 
@@ -130,6 +204,35 @@ def test_clip_by_global_norm_passes_none_and_poisons_on_inf():
 def test_clip_by_norm_of_zeros_has_a_finite_gradient():
     grad = _grad(lambda t: tf.clip_by_norm(t, 1.), np.zeros(3))
     np.testing.assert_array_equal(grad.numpy(), np.ones(3))
+
+
+def test_clip_by_norm_takes_a_negative_or_other_dtype_clip_norm_as_tf():
+    # TF clamps clip_norm at 0 (so a negative one zeroes t, never flips its sign) and casts a
+    # tensor clip_norm to t's dtype.
+    np.testing.assert_array_equal(tf.clip_by_norm([[3., 4.]], -1.), [[0., 0.]])
+    np.testing.assert_array_equal(tf.clip_by_norm([[3., 4.]], tf.constant(-2.)), [[0., 0.]])
+    clipped = tf.clip_by_norm([[3., 4.]], tf.constant(1., tf.float64))
+    assert clipped.dtype == tf.float32
+    np.testing.assert_allclose(clipped, [[0.6, 0.8]], rtol=1e-6)
+
+
+def test_tensordot_over_an_empty_axis_is_zeros():
+    out = tf.tensordot(np.ones((2, 0)), np.ones((0, 3)), 1)
+    assert out.shape == (2, 3)
+    np.testing.assert_array_equal(out, np.zeros((2, 3)))
+    assert tf.tensordot(np.ones((0, 2)), np.ones((2, 3)), 1).shape == (0, 3)
+
+
+def test_linalg_matmul_output_type_widens_8_bit_integers_as_tf():
+    a = np.full((2, 20), 100, np.int8)
+    out = tf.linalg.matmul(a, a, transpose_b=True, output_type=tf.int32)
+    assert out.dtype == tf.int32
+    np.testing.assert_array_equal(out, np.full((2, 2), 200000))
+    assert tf.linalg.matmul(np.ones((1, 1)), np.ones((1, 1)), output_type=tf.float64).dtype == \
+        tf.float64
+    with pytest.raises(InvalidArgumentError, match="output_type"):
+        tf.linalg.matmul(np.ones((1, 1), np.float32), np.ones((1, 1), np.float32),
+                         output_type=tf.float64)
 
 
 def test_shape_helpers():

@@ -332,6 +332,18 @@ def test_confusion_matrix():
         tf.math.confusion_matrix([1, 0], [1, 5], num_classes=3)
 
 
+def test_confusion_matrix_takes_float_ids_and_a_squeezable_axis_as_tf():
+    # TF casts the ids to int64 (rounded outputs are floats) and squeezes a trailing axis of 1
+    # when the ranks differ by one (Keras labels of shape [batch, 1]).
+    np.testing.assert_array_equal(tf.math.confusion_matrix([0., 1.7], [0., 1.]), [[1, 0], [0, 1]])
+    np.testing.assert_array_equal(tf.math.confusion_matrix([[0], [1]], [0, 1]), [[1, 0], [0, 1]])
+    np.testing.assert_array_equal(tf.math.confusion_matrix([0, 1], [[1], [1]]), [[0, 1], [0, 1]])
+    with pytest.raises(ValueError, match="1-D"):
+        tf.math.confusion_matrix([[0, 1]], [[1, 1]])
+    with pytest.raises(TypeError, match="integer or floating"):
+        tf.math.confusion_matrix([True], [False])
+
+
 def test_histograms():
     values = [-1., 0., 1.5, 2., 5., 15.]
     assert tf.histogram_fixed_width(values, [0., 5.], nbins=5).numpy().tolist() == [2, 1, 1, 0, 2]

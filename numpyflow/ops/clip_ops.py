@@ -112,13 +112,19 @@ def _float_tensor(value, op_name):
 
 def clip_by_norm(t, clip_norm, axes=None, name=None):
     """Scales `t` so that its L2 norm over `axes` (all axes by default) is at most
-    `clip_norm`: `t * clip_norm / max(norm, clip_norm)`.
+    `clip_norm`: `t * clip_norm / max(norm, clip_norm)`. A negative `clip_norm` counts as
+    0 and a tensor one is cast to `t`'s dtype, as in TF.
 
     >>> clip_by_norm([3., 4.], 1.).numpy()
     array([0.6, 0.8], dtype=float32)
     """
     values = _float_tensor(t, "clip_by_norm")
-    clip = tensor_pair(values, clip_norm, "clip_by_norm")[1]
+    if isinstance(clip_norm, (Tensor, xp.ndarray, xp.generic)):
+        clip = math_ops.cast(tensor(clip_norm), values.dtype)  # As TF: any dtype, cast.
+    else:
+        clip = tensor_pair(values, clip_norm, "clip_by_norm")[1]
+    # As TF: a negative clip_norm counts as 0 (t becomes zeros, its sign never flips).
+    clip = math_ops.maximum(clip, math_ops.cast(0., values.dtype))
     axes = None if axes is None else _axis_list(axes)
     squares = reduce_ops.reduce_sum(math_ops.square(values), axes, True)
     # Where the norm is 0 the sqrt's gradient is infinite; take it of 1 there instead (the

@@ -9,6 +9,7 @@ slices), so the gradient rule receives all upstream gradients at once.
 
 from numpyflow.backend import xp
 from numpyflow.backend.quiet import quiet
+from numpyflow.framework import dtypes
 from numpyflow.framework.errors import invalid_argument
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
@@ -305,13 +306,17 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
     + l2_regularizer ||X||^2), through the regularized normal equations as TF's `fast`
     path: tall matrices solve (A^T A + l2 I) X = A^T rhs, wide ones X = A^T (A A^T + l2 I)^-1 rhs.
 
+    With `fast=False` the solution is the minimum-norm one from the pseudo-inverse (TF's
+    robust path, for rank-deficient matrices), and as in TF `l2_regularizer` is then ignored.
+    (TF gives that path no gradient; here it is the pseudo-inverse's.)
+
     >>> lstsq([[1., 0.], [0., 1.], [1., 1.]], [[1.], [1.], [2.]]).numpy().round(4)
     array([[1.],
            [1.]], dtype=float32)
+    >>> lstsq([[1., 1.], [1., 1.]], [[1.], [1.]], fast=False).numpy().round(4)
+    array([[0.5],
+           [0.5]], dtype=float32)
     """
-    if not fast:
-        raise NotImplementedError("lstsq: only fast=True (the normal equations) is "
-                                  "implemented.")
     a = _matrices(matrix, "MatrixSolveLs")
     b = tensor_pair(a, rhs, "MatrixSolveLs")[1]
     rows, cols = a._value.shape[-2:]
@@ -319,6 +324,8 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
         raise invalid_argument("MatrixSolveLs", f"matrix and rhs must have the same number of "
                                f"rows; received shapes {_shape_text(a._value.shape)} and "
                                f"{_shape_text(b._value.shape)}")
+    if not fast:
+        return _mm(pinv(a), b)
     tall = rows >= cols
     gram = _mm(a, a, transpose_a=True) if tall else _mm(a, a, transpose_b=True)
     size = cols if tall else rows
@@ -349,29 +356,40 @@ def _triangular_right_solve(x, r):
     return _mT(MatrixTriangularSolve(r, _mT(x), lower=False, adjoint=False))
 
 
-def _qr_grad(node, dy):
+def _qr_grad_deep(q, r, d_q, d_r):
     # For A = QR with rows >= cols (Q: m x n, R: n x n upper triangular), after Walter and
     # Lehmann / Seeger et al.: M = R dR^T - dQ^T Q; dA = (dQ + Q copyltu(M)) R^-T, where
     # copyltu mirrors M's lower triangle. Written in TF's equivalent form.
-    x = node.inputs[0]
-    shape = x._value.shape
-    rows, cols = shape[-2:]
-    q_shape, r_shape = _qr_shapes(shape, node.attrs["full_matrices"])
-    if rows < cols or q_shape[1] != cols:
-        raise NotImplementedError(
-            f"QrGrad: the gradient of tf.linalg.qr is implemented for matrices with at least "
-            f"as many rows as columns and full_matrices=False (or square); received shape "
-            f"{_shape_text(shape)}, full_matrices={node.attrs['full_matrices']}")
-    q, r = _unpack(node.output, (q_shape, r_shape))
-    d_q, d_r = _unpack(dy, (q_shape, r_shape))
+    cols = r._value.shape[-1]
     q_dq = _mm(q, d_q, transpose_a=True)
     r_dr = _mm(r, d_r, transpose_b=True)
-    lower = Tensor(_mask((cols, cols), x._value.dtype, -1, 0))
+    lower = Tensor(_mask((cols, cols), r._value.dtype, -1, 0))
     tril = math_ops.multiply(math_ops.add(math_ops.subtract(q_dq, _mT(q_dq)),
                                           math_ops.subtract(r_dr, _mT(r_dr))), lower)
     from_r = _mm(q, math_ops.add(d_r, _triangular_right_solve(tril, r)))
     from_q = _triangular_right_solve(math_ops.subtract(d_q, _mm(q, q_dq)), r)
-    return (math_ops.add(from_r, from_q),)
+    return math_ops.add(from_r, from_q)
+
+
+def _qr_grad(node, dy):
+    x = node.inputs[0]
+    shape = x._value.shape
+    rows, cols = shape[-2:]
+    q_shape, r_shape = _qr_shapes(shape, node.attrs["full_matrices"])
+    if rows > cols and q_shape[1] != cols:
+        raise NotImplementedError(
+            f"QrGrad: the gradient of tf.linalg.qr of a matrix with more rows than columns is "
+            f"implemented for full_matrices=False only, as in TF; received shape "
+            f"{_shape_text(shape)}, full_matrices={node.attrs['full_matrices']}")
+    q, r = _unpack(node.output, (q_shape, r_shape))
+    d_q, d_r = _unpack(dy, (q_shape, r_shape))
+    if rows >= cols:
+        return (_qr_grad_deep(q, r, d_q, d_r),)
+    # A wide matrix [X | Y] = Q [U | V]: X = QU is a square QR and V = Q^T Y (TF's rule).
+    y, u = x[..., :, rows:], r[..., :, :rows]
+    d_u, d_v = d_r[..., :, :rows], d_r[..., :, rows:]
+    d_x = _qr_grad_deep(q, u, math_ops.add(d_q, _mm(y, d_v, transpose_b=True)), d_u)
+    return (array_ops.concat([d_x, _mm(q, d_v)], -1),)
 
 
 # Output: Q and R of each matrix, flattened and joined along the last axis.
@@ -381,8 +399,8 @@ Qr = Primitive("Qr", quiet(_qr_forward), _qr_grad)
 def qr(input, full_matrices=False, name=None):  # noqa: A002 - TF's name
     """`(q, r)`: orthonormal columns q and upper-triangular r with input = q @ r.
 
-    Gradients are implemented for matrices with at least as many rows as columns
-    (and full_matrices=False unless square), as in TF.
+    Gradients are implemented as in TF: for any matrix, except ones with more rows than
+    columns under full_matrices=True.
 
     >>> q, r = qr([[3., 0.], [4., 5.]])
     >>> q.shape, r.shape
@@ -564,77 +582,135 @@ def eigvalsh(tensor, name=None):  # noqa: F811 - TF's name
 
 # -- diagonals, bands, traces (composed) --------------------------------------------------------
 
-def _main_diagonal_only(k, op_name):
-    if k != 0:
-        raise NotImplementedError(f"{op_name}: only the main diagonal (k=0) is implemented; "
-                                  f"received k={k!r}.")
+def _one_diagonal(k, op_name):
+    """The diagonal offset `k` names (an int, or a pair of equal ints, as TF allows)."""
+    if isinstance(k, (tuple, list)) or getattr(k, "ndim", 0) == 1:
+        pair = [int(v) for v in (k.numpy() if hasattr(k, "numpy") else k)]
+        if len(pair) == 1 or (len(pair) == 2 and pair[0] == pair[1]):
+            return pair[0]
+        raise NotImplementedError(f"{op_name}: only one diagonal (an int k, or k=(d, d)) is "
+                                  f"implemented, not a band of them; received k={tuple(pair)}.")
+    return int(k)
+
+
+def _check_offset(k, rows, cols, op_name):
+    if k != 0 and not -rows < k < cols:  # As TF: the main diagonal is always allowed.
+        raise invalid_argument(op_name, f"lower_diag_index is out of bound: {k}. It must be "
+                               f"between {-rows} and {cols}")
+
+
+def _on_row(d, k, cols):
+    """Pads (..., n) diagonal values to (..., cols) so that entry c is the value at column c
+    of the k-th diagonal (the padding lands off the diagonal)."""
+    left = max(k, 0)
+    right = cols - d._value.shape[-1] - left
+    if left == 0 and right == 0:
+        return d
+    return array_ops.pad(d, [[0, 0]] * (d._value.ndim - 1) + [[left, right]])
 
 
 def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
          align="RIGHT_LEFT"):
-    """Square matrices with `diagonal` (..., n) on their diagonal and zeros elsewhere.
+    """Matrices with `diagonal` (..., n) on their k-th diagonal and `padding_value` elsewhere.
+
+    The matrices are square (n + |k|) unless `num_rows`/`num_cols` say otherwise. A single
+    diagonal is implemented (`k` an int or a pair of equal ints); `align` only places the
+    diagonals of a band, so it has no effect here.
 
     >>> diag([1., 2.]).numpy()
     array([[1., 0.],
            [0., 2.]], dtype=float32)
+    >>> diag([1, 2], k=1).numpy()
+    array([[0, 1, 0],
+           [0, 0, 2],
+           [0, 0, 0]], dtype=int32)
     """
-    _main_diagonal_only(k, "MatrixDiagV3")
+    k = _one_diagonal(k, "MatrixDiagV3")
     d = tensor(diagonal)
     if d._value.ndim < 1:
         raise invalid_argument("MatrixDiagV3", "diagonal must be at least 1-dim; received a "
                                "scalar")
     n = d._value.shape[-1]
-    rows = n if num_rows in (-1, None) else int(num_rows)
-    cols = n if num_cols in (-1, None) else int(num_cols)
-    if min(rows, cols) != n:
+    min_rows, min_cols = n + max(-k, 0), n + max(k, 0)
+    rows = -1 if num_rows is None else int(num_rows)
+    cols = -1 if num_cols is None else int(num_cols)
+    if rows == -1 and cols == -1:
+        rows = cols = max(min_rows, min_cols)
+    elif rows == -1:
+        rows = min_rows
+    elif cols == -1:
+        cols = min_cols
+    if not ((rows == min_rows and cols >= min_cols) or (cols == min_cols and rows >= min_rows)):
         raise invalid_argument("MatrixDiagV3", f"num_rows={rows} and num_cols={cols} do not fit "
-                               f"a diagonal of length {n} (min(num_rows, num_cols) must be {n})")
-    if cols > n:
-        d = array_ops.pad(d, [[0, 0]] * (d._value.ndim - 1) + [[0, cols - n]])
-    eye_mask = Tensor(xp.eye(rows, cols, dtype=bool))
+                               f"a diagonal of length {n} at k={k} (num_rows must be {min_rows} "
+                               f"or num_cols {min_cols}, and neither less)")
     padding = tensor_pair(d, padding_value, "MatrixDiagV3")[1]
-    return indexing_ops.where(eye_mask, d[..., None, :], padding)
+    eye_mask = Tensor(xp.eye(rows, cols, k=k, dtype=bool))
+    return indexing_ops.where(eye_mask, _on_row(d, k, cols)[..., None, :], padding)
+
+
+def _diagonal_length(rows, cols, k):
+    return min(rows + min(k, 0), cols - max(k, 0))
 
 
 def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):  # noqa: A002
-    """The main diagonal of each matrix: shape (..., min(rows, cols)).
+    """The k-th diagonal of each matrix: shape (..., its length).
+
+    A single diagonal is implemented (`k` an int or a pair of equal ints), which fills its
+    length exactly, so `padding_value` and `align` (for bands) have no effect here.
 
     >>> diag_part([[1., 2.], [3., 4.]]).numpy()
     array([1., 4.], dtype=float32)
+    >>> diag_part([[1, 2, 3], [4, 5, 6]], k=1).numpy()
+    array([2, 6], dtype=int32)
     """
-    _main_diagonal_only(k, "MatrixDiagPartV3")
+    k = _one_diagonal(k, "MatrixDiagPartV3")
     x = tensor(input)
     if x._value.ndim < 2:
         raise invalid_argument("MatrixDiagPartV3", f"input must be at least 2-dim; received "
                                f"shape {_shape_text(x._value.shape)}")
     rows, cols = x._value.shape[-2:]
+    _check_offset(k, rows, cols, "MatrixDiagPartV3")
     # Zero all but the diagonal, then sum along the longer axis: plain ops that export for
     # any batch size (an index with arrays would not), and a select keeps NaN elsewhere out.
-    on_diagonal = indexing_ops.where(Tensor(xp.eye(rows, cols, dtype=bool)), x,
+    on_diagonal = indexing_ops.where(Tensor(xp.eye(rows, cols, k=k, dtype=bool)), x,
                                      math_ops.cast(0, x.dtype))
-    return reduce_ops.reduce_sum(on_diagonal, [-1 if rows <= cols else -2])
+    if k == 0:
+        return reduce_ops.reduce_sum(on_diagonal, [-1 if rows <= cols else -2])
+    # Summing the rows leaves column c holding the entry at (c - k, c).
+    length, start = _diagonal_length(rows, cols, k), max(k, 0)
+    return reduce_ops.reduce_sum(on_diagonal, [-2])[..., start:start + length]
 
 
 def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):  # noqa: A002
-    """`input` with its main diagonal replaced by `diagonal` (..., min(rows, cols)).
+    """`input` with its k-th diagonal replaced by `diagonal` (..., that diagonal's length).
+
+    A single diagonal is implemented (`k` an int or a pair of equal ints); `align` only places
+    the diagonals of a band, so it has no effect here.
 
     >>> set_diag([[1., 2.], [3., 4.]], [0., 0.]).numpy()
     array([[0., 2.],
            [3., 0.]], dtype=float32)
+    >>> set_diag([[1, 2, 3], [4, 5, 6]], [0], k=2).numpy()
+    array([[1, 2, 0],
+           [4, 5, 6]], dtype=int32)
     """
-    _main_diagonal_only(k, "MatrixSetDiagV3")
+    k = _one_diagonal(k, "MatrixSetDiagV3")
     x = tensor(input)
     d = tensor_pair(x, diagonal, "MatrixSetDiagV3")[1]
     shape = x._value.shape
-    if len(shape) < 2 or d._value.shape != shape[:-2] + (min(shape[-2:]),):
-        raise invalid_argument("MatrixSetDiagV3", f"diagonal must have shape "
-                               f"{_shape_text(shape[:-2] + (min(shape[-2:]),))} for input of "
-                               f"shape {_shape_text(shape)}; received "
-                               f"{_shape_text(d._value.shape)}")
+    if len(shape) < 2:
+        raise invalid_argument("MatrixSetDiagV3", f"input must be at least 2-dim; received "
+                               f"shape {_shape_text(shape)}")
     rows, cols = shape[-2:]
-    if cols > rows:
-        d = array_ops.pad(d, [[0, 0]] * (d._value.ndim - 1) + [[0, cols - rows]])
-    return indexing_ops.where(Tensor(xp.eye(rows, cols, dtype=bool)), d[..., None, :], x)
+    _check_offset(k, rows, cols, "MatrixSetDiagV3")
+    expected = shape[:-2] + (_diagonal_length(rows, cols, k),)
+    if d._value.shape != expected:
+        raise invalid_argument("MatrixSetDiagV3", f"diagonal must have shape "
+                               f"{_shape_text(expected)} for input of shape {_shape_text(shape)} "
+                               f"and k={k}; received {_shape_text(d._value.shape)}")
+    return indexing_ops.where(Tensor(xp.eye(rows, cols, k=k, dtype=bool)),
+                              _on_row(d, k, cols)[..., None, :], x)
 
 
 def band_part(input, num_lower, num_upper, name=None):  # noqa: A002 - TF's name
@@ -684,13 +760,17 @@ def adjoint(matrix, name=None):
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
            a_is_sparse=False, b_is_sparse=False, output_type=None, name=None):
-    """`tf.linalg.matmul`: `tf.matmul` with adjoint_* (the same as transpose_* here).
+    """`tf.linalg.matmul`: `tf.matmul` (see `numpyflow.ops.math_ops.matmul`).
 
     >>> matmul([[1., 2.]], [[3., 4.]], adjoint_b=True).numpy()
     array([[11.]], dtype=float32)
+    >>> import numpyflow as tf
+    >>> a = tf.constant([[100, 100]], tf.int8)
+    >>> matmul(a, a, transpose_b=True, output_type=tf.int32).numpy()
+    array([[20000]], dtype=int32)
     """
-    return math_ops.matmul(a, b, transpose_a=bool(transpose_a or adjoint_a),
-                           transpose_b=bool(transpose_b or adjoint_b))
+    return math_ops.matmul(a, b, transpose_a, transpose_b, adjoint_a, adjoint_b, a_is_sparse,
+                           b_is_sparse, output_type)
 
 
 def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False,

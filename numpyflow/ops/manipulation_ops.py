@@ -393,8 +393,16 @@ def tensordot(a, b, axes, name=None):
     b_free = [j for j in range(len(b_shape)) if j not in b_axes]
     # (free_a, contracted) @ (contracted, free_b): one matrix product.
     inner = int(xp.prod([a_shape[i] for i in a_axes], dtype=xp.int64))
-    a_matrix = array_ops.reshape(array_ops.transpose(a, a_free + a_axes), (-1, inner))
-    b_matrix = array_ops.reshape(array_ops.transpose(b, b_axes + b_free), (inner, -1))
+
+    def free_size(shape, axes):
+        # -1 keeps a traced plan free in the batch size; a reshape cannot infer a size next
+        # to a 0, though, so an empty contraction gives the size itself.
+        return int(xp.prod([shape[i] for i in axes], dtype=xp.int64)) if inner == 0 else -1
+
+    a_matrix = array_ops.reshape(array_ops.transpose(a, a_free + a_axes),
+                                 (free_size(a_shape, a_free), inner))
+    b_matrix = array_ops.reshape(array_ops.transpose(b, b_axes + b_free),
+                                 (inner, free_size(b_shape, b_free)))
     product = math_ops.matmul(a_matrix, b_matrix)
     return array_ops.reshape(product, tuple(a_shape[i] for i in a_free) +
                              tuple(b_shape[j] for j in b_free))

@@ -317,13 +317,29 @@ def _matmul_explain(arrays, attrs, error):
 MatMul = Primitive("MatMul", quiet(_matmul_forward), _matmul_grad, explain=_matmul_explain)
 
 
-def matmul(a, b, transpose_a=False, transpose_b=False, name=None, **kwargs):
+def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
+           a_is_sparse=False, b_is_sparse=False, output_type=None, grad_a=False, grad_b=False,
+           name=None):
     """Matrix product of the last two axes; leading (batch) axes broadcast.
+
+    `adjoint_*` is `transpose_*` (numpyflow has no complex dtypes). `output_type` may name
+    the inputs' dtype, or int32 for int8/uint8 inputs (whose products are then summed in
+    int32, as TF). `a_is_sparse`/`b_is_sparse` and `grad_a`/`grad_b` are hints to TF's
+    kernels; the result does not depend on them.
 
     >>> matmul([[1., 2.]], [[3.], [4.]]).numpy()
     array([[11.]], dtype=float32)
     """
     a, b = tensor_pair(a, b, "MatMul")
+    if output_type is not None:
+        out = dtypes.as_dtype(output_type)
+        if out != a.dtype:
+            if a.dtype not in (dtypes.int8, dtypes.uint8) or out != dtypes.int32:
+                raise errors.invalid_argument(
+                    "MatMul", f"output_type={out.name} is not available for {a.dtype.name} "
+                    f"inputs (only int32 for int8/uint8 inputs, or the inputs' own dtype)")
+            a, b = cast(a, out), cast(b, out)
+    transpose_a, transpose_b = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     if transpose_a or transpose_b:
         return MatMul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
     return MatMul(a, b)

@@ -411,13 +411,24 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
 
 # -- confusion_matrix, histograms ------------------------------------------------------------
 
+def _class_ids(ids, arg):
+    """int64 class ids from integer or (as TF, truncated) floating-point values."""
+    ids = tensor(ids)
+    if ids._value.dtype.kind not in "iuf":
+        raise TypeError(f"confusion_matrix: {arg} must be integer or floating-point class ids; "
+                        f"received dtype {ids.dtype.name}.")
+    return cast(ids, dtypes.int64)
+
+
 def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=dtypes.int32,
                      name=None):
     """The [num_classes, num_classes] matrix counting (label, prediction) pairs: row = label,
     column = prediction.
 
     Args:
-      labels, predictions: 1-D integer class ids of one length, each in [0, num_classes).
+      labels, predictions: 1-D class ids of one length, each in [0, num_classes); floats are
+        cast to int64 (truncated) as in TF, and a trailing axis of 1 on only one of them
+        (labels of shape [batch, 1]) is squeezed.
       num_classes: Defaults to 1 + the largest id seen (which reads the values: inside a
         `tf.function` give it explicitly).
       weights: Optional per-pair weights added instead of 1.
@@ -429,8 +440,13 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
            [0, 1, 0],
            [0, 1, 0]], dtype=int32)
     """
-    labels = cast(indexing_ops._index_tensor(labels, "confusion_matrix"), dtypes.int64)
-    predictions = cast(indexing_ops._index_tensor(predictions, "confusion_matrix"), dtypes.int64)
+    labels, predictions = _class_ids(labels, "labels"), _class_ids(predictions, "predictions")
+    # As TF: a trailing axis of 1 on one side is squeezed when the ranks differ by one.
+    rank_gap = labels._value.ndim - predictions._value.ndim
+    if rank_gap == 1 and labels._value.shape[-1:] == (1,):
+        labels = array_ops.squeeze(labels, [-1])
+    elif rank_gap == -1 and predictions._value.shape[-1:] == (1,):
+        predictions = array_ops.squeeze(predictions, [-1])
     if labels._value.ndim != 1 or labels._value.shape != predictions._value.shape:
         raise ValueError(f"confusion_matrix: labels and predictions must be 1-D of one length; "
                          f"received shapes {_shape_text(labels._value.shape)} and "
