@@ -754,3 +754,8 @@ _not_exportable("not converted yet (math gap fill: no ONNX rule written)",
                 "SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd",
                 "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd",
                 "DenseBincount", "HistogramFixedWidth")
+# The tf.image gap fill (ops/detection_ops.py; session 7): ONNX's NonMaxSuppression gives
+# (batch, class, box) triples, not these one-output primitives.
+_not_exportable("not converted yet (image gap fill: no ONNX rule written)",
+                "NonMaxSuppressionV5", "NonMaxSuppressionWithOverlaps",
+                "CombinedNonMaxSuppression", "DrawBoundingBoxesV2")

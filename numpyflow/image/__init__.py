@@ -1,5 +1,8 @@
 """`tf.image`: resizing, flipping, rotating, cropping and padding images, colour adjustments
-and colour-space conversions, and random augmentations (`random_*`, `stateless_random_*`).
+and colour-space conversions, random augmentations (`random_*`, `stateless_random_*`),
+box detection helpers (non-max suppression, `crop_and_resize`, `draw_bounding_boxes`),
+quality measures (`ssim`, `psnr`, `total_variation`, `sobel_edges`), `extract_patches`,
+JPEG quality, and tf.image's names for the tf.io codecs.
 
 Images are 4-D (batch, height, width, channels) or 3-D (height, width, channels) tensors.
 `affine_transform` and `angles_to_projective_transforms` are numpyflow's counterparts of
@@ -23,6 +26,22 @@ from numpyflow.image.random_adjustments import (  # noqa: F401
 from numpyflow.image.resampling import resize  # noqa: F401
 from numpyflow.ops.image_ops import (  # noqa: F401
     affine_transform, angles_to_projective_transforms)
+from numpyflow.image.detection import (  # noqa: F401
+    combined_non_max_suppression, draw_bounding_boxes, non_max_suppression,
+    non_max_suppression_overlaps, non_max_suppression_padded, non_max_suppression_with_scores,
+    sample_distorted_bounding_box, stateless_sample_distorted_bounding_box)
+from numpyflow.image.jpeg import (  # noqa: F401
+    adjust_jpeg_quality, decode_and_crop_jpeg, extract_jpeg_shape, random_jpeg_quality,
+    stateless_random_jpeg_quality)
+from numpyflow.image.patches import crop_and_resize, extract_patches  # noqa: F401
+from numpyflow.image.quality import (  # noqa: F401
+    image_gradients, psnr, sobel_edges, ssim, ssim_multiscale, total_variation)
+from numpyflow.image.yuv import (  # noqa: F401
+    rgb_to_yiq, rgb_to_yuv, transpose, yiq_to_rgb, yuv_to_rgb)
+# tf.image's names for the tf.io codecs (TF exports them in both places).
+from numpyflow.io.image_io import (  # noqa: F401
+    decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png,
+    is_jpeg)
 
 
 class ResizeMethod:
@@ -44,11 +63,14 @@ def _dispatch_all(namespace):
     for name in ("adjust_brightness", "adjust_contrast", "affine_transform",
                  "angles_to_projective_transforms", "central_crop", "crop_to_bounding_box",
                  "flip_left_right", "flip_up_down", "pad_to_bounding_box", "resize",
-                 "resize_with_crop_or_pad",
-        "adjust_gamma", "adjust_hue", "adjust_saturation", "convert_image_dtype",
-        "grayscale_to_rgb", "hsv_to_rgb", "per_image_standardization", "resize_with_pad",
-        "rgb_to_grayscale", "rgb_to_hsv", "rot90"):
+                 "resize_with_crop_or_pad", "adjust_gamma", "adjust_hue", "adjust_saturation",
+                 "convert_image_dtype", "grayscale_to_rgb", "hsv_to_rgb",
+                 "per_image_standardization", "resize_with_pad", "rgb_to_grayscale",
+                 "rgb_to_hsv", "rot90", "crop_and_resize", "extract_patches",
+                 "image_gradients", "psnr", "rgb_to_yiq", "rgb_to_yuv", "sobel_edges", "ssim",
+                 "ssim_multiscale", "total_variation", "transpose", "yiq_to_rgb", "yuv_to_rgb"):
         namespace[name] = add_dispatch_support(namespace[name], "image." + name)
 
 
 _dispatch_all(globals())
+

@@ -873,3 +873,7 @@ for _name in ("Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "
     RULES[_name] = NotExportable(f"not converted yet (no TFLite builtin rule for {_name})")
 RULES["TopKV2"] = NotExportable("not converted yet (TOPK_V2 gives values and indices; the "
                                 "graph has the indices alone)")
+# The tf.image gap fill (ops/detection_ops.py; session 7): suppression and box drawing.
+for _name in ("NonMaxSuppressionV5", "NonMaxSuppressionWithOverlaps",
+              "CombinedNonMaxSuppression", "DrawBoundingBoxesV2"):
+    RULES[_name] = NotExportable(f"not converted yet (no TFLite rule written for {_name})")
