@@ -41,49 +41,12 @@ from numpyflow.ops.math_ops import (  # noqa: F401
 from numpyflow.ops.reduce_ops import (  # noqa: F401
     argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
     reduce_prod, reduce_sum)
-from numpyflow.ops.clip_ops import clip_by_global_norm, clip_by_norm, norm  # noqa: F401
-from numpyflow.ops.control_flow_ops import (  # noqa: F401 - these compute tensors from tensors
-    ensure_shape, foldl, foldr, guarantee_const, map_fn, scan, vectorized_map)
-from numpyflow.ops.indexing_ops import (  # noqa: F401
-    scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_max, tensor_scatter_nd_min,
-    tensor_scatter_nd_sub, tensor_scatter_nd_update)
-from numpyflow.ops.manipulation_ops import (  # noqa: F401
-    batch_to_space, boolean_mask, broadcast_dynamic_shape, broadcast_static_shape, identity_n,
-    meshgrid, parallel_stack, repeat, reverse, reverse_sequence, roll, sequence_mask, shape_n,
-    slice, space_to_batch, space_to_batch_nd, strided_slice, tensordot, unravel_index)
-from numpyflow.ops.math_more_ops import (  # noqa: F401
-    acos, acosh, asin, asinh, atan, atan2, atanh, cos, cosh, realdiv, scalar_mul, sin, sinh, tan,
-    truncatediv, truncatemod)
-from numpyflow.ops.segment_ops import (  # noqa: F401
-    histogram_fixed_width, histogram_fixed_width_bins)
-from numpyflow.ops.sort_ops import (  # noqa: F401
-    argsort, searchsorted, sort, unique, unique_with_counts)
-from numpyflow import errors, image, io, linalg, math, nn, random, train  # noqa: E402,F401
+from numpyflow import errors, image, io, math, nn, random, train  # noqa: E402,F401
 
 from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespace
 
 # Ops called on Keras's symbolic inputs build functional models (framework/dispatch.py).
 _dispatch_namespace(globals())
-
-# Imported after that: these act, or decide with a value a symbolic input does not have, so
-# they are not layers in functional models.
-from numpyflow.ops.control_flow_ops import (  # noqa: E402,F401
-    case, cond, control_dependencies, get_static_value, group, no_op, switch_case, timestamp,
-    tuple_ as tuple, while_loop)
-from numpyflow.ops.debug_ops import (  # noqa: E402,F401
-    Assert, assert_equal, assert_greater, assert_less, print_ as print)
-from numpyflow import config, debugging, nest  # noqa: E402,F401
-from numpyflow.debugging import assert_rank  # noqa: E402,F401
-from numpyflow.framework.custom_gradient import (  # noqa: E402,F401
-    custom_gradient, grad_pass_through, gradients, recompute_grad)
-from numpyflow.framework.device import DeviceSpec, device  # noqa: E402,F401
-from numpyflow.framework.execution import (  # noqa: E402,F401
-    VariableAggregation, VariableSynchronization, get_logger, init_scope)
-from numpyflow.framework.function import executing_eagerly  # noqa: E402,F401
-from numpyflow.framework.module import Module  # noqa: E402,F401
-from numpyflow.init_ops import (  # noqa: E402,F401
-    constant_initializer, ones_initializer, random_normal_initializer,
-    random_uniform_initializer, zeros_initializer)
 
 __version__ = "0.1.0"
 
@@ -124,18 +87,70 @@ def is_tensor(x):
     return False
 
 
-def __getattr__(name):
+def _lazy_modules(name):
     # Keras and tf.data load on first use, so `import numpyflow` stays fast for low-level users.
+    import importlib
     if name in ("estimator", "compat", "keras", "summary", "data", "distribute",
                 "feature_column", "lite"):
-        import importlib
         return importlib.import_module(f"numpyflow.{name}")
     if name in ("strings", "ragged", "RaggedTensor"):  # Text: tf.strings and tf.ragged.
-        import importlib
         module = importlib.import_module("numpyflow." + ("ragged" if name[0] == "R" else name))
         return module.RaggedTensor if name == "RaggedTensor" else module
     if name in ("sparse", "SparseTensor", "SparseTensorSpec"):  # tf.sparse, tf.SparseTensor
-        import importlib
         module = importlib.import_module("numpyflow.sparse")
         return module if name == "sparse" else getattr(module, name)
     raise AttributeError(f"module 'numpyflow' has no attribute {name!r}")
+
+
+def _lazy_table():
+    from numpyflow.framework.lazy import names_from
+    ops = "numpyflow.ops."
+    table = {name: (f"numpyflow.{name}", None, False)
+             for name in ("config", "debugging", "linalg", "nest")}
+    # Ops that compute tensors from tensors: layers on Keras's symbolic inputs too.
+    table.update(names_from(ops + "clip_ops", "clip_by_global_norm clip_by_norm norm", True))
+    table.update(names_from(ops + "control_flow_ops", "ensure_shape foldl foldr "
+                            "guarantee_const map_fn scan vectorized_map", True))
+    table.update(names_from(ops + "indexing_ops", "scatter_nd tensor_scatter_nd_add "
+                            "tensor_scatter_nd_max tensor_scatter_nd_min tensor_scatter_nd_sub "
+                            "tensor_scatter_nd_update", True))
+    table.update(names_from(ops + "manipulation_ops", "batch_to_space boolean_mask "
+                            "broadcast_dynamic_shape broadcast_static_shape identity_n meshgrid "
+                            "parallel_stack repeat reverse reverse_sequence roll sequence_mask "
+                            "shape_n slice space_to_batch space_to_batch_nd strided_slice "
+                            "tensordot unravel_index", True))
+    table.update(names_from(ops + "math_more_ops", "acos acosh asin asinh atan atan2 atanh cos "
+                            "cosh realdiv scalar_mul sin sinh tan truncatediv truncatemod",
+                            "math."))  # TF's own names: tf.sin is tf.math.sin
+    table.update(names_from(ops + "segment_ops", "histogram_fixed_width "
+                            "histogram_fixed_width_bins", True))
+    table.update(names_from(ops + "sort_ops", "argsort searchsorted sort unique "
+                            "unique_with_counts", True))
+    # Ops that act, or decide with a value a symbolic input does not have: not layers.
+    table.update(names_from(ops + "control_flow_ops", "case cond control_dependencies "
+                            "get_static_value group no_op switch_case timestamp tuple_=tuple "
+                            "while_loop"))
+    table.update(names_from(ops + "debug_ops", "Assert assert_equal assert_greater assert_less "
+                            "print_=print"))
+    table.update(names_from("numpyflow.debugging", "assert_rank"))
+    table.update(names_from("numpyflow.framework.custom_gradient", "custom_gradient "
+                            "grad_pass_through gradients recompute_grad"))
+    table.update(names_from("numpyflow.framework.device", "DeviceSpec device"))
+    table.update(names_from("numpyflow.framework.execution", "VariableAggregation "
+                            "VariableSynchronization get_logger init_scope"))
+    table.update(names_from("numpyflow.framework.function", "executing_eagerly"))
+    table.update(names_from("numpyflow.framework.module", "Module"))
+    table.update(names_from("numpyflow.init_ops", "constant_initializer ones_initializer "
+                            "random_normal_initializer random_uniform_initializer "
+                            "zeros_initializer"))
+    return table
+
+
+def _install_lazy_names():
+    from numpyflow.framework.lazy import lazy_attributes
+    return lazy_attributes(globals(), _lazy_table(), fallback=_lazy_modules)
+
+
+# The rest of the API (tf.linalg, control flow, tf.config, tf.print, ...) loads on first use:
+# `import numpyflow` stays small.
+__getattr__ = _install_lazy_names()

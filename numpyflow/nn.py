@@ -8,10 +8,6 @@ from numpyflow.ops.conv_ops import (  # noqa: F401
 from numpyflow.ops.nn_ops import (  # noqa: F401
     bias_add, dropout, l2_loss, log_softmax, moments, relu, softmax,
     softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
-from numpyflow.ops.normalization_ops import batch_normalization  # noqa: F401
-from numpyflow.ops.math_more_ops import l2_normalize, zero_fraction  # noqa: F401
-from numpyflow.ops.sort_ops import in_top_k, top_k  # noqa: F401
-from numpyflow.ops.manipulation_ops import depth_to_space, space_to_depth  # noqa: F401
 
 
 
@@ -36,3 +32,14 @@ def scale_regularization_loss(regularization_loss):
 from numpyflow.framework.dispatch import dispatch_namespace as _dispatch_namespace  # noqa: E402
 
 _dispatch_namespace(globals(), "nn.")
+
+from numpyflow.framework.lazy import lazy_attributes as _lazy_attributes  # noqa: E402
+from numpyflow.framework.lazy import names_from as _names_from  # noqa: E402
+
+# Less common tf.nn names load on first use (`import numpyflow` stays small).
+__getattr__ = _lazy_attributes(globals(), {
+    **_names_from("numpyflow.ops.math_more_ops", "l2_normalize zero_fraction", True),
+    **_names_from("numpyflow.ops.sort_ops", "in_top_k top_k", True),
+    **_names_from("numpyflow.ops.manipulation_ops", "depth_to_space space_to_depth", True),
+    **_names_from("numpyflow.ops.normalization_ops", "batch_normalization", True),
+}, dispatch_prefix="nn.")

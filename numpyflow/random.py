@@ -18,15 +18,17 @@ experimental.Algorithm = Algorithm
 experimental.stateless_split = stateless_split
 experimental.stateless_fold_in = stateless_fold_in
 
-# -- stateful generators and samplers (session 7, helper "runtime") --
-from numpyflow.ops.stateful_random_ops import (  # noqa: E402,F401
-    Generator, categorical, create_rng_state, gamma, get_global_generator, poisson,
-    set_global_generator)
-
 # TF 2's names for the seed utilities.
 fold_in = stateless_fold_in
 split = stateless_split
-experimental.Generator = Generator
-experimental.create_rng_state = create_rng_state
-experimental.get_global_generator = get_global_generator
-experimental.set_global_generator = set_global_generator
+
+# Stateful generators and samplers load on first use (`import numpyflow` stays small).
+from numpyflow.framework.lazy import lazy_attributes as _lazy_attributes  # noqa: E402
+from numpyflow.framework.lazy import names_from as _names_from  # noqa: E402
+
+_STATEFUL = "numpyflow.ops.stateful_random_ops"
+__getattr__ = _lazy_attributes(globals(), _names_from(
+    _STATEFUL, "Generator categorical create_rng_state gamma get_global_generator poisson "
+    "set_global_generator"))
+experimental.__getattr__ = _lazy_attributes(vars(experimental), _names_from(
+    _STATEFUL, "Generator create_rng_state get_global_generator set_global_generator"))

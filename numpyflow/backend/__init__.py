@@ -47,9 +47,20 @@ from numpy import errstate  # noqa: F401 - floating-point error reports, scoped
 
 from numpyflow.backend import allocator
 # The active backend's kernels (imported last: conv imports this package's blas/threads).
-from numpyflow.backend.numpy import (  # noqa: F401, E402 - re-exported
-    batch_norm, conv, pooling, recurrence, special)
+from numpyflow.backend.numpy import conv, pooling, special  # noqa: F401, E402 - re-exported
 
 allocator.keep_large_blocks()
+
+
+def __getattr__(name):
+    # The recurrence and batch-norm kernels load with the layers that use them, so that
+    # `import numpyflow` stays small.
+    if name in ("batch_norm", "recurrence"):
+        import importlib
+        module = importlib.import_module(f"numpyflow.backend.numpy.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'numpyflow.backend' has no attribute {name!r}")
+
 
 __all__ = ["batch_norm", "conv", "errstate", "host", "pooling", "recurrence", "special", "xp"]

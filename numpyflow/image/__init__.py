@@ -26,18 +26,6 @@ from numpyflow.image.random_adjustments import (  # noqa: F401
 from numpyflow.image.resampling import resize  # noqa: F401
 from numpyflow.ops.image_ops import (  # noqa: F401
     affine_transform, angles_to_projective_transforms)
-from numpyflow.image.detection import (  # noqa: F401
-    combined_non_max_suppression, draw_bounding_boxes, non_max_suppression,
-    non_max_suppression_overlaps, non_max_suppression_padded, non_max_suppression_with_scores,
-    sample_distorted_bounding_box, stateless_sample_distorted_bounding_box)
-from numpyflow.image.jpeg import (  # noqa: F401
-    adjust_jpeg_quality, decode_and_crop_jpeg, extract_jpeg_shape, random_jpeg_quality,
-    stateless_random_jpeg_quality)
-from numpyflow.image.patches import crop_and_resize, extract_patches  # noqa: F401
-from numpyflow.image.quality import (  # noqa: F401
-    image_gradients, psnr, sobel_edges, ssim, ssim_multiscale, total_variation)
-from numpyflow.image.yuv import (  # noqa: F401
-    rgb_to_yiq, rgb_to_yuv, transpose, yiq_to_rgb, yuv_to_rgb)
 # tf.image's names for the tf.io codecs (TF exports them in both places).
 from numpyflow.io.image_io import (  # noqa: F401
     decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png,
@@ -66,11 +54,29 @@ def _dispatch_all(namespace):
                  "resize_with_crop_or_pad", "adjust_gamma", "adjust_hue", "adjust_saturation",
                  "convert_image_dtype", "grayscale_to_rgb", "hsv_to_rgb",
                  "per_image_standardization", "resize_with_pad", "rgb_to_grayscale",
-                 "rgb_to_hsv", "rot90", "crop_and_resize", "extract_patches",
-                 "image_gradients", "psnr", "rgb_to_yiq", "rgb_to_yuv", "sobel_edges", "ssim",
-                 "ssim_multiscale", "total_variation", "transpose", "yiq_to_rgb", "yuv_to_rgb"):
+                 "rgb_to_hsv", "rot90"):
         namespace[name] = add_dispatch_support(namespace[name], "image." + name)
 
 
 _dispatch_all(globals())
 
+
+
+from numpyflow.framework.lazy import lazy_attributes as _lazy_attributes  # noqa: E402
+from numpyflow.framework.lazy import names_from as _names_from  # noqa: E402
+
+# Detection, quality measures, patches, YUV/YIQ and JPEG quality load on first use
+# (`import numpyflow` stays small). The differentiable ones build layers on Keras's inputs.
+__getattr__ = _lazy_attributes(globals(), {
+    **_names_from("numpyflow.image.detection", "combined_non_max_suppression "
+                  "draw_bounding_boxes non_max_suppression non_max_suppression_overlaps "
+                  "non_max_suppression_padded non_max_suppression_with_scores "
+                  "sample_distorted_bounding_box stateless_sample_distorted_bounding_box"),
+    **_names_from("numpyflow.image.jpeg", "adjust_jpeg_quality decode_and_crop_jpeg "
+                  "extract_jpeg_shape random_jpeg_quality stateless_random_jpeg_quality"),
+    **_names_from("numpyflow.image.patches", "crop_and_resize extract_patches", True),
+    **_names_from("numpyflow.image.quality", "image_gradients psnr sobel_edges ssim "
+                  "ssim_multiscale total_variation", True),
+    **_names_from("numpyflow.image.yuv", "rgb_to_yiq rgb_to_yuv transpose yiq_to_rgb "
+                  "yuv_to_rgb", True),
+}, dispatch_prefix="image.")
