@@ -25,7 +25,6 @@ import weakref
 
 import numpy as np
 
-from numpyflow.backend import quiet
 from numpyflow.framework import nest, trace_state, tracing
 from numpyflow.framework.errors import OpError
 from numpyflow.framework import plan as plan_module
@@ -123,9 +122,8 @@ class Function:
         key = _signature_key((args, kwargs), arrays)
         signature = self._signatures.get(key) if key is not None else None
         if signature is not None and signature.plan is not None:
-            # Plans compute inf and NaN silently, as TF's kernels do (backend/quiet.py): the
-            # hot ufuncs they call directly would otherwise warn.
-            token = quiet.silence()
+            # The plan computes inf and NaN silently, as TF's kernels do (it sets NumPy's
+            # error state itself, see plan.py).
             try:
                 return signature.plan(arrays)
             except Exception as error:
@@ -138,8 +136,6 @@ class Function:
                 # raises the op's own error message (bad labels, say).
                 return self._run_body(nest.map_structure(_as_tensor, args),
                                       nest.map_structure(_as_tensor, kwargs))
-            finally:
-                quiet.restore(token)
         args, kwargs = nest.map_structure(_as_tensor, (args, kwargs))
         if key is None:
             return self._run_body(args, kwargs)
