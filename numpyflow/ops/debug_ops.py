@@ -25,10 +25,15 @@ _NOTHING = host.zeros(0, host.bool_)  # The output of an op that acts rather tha
 
 # -- tf.print -----------------------------------------------------------------------------------
 
-def _print_forward(*arrays, template, output_stream, summarize):
-    text = "".join(piece if isinstance(piece, str)
+def _rendered(template, arrays, summarize):
+    """The text of a template from `_template`: its strings, and each index's array."""
+    return "".join(piece if isinstance(piece, str)
                    else tensor_format.summary(host.asarray(arrays[piece]), summarize)
                    for piece in template)
+
+
+def _print_forward(*arrays, template, output_stream, summarize):
+    text = _rendered(template, arrays, summarize)
     if output_stream.startswith("file://"):
         with open(output_stream[len("file://"):], "a", encoding="utf-8") as file:
             file.write(text)
@@ -159,10 +164,7 @@ def _assert_forward(*arrays, check, message, summarize, rtol=None, atol=None):
     if check == "all":
         if xp.all(arrays[0]):
             return _NOTHING
-        data = arrays[1:]
-        text = "".join(piece if isinstance(piece, str)
-                       else tensor_format.summary(host.asarray(data[piece]), summarize)
-                       for piece in message)
+        text = _rendered(message, arrays[1:], summarize)
         raise InvalidArgumentError(None, None, f"assertion failed: {text}")
     if check == "near":
         x, y = arrays
