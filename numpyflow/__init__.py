@@ -91,7 +91,7 @@ def _lazy_modules(name):
     # Keras and tf.data load on first use, so `import numpyflow` stays fast for low-level users.
     import importlib
     if name in ("estimator", "compat", "keras", "summary", "data", "distribute",
-                "feature_column", "lite"):
+                "feature_column", "lite", "saved_model"):
         return importlib.import_module(f"numpyflow.{name}")
     if name in ("strings", "ragged", "RaggedTensor"):  # Text: tf.strings and tf.ragged.
         module = importlib.import_module("numpyflow." + ("ragged" if name[0] == "R" else name))

@@ -15,9 +15,14 @@ Formats:
     `representative_dataset`, `target_spec`, ...).
   - `"onnx"`: an ONNX model for ONNX Runtime (`numpyflow.export.onnx`); option
     `opset_version`.
+  - `"tf_saved_model"` (Keras 3's default): a TensorFlow SavedModel directory
+    (`numpyflow.export.saved_model`) for TF Serving, `tf.saved_model.load`,
+    `TFLiteConverter.from_saved_model` and `tensorflowjs_converter`: one `"serve"` graph
+    with frozen weights and a `"serving_default"` signature.
 
-TFLite, ONNX and TF.js graph-model files are translated from the model's traced inference
-graph (`model_graph.trace_for_export`), so subclassed models and `tf.function`s export too.
+SavedModel, TFLite, ONNX and TF.js graph-model files are translated from the model's traced
+inference graph (`model_graph.trace_for_export`), so subclassed models and `tf.function`s
+export too.
 
     >>> import os, tempfile
     >>> import numpyflow as tf
@@ -25,9 +30,9 @@ graph (`model_graph.trace_for_export`), so subclassed models and `tf.function`s 
     >>> model.export(os.path.join(tempfile.mkdtemp(), "web"), format="tfjs", verbose=False)
 """
 
-FORMATS = ("tfjs", "litert", "tflite", "onnx")
-# Keras 3's Model.export formats numpyflow cannot write (no TensorFlow/PyTorch runtime).
-_KERAS_ONLY_FORMATS = ("tf_saved_model", "openvino", "torch")
+FORMATS = ("tfjs", "litert", "tflite", "onnx", "tf_saved_model")
+# Keras 3's Model.export formats numpyflow cannot write (no OpenVINO/PyTorch runtime).
+_KERAS_ONLY_FORMATS = ("openvino", "torch")
 _TFJS_OPTIONS = ("weight_shard_size_bytes", "metadata")
 
 __all__ = ["FORMATS", "export_model"]
@@ -38,10 +43,11 @@ def export_model(model, filepath, format="tf_saved_model", verbose=None,
     """Writes `model` to `filepath` in a deployment format (`Model.export`'s implementation).
 
     Args:
-      model: A built Keras model (or, for "tflite"/"onnx", a `tf.function` with an
-        input signature).
-      filepath: Where to write: a directory for `"tfjs"`, a file for the others.
-      format: One of `FORMATS`. Keras 3's default, `"tf_saved_model"`, is not available.
+      model: A built Keras model (or, for "tflite"/"onnx"/"tf_saved_model", a
+        `tf.function` with an input signature).
+      filepath: Where to write: a directory for `"tfjs"` and `"tf_saved_model"`, a file for
+        the others.
+      format: One of `FORMATS`; Keras 3's default is `"tf_saved_model"`.
       verbose: Print where the artifact went (`None` means yes, as in Keras).
       input_signature: Optional list of `tf.TensorSpec`, one per input (a None batch stays
         dynamic). With `"tfjs"` it selects the graph-model format: the layers format takes
@@ -61,11 +67,20 @@ def export_model(model, filepath, format="tf_saved_model", verbose=None,
                          f"{list(FORMATS)}.")
     if format in _KERAS_ONLY_FORMATS:
         raise NotImplementedError(
-            f"export(format={format!r}) needs TensorFlow or PyTorch, which numpyflow does not "
+            f"export(format={format!r}) needs OpenVINO or PyTorch, which numpyflow does not "
             f"use; supported formats are: {list(FORMATS)} (for phones: format='tflite', for "
             f"the browser: format='tfjs' or 'onnx').")
     if format == "tfjs":
         how = _export_tfjs(model, filepath, input_signature, dict(kwargs))
+    elif format == "tf_saved_model":
+        from numpyflow.export.saved_model import save_saved_model
+        if kwargs:
+            raise TypeError(f"export(format='tf_saved_model') got unexpected keyword arguments "
+                            f"{sorted(kwargs)}; it takes only input_signature.")
+        save_saved_model({"serving_default": model}, filepath,
+                         input_signature=input_signature)
+        how = ("Serve it with TF Serving, or load it in TensorFlow with "
+               "tf.saved_model.load(path).signatures['serving_default'].")
     elif format == "onnx":
         from numpyflow.export.onnx import export_onnx
         unknown = sorted(set(kwargs) - {"opset_version"})

@@ -19,10 +19,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m numpyflow.export",
         description="Export a saved Keras model (.keras/.h5) for LiteRT/TFLite, "
-                    "ONNX Runtime or TensorFlow.js.")
+                    "ONNX Runtime, TensorFlow.js or TensorFlow Serving (SavedModel).")
     parser.add_argument("model", help="path of a .keras or .h5 model file")
     parser.add_argument("output", help="where to write: a .tflite or .onnx file, or a "
-                                       "directory for --format tfjs")
+                                       "directory for --format tfjs or tf_saved_model")
     parser.add_argument("--format", required=True, choices=FORMATS,
                         help="target format")
     parser.add_argument("--weight-shard-size-bytes", type=int, default=None,

@@ -106,10 +106,13 @@ class GraphDefBuilder:
     Rules call `tensor(atom)` for an operand's tensor name (a `Constant` becomes a `Const`
     node on first use), `const(array, hint)` for a new constant, `add(op, inputs, attrs)`
     for a node, and `define(value, tensor)` for what computes an equation's output.
+    `format_name` is the format named in errors.
     """
 
-    def __init__(self, exported):
+    def __init__(self, exported, format_name=FORMAT_NAME):
         self.exported = exported
+        # Named in errors: the SavedModel writer (`saved_model.py`) builds the same nodes.
+        self.format_name = format_name
         self.nodes = []
         self.weights = []           # [(Const node name, array)], in node order.
         self._tensors = {}          # atom name -> tensor name ("node" or "node:1")
@@ -130,9 +133,10 @@ class GraphDefBuilder:
         for name, value in self.exported.inputs:
             node = self._interface_name(name)
             if value.dtype.kind not in "fiub":
-                raise ValueError(f"Cannot export {self.exported.name!r} to {FORMAT_NAME}: input "
-                                 f"{name!r} has dtype {value.dtype.name}; TF.js graph models "
-                                 f"take float32, int32 and bool inputs.")
+                raise ValueError(f"Cannot export {self.exported.name!r} to "
+                                 f"{self.format_name}: input {name!r} has dtype "
+                                 f"{value.dtype.name}; {self.format_name} graphs take "
+                                 f"float32, int32 and bool inputs.")
             shape = self.dynamic_shape(value)
             self.nodes.append({"name": node, "op": "Placeholder",
                                "attr": {"dtype": type_attr(value.dtype),
@@ -183,10 +187,10 @@ class GraphDefBuilder:
         """Raises the ValueError for the current equation: its primitive, layer and `why`."""
         equation = self._equation
         if equation is None:  # Writing the outputs.
-            raise ValueError(f"{self.exported.name!r} cannot be exported to {FORMAT_NAME}: "
-                             f"an output: {why}.")
+            raise ValueError(f"{self.exported.name!r} cannot be exported to "
+                             f"{self.format_name}: an output: {why}.")
         where = f"Layer '{equation.scope}'" if equation.scope else repr(self.exported.name)
-        raise ValueError(f"{where} cannot be exported to {FORMAT_NAME}: operation "
+        raise ValueError(f"{where} cannot be exported to {self.format_name}: operation "
                          f"{equation.primitive.name!r}: {why}.")
 
     def tensor(self, atom):
@@ -216,7 +220,9 @@ class GraphDefBuilder:
         if array.dtype.kind in "iu" and array.size and (
                 array.min() < np.iinfo(np.int32).min or array.max() > np.iinfo(np.int32).max):
             self.fail("it needs an integer constant outside int32's range")
-        array = np.ascontiguousarray(array, dtype)
+        # (Not np.ascontiguousarray: it makes a scalar a 1-element vector, where TF's shape
+        # functions want a scalar: a ConcatV2 axis, a Fill value.)
+        array = np.asarray(array, dtype, order="C")
         name = self._unique(f"{self._scope}/{hint}" if self._scope else hint)
         self.nodes.append({"name": name, "op": "Const",
                            "attr": {"dtype": type_attr(array.dtype),
@@ -287,8 +293,8 @@ class GraphDefBuilder:
         for name in names:
             node = self._interface_name(name)
             if node in self._taken:
-                raise ValueError(f"Cannot export {self.exported.name!r} to {FORMAT_NAME}: two "
-                                 f"inputs would be named {node!r}.")
+                raise ValueError(f"Cannot export {self.exported.name!r} to "
+                                 f"{self.format_name}: two inputs would be named {node!r}.")
             self._taken.add(node)
 
     @staticmethod

