@@ -106,7 +106,7 @@ def _lazy_table():
     from numpyflow.framework.lazy import names_from
     ops = "numpyflow.ops."
     table = {name: (f"numpyflow.{name}", None, False)
-             for name in ("config", "debugging", "linalg", "nest")}
+             for name in ("bitwise", "config", "debugging", "linalg", "nest")}
     # Ops that compute tensors from tensors: layers on Keras's symbolic inputs too.
     table.update(names_from(ops + "clip_ops", "clip_by_global_norm clip_by_norm norm", True))
     table.update(names_from(ops + "control_flow_ops", "ensure_shape foldl foldr "
@@ -143,6 +143,7 @@ def _lazy_table():
     table.update(names_from("numpyflow.init_ops", "constant_initializer ones_initializer "
                             "random_normal_initializer random_uniform_initializer "
                             "zeros_initializer"))
+    table.update(names_from(ops + "tensor_array", "TensorArray"))
     return table
 
 

@@ -759,3 +759,14 @@ _not_exportable("not converted yet (math gap fill: no ONNX rule written)",
 _not_exportable("not converted yet (image gap fill: no ONNX rule written)",
                 "NonMaxSuppressionV5", "NonMaxSuppressionWithOverlaps",
                 "CombinedNonMaxSuppression", "DrawBoundingBoxesV2")
+# tf.bitwise (ops/bitwise_ops.py): ONNX's bitwise ops (opset 18) match TF's;
+# its BitShift takes unsigned types only and leaves shifts past the bit width undefined,
+# where TF clamps the amount.
+for _name, _op in [("BitwiseAnd", "BitwiseAnd"), ("BitwiseOr", "BitwiseOr"),
+                   ("BitwiseXor", "BitwiseXor")]:
+    RULES[_name] = _binary(_op)
+    DYNAMIC_ATTRS[_name] = ()
+RULES["Invert"] = _unary("BitwiseNot")
+DYNAMIC_ATTRS["Invert"] = ()
+_not_exportable("not converted yet (ONNX BitShift is unsigned-only and does not clamp the "
+                "shift amount as TF does)", "LeftShift", "RightShift")

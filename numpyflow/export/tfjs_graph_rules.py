@@ -645,3 +645,6 @@ _not_exportable("not converted yet (math gap fill: no TF.js graph rule written)"
 _not_exportable("not converted yet (image gap fill: no TF.js graph rule written)",
                 "NonMaxSuppressionV5", "NonMaxSuppressionWithOverlaps",
                 "CombinedNonMaxSuppression", "DrawBoundingBoxesV2")
+# tf.bitwise (ops/bitwise_ops.py): TF.js has BitwiseAnd alone.
+_not_exportable("not converted yet (tf.bitwise: no TF.js graph rule written)",
+                "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert", "LeftShift", "RightShift")

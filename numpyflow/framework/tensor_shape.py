@@ -1,4 +1,5 @@
-"""`TensorShape`: a tuple of dimensions (ints, or None where unknown)."""
+"""`TensorShape`: a tuple of dimensions (ints, or None where unknown), or a shape of unknown
+rank (`TensorShape(None)`)."""
 
 
 class TensorShape(tuple):
@@ -7,9 +8,15 @@ class TensorShape(tuple):
     It is a tuple, so it indexes, iterates and compares with tuples and lists;
     `None` marks a dimension that is not known (such as a batch dimension).
 
+    `TensorShape(None)` is a shape whose rank is not known either: its `rank` is None,
+    it is compatible with every shape, and, as in TF, `len()`, iteration and `as_list()`
+    raise ValueError on it.
+
     >>> s = TensorShape([None, 28, 28])
     >>> s.rank, s[1], s.as_list()
     (3, 28, [None, 28, 28])
+    >>> TensorShape(None).rank, TensorShape(None).is_compatible_with([2, 3])
+    (None, True)
     """
 
     __slots__ = ()
@@ -17,8 +24,8 @@ class TensorShape(tuple):
     def __new__(cls, dims=()):
         if type(dims) is cls:
             return dims  # Immutable: no copy needed.
-        if dims is None:
-            raise ValueError("Shapes of unknown rank are not supported.")
+        if dims is None or isinstance(dims, _UnknownRankShape):
+            return UNKNOWN_RANK
         if isinstance(dims, int):
             dims = (dims,)
         return super().__new__(cls, (None if d is None else int(d) for d in dims))
@@ -57,8 +64,38 @@ class TensorShape(tuple):
 
     def is_compatible_with(self, other):
         other = TensorShape(other)
+        if other.rank is None:
+            return True
         return len(self) == len(other) and all(
             a is None or b is None or a == b for a, b in zip(self, other))
+
+    def assert_is_compatible_with(self, other):
+        """Raises ValueError unless `other` is compatible with this shape."""
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {TensorShape(other)} are incompatible.")
+
+    def merge_with(self, other):
+        """The most specific shape compatible with both (each known dim from either).
+
+        >>> TensorShape([None, 3]).merge_with([2, None])
+        TensorShape([2, 3])
+        """
+        other = TensorShape(other)
+        if other.rank is None:
+            return self
+        self.assert_is_compatible_with(other)
+        return TensorShape(a if b is None else b for a, b in zip(self, other))
+
+    def most_specific_compatible_shape(self, other):
+        """The most specific shape both shapes are compatible with (differing dims: None)."""
+        other = TensorShape(other)
+        if other.rank is None or len(other) != len(self):
+            return UNKNOWN_RANK
+        return TensorShape(a if a == b else None for a, b in zip(self, other))
+
+    def concatenate(self, other):
+        """This shape's dims followed by `other`'s (unknown rank if either rank is)."""
+        return self + TensorShape(other)
 
     def __getitem__(self, key):
         result = tuple.__getitem__(self, key)
@@ -66,9 +103,14 @@ class TensorShape(tuple):
         return tuple.__new__(TensorShape, result) if isinstance(key, slice) else result
 
     def __add__(self, other):
+        other = TensorShape(other)
+        if other.rank is None:
+            return UNKNOWN_RANK
         return TensorShape(tuple(self) + tuple(other))
 
     def __eq__(self, other):
+        if isinstance(other, _UnknownRankShape):
+            return False
         try:
             return tuple(self) == tuple(other)
         except TypeError:
@@ -86,3 +128,91 @@ class TensorShape(tuple):
         if len(self) == 1:
             return f"({self[0]},)"
         return "(" + ", ".join(str(d) for d in self) + ")"
+
+
+class _UnknownRankShape(TensorShape):
+    """The shape of unknown rank (`TensorShape(None)`; `UNKNOWN_RANK` is its one instance).
+
+    It is a TensorShape (an empty tuple underneath) so that `isinstance` checks and the
+    functions that take shapes accept it; every method that would need the dims answers
+    as TF's unknown shape does.
+    """
+
+    __slots__ = ()
+
+    @property
+    def rank(self):
+        return None
+
+    @property
+    def ndims(self):
+        return None
+
+    @property
+    def dims(self):
+        return None
+
+    def as_list(self):
+        raise ValueError("as_list() is not defined on an unknown TensorShape.")
+
+    def num_elements(self):
+        return None
+
+    def is_fully_defined(self):
+        return False
+
+    def is_compatible_with(self, other):
+        TensorShape(other)  # Still refuses what is not a shape.
+        return True
+
+    def merge_with(self, other):
+        return TensorShape(other)
+
+    def most_specific_compatible_shape(self, other):
+        TensorShape(other)
+        return self
+
+    def __len__(self):
+        raise ValueError("Cannot take the length of shape with unknown rank.")
+
+    def __iter__(self):
+        raise ValueError("Cannot iterate over a shape with unknown rank.")
+
+    def __bool__(self):
+        return False  # TF: only a shape of known rank is truthy.
+
+    def __getitem__(self, key):
+        # Any dim of an unknown shape is unknown; any slice of it is unknown too.
+        if isinstance(key, slice):
+            return self
+        if not isinstance(key, int):
+            raise TypeError(f"TensorShape indices must be integers or slices, not "
+                            f"{type(key).__name__}.")
+        return None
+
+    def __add__(self, other):
+        TensorShape(other)
+        return self
+
+    def __radd__(self, other):
+        TensorShape(other)
+        return self
+
+    def __eq__(self, other):
+        # TF: the unknown shape equals itself and None, and no shape of known rank.
+        return other is None or isinstance(other, _UnknownRankShape)
+
+    def __hash__(self):
+        return hash(_UnknownRankShape)
+
+    def __repr__(self):
+        return "TensorShape(None)"
+
+    def __str__(self):
+        return "<unknown>"
+
+    def __reduce__(self):
+        return TensorShape, (None,)
+
+
+UNKNOWN_RANK = tuple.__new__(_UnknownRankShape, ())

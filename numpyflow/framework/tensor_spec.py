@@ -28,7 +28,10 @@ class TensorSpec:
     __slots__ = ("_shape", "_dtype", "_name")
 
     def __init__(self, shape, dtype=dtypes.float32, name=None):
-        self._shape = None if shape is None else TensorShape(shape)
+        shape = None if shape is None else TensorShape(shape)
+        # An unknown rank is kept as None (what `.shape` returns), whether it came as None or
+        # as TensorShape(None): the data pipeline's code tests `spec.shape is None`.
+        self._shape = None if shape is None or shape.rank is None else shape
         if dtype is None:
             raise TypeError("TensorSpec: `dtype` is None. Expected a DType such as tf.float32 "
                             "or tf.string.")

@@ -1,6 +1,7 @@
 """JPEG helpers of `tf.image`: compression artefacts as an augmentation (`adjust_jpeg_quality`
-and its random variants) and the header/crop decoders `extract_jpeg_shape` and
-`decode_and_crop_jpeg`.
+and its random variants), and the header/crop decoders `extract_jpeg_shape` and
+`decode_and_crop_jpeg`, which are `tf.io`'s (defined in io/image_io.py, as TF exports the
+same functions under both names).
 
 Encoding and decoding go through `tf.io` (Pillow, imported when first used; `pip install
 numpyflow[image]`). Pillow's libjpeg is not TF's libjpeg-turbo build, so re-encoded pixels
@@ -8,14 +9,11 @@ may differ from TF's by a few levels; shapes and dtypes are TF's. None has a gra
 encoders have none either).
 """
 
-import io
-
 import numpy as np
 
 import numpyflow as tf
-from numpyflow.framework.errors import InvalidArgumentError
 from numpyflow.image.conversions import convert_image_dtype
-from numpyflow.io import image_io
+from numpyflow.io.image_io import decode_and_crop_jpeg, extract_jpeg_shape  # noqa: F401
 
 
 def _round_trip(image, quality, channels):
@@ -93,60 +91,3 @@ def stateless_random_jpeg_quality(image, jpeg_quality_range, seed):
     _quality_range(low, high, "stateless_random_jpeg_quality")
     quality = tf.random.stateless_uniform([], seed, low, high, dtype=tf.int32)
     return adjust_jpeg_quality(image, quality)
-
-
-def _jpeg_header(contents, op_name):
-    data = image_io._as_bytes(contents, op_name)
-    if not image_io.is_jpeg(data):
-        raise InvalidArgumentError(None, None, f"tf.image.{op_name}: the contents are not a "
-                                   f"JPEG image (they start {data[:8]!r})")
-    pil = image_io._pil()
-    try:
-        with pil.open(io.BytesIO(data)) as opened:  # Reads the header only.
-            width, height = opened.size
-            channels = len(opened.getbands())
-    except Exception as error:
-        raise InvalidArgumentError(None, None, f"tf.image.{op_name}: invalid JPEG data "
-                                   f"({error})") from None
-    return height, width, channels
-
-
-def extract_jpeg_shape(contents, output_type=tf.int32, name=None):
-    """[height, width, channels] of a JPEG image, read from its header without decoding.
-
-    >>> import numpy as np, numpyflow as tf
-    >>> extract_jpeg_shape(tf.io.encode_jpeg(np.zeros((5, 7, 3), np.uint8))).numpy()
-    array([5, 7, 3], dtype=int32)
-    """
-    if output_type not in (tf.int32, tf.int64):
-        raise TypeError(f"tf.image.extract_jpeg_shape: `output_type` must be int32 or int64; "
-                        f"received {output_type}")
-    return tf.constant(_jpeg_header(contents, "extract_jpeg_shape"), output_type)
-
-
-def decode_and_crop_jpeg(contents, crop_window, channels=0, ratio=1, fancy_upscaling=True,
-                         try_recover_truncated=False, acceptable_fraction=1, dct_method="",
-                         name=None):
-    """Decodes a JPEG and returns the `crop_window` [y, x, height, width] of it (uint8).
-
-    >>> import numpy as np, numpyflow as tf
-    >>> jpeg = tf.io.encode_jpeg(np.zeros((8, 9, 3), np.uint8))
-    >>> decode_and_crop_jpeg(jpeg, [1, 2, 4, 5]).shape
-    TensorShape([4, 5, 3])
-    """
-    window = [int(v) for v in np.asarray(
-        crop_window.numpy() if hasattr(crop_window, "numpy") else crop_window).reshape(-1)]
-    if len(window) != 4:
-        raise ValueError(f"tf.image.decode_and_crop_jpeg: `crop_window` must be 4 integers "
-                         f"[y, x, height, width]; received {window}")
-    height, width, _ = _jpeg_header(contents, "decode_and_crop_jpeg")
-    y, x, crop_h, crop_w = window
-    if y < 0 or x < 0 or crop_h <= 0 or crop_w <= 0 or y + crop_h > height or x + crop_w > width:
-        raise InvalidArgumentError(None, None, f"tf.image.decode_and_crop_jpeg: the crop "
-                                   f"window {window} does not fit in the {height}x{width} "
-                                   f"image")
-    image = tf.io.decode_jpeg(contents, channels=channels, ratio=ratio,
-                              fancy_upscaling=fancy_upscaling,
-                              try_recover_truncated=try_recover_truncated,
-                              acceptable_fraction=acceptable_fraction, dct_method=dct_method)
-    return image[y:y + crop_h, x:x + crop_w, :]

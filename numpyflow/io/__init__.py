@@ -7,8 +7,8 @@
 """
 
 from numpyflow.io.image_io import (  # noqa: F401
-    decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png,
-    is_jpeg, read_file, write_file)
+    decode_and_crop_jpeg, decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png,
+    encode_jpeg, encode_png, extract_jpeg_shape, is_jpeg, read_file, write_file)
 from numpyflow.io.parsing import (  # noqa: F401
     FixedLenFeature, FixedLenSequenceFeature, SparseFeature, VarLenFeature, parse_example,
     parse_single_example)

@@ -339,6 +339,85 @@ def _decode_jpeg_forward(contents, channels):
 DecodeJpeg = Primitive("DecodeJpeg", _decode_jpeg_forward, output_shape_from_data=True)
 
 
+def _jpeg_header(contents, op_name):
+    """(height, width, channels) from a JPEG's header, without decoding the pixels."""
+    data = _as_bytes(contents, op_name)
+    tag = f"[Op:{_op_tag(op_name)}]"
+    if not is_jpeg(data):
+        raise InvalidArgumentError(None, None, f"tf.io.{op_name}: the contents are not a JPEG "
+                                   f"image ({_describe(data)}) {tag}")
+    try:
+        with _pil().open(io.BytesIO(data), formats=["JPEG"]) as opened:  # Header only.
+            width, height = opened.size
+            channels = len(opened.getbands())
+    except Exception as error:  # Pillow raises many types for corrupt data.
+        raise InvalidArgumentError(None, None, f"tf.io.{op_name}: invalid JPEG data "
+                                   f"({_describe(data)}): {error} {tag}") from None
+    return height, width, channels
+
+
+def extract_jpeg_shape(contents, output_type=dtypes.int32, name=None):
+    """[height, width, channels] of a JPEG image, read from its header without decoding
+    (also `tf.image.extract_jpeg_shape`).
+
+    Args:
+      contents: The JPEG file's bytes.
+      output_type: tf.int32 or tf.int64.
+
+    Raises:
+      InvalidArgumentError: for data that is not a JPEG, or another `output_type`.
+
+    >>> import numpy as np, numpyflow as tf
+    >>> tf.io.extract_jpeg_shape(tf.io.encode_jpeg(np.zeros((5, 7, 3), np.uint8))).numpy()
+    array([5, 7, 3], dtype=int32)
+    """
+    output_type = dtypes.as_dtype(output_type)
+    if output_type not in (dtypes.int32, dtypes.int64):
+        raise InvalidArgumentError(None, None, f"tf.io.extract_jpeg_shape: `output_type` must "
+                                   f"be int32 or int64; received {output_type.name} "
+                                   f"[Op:ExtractJpegShape]")
+    return constant(_jpeg_header(contents, "extract_jpeg_shape"), output_type)
+
+
+def decode_and_crop_jpeg(contents, crop_window, channels=0, ratio=1, fancy_upscaling=True,
+                         try_recover_truncated=False, acceptable_fraction=1, dct_method="",
+                         name=None):
+    """Decodes a JPEG and returns its `crop_window` [y, x, height, width] (uint8; also
+    `tf.image.decode_and_crop_jpeg`).
+
+    Args:
+      contents: The JPEG file's bytes.
+      crop_window: 4 integers [y, x, height, width] that lie inside the image.
+      channels, ratio, ...: as `decode_jpeg`.
+
+    Raises:
+      InvalidArgumentError: for data that is not a JPEG, or a window that is not 4
+        integers or does not fit in the image.
+
+    >>> import numpy as np, numpyflow as tf
+    >>> jpeg = tf.io.encode_jpeg(np.zeros((8, 9, 3), np.uint8))
+    >>> tf.io.decode_and_crop_jpeg(jpeg, [1, 2, 4, 5]).shape
+    TensorShape([4, 5, 3])
+    """
+    window = [int(v) for v in np.asarray(
+        crop_window.numpy() if hasattr(crop_window, "numpy") else crop_window).reshape(-1)]
+    if len(window) != 4:
+        raise InvalidArgumentError(None, None, f"tf.io.decode_and_crop_jpeg: `crop_window` "
+                                   f"must have four elements [y, x, height, width]; received "
+                                   f"{window} [Op:DecodeAndCropJpeg]")
+    height, width, _ = _jpeg_header(contents, "decode_and_crop_jpeg")
+    y, x, crop_h, crop_w = window
+    if y < 0 or x < 0 or crop_h <= 0 or crop_w <= 0 or y + crop_h > height or x + crop_w > width:
+        raise InvalidArgumentError(None, None, f"tf.io.decode_and_crop_jpeg: the crop window "
+                                   f"{window} does not fit in the {height}x{width} image "
+                                   f"[Op:DecodeAndCropJpeg]")
+    image = decode_jpeg(contents, channels=channels, ratio=ratio,
+                        fancy_upscaling=fancy_upscaling,
+                        try_recover_truncated=try_recover_truncated,
+                        acceptable_fraction=acceptable_fraction, dct_method=dct_method)
+    return image[y:y + crop_h, x:x + crop_w, :]
+
+
 def decode_gif(contents, name=None):
     """Decodes every frame of a GIF into a (frames, height, width, 3) uint8 tensor.
 

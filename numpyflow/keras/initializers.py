@@ -50,6 +50,32 @@ def _float_dtype(dtype, who):
     return dtype
 
 
+# Integer dtypes a uniform draw may have: those TensorFlow's random kernels take, so Keras 3
+# (on TensorFlow) accepts them in RandomUniform too.
+_UNIFORM_INTEGER_DTYPES = ("int32", "int64", "uint32", "uint64")
+
+
+def _uniform_dtype(dtype, who):
+    dtype = _dtype(dtype)
+    if not (dtype.is_floating or dtype.name in _UNIFORM_INTEGER_DTYPES):
+        raise ValueError(f"{who}: expected a floating-point dtype or one of "
+                         f"{', '.join(_UNIFORM_INTEGER_DTYPES)}; received dtype={dtype.name}.")
+    return dtype
+
+
+def _draw_uniform_integers(shape, dtype, seed, minval, maxval):
+    """Integers uniform in [minval, maxval); Keras 3 truncates float bounds to integers."""
+    low, high = int(minval), int(maxval)
+    if low >= high:
+        raise tf.errors.InvalidArgumentError(
+            None, None, f"RandomUniform: need minval < maxval for integer dtype {dtype.name}; "
+                        f"received minval={minval!r}, maxval={maxval!r}.")
+    if seed is None:
+        return tf.random.uniform(shape, low, high, dtype=dtype)
+    values = np.random.default_rng(int(seed)).integers(low, high, shape)
+    return tf.constant(values.astype(dtype.as_numpy_dtype))
+
+
 def _draw(distribution, shape, dtype, seed, **params):
     """Random values: 'normal'/'truncated_normal' (mean, stddev) or 'uniform' (minval, maxval).
 
@@ -236,6 +262,9 @@ class TruncatedNormal(RandomNormal):
 class RandomUniform(Initializer):
     """Draws uniformly from [minval, maxval).
 
+    Integer dtypes (int32, int64, uint32, uint64) draw integers, with the bounds truncated
+    to integers as Keras 3 does.
+
     >>> RandomUniform(-1., 1., seed=3)((4,)).shape
     TensorShape([4])
     """
@@ -244,9 +273,11 @@ class RandomUniform(Initializer):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return _draw("uniform", _shape_tuple(shape, "RandomUniform"),
-                     _float_dtype(dtype, "RandomUniform"), self.seed,
-                     minval=self.minval, maxval=self.maxval)
+        shape = _shape_tuple(shape, "RandomUniform")
+        dtype = _uniform_dtype(dtype, "RandomUniform")
+        if dtype.is_integer:
+            return _draw_uniform_integers(shape, dtype, self.seed, self.minval, self.maxval)
+        return _draw("uniform", shape, dtype, self.seed, minval=self.minval, maxval=self.maxval)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
@@ -426,6 +457,10 @@ glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
 he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform
 
 
+# Modules of TensorFlow's own initializer classes, as numpyflow and TensorFlow write them.
+_TF_INITIALIZER_MODULES = ("numpyflow.init_ops", "tensorflow.python.ops.init_ops_v2")
+
+
 def _class_for(name):
     cls = _BY_NAME.get(name) or _ALIASES.get(name) or _BY_CLASS_NAME.get(name)
     if cls is None:
@@ -462,6 +497,10 @@ def deserialize(config, custom_objects=None):
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not deserialize initializer: expected a dict with "
                          f"'class_name' and 'config' keys; received {config!r}.")
+    if config.get("module") in _TF_INITIALIZER_MODULES:
+        # TensorFlow's own initializers (tf.constant_initializer, ...) load as the Keras
+        # class of the same name, as Keras 3 loads them.
+        config = {**config, "module": None, "registered_name": None}
     return deserialize_from_tables(config, {**_BY_NAME, **_ALIASES, **_BY_CLASS_NAME},
                                    kind="initializer", custom_objects=custom_objects)
 

@@ -877,3 +877,6 @@ RULES["TopKV2"] = NotExportable("not converted yet (TOPK_V2 gives values and ind
 for _name in ("NonMaxSuppressionV5", "NonMaxSuppressionWithOverlaps",
               "CombinedNonMaxSuppression", "DrawBoundingBoxesV2"):
     RULES[_name] = NotExportable(f"not converted yet (no TFLite rule written for {_name})")
+# tf.bitwise (ops/bitwise_ops.py).
+for _name in ("BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert", "LeftShift", "RightShift"):
+    RULES[_name] = NotExportable(f"not converted yet (no TFLite rule written for {_name})")

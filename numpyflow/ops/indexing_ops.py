@@ -183,11 +183,25 @@ def _segment_sum_forward(data, segment_ids, num_segments):
     return out.reshape((num_segments,) + inner_shape)
 
 
-# Only used as gather's gradient, so ids are already known to be in [0, num_segments).
-# Its own gradient is a gather again, which is what makes nested tapes work.
+def _explain_segment_ids(arrays, attrs, error):
+    """TF's message for ids past num_segments (the scatter's IndexError), found only once
+    the scatter has failed, so that the embedding-gradient hot path checks nothing."""
+    from numpyflow.ops.segment_ops import out_of_range_message  # segment_ops imports us.
+    data, ids = arrays
+    message = out_of_range_message(ids, attrs["num_segments"], negative_ids_allowed=False)
+    if message is None:
+        message = f"{error} (received input shapes: {list(data.shape)}, {list(ids.shape)})"
+    return message
+
+
+# Gather's gradient (ids known to be in [0, num_segments)) and, behind
+# tf.math.unsorted_segment_sum (negative ids masked out first), the public op, whose ids
+# past the end get TF's message from `explain`. Its own gradient is a gather again, which
+# is what makes nested tapes work.
 UnsortedSegmentSum = Primitive(
     "UnsortedSegmentSum", quiet(_segment_sum_forward),
-    lambda node, ddy: (GatherV2(ddy, node.inputs[1], axis=0), None))
+    lambda node, ddy: (GatherV2(ddy, node.inputs[1], axis=0), None),
+    explain=_explain_segment_ids)
 
 
 def _with_batch_coordinates(indices, batch_dims):

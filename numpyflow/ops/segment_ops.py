@@ -62,15 +62,29 @@ def _check_ids_shape(data, ids, op_name):
             f"data.shape = {_shape_text(data.shape)}")
 
 
+def out_of_range_message(ids, num_segments, negative_ids_allowed=True):
+    """TF's message for the first id >= num_segments (or < 0 where ids may not be
+    negative): "segment_ids[1,0] = 3 is out of range [0, 3)"; None if all ids are valid.
+
+    Also the `explain` of indexing_ops.UnsortedSegmentSum, whose scatter fails with NumPy's
+    IndexError on such ids: the check costs nothing until something is wrong.
+    """
+    bad = ids >= num_segments
+    if not negative_ids_allowed:
+        bad |= ids < 0
+    if not bad.any():
+        return None
+    position = tuple(int(i) for i in xp.argwhere(bad)[0])
+    where = "[" + ",".join(map(str, position)) + "]"
+    return f"segment_ids{where} = {ids[position]} is out of range [0, {num_segments})"
+
+
 def _unsorted_forward(kind, op_name):
     def forward(data, ids, num_segments):
         _check_ids_shape(data, ids, op_name)
-        too_large = ids >= num_segments
-        if too_large.any():
-            position = tuple(xp.argwhere(too_large)[0])
-            where = "[" + ",".join(map(str, position)) + "]"
-            raise errors.invalid_argument(op_name, f"segment_ids{where} = {ids[position]} is "
-                                          f"out of range [0, {num_segments})")
+        message = out_of_range_message(ids, num_segments)
+        if message is not None:
+            raise errors.invalid_argument(op_name, message)
         return _reduce_rows(data, ids, num_segments, kind, False, op_name)
     return quiet(forward)
 
@@ -284,8 +298,9 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
     data, ids = _segment_args(data, segment_ids, "UnsortedSegmentSum")
     n = _num_segments(num_segments, "UnsortedSegmentSum")
     # The primitive (gather's gradient) takes ids known to be valid: check the shapes here;
-    # ids past the end fail in its scatter, negative ones are masked out (data-independent
-    # ops, so a traced plan handles any ids the same way).
+    # ids past the end fail in its scatter (its `explain` gives TF's message, from
+    # out_of_range_message), negative ones are masked out (data-independent ops, so a
+    # traced plan handles any ids the same way).
     if data._value.shape[:ids._value.ndim] != ids._value.shape:
         raise errors.invalid_argument(
             "UnsortedSegmentSum", f"segment_ids.shape = {_shape_text(ids._value.shape)} does "

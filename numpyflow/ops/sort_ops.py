@@ -1,9 +1,10 @@
 """Ordering ops: top_k, in_top_k, sort, argsort, unique, searchsorted, invert_permutation.
 
-A primitive here has one output, so ops that TF gives several outputs are built from one
-primitive per output: `TopKV2` yields the indices and the values are gathered with them
-(which is also how their gradient reaches the input: through the gather); `Unique` runs
-once per requested output (y, idx, count) of the same kernel.
+A primitive here has one output, so ops that TF gives several outputs compute them once
+and gather or slice the rest: `TopKV2` yields the indices and the values are gathered with
+them (which is also how their gradient reaches the input: through the gather); `Unique`
+yields idx, the positions of the first occurrences and (`UniqueWithCounts`) the counts in
+one packed integer vector, which the public functions slice, gathering y from the input.
 """
 
 import collections
@@ -254,25 +255,39 @@ def approx_min_k(operand, k, reduction_dimension=-1, recall_target=0.95,
 
 # -- unique ----------------------------------------------------------------------------------
 
-def _unique_forward(x, out_idx, part):
+def _unique_forward(x, out_idx, with_counts):
+    """[idx (len(x)), first positions (k), counts (k, if with_counts)] as one out_idx
+    vector, for the k distinct values of x in order of first appearance."""
     if x.ndim != 1:
-        raise errors.invalid_argument("Unique", "unique expects a 1D vector.")
+        op_name = "UniqueWithCounts" if with_counts else "Unique"
+        raise errors.invalid_argument(op_name, f"unique expects a 1D vector; received shape "
+                                      f"{_shape_text(x.shape)}.")
     options = {"equal_nan": False} if x.dtype.kind == "f" else {}  # Each NaN distinct, as TF.
-    values, first, inverse, counts = xp.unique(
+    _, first, inverse, counts = xp.unique(
         x, return_index=True, return_inverse=True, return_counts=True, **options)
     # NumPy sorts the unique values; TF lists them in order of first appearance.
     order = xp.argsort(first, kind="stable")
-    if part == "y":
-        return values[order]
-    if part == "count":
-        return counts[order].astype(out_idx)
     rank = xp.empty_like(order)
     rank[order] = xp.arange(len(order))
-    return rank[inverse.reshape(-1)].astype(out_idx)
+    parts = [rank[inverse.reshape(-1)], first[order]]
+    if with_counts:
+        parts.append(counts[order])
+    return xp.concatenate(parts).astype(out_idx, copy=False)
 
 
+# No gradient, as in TF (which has none registered for Unique).
 Unique = Primitive("Unique", _unique_forward, output_shape_from_data=True)
 UniqueWithCounts = Primitive("UniqueWithCounts", _unique_forward, output_shape_from_data=True)
+
+
+def _unpack_unique(x, packed, with_counts):
+    """(y, idx, count or None) from a Unique/UniqueWithCounts output."""
+    n = x._value.shape[0]
+    k = (packed._value.shape[0] - n) // (2 if with_counts else 1)
+    idx, first = packed[:n], packed[n:n + k]
+    # y is x at the first occurrences; stop_gradient keeps Unique without a gradient.
+    y = indexing_ops.GatherV2(array_ops.stop_gradient(x), first, axis=0)
+    return y, idx, (packed[n + k:] if with_counts else None)
 
 
 def unique(x, out_idx=dtypes.int32, name=None):
@@ -289,8 +304,8 @@ def unique(x, out_idx=dtypes.int32, name=None):
     """
     x = tensor(x)
     out_idx = _index_dtype(out_idx, "unique", "out_idx")
-    return UniqueResult(Unique(x, out_idx=out_idx, part="y"),
-                        Unique(x, out_idx=out_idx, part="idx"))
+    y, idx, _ = _unpack_unique(x, Unique(x, out_idx=out_idx, with_counts=False), False)
+    return UniqueResult(y, idx)
 
 
 def unique_with_counts(x, out_idx=dtypes.int32, name=None):
@@ -305,8 +320,8 @@ def unique_with_counts(x, out_idx=dtypes.int32, name=None):
     """
     x = tensor(x)
     out_idx = _index_dtype(out_idx, "unique_with_counts", "out_idx")
-    return UniqueWithCountsResult(*(UniqueWithCounts(x, out_idx=out_idx, part=part)
-                                    for part in ("y", "idx", "count")))
+    packed = UniqueWithCounts(x, out_idx=out_idx, with_counts=True)
+    return UniqueWithCountsResult(*_unpack_unique(x, packed, True))
 
 
 # -- searchsorted ----------------------------------------------------------------------------
