@@ -47,8 +47,10 @@ Debian's dataset-fashion-mnist files offline; random data of the same shapes whe
              data-parallel LeNet-5 (benchmarks/distributed_lenet.py), Adam, per-replica batch
              64: samples/s with 1 and 2 processes and the scaling efficiency (2-rank samples/s
              / (2 x 1-rank)); numpyflow's MultiWorkerMirroredStrategy under .venv's mpirun
-             beside PyTorch DistributedDataParallel (gloo); each round times 40 steps after 5
-             warm-up steps, and the report gives the threads each process used;
+             beside PyTorch DistributedDataParallel (gloo); each round times 400 steps (3-5 s a
+             run) after 5 warm-up steps, and the report gives the threads each process used;
+             the results JSON holds numpyflow's CPU ms per step per rank and its
+             all-reduce calls per step;
   inference  the tutorial MLP: `model(x)` and `model.predict(x)` on 1 sample (median per call,
              in microseconds) and `predict` on 10,000 test samples (seconds);
   import     `import numpyflow` / `tensorflow` / `torch` / `numpy` in a fresh interpreter:

@@ -1,8 +1,10 @@
 """`tf.distribute.experimental.CommunicationOptions` and `CommunicationImplementation`.
 
 How a multi-worker strategy's collectives run. numpyflow's collectives are MPI calls
-(`communicator.py`): `RING` and `AUTO` both mean "let MPI choose" (Open MPI picks a ring
-or tree algorithm by message size); `NCCL` needs GPUs and is refused.
+(`communicator.py`): `RING` asks Open MPI for its ring all-reduce; `AUTO` does too in jobs
+of up to `communicator.AUTO_RING_MAX_RANKS` ranks (where it was measured faster for the
+gradients) and otherwise lets Open MPI choose by message size; `NCCL` needs GPUs and is
+refused.
 
     >>> import numpyflow as tf
     >>> options = tf.distribute.experimental.CommunicationOptions(bytes_per_pack=1 << 20,
@@ -99,3 +101,8 @@ def check_supported(options, who="MultiWorkerMirroredStrategy"):
                                   f"numpyflow's collectives run on MPI. Use "
                                   f"CommunicationImplementation.AUTO or RING.")
     return options
+
+
+def asks_for_ring(options):
+    """True for `CommunicationImplementation.RING`; None (the communicator decides) for AUTO."""
+    return True if options.implementation is CommunicationImplementation.RING else None

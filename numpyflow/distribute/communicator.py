@@ -8,9 +8,18 @@ A communicator knows its `rank` and `size` and offers four collectives on NumPy 
   mpi4py (`pip install numpyflow[mpi]`), imported only when one is made.
 
 Every collective of `MPICommunicator` waits for its peers with a deadline
-(`timeout` seconds): a non-blocking MPI call is polled, sleeping between polls, so a
-rank whose peer raised or died stops with `tf.errors.DeadlineExceededError` instead of
-hanging forever, and ranks sharing few cores do not spin against each other.
+(`timeout` seconds): a non-blocking MPI call is polled, so a rank whose peer raised or
+died stops with `tf.errors.DeadlineExceededError` instead of hanging forever. How it
+polls (`WaitPolicy`) depends on whether each rank has a core of its own: then it first
+polls without sleeping, so that a transfer of many fragments is not stalled between polls;
+ranks that outnumber the cores sleep between polls from the start, leaving the core to
+the peer they wait for.
+
+The all-reduce algorithm: Open MPI runs non-blocking all-reduces with its `libnbc`
+component, whose own choice for the gradients' buffer is slower than its ring
+(reduce-scatter then all-gather; see `RING_ALGORITHM_VARIABLE`). `MPICommunicator` asks
+for the ring before MPI starts, unless the environment already says which algorithm
+(`OMPI_MCA_coll_libnbc_iallreduce_algorithm`) or MPI was started before.
 
     >>> comm = SingleProcessCommunicator()
     >>> comm.allreduce(np.array([1., 2.]), "sum")
@@ -36,6 +45,38 @@ DEFAULT_TIMEOUT = 300.0
 TIMEOUT_ENVIRONMENT_VARIABLE = "NUMPYFLOW_COLLECTIVE_TIMEOUT"
 
 _REDUCTIONS = ("sum", "mean", "max", "min")
+
+# How a rank with a core of its own waits for a collective: polls without sleeping for up
+# to SPIN_SECONDS, then sleeps between polls, at most MAX_PAUSE_OWN_CORE seconds. MPI moves
+# a large buffer in fragments, each needing a progress call (a poll) on both ranks, so a
+# rank asleep between polls stalls the transfer: LeNet-5's 247 KB gradient all-reduce
+# (2 ranks, 2 cores) ended 0.3-0.6 ms after the last rank arrived when sleeping 0.1-2 ms
+# between polls, 0.17 ms when spinning, 0.15 ms with a blocking MPI_Allreduce. The spin
+# yields the core between polls (sched_yield: immediate when nothing else waits for the
+# core), so a busy machine's other processes, the late peer among them, still get it. On a
+# quiet machine the ranks of a step arrive within ~0.05 ms of each other (median; LeNet-5),
+# so 0.5 ms of spinning covers nearly every wait; a peer late by more (preempted) is
+# noticed within MAX_PAUSE_OWN_CORE, each poll and sleep costing a few us of CPU.
+SPIN_SECONDS = 5e-4
+MAX_PAUSE_OWN_CORE = 5e-4
+# Ranks outnumbering the cores never spin (it would take the core from the peer they wait
+# for) and sleep up to MAX_PAUSE_SHARED_CORES between polls.
+MAX_PAUSE_SHARED_CORES = 2e-3
+# The first sleep between polls; each next one is twice as long, up to the policy's maximum.
+FIRST_PAUSE = 1e-4
+
+# Open MPI's setting of the algorithm of its non-blocking all-reduce (libnbc), and its value
+# for the ring. LeNet-5's 247 KB gradient buffer between 2 ranks on one machine, polled
+# without sleeping: 91-94 us (median) with the ring, 172-176 us with libnbc's own choice
+# (binomial or recursive doubling, each moving the whole buffer); 3-float buffers take 2 us
+# either way (2026-11-30, load average ~7.5, 1,000 calls a run, 3 runs each, alternated).
+RING_ALGORITHM_VARIABLE = "OMPI_MCA_coll_libnbc_iallreduce_algorithm"
+RING_ALGORITHM = "1"
+# With `CommunicationImplementation.AUTO`, the ring is asked for in jobs of at most this
+# many ranks: measured at 2; a ring takes 2 (N - 1) steps, which for small buffers (the
+# metrics) over many ranks or hosts may cost more latency than it saves, so larger jobs
+# keep Open MPI's choice unless they ask for RING.
+AUTO_RING_MAX_RANKS = 8
 
 
 class Communicator:
@@ -92,10 +133,14 @@ class MPICommunicator(Communicator):
       bytes_per_pack: 0 to all-reduce each buffer with one MPI call; a positive number
         cuts larger buffers into packs of at most that many bytes, one non-blocking
         all-reduce each, all in flight together.
+      ring: Whether to ask Open MPI for its ring all-reduce (see `RING_ALGORITHM_VARIABLE`)
+        if MPI has not started yet; None: for jobs of at most `AUTO_RING_MAX_RANKS` ranks.
     """
 
-    def __init__(self, comm=None, timeout=None, bytes_per_pack=0):
-        MPI = import_mpi()
+    def __init__(self, comm=None, timeout=None, bytes_per_pack=0, ring=None):
+        if ring is None:
+            ring = mpi_world_size() <= AUTO_RING_MAX_RANKS
+        MPI = import_mpi(ring=ring)
         self._MPI = MPI
         self._comm = comm if comm is not None else MPI.COMM_WORLD
         self.rank = self._comm.Get_rank()
@@ -115,6 +160,8 @@ class MPICommunicator(Communicator):
         # How many all-reduce calls were made (packs count one each): for tests and tuning.
         self.allreduce_calls = 0
         self._ops = {"sum": MPI.SUM, "mean": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
+        # How collectives wait: spinning first only where each rank has a core of its own.
+        self.wait_policy = WaitPolicy.for_local_ranks(local_ranks())
         if self.size > 1:
             _abort_on_uncaught_exceptions(self)
             _share_cores()
@@ -167,10 +214,17 @@ class MPICommunicator(Communicator):
         self._comm.Abort(code)
 
     def _wait(self, request, what):
-        deadline = time.monotonic() + self.timeout
+        start = time.monotonic()
+        deadline = start + self.timeout
+        spin_until = start + self.wait_policy.spin_seconds
+        max_pause = self.wait_policy.max_pause
         pause = 0.0
         while not request.Test():
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now < spin_until:
+                _yield_core()  # Then poll again: see SPIN_SECONDS.
+                continue
+            if now > deadline:
                 # The unfinished call would make MPI_Finalize wait forever at exit: end
                 # the job with MPI_Abort once Python has reported the error.
                 atexit.register(self.abort, 1)
@@ -180,12 +234,42 @@ class MPICommunicator(Communicator):
                     f"within {self.timeout:g} s: another rank failed, was killed or stopped "
                     f"calling collectives (e.g. it ran fewer steps). Stopping this rank.")
             time.sleep(pause)
-            # Poll at once for short waits, then every 0.1 ms up to every 2 ms: ranks that
-            # share cores leave them to the peer they wait for.
-            pause = min(2e-3, pause * 2 or 1e-4)
+            # After one yield (sleep(0)), sleeps from FIRST_PAUSE doubling up to the policy's
+            # maximum: a long wait costs few polls, a peer arriving is noticed soon.
+            pause = min(max_pause, pause * 2 or FIRST_PAUSE)
 
     def __repr__(self):
         return f"MPICommunicator(rank={self.rank}, size={self.size})"
+
+
+class WaitPolicy:
+    """How a rank polls an unfinished collective: `spin_seconds` of polling without
+    sleeping, then sleeps between polls growing up to `max_pause` seconds.
+
+    >>> WaitPolicy.for_local_ranks(2, cores=2)
+    WaitPolicy(spin_seconds=0.0005, max_pause=0.0005)
+    >>> WaitPolicy.for_local_ranks(4, cores=2)
+    WaitPolicy(spin_seconds=0, max_pause=0.002)
+    """
+
+    def __init__(self, spin_seconds, max_pause):
+        self.spin_seconds = spin_seconds
+        self.max_pause = max_pause
+
+    @classmethod
+    def for_local_ranks(cls, ranks, cores=None):
+        """The policy for `ranks` ranks on this machine of `cores` cores (`os.cpu_count()`
+        when None, as `_share_cores` counts them; not this process's affinity, which is one
+        core for a rank that mpirun binds to its own): spinning first only when each rank
+        has a core of its own."""
+        if cores is None:
+            cores = os.cpu_count() or 1
+        if ranks <= cores:
+            return cls(SPIN_SECONDS, MAX_PAUSE_OWN_CORE)
+        return cls(0.0, MAX_PAUSE_SHARED_CORES)
+
+    def __repr__(self):
+        return f"WaitPolicy(spin_seconds={self.spin_seconds:g}, max_pause={self.max_pause:g})"
 
 
 class _AllRequests:
@@ -229,18 +313,40 @@ def _abort_on_uncaught_exceptions(communicator):
     sys.excepthook = excepthook
 
 
-def _share_cores():
-    """Gives each rank on this machine its share of the cores for BLAS (Open MPI says how
-    many ranks run here): ranks whose BLAS threads outnumber the cores spin against each
-    other."""
+def _yield_core():
+    """Lets another runnable thread or process have this core, if one waits for it."""
+    if hasattr(os, "sched_yield"):
+        os.sched_yield()
+
+
+def local_ranks():
+    """How many ranks of the job run on this machine, as the launcher says (Open MPI,
+    Intel MPI/MPICH); 1 when it does not say."""
     local = os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("MPI_LOCALNRANKS")
-    if local and local.isdigit() and int(local) > 1:
+    return int(local) if local and local.isdigit() and int(local) > 0 else 1
+
+
+def _share_cores():
+    """Gives each rank on this machine its share of the cores for BLAS and for the batch
+    splits of `backend/threads.py` (both follow `blas.limit_threads`): ranks whose threads
+    outnumber the cores spin against each other. Two ranks on two cores run one thread
+    each: a rank owns one core."""
+    local = local_ranks()
+    if local > 1:
         from numpyflow.backend import blas
-        blas.limit_threads((os.cpu_count() or 1) // int(local))
+        blas.limit_threads((os.cpu_count() or 1) // local)
 
 
-def import_mpi():
-    """`mpi4py.MPI`, or an ImportError that says how to install it."""
+def import_mpi(ring=False):
+    """`mpi4py.MPI`, or an ImportError that says how to install it.
+
+    Args:
+      ring: Whether to ask Open MPI for the ring algorithm of its non-blocking all-reduce
+        (`RING_ALGORITHM_VARIABLE`), when MPI starts now (this import) and the environment
+        does not already say which algorithm. Other MPI libraries ignore the setting.
+    """
+    if ring and "mpi4py.MPI" not in sys.modules:
+        os.environ.setdefault(RING_ALGORITHM_VARIABLE, RING_ALGORITHM)
     try:
         from mpi4py import MPI
     except ImportError as error:

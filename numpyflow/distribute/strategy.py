@@ -410,8 +410,9 @@ class MultiWorkerMirroredStrategy(Strategy):
         `timeout_seconds` bounds each collective's wait (None: the
         `NUMPYFLOW_COLLECTIVE_TIMEOUT` environment variable, else 300 s; TF would wait
         forever), `bytes_per_pack` > 0 all-reduces the gradients in packs of at most that
-        many bytes (0: one buffer per dtype), `implementation` AUTO or RING (both MPI;
-        NCCL raises NotImplementedError).
+        many bytes (0: one buffer per dtype), `implementation` AUTO or RING (both MPI:
+        RING asks Open MPI for its ring all-reduce, AUTO too in jobs of up to
+        `communicator.AUTO_RING_MAX_RANKS` ranks; NCCL raises NotImplementedError).
       cluster_resolver: Must be None: the MPI launcher says who is who (`TF_CONFIG` is
         not read).
       communicator: Optional `numpyflow.distribute.communicator.Communicator` to use
@@ -436,7 +437,8 @@ class MultiWorkerMirroredStrategy(Strategy):
         if communicator is None:
             if communicator_module.mpi_world_size() > 1:
                 communicator = communicator_module.MPICommunicator(
-                    timeout=options.timeout_seconds, bytes_per_pack=options.bytes_per_pack)
+                    timeout=options.timeout_seconds, bytes_per_pack=options.bytes_per_pack,
+                    ring=collective_util.asks_for_ring(options))
             else:
                 communicator = communicator_module.SingleProcessCommunicator()
         super().__init__(communicator)

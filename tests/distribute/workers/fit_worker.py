@@ -150,10 +150,21 @@ def main(argv=None):
     data = dict(x=x, y=y, batch_size=args.batch)
     if args.dataset:
         data = dict(x=tf.data.Dataset.from_tensor_slices((x, y)).batch(args.batch))
+    communicator = strategy.extended._communicator
+    calls_before = getattr(communicator, "allreduce_calls", 0)
     history = model.fit(**data, epochs=args.epochs, verbose=args.verbose,
                         shuffle=not args.no_shuffle,
                         callbacks=callbacks,
                         validation_data=(x_test, y_test) if args.validation else None)
+    # What each step cost besides its arithmetic: MPI all-reduce calls of fit, and the
+    # threads a rank's kernels may use (BLAS, batch splits) and how it waits for peers.
+    from numpyflow.backend import blas, threads
+    state["fit_allreduce_calls"] = getattr(communicator, "allreduce_calls", 0) - calls_before
+    state["blas_threads"], state["split_cores"] = blas._max_threads, threads.cores()
+    policy = getattr(communicator, "wait_policy", None)
+    state["spin_seconds"] = policy.spin_seconds if policy is not None else None
+    from numpyflow.distribute.communicator import RING_ALGORITHM_VARIABLE
+    state["allreduce_algorithm"] = os.environ.get(RING_ALGORITHM_VARIABLE)
     os.makedirs(args.out, exist_ok=True)
     state["history"] = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     if args.step == "default":
