@@ -500,9 +500,10 @@ def _pool_attrs(attrs):
 
 
 # The routing is piecewise constant in x (and y), so only the routed values have gradients.
-# `row_max` (optional) passes the forward's row maxima along, to skip recomputing them.
+# `routing` (optional) passes the forward's routing (see `pool_kernels.max_pool`) along, to
+# skip recomputing it.
 MaxPool = Primitive("MaxPool", _max_pool_forward, lambda node, dy: (
-    MaxPoolGrad(node.inputs[0], node.output, dy, row_max=node.saved, **node.attrs),),
+    MaxPoolGrad(node.inputs[0], node.output, dy, routing=node.saved, **node.attrs),),
     saves=True)
 MaxPoolGrad = Primitive("MaxPoolGrad", quiet(_max_pool_grad_forward), lambda node, ddx: (
     None, None, MaxPoolGradGrad(node.inputs[0], node.inputs[1], ddx, **node.attrs)))

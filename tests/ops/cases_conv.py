@@ -325,4 +325,14 @@ CASES = [
     case("AvgPoolGrad", grad_at(lambda x: tf.nn.avg_pool2d(x, 3, 2, "SAME"), pool_x_odd),
          lambda dy: np_avg_pool_grad(pool_x_odd.shape, dy, (3, 3), (2, 2), "SAME"),
          rand(1, 3, 3, 3)),
+    # 2x2 windows, stride 2, even sizes: the kernels' fast path (pooling.tiles_2x2).
+    case("MaxPool", lambda x: tf.nn.max_pool2d(x, 2, 2, "SAME"),
+         lambda x: np_pool(x, (2, 2), (2, 2), "SAME", np.max), distinct(2, 4, 6, 3),
+         id="max_pool_2x2_fast_path"),
+    case("MaxPoolGrad", grad_at(lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"), pool_x[:, :4]),
+         lambda dy: np_max_pool_grad(pool_x[:, :4], dy, (2, 2), (2, 2), "VALID"),
+         rand(2, 2, 3, 2), id="max_pool_grad_2x2_fast_path"),
+    case("MaxPoolGradGrad", max_pool_grad_grad_at(pool_x[:, :4], 2, 2, "VALID"),
+         lambda ddx: np_max_pool_grad_grad(pool_x[:, :4], ddx, (2, 2), (2, 2), "VALID"),
+         rand(2, 4, 6, 2), id="max_pool_grad_grad_2x2_fast_path"),
 ]

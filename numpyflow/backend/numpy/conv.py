@@ -19,17 +19,26 @@ The same layout serves the backward pass:
     would also be one GEMM, but its column matrix is ~3x larger for LeNet-sized images;
     np.add.at or np.bincount scatter-adds measured ~10x slower than these adds.)
 
+Narrow GEMMs (6 or 16 filters) run by blocks of rows, each block's columns small enough
+to stay in the core's L2 cache (`GEMM_BLOCK_BYTES`); OpenBLAS runs them whole at about half
+speed. Unit-stride convolutions go further (`COLUMNS_BY_BLOCKS`): every run of rows of the
+column matrix is one contiguous run of the planes per (kernel offset, channel)
+(`_Layout.row_windows`), so the forward builds the columns one block at a time into one
+small buffer and multiplies each block while it is in cache; nothing column-sized is
+written to memory, and the filter gradient builds the blocks again from the saved planes
+(~1/KH*KW of the columns' size) rather than reading saved columns back.
+
 Grouped convolution (a filter depth of in_channels / G) uses the same column matrix, split
 by channel into G blocks: each GEMM becomes a batch of G products.
 
 Large kernels are split by batch across the cores (`backend.threads`): each thread builds
 its images' columns, multiplies them on one BLAS thread and writes its rows of the result;
-the forward then saves a tuple of per-part column matrices, and the filter gradient sums
+the forward then saves the per-part column matrices stacked, and the filter gradient sums
 the parts' products; their temporaries (padded planes, gradient rows, col2im planes) are
 per-thread buffers kept across steps (`_buffer`). Which kernels split is `threads`'
 policy, from their estimated time on one core (narrow GEMMs are slow per multiply-add):
-LeNet-5 splits from batch 32; smaller ones run whole, with `blas.matmul`'s policy and
-fresh temporaries.
+LeNet-5 splits from batch 64; smaller ones run whole, with `blas.matmul`'s policy and
+fresh temporaries (and, with unit strides, their columns built by blocks).
 
 Example:
     >>> x = np.ones((1, 3, 3, 1), np.float32)
@@ -75,15 +84,23 @@ def _buffer(reuse, tag, shape, dtype, zeroed):
     return (np.zeros if zeroed else np.empty)(shape, dtype)
 
 
-def _planes(x, pads, reuse=False):
-    """NHWC `x` copied, zero-padded, into planes (C, Hp + 1, N, Wp); the last row is spare."""
-    n, h, w, c = x.shape
+def _planes_shape(x_shape, pads):
+    n, h, w, c = x_shape
     (top, bottom), (left, right) = pads
+    return (c, h + top + bottom + 1, n, w + left + right)
+
+
+def _planes(x, pads, reuse=False, out=None):
+    """NHWC `x` copied, zero-padded, into planes (C, Hp + 1, N, Wp); the last row is spare.
+    Written into `out` when given (zero where the padding goes)."""
+    _, h, w, _ = x.shape
+    (top, _), (left, _) = pads
     # A reused buffer's padding stays zero (only the interior is written). Keyed by the pads
     # too: another conv with planes of this shape but other pads would write its interior
     # over this one's padding.
-    shape = (c, h + top + bottom + 1, n, w + left + right)
-    planes = _buffer(reuse, ("planes", pads), shape, x.dtype, zeroed=True)
+    planes = out if out is not None else _buffer(reuse, ("planes", pads),
+                                                 _planes_shape(x.shape, pads), x.dtype,
+                                                 zeroed=True)
     planes[:, top:top + h, :, left:left + w] = x.transpose(3, 1, 0, 2)
     return planes
 
@@ -125,6 +142,19 @@ class _Layout:
     def _window_view(self, planes):
         return _windows(planes, (self.kh, self.kw), self.strides, self.dilations, self.oh,
                         self.width)
+
+    def row_windows(self, planes):
+        """With unit strides: the column matrix as a (KH, KW, C, OH*N*Wp) view of `planes`.
+
+        Row (oh, n, w) of kernel offset (i, j) and channel c is planes[c, oh + i*dh, n,
+        w + j*dw], and rows run consecutively through the planes: any run of rows lo:hi is
+        one contiguous run of the planes per (i, j, c), so blocks of rows copy as fast as
+        the whole matrix.
+        """
+        s_c, s_h, _, s_w = planes.strides
+        shape = (self.kh, self.kw, self.c, self.oh * self.n * self.width)
+        return as_strided(planes, shape, (self.dilations[0] * s_h, self.dilations[1] * s_w,
+                                          s_c, s_w))
 
     def column_shape(self):
         """The shape of `columns`' result."""
@@ -215,6 +245,130 @@ def _into(out, view):
     return out
 
 
+# -- GEMMs by row blocks ------------------------------------------------------------------
+
+# A narrow GEMM (a side below `blas.MIN_THREADED_SIDE`, so on one BLAS thread anyway) whose
+# column matrix is larger than this many bytes runs as a batch of products over blocks of
+# its rows (the (oh, n, width) windows), each block's columns this many bytes at most; None:
+# always whole. OpenBLAS runs a tall product with 6 or 16 filters at ~half speed once its
+# columns exceed the core's L2 cache; a block's stay in it. Measured on this 2-core EPYC
+# (1 MiB L2 per core; one thread, load average ~5; whole -> blocked, ms): LeNet-5 batch 32's
+# conv1 28672x25x6 forward 0.40 -> 0.27, filter gradient 0.37 -> 0.19; conv2 4480x150x16
+# forward 0.45 -> 0.27, filter gradient 0.36 -> 0.22 (128-192 KiB best, 512 KiB no gain).
+GEMM_BLOCK_BYTES = 192 * 1024
+
+
+def _row_blocks(inner, rows, narrow_side, itemsize):
+    """How a GEMM over `rows` column-matrix rows of `inner` values splits into row blocks:
+    [(lo, hi, count)], rows lo:hi as `count` equal blocks; None to run it whole."""
+    if GEMM_BLOCK_BYTES is None or narrow_side >= blas.MIN_THREADED_SIDE:
+        return None
+    size = max(GEMM_BLOCK_BYTES // (inner * itemsize), 1)
+    count, extra = divmod(rows, size)
+    if count < 2:
+        return None
+    spans = [(0, count * size, count)]
+    if extra:
+        spans.append((count * size, rows, 1))
+    return spans
+
+
+def _blocks(matrix, lo, hi, count):
+    """Columns lo:hi of a (K, M) matrix as `count` (K, block) matrices: (count, K, block)."""
+    return matrix[:, lo:hi].reshape(matrix.shape[0], count, -1).transpose(1, 0, 2)
+
+
+def _forward_product(columns, filter_matrix, gemm):
+    """columns.T @ filter_matrix: the forward's GEMM rows (OH*N*width, O)."""
+    spans = columns.ndim == 2 and _row_blocks(*columns.shape, filter_matrix.shape[1],
+                                              columns.itemsize)
+    if not spans:
+        return gemm(_transposed(columns), filter_matrix)
+    out = np.empty((columns.shape[1], filter_matrix.shape[1]),
+                   np.result_type(columns, filter_matrix))
+    blas.use_threads_for(0)
+    for lo, hi, count in spans:
+        np.matmul(_blocks(columns, lo, hi, count).transpose(0, 2, 1), filter_matrix,
+                  out=out[lo:hi].reshape(count, -1, out.shape[1]))
+    return out
+
+
+def _filter_product(columns, rows, gemm):
+    """columns @ rows: the filter gradient's (KH*KW*C, O) matrix."""
+    spans = columns.ndim == 2 and _row_blocks(*columns.shape, rows.shape[1], columns.itemsize)
+    if not spans:
+        return gemm(columns, rows)
+    blas.use_threads_for(0)
+    total = None
+    for lo, hi, count in spans:
+        blocks = np.matmul(_blocks(columns, lo, hi, count),
+                           rows[lo:hi].reshape(count, -1, rows.shape[1]))
+        part = blocks.sum(axis=0)
+        total = part if total is None else np.add(total, part, out=total)
+    return total
+
+
+# Whether unit-stride convolutions build their column matrix block by block, each block
+# multiplied while in cache and then overwritten, instead of whole (and save the padded
+# planes instead of columns: the filter gradient builds the blocks again from them). A
+# whole column matrix (LeNet-5 batch 32: 2.9 MB for conv1, 2.7 MB for conv2) is written to
+# memory and read back once per GEMM. Measured (LeNet-5 batch-32 `fit` step, CPU time,
+# interleaved A/B, load average ~8): 3.90 -> 3.53 ms.
+COLUMNS_BY_BLOCKS = True
+
+
+def _block_rows(layout, narrow_side, itemsize):
+    """Rows per block of a unit-stride convolution's columns built by blocks, or None to
+    build them whole."""
+    if not COLUMNS_BY_BLOCKS or layout.groups != 1 or tuple(layout.strides) != (1, 1):
+        return None
+    inner = layout.kh * layout.kw * layout.c
+    spans = _row_blocks(inner, layout.oh * layout.n * layout.width, narrow_side, itemsize)
+    return spans and spans[0][1] // spans[0][2]
+
+
+def _block_rows_or_all(layout, itemsize):
+    """`_block_rows`, or all rows in one block (for planes saved while blocks were on)."""
+    return _block_rows(layout, layout.o, itemsize) or layout.oh * layout.n * layout.width
+
+
+def _column_blocks(layout, planes, size):
+    """Yields (lo, hi, block): the column matrix's rows lo:hi as a (KH*KW*C, hi - lo)
+    matrix, built from `planes` in one buffer that the next block overwrites."""
+    windows = layout.row_windows(planes)
+    rows = windows.shape[-1]
+    buffer = _buffer(layout.reuse, "block", windows.shape[:3] + (size,), planes.dtype,
+                     zeroed=False)
+    for lo in range(0, rows, size):
+        hi = min(lo + size, rows)
+        block = buffer[..., :hi - lo]
+        np.copyto(block, windows[..., lo:hi])
+        yield lo, hi, block.reshape(-1, hi - lo)
+
+
+def _forward_by_blocks(layout, planes, filter_matrix, size):
+    # A reused buffer (split kernels) is consumed by the caller before its next call.
+    out = _buffer(layout.reuse, "rows by blocks", (layout.oh * layout.n * layout.width,
+                                                   layout.o),
+                  np.result_type(planes, filter_matrix), zeroed=False)
+    blas.use_threads_for(0)
+    for lo, hi, block in _column_blocks(layout, planes, size):
+        np.matmul(block.T, filter_matrix, out=out[lo:hi])
+    return out
+
+
+def _filter_gradient_by_blocks(layout, planes, rows, size):
+    total = product = None
+    blas.use_threads_for(0)
+    for lo, hi, block in _column_blocks(layout, planes, size):
+        if total is None:
+            total = np.matmul(block, rows[lo:hi])
+            product = np.empty_like(total)
+        else:
+            total += np.matmul(block, rows[lo:hi], out=product)
+    return total
+
+
 # -- kernels ------------------------------------------------------------------------------
 
 def _transposed(matrix):
@@ -261,25 +415,45 @@ def conv2d(x, filters, strides, dilations, pads, groups=1):
 
     Returns:
       (output (N, OH, OW, O), columns): the column matrix, or, when the work was split
-      across cores, the per-part column matrices stacked on a new leading axis.
+      across cores, the per-part column matrices stacked on a new leading axis; when the
+      columns were built by blocks (`COLUMNS_BY_BLOCKS`), the padded planes
+      (C, Hp + 1, N, Wp) they were built from (split: the parts' planes, stacked), for the
+      filter gradient to build them again.
     """
     layout = _Layout(x.shape, filters.shape, strides, dilations, pads, groups)
     parts = _parts(layout)
     if len(parts) == 1:
+        size = _block_rows(layout, layout.o, x.itemsize)
+        if size:  # Saves the planes: the filter gradient builds the columns from them.
+            planes = _planes(x, pads)
+            out = _forward_by_blocks(layout, planes, layout.filter_matrix(filters), size)
+            return layout.output(out), planes
         columns = layout.columns(x)
-        out = blas.matmul(_transposed(columns), layout.filter_matrix(filters))
+        out = _forward_product(columns, layout.filter_matrix(filters), blas.matmul)
         return layout.output(out), columns
     result = np.empty((layout.n, layout.oh, layout.ow, layout.o), dtype=x.dtype)
     piece = _Layout(_part_shape(x.shape, parts[0]), filters.shape, strides, dilations, pads,
                     groups, reuse=True)
+    size = _block_rows(piece, piece.o, x.itemsize)
+    if size:  # Each part by blocks; the parts' planes saved, stacked (5-D).
+        part_planes = _planes_shape(_part_shape(x.shape, parts[0]), pads)
+        planes = np.zeros((len(parts),) + part_planes, x.dtype)
+
+        def run_by_blocks(index):
+            lo, hi = parts[index]
+            _planes(x[lo:hi], pads, out=planes[index])
+            rows = _forward_by_blocks(piece, planes[index], piece.filter_matrix(filters), size)
+            piece.output(rows, out=result[lo:hi])
+        threads.run_parts(run_by_blocks, range(len(parts)))
+        return result, planes
     # Equal parts (see `_parts`): one array of per-part column matrices, saved as one value.
     columns = np.empty((len(parts),) + piece.column_shape(), dtype=x.dtype)
 
     def run(index):
         lo, hi = parts[index]
         piece.columns(x[lo:hi], out=columns[index])
-        rows = blas.matmul_one_thread(_transposed(columns[index]),
-                                      piece.filter_matrix(filters))
+        rows = _forward_product(columns[index], piece.filter_matrix(filters),
+                                blas.matmul_one_thread)
         piece.output(rows, out=result[lo:hi])
     threads.run_parts(run, range(len(parts)))
     return result, columns
@@ -291,6 +465,8 @@ def _input_contributions(layout, filters, dy, gemm):
         # Depthwise (one filter per group): each group's product is an outer product, which
         # a broadcast multiply computes several times faster than a batched GEMM.
         return filter_matrix * rows
+    # (Not by row blocks: blocks writing into the (KH*KW*C, OH*N*width) result measured
+    # ~25% slower for LeNet-5's conv2.)
     return gemm(filter_matrix, rows)
 
 
@@ -317,19 +493,42 @@ def conv2d_backprop_filter(x, dy, filter_shape, strides, dilations, pads, groups
                            columns=None):
     """The gradient of `conv2d` with respect to its filters: an array of `filter_shape`.
 
-    `columns` is what `conv2d` returned for `x` (recomputed when None): the column matrix,
-    or per-part ones stacked (one more axis), whose products are summed.
+    `columns` is what `conv2d` returned for `x` (built again when None, by blocks where
+    `COLUMNS_BY_BLOCKS` applies): the column matrix, or per-part ones stacked (one more
+    axis), whose products are summed, or the padded planes to build it from by blocks.
     """
     layout = _Layout(x.shape, filter_shape, strides, dilations, pads, groups)
     whole_ndim = 2 if groups == 1 else 3
+    if groups == 1 and columns is not None and columns.ndim == 4:  # Planes (`conv2d`).
+        total = _filter_gradient_by_blocks(layout, columns, layout.rows(dy),
+                                           _block_rows_or_all(layout, x.itemsize))
+        return layout.filter_from_matrix(total, filter_shape)
+    if groups == 1 and columns is not None and columns.ndim == 5:  # Per-part planes.
+        parts = threads.even_parts(layout.n, columns.shape[0])
+        piece = _Layout(_part_shape(x.shape, parts[0]), filter_shape, strides, dilations,
+                        pads, groups, reuse=True)
+        size = _block_rows_or_all(piece, x.itemsize)
+
+        def run_by_blocks(index):
+            lo, hi = parts[index]
+            return _filter_gradient_by_blocks(piece, columns[index], piece.rows(dy[lo:hi]),
+                                              size)
+        products = threads.run_parts(run_by_blocks, range(len(parts)))
+        return layout.filter_from_matrix(sum(products[1:], products[0]), filter_shape)
     if columns is None:
         count = len(_parts(layout))
     else:
         count = columns.shape[0] if columns.ndim > whole_ndim else 1
     if count == 1:
+        size = _block_rows(layout, layout.o, x.itemsize) if columns is None else None
+        if size:
+            total = _filter_gradient_by_blocks(layout, _planes(x, pads), layout.rows(dy),
+                                               size)
+            return layout.filter_from_matrix(total, filter_shape)
         if columns is None:
             columns = layout.columns(x)
-        return layout.filter_from_matrix(blas.matmul(columns, layout.rows(dy)), filter_shape)
+        return layout.filter_from_matrix(_filter_product(columns, layout.rows(dy), blas.matmul),
+                                         filter_shape)
     parts = threads.even_parts(layout.n, count)
     piece = _Layout(_part_shape(x.shape, parts[0]), filter_shape, strides, dilations, pads,
                     groups, reuse=True)
@@ -337,7 +536,7 @@ def conv2d_backprop_filter(x, dy, filter_shape, strides, dilations, pads, groups
     def run(index):
         lo, hi = parts[index]
         part_columns = piece.columns(x[lo:hi]) if columns is None else columns[index]
-        return blas.matmul_one_thread(part_columns, piece.rows(dy[lo:hi]))
+        return _filter_product(part_columns, piece.rows(dy[lo:hi]), blas.matmul_one_thread)
     products = threads.run_parts(run, range(count))
     total = products[0]
     for product in products[1:]:

@@ -7,11 +7,22 @@ first maximal element of its window in row-major order, as in TF.
 
 Example:
     >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
-    >>> y, row_max = max_pool(x, (2, 2), (2, 2), ((0, 0), (0, 0)))
+    >>> y, routing = max_pool(x, (2, 2), (2, 2), ((0, 0), (0, 0)))
     >>> y[0, :, :, 0]
     array([[ 5.,  7.],
            [13., 15.]], dtype=float32)
+
+Fast path (`tiles_2x2`): 2x2 windows with stride 2 and no padding over an even height and
+width, CNNs' usual pool. There NHWC interleaves the windows with runs of only C values
+(C = 6 in LeNet-5), and each strided slice above costs NumPy one ~10 ns inner loop per run.
+The fast path instead compares every element with its neighbour C values on (right) and
+W*C values on (below) over the WHOLE flattened array: each such op is one contiguous run.
+At each window's top-left element this gives the window's max and where its first max is
+(the rest is junk, never read); one copy then picks the top-left elements out. The
+gradient scatters dy to the winners with one fancy-index assignment.
 """
+
+import functools
 
 import numpy as np
 
@@ -60,7 +71,119 @@ def _row_maxima(padded, ksize, strides, out_w):
     return _reduce_windows(padded, 2, ksize[1], strides[1], out_w, np.maximum)
 
 
+# -- fast path: 2x2 windows, stride 2, no padding, even height and width ------------------
+
+def tiles_2x2(shape, ksize, strides, pads):
+    """Whether max pooling an NHWC input of `shape` takes the fast path (module docstring)."""
+    _, h, w, _ = shape
+    return (tuple(ksize) == (2, 2) and tuple(strides) == (2, 2) and not any(pads[0])
+            and not any(pads[1]) and h % 2 == 0 and w % 2 == 0 and 0 not in shape)
+
+
+# Pooled outputs up to this many elements keep their window starts (8 bytes an element)
+# across calls; larger ones build them each time rather than hold that much memory.
+_CACHED_STARTS_UP_TO = 1 << 20
+
+
+def _window_starts(shape):
+    """The flat index of each window's top-left element, per pooled element (N*OH*OW*C,)."""
+    if int(np.prod(shape)) // 4 <= _CACHED_STARTS_UP_TO:
+        return _cached_window_starts(shape)
+    return _build_window_starts(shape)
+
+
+# A pure function of the shape, memoized: each training step asks again, and building the
+# starts costs as much as the gradient's scatter.
+@functools.lru_cache(maxsize=8)
+def _cached_window_starts(shape):
+    starts = _build_window_starts(shape)
+    starts.flags.writeable = False
+    return starts
+
+
+def _build_window_starts(shape):
+    n, h, w, c = shape
+    starts = (np.arange(n * h // 2)[:, None, None] * (2 * w * c)
+              + np.arange(w // 2)[None, :, None] * (2 * c)
+              + np.arange(c)[None, None, :]).reshape(-1)
+    return starts
+
+
+def _top_left(values, shape):
+    """The elements of flat `values` (NHWC `shape`'s size) at each window's top-left, as an
+    (N, OH, OW, C) array."""
+    n, h, w, c = shape
+    # A pixel's C values as ONE element of a C-values-wide type: the copy then moves
+    # N*OH*OW elements, instead of N*OH*OW runs of C values (~3x faster for C = 6).
+    wide = values.reshape(n * h // 2, 2, w // 2, 2, c).view((np.void, c * values.itemsize))
+    picked = np.ascontiguousarray(wide[:, 0, :, 0])
+    return picked.view(values.dtype).reshape(n, h // 2, w // 2, c)
+
+
+def _max_pool_2x2(x):
+    """The fast path's forward: (y, routing).
+
+    `routing` (flat, read at each window's top-left only) is W * top + left: whether the
+    window's first max is in its top row, and whether it is the left one of that row. That
+    makes the winner's flat index linear in it (`_winners`): a lookup table indexed by
+    uint8 measured 5x slower than the arithmetic.
+    """
+    _, _, w, c = x.shape
+    flat = np.ascontiguousarray(x).reshape(-1)
+    row = w * c
+    right_of = (flat[:-c], flat[c:])
+    # At a window row's left element: the row's max, and whether the left element holds it
+    # (>=: the first max wins ties; a NaN max goes to the last element, as `_first_hits`).
+    row_max = np.maximum(*right_of)
+    left = np.greater_equal(*right_of)
+    below_of = (row_max[:-row], row_max[row:])
+    # At a window's top-left: its max (written into a full-size array, so that
+    # `_top_left` can reshape it), and whether its top row holds it.
+    window_max = np.empty(flat.size, x.dtype)
+    np.maximum(*below_of, out=window_max[:below_of[0].size])
+    top = np.greater_equal(*below_of)
+    # The chosen row's `left`: left[p] if top else left[p + row], as bit operations.
+    chosen_left = np.bitwise_xor(left[:-row], left[row:])
+    chosen_left &= top
+    chosen_left ^= left[row:]
+    # (As bytes: NumPy's bool-to-integer casts are several times slower than byte math.)
+    routing = top.view(np.uint8) if w < 255 else top.astype(np.uint32)
+    routing = routing * w
+    routing += chosen_left.view(np.uint8)
+    return _top_left(window_max, x.shape), routing
+
+
+def _winners(shape, routing):
+    """The flat index of each window's first max, per pooled element."""
+    c = shape[3]
+    starts = _window_starts(tuple(shape))
+    # The bottom-right element is W * C + C after the top-left; the winner is C * routing
+    # (W * C * top + C * left) before that.
+    winners = routing[starts].astype(np.intp)
+    winners *= -c
+    winners += starts
+    winners += (shape[2] + 1) * c
+    return winners
+
+
+def _max_pool_2x2_grad(dy, shape, routing):
+    dx = np.zeros(int(np.prod(shape)), dy.dtype)
+    dx[_winners(shape, routing)] = dy.reshape(-1)
+    return dx.reshape(shape)
+
+
+def _max_pool_2x2_grad_grad(ddx, shape, routing):
+    picked = np.ascontiguousarray(ddx).reshape(-1)[_winners(shape, routing)]
+    return picked.reshape(shape[0], shape[1] // 2, shape[2] // 2, shape[3])
+
+
+# -- max pooling ----------------------------------------------------------------------------
+
 def max_pool(x, ksize, strides, pads):
+    """Max pooling: (y, routing), where `routing` is what `max_pool_grad` reuses (the fast
+    path's routing codes, or the separable path's row maxima)."""
+    if tiles_2x2(x.shape, ksize, strides, pads):
+        return _max_pool_2x2(x)
     padded = _pad_nhwc(x, pads, _lowest(x.dtype))
     oh, ow = output_hw(x.shape[1:3], ksize, strides, (1, 1), pads)
     # The row maxima are also what the gradient's routing starts from: saved for it.
@@ -122,17 +245,27 @@ def _gather(values, hits, axis, stride, count):
     return result
 
 
-def max_pool_grad(x, y, dy, ksize, strides, pads, row_max=None):
+def max_pool_grad(x, y, dy, ksize, strides, pads, routing=None):
+    """The gradient of `max_pool` (`routing`: its second result, or None to recompute)."""
+    if tiles_2x2(x.shape, ksize, strides, pads):
+        if routing is None:
+            routing = _max_pool_2x2(x)[1]
+        return _max_pool_2x2_grad(dy, x.shape, routing)
     padded_shape, row_shape, column_hits, row_hits = _max_routing(x, y, ksize, strides, pads,
-                                                                  row_max)
+                                                                  routing)
     oh, ow = y.shape[1:3]
     d_rows = _scatter(dy, row_hits, 1, strides[0], oh, row_shape)
     d_padded = _scatter(d_rows, column_hits, 2, strides[1], ow, padded_shape)
     return np.ascontiguousarray(_crop_nhwc(d_padded, pads, x.shape))
 
 
-def max_pool_grad_grad(x, y, ddx, ksize, strides, pads, row_max=None):
-    _, _, column_hits, row_hits = _max_routing(x, y, ksize, strides, pads, row_max)
+def max_pool_grad_grad(x, y, ddx, ksize, strides, pads, routing=None):
+    """The gradient of `max_pool_grad` with respect to dy: ddx at the routed elements."""
+    if tiles_2x2(x.shape, ksize, strides, pads):
+        if routing is None:
+            routing = _max_pool_2x2(x)[1]
+        return _max_pool_2x2_grad_grad(ddx, x.shape, routing)
+    _, _, column_hits, row_hits = _max_routing(x, y, ksize, strides, pads, routing)
     oh, ow = y.shape[1:3]
     padded = _pad_nhwc(ddx, pads, 0)
     rows = _gather(padded, column_hits, 2, strides[1], ow)
