@@ -140,7 +140,7 @@ class Equation:
 
     def __repr__(self):
         arguments = [atom.name for atom in self.inputs]
-        arguments += [f"{key}={value.name if isinstance(value, ATOMS) else value!r}"
+        arguments += [f"{key}={value.name if isinstance(value, ATOMS) else repr(value)}"
                       for key, value in self.attrs.items()]
         targets = ", ".join(f"{v.name}: {_type_string(v)}" if isinstance(v, Value) else v.name
                             for v in self.outputs)

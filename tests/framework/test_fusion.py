@@ -1,0 +1,225 @@
+"""framework/fusion.py: graph rewrites before a plan is compiled give the same numbers, bit
+for bit, and apply only where every reader of what they change is accounted for."""
+
+import numpy as np
+import pytest
+
+import numpyflow as tf
+from numpyflow.framework import fusion, plan, tracing
+from numpyflow.ops import conv_ops
+
+
+def primitive_names(graph):
+    return [eq.primitive.name for eq in graph.equations]
+
+
+def run_both(graph, *arrays):
+    """(outputs of the plan without rewrites, outputs with them), as NumPy arrays."""
+    results = []
+    for g in (graph, fusion.fused(graph)):
+        outputs = plan.compile_plan(g)(list(arrays))
+        results.append([np.asarray(t.numpy()) for t in tf.nest.flatten(outputs)])
+    return results
+
+
+def pool_step(ksize, strides, padding, power=2.):
+    """Relu -> max pool, a loss of the pooled values, and its gradient for x."""
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            pooled = tf.nn.max_pool2d(tf.nn.relu(x), ksize, strides, padding)
+            loss = tf.reduce_sum(pooled ** power * 0.5 + pooled)
+        return pooled, tape.gradient(loss, x)
+    return step
+
+
+def tied_input(shape, dtype, seed=0):
+    """Values with many ties (zeros, repeated positives) and negatives."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(-3, 4, shape).astype(dtype)
+
+
+@pytest.mark.parametrize("shape,ksize,strides,padding", [
+    ((2, 8, 8, 3), 2, 2, "VALID"),     # The 2x2 fast path of the pooling kernels.
+    ((1, 7, 5, 4), 2, 2, "SAME"),      # Odd sizes, padded windows.
+    ((3, 9, 9, 2), 3, 2, "VALID"),     # Overlapping windows: gradients add up.
+    ((2, 6, 7, 1), (2, 3), 1, "SAME"),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_moves_after_the_pool_with_the_same_numbers(shape, ksize, strides, padding, dtype):
+    for x in (tied_input(shape, dtype),
+              np.random.default_rng(1).standard_normal(shape).astype(dtype)):
+        graph = tracing.trace_graph(pool_step(ksize, strides, padding), x)
+        rewritten = fusion.fused(graph)
+        names = primitive_names(rewritten)
+        assert names.index("MaxPool") < names.index("Relu")
+        assert names.index("ReluGrad") < names.index("MaxPoolGrad")
+        # The ReLU and its gradient now run on the pooled shape.
+        pooled_shape = rewritten.equations[names.index("MaxPool")].output.shape
+        for eq in rewritten.equations:
+            if eq.primitive.name in ("Relu", "ReluGrad"):
+                assert eq.output.shape == pooled_shape
+        before, after = run_both(graph, x)
+        for got, want in zip(after, before):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+        eager = pool_step(ksize, strides, padding)(tf.constant(x))
+        for got, want in zip(after, eager):
+            np.testing.assert_array_equal(got, want.numpy())
+
+
+def test_a_forward_only_graph_is_rewritten_too():
+    x = tied_input((1, 4, 6, 2), np.float32)
+    graph = tracing.trace_graph(lambda x: tf.nn.max_pool2d(tf.nn.relu(x), 2, 2, "VALID") + 1., x,
+                                name="forward")
+    assert primitive_names(fusion.fused(graph))[:2] == ["MaxPool", "Relu"]
+    before, after = run_both(graph, x)
+    np.testing.assert_array_equal(after[0], before[0])
+
+
+def test_batch_of_one_and_all_negative_windows():
+    x = -np.abs(tied_input((1, 4, 4, 3), np.float32)) - 1.
+    x[0, 0, 0, 0] = 2.  # One window with a positive max; the others are all negative.
+    graph = tracing.trace_graph(pool_step(2, 2, "VALID"), x)
+    before, after = run_both(graph, x)
+    for got, want in zip(after, before):
+        np.testing.assert_array_equal(got, want)
+    assert np.count_nonzero(after[1]) == 1
+
+
+def test_not_rewritten_when_the_rectified_array_has_another_reader():
+    def step(x):
+        rectified = tf.nn.relu(x)
+        return tf.nn.max_pool2d(rectified, 2, 2, "VALID"), tf.reduce_sum(rectified)
+
+    graph = tracing.trace_graph(step, tied_input((1, 4, 4, 1), np.float32))
+    assert fusion.fused(graph) is graph
+
+
+def test_not_rewritten_when_the_rectified_array_is_an_output():
+    def step(x):
+        rectified = tf.nn.relu(x)
+        return rectified, tf.nn.max_pool2d(rectified, 2, 2, "VALID")
+
+    graph = tracing.trace_graph(step, tied_input((1, 4, 4, 1), np.float32))
+    assert fusion.fused(graph) is graph
+
+
+def test_not_rewritten_when_the_relu_gradient_comes_from_elsewhere():
+    # The ReLU's gradient is the sum of the pool's and another path's: the mask must stay
+    # on the full-size array.
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            rectified = tf.nn.relu(x)
+            pooled = tf.nn.max_pool2d(rectified, 2, 2, "VALID")
+            loss = tf.reduce_sum(pooled) + tf.reduce_sum(rectified * rectified)
+        return tape.gradient(loss, x)
+
+    x = tied_input((1, 4, 4, 2), np.float32)
+    graph = tracing.trace_graph(step, x)
+    rewritten = fusion.fused(graph)
+    assert primitive_names(rewritten) == primitive_names(graph)
+
+
+def test_not_rewritten_when_the_relu_reads_a_variable():
+    # The pool would read the Variable later than the ReLU did, after its assignment here.
+    variable = tf.Variable(tied_input((1, 4, 4, 1), np.float32))
+
+    def step(x):
+        rectified = tf.nn.relu(variable)
+        variable.assign(x)
+        return tf.nn.max_pool2d(rectified, 2, 2, "VALID")
+
+    x = -np.ones((1, 4, 4, 1), np.float32)
+    graph = tracing.trace_graph(step, x)
+    assert fusion.fused(graph) is graph
+
+
+def test_not_rewritten_when_a_window_may_hold_only_padding():
+    # Explicit padding as wide as the window: a window of padding alone pools to -inf,
+    # which a ReLU after the pool would turn into 0.
+    def step(x):
+        return conv_ops.MaxPool(tf.nn.relu(x), ksize=(2, 2), strides=(1, 1),
+                                pads=((2, 0), (0, 0)))
+
+    x = tied_input((1, 3, 3, 1), np.float32)
+    graph = tracing.trace_graph(step, x)
+    assert fusion.fused(graph) is graph
+    assert not fusion._windows_hold_input({"ksize": (2, 2), "pads": ((2, 0), (0, 0))})
+    assert fusion._windows_hold_input({"ksize": (2, 2), "pads": ((1, 1), (0, 1))})
+    assert not fusion._windows_hold_input({"ksize": (2, 2)})  # A form it does not know.
+
+
+def test_the_original_graph_is_kept_and_a_second_pass_changes_nothing():
+    x = tied_input((1, 4, 4, 1), np.float32)
+    graph = tracing.trace_graph(pool_step(2, 2, "VALID"), x)
+    text = str(graph)
+    fusion.fused(graph)
+    assert str(graph) == text
+    once = fusion.fused(graph)
+    assert str(once) != text
+    assert str(fusion.fused(once)) == str(once)  # Nothing left to rewrite.
+
+
+def cnn(seed):
+    tf.random.set_seed(seed)
+    inputs = tf.keras.Input((8, 8, 3))
+    x = tf.keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
+    x = tf.keras.layers.BatchNormalization()(x)
+    x = tf.keras.layers.ReLU()(x)
+    x = tf.keras.layers.MaxPooling2D(2)(x)
+    x = tf.keras.layers.Conv2D(5, 3, activation="relu")(x)
+    x = tf.keras.layers.MaxPooling2D(2, padding="same")(x)
+    outputs = tf.keras.layers.Dense(3, activation="softmax")(tf.keras.layers.Flatten()(x))
+    model = tf.keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def test_a_keras_cnn_trains_and_predicts_as_without_rewrites(monkeypatch):
+    # The plan compiler applies the rewrites (plan.compile_plan); the reference runs
+    # without any.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((24, 8, 8, 3)).astype(np.float32)
+    y = rng.integers(0, 3, 24)
+    plain, rewritten = cnn(0), cnn(1)
+    rewritten.set_weights(plain.get_weights())
+    with monkeypatch.context() as patch:
+        patch.setattr(fusion, "REWRITES", ())
+        plain_history = plain.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        plain_predictions = plain.predict(x, batch_size=8, verbose=0)
+        (source,) = plain.train_function.plan_sources()
+        assert "_before_relu" not in source
+    rewritten_history = rewritten.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    (source,) = rewritten.train_function.plan_sources()
+    # Both blocks' pools run before their ReLU.
+    assert source.count("_before_relu_s = f_MaxPool(") == 2
+    assert plain_history.history == rewritten_history.history
+    for got, want in zip(rewritten.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    predictions = rewritten.predict(x, batch_size=8, verbose=0)
+    assert any("_before_relu_s = f_MaxPool(" in source
+               for source in rewritten.predict_function.plan_sources())
+    np.testing.assert_array_equal(predictions, plain_predictions)
+
+
+def test_a_second_derivative_through_the_pool_gives_the_same_numbers():
+    # The outer tape records the gradient rules too: MaxPoolGradGrad reads the rectified
+    # array, a reader the rewrite does not know, so it leaves the graph as it is.
+    def step(x):
+        with tf.GradientTape() as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                pooled = tf.nn.max_pool2d(tf.nn.relu(x), 2, 2, "VALID")
+                loss = tf.reduce_sum(pooled * pooled * pooled)
+            gradient = inner.gradient(loss, x)
+            total = tf.reduce_sum(gradient * gradient)
+        return gradient, outer.gradient(total, x)
+
+    x = np.random.default_rng(2).standard_normal((2, 4, 6, 3)).astype(np.float32)
+    graph = tracing.trace_graph(step, x)
+    assert "MaxPoolGradGrad" in primitive_names(graph)
+    assert fusion.fused(graph) is graph
