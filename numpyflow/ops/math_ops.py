@@ -147,6 +147,11 @@ truediv = divide
 
 def _div_no_nan_forward(x, y):
     if x.ndim == 0 and y.ndim == 0:  # Metric results: skip the masked division's setup.
+        if y.dtype is x.dtype and x.dtype in _EXACT_IN_PYTHON_FLOATS:
+            # Python floats: ~0.5 us instead of ~1.3 (two ufunc calls on 0-d arrays). A
+            # quotient of 24-bit floats computed in 53 bits and rounded again to 24 is
+            # NumPy's float32 quotient (Figueroa: 53 >= 2 * 24 + 2): the same bits.
+            return x.dtype.type(x.item() / y.item()) if y else xp.zeros((), x.dtype)
         return xp.divide(x, y) if y != 0 else xp.zeros((), x.dtype)
     nonzero = y != 0
     return xp.divide(x, y, out=xp.zeros(xp.broadcast_shapes(x.shape, y.shape), x.dtype),
@@ -158,6 +163,8 @@ def _div_no_nan_grad(node, dy):
     return (DivNoNan(dy, y) if node.needs[0] else None,
             DivNoNan(DivNoNan(negative(dy) * x, y), y) if node.needs[1] else None)
 
+
+_EXACT_IN_PYTHON_FLOATS = (xp.dtype(xp.float16), xp.dtype(xp.float32), xp.dtype(xp.float64))
 
 # Metrics divide running totals by counts that start at 0: one op instead of four.
 DivNoNan = _binary_primitive("DivNoNan", quiet(_div_no_nan_forward), _div_no_nan_grad,
@@ -278,10 +285,12 @@ round.__doc__ = "Rounds half to even, element-wise. Not differentiable."
 def _matmul_forward(a, b, transpose_a=False, transpose_b=False):
     if a.ndim < 2 or b.ndim < 2:
         raise ValueError("rank")
+    # The arrays' own swapaxes: xp.swapaxes adds ~0.4 us of dispatch, three times in a
+    # Dense layer's backward pass.
     if transpose_a:
-        a = xp.swapaxes(a, -1, -2)
+        a = a.swapaxes(-1, -2)
     if transpose_b:
-        b = xp.swapaxes(b, -1, -2)
+        b = b.swapaxes(-1, -2)
     return blas.matmul(a, b)
 
 

@@ -41,8 +41,11 @@ _GEMV_SUM_MIN_ROWS = 256
 def _sum_forward(x, axis, keepdims):
     token = _quiet.silence()  # Inline rather than _quiet.quiet: Sum is on the hot path.
     try:
-        if (x.ndim >= 2 and axis == tuple(range(x.ndim - 1)) and x.dtype in _BLAS_FLOATS
-                and x.flags.c_contiguous and x.size >= _GEMV_SUM_MIN_ROWS * x.shape[-1] > 0):
+        # The size test first: it settles the small sums of a training step (bias
+        # gradients at batch 32) without building tuple(range(...)) (~0.35 us).
+        if (x.ndim >= 2 and x.size >= _GEMV_SUM_MIN_ROWS * x.shape[-1] > 0
+                and axis == tuple(range(x.ndim - 1)) and x.dtype in _BLAS_FLOATS
+                and x.flags.c_contiguous):
             # Summing every axis but the last (bias gradients): one GEMV, see
             # blas.column_sums.
             sums = blas.column_sums(x.reshape(-1, x.shape[-1]))
@@ -62,9 +65,11 @@ def _mean_forward(x, axis, keepdims):
             # TF's mean of integers stays integer (truncating); NumPy's becomes float64.
             return xp.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
         # What xp.mean computes for floats (a pairwise sum, then one division), minus its
-        # argument handling.
-        return xp.true_divide(xp.add.reduce(x, axis=axis, keepdims=keepdims),
-                              _reduced_count(x.shape, axis) or xp.nan)
+        # argument handling. `/` rather than xp.true_divide: the same division, and on the
+        # NumPy scalar of a full reduction (a batch's mean loss) it skips the ufunc call
+        # (~1.4 us of a training step's 3).
+        count = x.shape[axis[0]] if len(axis) == 1 else _reduced_count(x.shape, axis)
+        return xp.add.reduce(x, axis=axis, keepdims=keepdims) / (count or xp.nan)
     finally:
         _quiet.restore(token)
 

@@ -473,6 +473,7 @@ class Trainer:
         end_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_batch_end")
         logs = {}
         train_function = self.make_train_function()
+        direct = self._needs_no_replica_context()
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.call("on_epoch_begin", epoch, None)
@@ -483,7 +484,8 @@ class Trainer:
                 if batch_hooks:
                     callback_list.call("on_train_batch_begin", step, None)
                     callback_list.call("on_batch_begin", step, None)
-                logs = replica.train_step(train_function, data)
+                logs = (train_function(data) if direct
+                        else replica.train_step(train_function, data))
                 self._report_nan(logs, epoch, step)
                 if end_hooks:
                     callback_list.call("on_train_batch_end", step, logs)
@@ -501,6 +503,12 @@ class Trainer:
         callback_list.call("on_train_end", logs)
         return history
 
+    def _needs_no_replica_context(self):
+        """Whether the steps may be called as they are, outside `strategy.run`: under the
+        default strategy, whose replica context is the current one anyway (one replica, no
+        split batches, nothing to synchronize). Saves ~2 us a step."""
+        return self._distribute_strategy is None and not distribute_lib.has_strategy()
+
     def _report_nan(self, logs, epoch, step):
         if self._nan_reported:
             return
@@ -517,9 +525,11 @@ class Trainer:
         callback_list.call("on_test_begin", None)
         logs = {}
         test_function = self.make_test_function()
+        direct = self._needs_no_replica_context()
         for step, data in replica.batches(epoch_iterator):
             callback_list.call("on_test_batch_begin", step, None)
-            logs = replica.run(test_function, self.test_step, data)
+            logs = (test_function(data) if direct
+                    else replica.run(test_function, self.test_step, data))
             callback_list.call("on_test_batch_end", step, logs)
         logs = pythonify_logs(replica.global_logs(logs))
         callback_list.call("on_test_end", logs)
@@ -592,10 +602,9 @@ class Trainer:
                 # Compiled, and each batch's outputs depend on that batch only: the other
                 # batches run on every core (parallel_predict.py). Under the default
                 # strategy such a plan's call needs no replica context around it.
-                direct = (self._distribute_strategy is None
-                          and not distribute_lib.has_strategy())
                 outputs += parallel_predict.run_rest(
-                    (lambda data: _to_numpy(predict_function(data))) if direct else run, run,
+                    (lambda data: _to_numpy(predict_function(data)))
+                    if self._needs_no_replica_context() else run, run,
                     [batch for _, batch in batches], _batch_size(data), threads)
                 break
         callback_list.call("on_predict_end", None)
