@@ -4,8 +4,9 @@
 checkpointing in `model_dir`; the premade `DNNClassifier`, `LinearClassifier`, ... build
 their model_fn from feature columns; `train_and_evaluate` alternates the two; hooks run
 code around each step. How an eager `model_fn` keeps its Variables: see
-`numpyflow/estimator/variable_store.py`. `export_saved_model` is left out (use Keras's
-`model.export`).
+`numpyflow/estimator/variable_store.py`. `export_saved_model` writes a SavedModel with the
+weights frozen into its serving graph; `tf.estimator.export` holds the receivers and
+export outputs (see `numpyflow/estimator/export.py`).
 
     >>> import numpyflow as tf
     >>> tf.estimator.RunConfig().keep_checkpoint_max
@@ -42,6 +43,9 @@ _CANNED = {
 
 def __getattr__(name):
     # The premade estimators load on first use (they import Keras and feature columns).
+    if name == "export":  # Loads on first use, as the premade estimators do.
+        import importlib
+        return importlib.import_module("numpyflow.estimator.export")
     if name in _CANNED:
         import importlib
         module = importlib.import_module(f"numpyflow.estimator.canned.{_CANNED[name]}")
@@ -52,4 +56,4 @@ def __getattr__(name):
 __all__ = ["Estimator", "EstimatorSpec", "ModeKeys", "RunConfig", "TrainSpec", "EvalSpec",
            "train_and_evaluate", "SessionRunHook", "SessionRunArgs", "SessionRunContext",
            "SessionRunValues", "LoggingTensorHook", "StopAtStepHook", "CheckpointSaverHook",
-           "experimental", *_CANNED]
+           "experimental", "export", *_CANNED]

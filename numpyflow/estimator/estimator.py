@@ -500,16 +500,113 @@ class Estimator:
         for hook in hooks + (spec_hooks or []):
             hook.end(None)
 
-    def export_saved_model(self, *args, **kwargs):
-        """Not supported: save a Keras model with `model.export(...)` or `model.save(...)`."""
-        raise NotImplementedError(
-            "Estimator.export_saved_model is left out of numpyflow (see the export issue): "
-            "build the model with Keras and use `model.export(...)` or `model.save(...)`.")
+    def export_saved_model(self, export_dir_base, serving_input_receiver_fn, assets_extra=None,
+                           as_text=False, checkpoint_path=None,
+                           experimental_mode=ModeKeys.PREDICT):
+        """Writes the inference graph as a SavedModel in `export_dir_base/<timestamp>`.
 
-    export_savedmodel = export_saved_model
+        Calls `serving_input_receiver_fn`, runs the `model_fn` in PREDICT mode on its
+        features with the checkpoint's variables, and writes one signature per export
+        output the receiver can serve, the weights frozen into the graph (see
+        `numpyflow.estimator.export` for how, and for what differs from TF).
 
-    def experimental_export_all_saved_models(self, *args, **kwargs):
-        self.export_saved_model()
+        Args:
+          export_dir_base: The directory in which to make the timestamped export.
+          serving_input_receiver_fn: Returns a `tf.estimator.export.ServingInputReceiver`
+            (e.g. from `build_raw_serving_input_receiver_fn`).
+          assets_extra: Optional dict {destination under `assets.extra/`: source file}.
+          as_text: Write `saved_model.pbtxt` (text format) instead of `saved_model.pb`.
+          checkpoint_path: The checkpoint to export; None: the latest in `model_dir`.
+          experimental_mode: `ModeKeys.PREDICT` only (the frozen graph cannot train).
+
+        Returns:
+          The export directory, as bytes (as TF returns it).
+
+        Raises:
+          ValueError: without a receiver fn or a checkpoint, when the checkpoint lacks a
+            variable of the model_fn, or when no signature can be served.
+          NotImplementedError: for TRAIN or EVAL mode.
+        """
+        if not serving_input_receiver_fn:
+            raise ValueError("An input_receiver_fn must be defined.")
+        return self._export_all_saved_models(
+            export_dir_base, {experimental_mode: serving_input_receiver_fn}, assets_extra,
+            as_text, checkpoint_path)
+
+    def export_savedmodel(self, export_dir_base, serving_input_receiver_fn, assets_extra=None,
+                          as_text=False, checkpoint_path=None, strip_default_attrs=False):
+        """TF 1's name of `export_saved_model` (default-valued attributes are always
+        stripped: numpyflow writes stripped graphs)."""
+        if not serving_input_receiver_fn:
+            raise ValueError("An input_receiver_fn must be defined.")
+        return self._export_all_saved_models(
+            export_dir_base, {ModeKeys.PREDICT: serving_input_receiver_fn}, assets_extra,
+            as_text, checkpoint_path)
+
+    def experimental_export_all_saved_models(self, export_dir_base, input_receiver_fn_map,
+                                             assets_extra=None, as_text=False,
+                                             checkpoint_path=None):
+        """`export_saved_model` for a {mode: receiver fn} map; only PREDICT is supported."""
+        return self._export_all_saved_models(export_dir_base, input_receiver_fn_map,
+                                             assets_extra, as_text, checkpoint_path)
+
+    def _export_all_saved_models(self, export_dir_base, input_receiver_fn_map, assets_extra,
+                                 as_text, checkpoint_path):
+        from numpyflow.estimator import export as export_lib
+        from numpyflow.framework.function import function
+        from numpyflow.framework.tensor_spec import TensorSpec
+        if not isinstance(input_receiver_fn_map, dict):
+            raise TypeError(f"input_receiver_fn_map must be a dict {{mode: receiver fn}}; "
+                            f"received {input_receiver_fn_map!r}.")
+        for mode in (ModeKeys.TRAIN, ModeKeys.EVAL):
+            if input_receiver_fn_map.get(mode):
+                raise NotImplementedError(
+                    f"Estimator export in mode {mode!r}: numpyflow's SavedModels hold a frozen "
+                    f"serving graph; only ModeKeys.PREDICT ({ModeKeys.PREDICT!r}) is supported.")
+        receiver_fn = input_receiver_fn_map.get(ModeKeys.PREDICT)
+        if not receiver_fn:
+            raise ValueError(f"No valid modes for exporting found. Got "
+                             f"{list(input_receiver_fn_map)}.")
+        restored = self._restored_values(checkpoint_path, warm_start=True)
+        if restored is None:
+            raise ValueError(f"Couldn't find trained model at {self._model_dir}.")
+        self._seed()
+        store = variable_store.VariableStore(restored)
+        # The eager run: makes the Variables (from the checkpoint) and the export outputs.
+        receiver, specs, fed = export_lib._call_receiver_fn(receiver_fn)
+        context = variable_store.BuildContext(store, ModeKeys.PREDICT, None, serving=True)
+        spec = self._build(context, receiver.features, None, ModeKeys.PREDICT)
+        _check_all_restored(store, checkpoint_path or self.latest_checkpoint())
+        included, excluded = export_lib.servable_signatures(receiver.receiver_tensors,
+                                                            spec.export_outputs)
+        if not included:
+            raise ValueError(f"export_saved_model: none of the export outputs can be served "
+                             f"with the receiver tensors {sorted(receiver.receiver_tensors)}: "
+                             f"{excluded}")
+        keys = list(receiver.receiver_tensors)
+        input_signature = [TensorSpec(specs[position].shape, specs[position].dtype, name=key)
+                           for key, position in zip(keys, fed)]
+
+        def signature_function(signature_key, output_names):
+            def serve(*tensors):
+                feed = [None] * len(tensors)
+                for tensor, position in zip(tensors, fed):
+                    feed[position] = tensor
+                traced_receiver = export_lib._call_receiver_fn(receiver_fn, feed)[0]
+                traced = self._build(
+                    variable_store.BuildContext(store, ModeKeys.PREDICT, None, serving=True),
+                    traced_receiver.features, None, ModeKeys.PREDICT)
+                outputs = traced.export_outputs[signature_key].as_signature_outputs(
+                    traced_receiver.receiver_tensors)
+                return {name: _as_tensor(outputs[name], name) for name in output_names}
+            serve.__name__ = signature_key
+            return function(serve, input_signature=input_signature)
+
+        signatures = {key: signature_function(key, names) for key, names in included.items()}
+        export_dir = export_lib.get_timestamped_export_dir(export_dir_base)
+        export_lib.write_export(signatures, input_signature, export_dir, as_text, assets_extra)
+        _log.info("SavedModel written to: %s", os.fsdecode(export_dir))
+        return export_dir
 
     # -- summaries ---------------------------------------------------------------------------
     def _summary_writer(self, logdir):
@@ -550,6 +647,24 @@ class _StoreCheckpoint:
         from numpyflow.train import checkpoint_file
         checkpoint_file.write_checkpoint(prefix, self._store.saved_items())
         return prefix
+
+
+def _check_all_restored(store, checkpoint):
+    """Every trainable variable an export's model_fn made must come from the checkpoint
+    (as TF's restore requires); other variables missing there (an optimizer's step count
+    that a rebuilt Keras model makes) are only logged, since serving seldom reads them."""
+    missing = [name for name, variable in store.variables.items() if name != "global_step"
+               and name not in store.local_names and name not in store.restored_names]
+    others = [name for name in missing if not store.variables[name].trainable]
+    if others:
+        _log.warning("Export: the checkpoint %s has no values for the non-trainable "
+                     "variables %s; their initial values are used.", checkpoint, others)
+    missing = [name for name in missing if name not in others]
+    if missing:
+        raise ValueError(f"Could not load all requested variables from checkpoint. Please "
+                         f"make sure your model_fn does not expect variables that were not "
+                         f"saved in the checkpoint. The checkpoint {checkpoint} has no "
+                         f"{missing}.")
 
 
 def _saved_step(saver):

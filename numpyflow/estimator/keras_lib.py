@@ -41,11 +41,16 @@ class _LogMetric:
             metric.reset_state()
 
 
-def _rebuild(keras_model, custom_objects):
+def _rebuild(keras_model, custom_objects, compiled=True):
+    """The model rebuilt from its config; `compiled`: with its optimizer, loss and metrics
+    (PREDICT needs none of them, and an export traces the call, which must not read
+    values in Python as compiling does)."""
     from numpyflow.keras import optimizers
     config = keras_model.get_config()
     model = type(keras_model).from_config(config, custom_objects=custom_objects) \
         if custom_objects else type(keras_model).from_config(config)
+    if not compiled:
+        return model
     # The optimizer first, so its variables get the plain names; compiling makes another
     # one, and the metrics, whose variables are local (not saved).
     optimizer = optimizers.deserialize(optimizers.serialize(keras_model.optimizer))
@@ -81,11 +86,13 @@ def model_to_estimator(keras_model=None, keras_model_path=None, custom_objects=N
       model_dir, config: As `Estimator`.
       checkpoint_format: `"checkpoint"` (numpyflow's checkpoints; the only one).
       metric_names_map: Optional dict renaming the evaluation metrics.
-      export_outputs: Not supported (no SavedModel export).
+      export_outputs: Optional dict {model output name: an ExportOutput class, e.g.
+        `tf.estimator.export.RegressionOutput`}: extra signatures of `export_saved_model`,
+        named by the output, beside `"serving_default"` (a PredictOutput of every output).
     """
-    if export_outputs is not None:
-        raise NotImplementedError("model_to_estimator: `export_outputs` is not supported "
-                                  "(export_saved_model is left out of numpyflow).")
+    if export_outputs is not None and not isinstance(export_outputs, dict):
+        raise TypeError(f"model_to_estimator: export_outputs must be a dict {{output name: "
+                        f"ExportOutput class}}; received {export_outputs!r}.")
     if checkpoint_format not in ("checkpoint", "saver"):
         raise ValueError(f"Unknown checkpoint format: {checkpoint_format!r}.")
     if (keras_model is None) == (keras_model_path is None):
@@ -102,9 +109,13 @@ def model_to_estimator(keras_model=None, keras_model_path=None, custom_objects=N
                          "Sequential model with known inputs (subclassed models are not "
                          "supported).")
     metric_names_map = dict(metric_names_map or {})
+    unknown = sorted(set(export_outputs or ()) - set(keras_model.output_names))
+    if unknown:
+        raise KeyError(f"model_to_estimator: export_outputs names {unknown}, which are not "
+                       f"outputs of the Keras model ({list(keras_model.output_names)}).")
 
     def model_fn(features, labels, mode):
-        model = _rebuild(keras_model, custom_objects)
+        model = _rebuild(keras_model, custom_objects, compiled=mode != ModeKeys.PREDICT)
         training = mode == ModeKeys.TRAIN
         x = _model_inputs(model, features)
         outputs = model(x, training=training)
@@ -112,7 +123,8 @@ def model_to_estimator(keras_model=None, keras_model_path=None, custom_objects=N
         predictions = dict(zip(names, outputs)) if isinstance(outputs, (list, tuple)) \
             else {names[0]: outputs}
         if mode == ModeKeys.PREDICT:
-            return EstimatorSpec(mode, predictions=predictions)
+            return EstimatorSpec(mode, predictions=predictions,
+                                 export_outputs=_export_outputs(predictions, export_outputs))
         loss = model.compute_loss(x=x, y=labels, y_pred=outputs, training=training)
         if mode == ModeKeys.EVAL:
             model.compute_metrics(x, labels, outputs)
@@ -137,6 +149,20 @@ def model_to_estimator(keras_model=None, keras_model_path=None, custom_objects=N
         checkpoint_file.write_checkpoint(prefix, items)
         checkpoint_management.record_checkpoint(prefix)
     return estimator
+
+
+def _export_outputs(predictions, export_outputs):
+    """TF's signatures of a Keras estimator: `"serving_default"` predicts every output;
+    `export_outputs` adds `{output name: ExportOutput class}` over one output each."""
+    from numpyflow.estimator import export
+    final = {export.DEFAULT_SERVING_KEY: export.PredictOutput(predictions)}
+    missing = sorted(set(export_outputs or ()) - set(predictions))
+    if missing:
+        raise KeyError(f"model_to_estimator: export_outputs names {missing}, which are not "
+                       f"outputs of the Keras model ({sorted(predictions)}).")
+    for key, output_class in (export_outputs or {}).items():
+        final[key] = output_class(predictions[key])
+    return final
 
 
 namespace = types.SimpleNamespace(model_to_estimator=model_to_estimator)

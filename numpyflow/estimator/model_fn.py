@@ -32,7 +32,10 @@ class EstimatorSpec(collections.namedtuple("EstimatorSpec", _SPEC_FIELDS)):
         list/tuple of such ops, or a Tensor (an update that already ran), also work.
       eval_metric_ops: A dict: name -> a Keras `Metric` object (updated in the model_fn)
         or a `(value, update_op)` pair from `tf.compat.v1.metrics`.
-      export_outputs: Not supported (export_saved_model is left out); must be None.
+      export_outputs: PREDICT mode: a dict {signature key: `tf.estimator.export`
+        `PredictOutput`/`ClassificationOutput`/`RegressionOutput`}, the signatures
+        `Estimator.export_saved_model` writes; None: `{"serving_default":
+        PredictOutput(predictions)}`, and a lone output is also `"serving_default"`, as TF.
       training_chief_hooks, training_hooks, evaluation_hooks, prediction_hooks: lists of
         `SessionRunHook`s run in that mode.
       scaffold: Not supported; must be None.
@@ -50,12 +53,9 @@ class EstimatorSpec(collections.namedtuple("EstimatorSpec", _SPEC_FIELDS)):
         if mode not in (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT):
             raise ValueError(f"EstimatorSpec: mode must be one of tf.estimator.ModeKeys "
                              f"('train', 'eval', 'infer'); received mode={mode!r}.")
-        for name, value in (("export_outputs", export_outputs), ("scaffold", scaffold)):
-            if value is not None:
-                raise NotImplementedError(
-                    f"EstimatorSpec: `{name}` is not supported in numpyflow (export_saved_model "
-                    f"is left out: save a Keras model with `model.export`/`model.save`); "
-                    f"received {name}={value!r}.")
+        if scaffold is not None:
+            raise NotImplementedError(f"EstimatorSpec: `scaffold` is not supported in "
+                                      f"numpyflow; received scaffold={scaffold!r}.")
         if mode == ModeKeys.TRAIN and train_op is None:
             raise ValueError("Missing train_op.")
         if mode in (ModeKeys.TRAIN, ModeKeys.EVAL) and loss is None:
@@ -65,7 +65,11 @@ class EstimatorSpec(collections.namedtuple("EstimatorSpec", _SPEC_FIELDS)):
         if eval_metric_ops is not None and not isinstance(eval_metric_ops, dict):
             raise TypeError(f"EstimatorSpec: eval_metric_ops must be a dict; received "
                             f"{type(eval_metric_ops).__name__}.")
+        if mode == ModeKeys.PREDICT:
+            # As TF: the signatures are settled (and checked) when the spec is made.
+            from numpyflow.estimator.export import get_export_outputs
+            export_outputs = get_export_outputs(export_outputs, predictions)
         hooks = [tuple(h or ()) for h in (training_chief_hooks, training_hooks,
                                           evaluation_hooks, prediction_hooks)]
         return super().__new__(cls, mode, predictions, loss, train_op, eval_metric_ops or {},
-                               None, hooks[0], hooks[1], None, hooks[2], hooks[3])
+                               export_outputs, hooks[0], hooks[1], None, hooks[2], hooks[3])

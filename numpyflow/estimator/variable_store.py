@@ -120,13 +120,19 @@ class VariableStore:
 
 
 class BuildContext:
-    """One `model_fn` call: its mode, store, tape (TRAIN) and global step."""
+    """One `model_fn` call: its mode, store, tape (TRAIN) and global step.
 
-    def __init__(self, store, mode, global_step, tape=None):
+    `serving` marks the calls of `Estimator.export_saved_model`, which are traced into a
+    SavedModel graph: the canned heads then leave out their string predictions, which the
+    graph cannot hold (and which they compute from the traced values in NumPy).
+    """
+
+    def __init__(self, store, mode, global_step, tape=None, serving=False):
         self.store = store
         self.mode = mode
         self.global_step = global_step
         self.tape = tape
+        self.serving = serving
         self.summaries = {}          # `tf.compat.v1.summary.scalar` values of this call.
 
     @contextlib.contextmanager

@@ -340,3 +340,11 @@ def _compare(graph, other, dynamic_dims, dynamic_attrs, dynamic_constants, forma
                 axes = {axis for axis, (m, n) in enumerate(zip(shape, twin_shape)) if m != n}
                 if axes:
                     dynamic_constants[atom.name] = axes
+    # An output that is itself a constant (everything before it folded away) is read by
+    # no equation, so the operand check above never sees it.
+    for position, (atom, twin) in enumerate(zip(graph.flat_outputs(), other.flat_outputs())):
+        if isinstance(atom, Constant) and isinstance(twin, Constant) and \
+                np.shape(atom.value) != np.shape(twin.value):
+            fail(f"output {position} is a constant of the traced batch size "
+                 f"{np.shape(atom.value)} (made from the batch size in Python, as "
+                 f"tf.ones((x.shape[0], n)) does)")

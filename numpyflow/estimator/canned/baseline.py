@@ -9,6 +9,7 @@ learning rate 0.3, as TF 2.15's.
 """
 
 import numpyflow as tf
+from numpyflow.estimator import variable_store
 from numpyflow.estimator.canned import _base
 from numpyflow.estimator.canned.optimizers import (
     ApplyGradientsOp, check_optimizer, make_optimizer)
@@ -29,6 +30,23 @@ def _batch_size(features, labels, weight_column, owner):
                      f"there are no labels.")
 
 
+def _ones_like_batch(features, weight_column, owner):
+    """`[batch, 1]` ones computed from a feature by ops, for an export's traced call:
+    `tf.ones((size, 1))` would be a constant of the traced batch size in the graph."""
+    key = getattr(weight_column, "key", weight_column) if weight_column is not None \
+        else sorted(features)[0]
+    feature = tf.convert_to_tensor(features[key])
+    if feature.dtype.name == "string" or not feature.shape:
+        raise ValueError(f"{owner}: exporting needs a numeric feature with a batch "
+                         f"dimension to size the predictions by; feature {key!r} has dtype "
+                         f"{feature.dtype.name} and shape {tuple(feature.shape)}.")
+    width = 1
+    for size in feature.shape[1:]:
+        width *= int(size)
+    rows = tf.reshape(tf.cast(feature, tf.float32), (-1, width))
+    return tf.reduce_sum(rows * 0.0, axis=1, keepdims=True) + 1.0
+
+
 class _BaselineBase(Estimator):
     def __init__(self, owner, head, model_dir, optimizer, config, weight_column):
         check_optimizer(optimizer, owner)
@@ -36,7 +54,12 @@ class _BaselineBase(Estimator):
         def model_fn(features, labels, mode, config):
             size = _batch_size(features, labels, weight_column, owner)
             bias = tf.Variable(tf.zeros((head.logits_dimension,)), name="baseline/bias")
-            logits = tf.ones((size, 1)) * tf.expand_dims(bias, 0)
+            context = variable_store.current()
+            if context is not None and context.serving:
+                ones = _ones_like_batch(features, weight_column, owner)
+            else:
+                ones = tf.ones((size, 1))
+            logits = ones * tf.expand_dims(bias, 0)
 
             def train_op_fn(loss):
                 return ApplyGradientsOp(loss, [(make_optimizer(optimizer, LEARNING_RATE),

@@ -97,9 +97,12 @@ class _Head:
 
     def create_estimator_spec(self, features, mode, logits, labels=None, train_op_fn=None):
         """The EstimatorSpec for `mode`; `train_op_fn(loss)` makes the train op."""
-        predictions = self.predictions(logits)
+        context = variable_store.current()
+        serving = context is not None and context.serving
+        predictions = self.predictions(logits, serving=serving)
         if mode == ModeKeys.PREDICT:
-            return EstimatorSpec(mode, predictions=predictions)
+            return EstimatorSpec(mode, predictions=predictions,
+                                 export_outputs=self.export_outputs(predictions))
         if labels is None:
             raise ValueError(f"{self._owner}: you must provide a labels Tensor. Given: None. "
                              f"Suggested troubleshooting steps: check that your data contains "
@@ -150,28 +153,52 @@ class ClassificationHead(_Head):
         names = self._vocabulary or [str(i) for i in range(self.n_classes)]
         return np.array([name.encode() for name in names], dtype=object)
 
-    def predictions(self, logits):
+    def export_outputs(self, predictions):
+        """TF 2.15's signatures of a classification head: `"serving_default"` and
+        `"classification"` (scores and the class names), `"regression"` (binary: the
+        logistic) and `"predict"` (every prediction)."""
+        from numpyflow.estimator import export
+        classes = predictions.get("all_classes")
+        classifier = export.ClassificationOutput(
+            scores=predictions["probabilities"],
+            classes=None if classes is None else tf.constant(classes))
+        outputs = {export.DEFAULT_SERVING_KEY: classifier,
+                   export.CLASSIFY_SERVING_KEY: classifier}
+        if self.binary:
+            outputs[export.REGRESS_SERVING_KEY] = export.RegressionOutput(
+                predictions["logistic"])
+        outputs[export.PREDICT_SERVING_KEY] = export.PredictOutput(predictions)
+        return outputs
+
+    def predictions(self, logits, serving=False):
+        """The prediction dict; `serving` (an export's traced call) leaves out the string
+        `classes` and `all_classes`, which are computed in NumPy."""
         if self.binary:
             logistic = tf.sigmoid(logits)
-            two_class = tf.concat([tf.zeros_like(logits), logits], axis=-1)
+            # An export traces ops only (zeros_like makes a constant of the traced batch
+            # size); logits * 0 is the same zeros for the finite logits a server sees.
+            zeros = logits * 0.0 if serving else tf.zeros_like(logits)
+            two_class = tf.concat([zeros, logits], axis=-1)
             probabilities = tf.nn.softmax(two_class)
         else:
             probabilities = tf.nn.softmax(logits)
             two_class = logits
         class_ids = tf.expand_dims(tf.argmax(two_class, axis=-1), -1)
-        names = self._class_names()
-        ids = class_ids.numpy()
-        batch = ids.shape[0]
+        # [batch, n_classes] of 0..n-1 from ops on class_ids, so that an exported graph
+        # makes it for any batch size (a tiled NumPy array would keep the traced batch).
+        all_class_ids = tf.cast(class_ids * 0, tf.int32) + tf.range(self.n_classes,
+                                                                    dtype=tf.int32)
         predictions = {"logits": logits}
         if self.binary:
             predictions["logistic"] = logistic
-        predictions.update({
-            "probabilities": probabilities,
-            "class_ids": class_ids,
-            "classes": names[ids],
-            "all_class_ids": np.tile(np.arange(self.n_classes, dtype="int32"), (batch, 1)),
-            "all_classes": np.tile(names, (batch, 1)),
-        })
+        predictions.update({"probabilities": probabilities, "class_ids": class_ids})
+        if not serving:
+            names = self._class_names()
+            ids = class_ids.numpy()
+            predictions["classes"] = names[ids]
+        predictions["all_class_ids"] = all_class_ids
+        if not serving:
+            predictions["all_classes"] = np.tile(names, (ids.shape[0], 1))
         return predictions
 
     def processed_labels(self, logits, labels):
@@ -269,8 +296,16 @@ class RegressionHead(_Head):
             raise ValueError(f"Invalid label_dimension {label_dimension}.")
         self.logits_dimension = int(label_dimension)
 
-    def predictions(self, logits):
+    def predictions(self, logits, serving=False):
         return {"predictions": logits}
+
+    def export_outputs(self, predictions):
+        """TF 2.15's signatures of a regression head: `"serving_default"` and
+        `"regression"` (the values), `"predict"` (every prediction)."""
+        from numpyflow.estimator import export
+        regression = export.RegressionOutput(predictions["predictions"])
+        return {export.DEFAULT_SERVING_KEY: regression, export.REGRESS_SERVING_KEY: regression,
+                export.PREDICT_SERVING_KEY: export.PredictOutput(predictions)}
 
     def processed_labels(self, logits, labels):
         array = _label_array(labels)
