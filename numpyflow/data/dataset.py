@@ -26,6 +26,7 @@ from numpyflow.data.errors import ElementError
 from numpyflow.framework import dtypes
 from numpyflow.framework.errors import OpError
 from numpyflow.framework.tensor import Tensor
+from numpyflow.framework.tensor_shape import TensorShape
 from numpyflow.framework.tensor_spec import TensorSpec
 
 AUTOTUNE = -1
@@ -533,6 +534,8 @@ def _tuples(value, shape_leaves=False):
 
 
 def _is_shape(value):
+    if isinstance(value, TensorShape):  # Of unknown rank too: it cannot be iterated.
+        return True
     return all(d is None or isinstance(d, (int, np.integer)) for d in value)
 
 

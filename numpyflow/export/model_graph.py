@@ -125,8 +125,11 @@ def trace_for_export(target, input_signature=None, format_name="export"):
     if not all(isinstance(atom, ATOMS) for atom in outputs):
         raise ValueError(f"Cannot export {name!r} to {format_name}: it returns something other "
                          f"than tensors ({graph.outputs!r}).")
-    if output_names is None and isinstance(graph.outputs, dict):
-        output_names = [str(key) for key in sorted(graph.outputs)]  # flat_outputs' order.
+    if isinstance(graph.outputs, dict):
+        # The keys name the values, in flat_outputs' (sorted-key) order; a Keras model's
+        # output_names list the same keys in insertion order, which would put each name
+        # on another output.
+        output_names = [str(key) for key in sorted(graph.outputs)]
     if output_names is None or len(output_names) != len(outputs):
         output_names = [f"output_{i}" for i in range(len(outputs))]
     names = _distinct(list(input_names) + list(output_names))

@@ -6,7 +6,9 @@
   `"serve"`: a `GraphDef` of the inference computation and one `SignatureDef` per signature
   (`"serving_default"` unless named otherwise), method `"tensorflow/serving/predict"`,
   whose inputs and outputs name `Placeholder` and `Identity` nodes (`"<node>:0"`) with
-  their dtypes and shapes (-1 for the batch size).
+  their dtypes and shapes (-1 for the batch size). Inputs are keyed by the Input layers'
+  (or TensorSpecs', else arguments') names, outputs `output_0`, `output_1`, ... (a
+  returned dict: by its keys), as Keras 3's `Model.export` keys them.
 - `variables/` and `assets/`: empty. The weights are frozen into the graph as `Const`
   nodes, as TF1's frozen serving graphs hold them, so there is no variables checkpoint to
   restore (TF's loaders skip the restore when there is none) and nothing to train further.
@@ -94,6 +96,8 @@ def save_saved_model(signatures, export_dir, input_signature=None):
         nodes.extend(_renamed(node, prefix) for node in builder.nodes)
         weights.update((prefix + name, array) for name, array in builder.weights)
         signature = builder.signature()
+        signature["outputs"] = dict(zip(_output_keys(exported),
+                                        signature["outputs"].values()))
         for side in ("inputs", "outputs"):
             for info in signature[side].values():
                 info["name"] = prefix + info["name"]
@@ -122,6 +126,20 @@ def save_saved_model(signatures, export_dir, input_signature=None):
         raise ValueError(f"Cannot write a {FORMAT_NAME} to {destination!r}: its graph with the "
                          f"frozen weights would take {size} bytes, over protobuf's 2 GiB limit.")
     _write_directory(destination, saved_model.SerializeToString())
+
+
+def _output_keys(exported):
+    """TF's keys for a signature's outputs, in `exported.outputs`' order.
+
+    A returned dict keeps its keys (in sorted-key order, the order its values are
+    flattened in); anything else is `output_0`, `output_1`, ... as `tf.saved_model.save`
+    and Keras 3's `Model.export` key them, not by the output layers' names that the other
+    export formats use.
+    """
+    outputs = exported.graph.outputs
+    if isinstance(outputs, dict) and len(outputs) == len(exported.outputs):
+        return [str(key) for key in sorted(outputs)]
+    return [f"output_{i}" for i in range(len(exported.outputs))]
 
 
 def _free_prefix(key, new_nodes, nodes):

@@ -9,8 +9,8 @@ class TensorShape(tuple):
     `None` marks a dimension that is not known (such as a batch dimension).
 
     `TensorShape(None)` is a shape whose rank is not known either: its `rank` is None,
-    it is compatible with every shape, and, as in TF, `len()`, iteration and `as_list()`
-    raise ValueError on it.
+    it is compatible with every shape, and, as in TF, `len()`, iteration, `in` and
+    `as_list()` raise ValueError on it (`with_rank(n)` gives it n unknown dims).
 
     >>> s = TensorShape([None, 28, 28])
     >>> s.rank, s[1], s.as_list()
@@ -92,6 +92,43 @@ class TensorShape(tuple):
         if other.rank is None or len(other) != len(self):
             return UNKNOWN_RANK
         return TensorShape(a if a == b else None for a, b in zip(self, other))
+
+    def with_rank(self, rank):
+        """This shape, or `rank` unknown dims if its rank is unknown; ValueError unless
+        it can have rank `rank`."""
+        if self.rank is None:
+            return TensorShape([None] * rank)
+        if self.rank != rank:
+            raise ValueError(f"Shape {self} must have rank {rank}")
+        return self
+
+    def with_rank_at_least(self, rank):
+        """This shape; ValueError if its rank is known and below `rank`."""
+        if self.rank is not None and self.rank < rank:
+            raise ValueError(f"Shape {self} must have rank at least {rank}")
+        return self
+
+    def with_rank_at_most(self, rank):
+        """This shape; ValueError if its rank is known and above `rank`."""
+        if self.rank is not None and self.rank > rank:
+            raise ValueError(f"Shape {self} must have rank at most {rank}")
+        return self
+
+    def assert_has_rank(self, rank):
+        """Raises ValueError if the rank is known and is not `rank`."""
+        if self.rank not in (None, rank):
+            raise ValueError(f"Shape {self} must have rank {rank}")
+
+    def assert_same_rank(self, other):
+        """Raises ValueError if both ranks are known and differ."""
+        other = TensorShape(other)
+        if self.rank is not None and other.rank is not None and self.rank != other.rank:
+            raise ValueError(f"Shapes {self} and {other} must have the same rank")
+
+    def assert_is_fully_defined(self):
+        """Raises ValueError unless every dim (and so the rank) is known."""
+        if not self.is_fully_defined():
+            raise ValueError(f"Shape {self} is not fully defined")
 
     def concatenate(self, other):
         """This shape's dims followed by `other`'s (unknown rank if either rank is)."""
@@ -181,10 +218,22 @@ class _UnknownRankShape(TensorShape):
     def __bool__(self):
         return False  # TF: only a shape of known rank is truthy.
 
+    def __contains__(self, item):
+        # As TF (whose `in` iterates): a silent False would tell `None in shape` that every
+        # dim is known.
+        raise ValueError("Cannot iterate over a shape with unknown rank.")
+
     def __getitem__(self, key):
-        # Any dim of an unknown shape is unknown; any slice of it is unknown too.
+        # Any dim of an unknown shape is unknown. A slice between two non-negative bounds
+        # has stop - start of them, as in TF; any other slice has an unknown rank.
         if isinstance(key, slice):
-            return self
+            if key.step is not None:
+                raise ValueError("Steps are not yet handled in slices of a TensorShape of "
+                                 "unknown rank.")
+            start = 0 if key.start is None else key.start
+            if key.stop is None or start < 0 or key.stop < 0:
+                return self
+            return TensorShape([None] * max(key.stop - start, 0))
         if not isinstance(key, int):
             raise TypeError(f"TensorShape indices must be integers or slices, not "
                             f"{type(key).__name__}.")

@@ -8,6 +8,7 @@ import numpy as np
 from numpyflow.framework import dtypes, trace_state
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor, _numpy_text, convert_to_tensor
+from numpyflow.framework.tensor_shape import TensorShape
 
 # Assignments are primitives (without gradients) so that a trace records the arithmetic;
 # the rebinding of `_value` is reported to the trace separately (`_set`). Eagerly each
@@ -160,7 +161,9 @@ class Variable(Tensor, metaclass=_VariableMetaclass):
         else:
             value = convert_to_tensor(initial_value, dtype=dtype)._value
         array = np.array(value, copy=True)
-        if shape is not None and tuple(shape) != array.shape and None not in tuple(shape):
+        # A shape with unknown dims (or an unknown rank: TensorShape(None)) checks nothing.
+        shape = None if shape is None else TensorShape(shape)
+        if shape is not None and shape.is_fully_defined() and tuple(shape) != array.shape:
             raise ValueError(f"Variable {name or 'Variable'}: initial value shape {array.shape} "
                              f"does not match the requested shape {tuple(shape)}.")
         super().__init__(array)

@@ -19,7 +19,7 @@ from numpyflow.framework import dtypes
 from numpyflow.framework.errors import InvalidArgumentError
 from numpyflow.framework.file_safety import atomic_path
 from numpyflow.framework.primitive import Primitive
-from numpyflow.framework.tensor import Tensor, constant
+from numpyflow.framework.tensor import Tensor, constant, convert_to_tensor
 from numpyflow.io import png_fast
 
 
@@ -391,20 +391,24 @@ def decode_and_crop_jpeg(contents, crop_window, channels=0, ratio=1, fancy_upsca
       channels, ratio, ...: as `decode_jpeg`.
 
     Raises:
-      InvalidArgumentError: for data that is not a JPEG, or a window that is not 4
-        integers or does not fit in the image.
+      InvalidArgumentError: for data that is not a JPEG, or a window that is not a vector
+        of 4 or does not fit in the image.
+      TypeError, ValueError: for a window that does not convert to int32 (1.5; a float
+        or int64 tensor), as in TF.
 
     >>> import numpy as np, numpyflow as tf
     >>> jpeg = tf.io.encode_jpeg(np.zeros((8, 9, 3), np.uint8))
     >>> tf.io.decode_and_crop_jpeg(jpeg, [1, 2, 4, 5]).shape
     TensorShape([4, 5, 3])
     """
-    window = [int(v) for v in np.asarray(
-        crop_window.numpy() if hasattr(crop_window, "numpy") else crop_window).reshape(-1)]
-    if len(window) != 4:
+    # TF converts the window to its int32 input: 1.5 or a float tensor is an error there,
+    # not a window truncated to integers.
+    window = convert_to_tensor(crop_window, dtype=dtypes.int32).numpy()
+    if window.shape != (4,):
         raise InvalidArgumentError(None, None, f"tf.io.decode_and_crop_jpeg: `crop_window` "
-                                   f"must have four elements [y, x, height, width]; received "
-                                   f"{window} [Op:DecodeAndCropJpeg]")
+                                   f"must be 1-D with four elements [y, x, height, width]; "
+                                   f"received shape {list(window.shape)} [Op:DecodeAndCropJpeg]")
+    window = [int(v) for v in window]
     height, width, _ = _jpeg_header(contents, "decode_and_crop_jpeg")
     y, x, crop_h, crop_w = window
     if y < 0 or x < 0 or crop_h <= 0 or crop_w <= 0 or y + crop_h > height or x + crop_w > width:

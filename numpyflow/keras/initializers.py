@@ -17,6 +17,7 @@ import numpy as np
 
 import numpyflow as tf
 from numpyflow.keras import backend
+from numpyflow.keras.saving import serialization_lib
 from numpyflow.keras.utils.serialization import (
     custom_object, deserialize_from_tables, get_from_identifier, serialize_keras_object,
     unknown_object_error)
@@ -50,9 +51,10 @@ def _float_dtype(dtype, who):
     return dtype
 
 
-# Integer dtypes a uniform draw may have: those TensorFlow's random kernels take, so Keras 3
-# (on TensorFlow) accepts them in RandomUniform too.
-_UNIFORM_INTEGER_DTYPES = ("int32", "int64", "uint32", "uint64")
+# Integer dtypes a uniform draw may have: those TensorFlow's uniform integer kernel takes
+# with minval/maxval, so Keras 3 (on TensorFlow) accepts them in RandomUniform too (it
+# refuses uint32/uint64 there: TF draws them only without bounds).
+_UNIFORM_INTEGER_DTYPES = ("int32", "int64")
 
 
 def _uniform_dtype(dtype, who):
@@ -202,6 +204,13 @@ class Constant(Initializer):
             value = np.asarray(value).tolist()  # JSON-friendly
         return {"value": value}
 
+    @classmethod
+    def from_config(cls, config):
+        # The value may be a serialized array: tf.constant_initializer's config holds the
+        # array itself, which a .keras file writes as a "__numpy__" object (Keras 3 decodes
+        # it here too).
+        return cls(serialization_lib.deserialize_keras_object(config.get("value", 0)))
+
 
 class Identity(Initializer):
     """`gain` times the identity matrix (2-D shapes only).
@@ -262,8 +271,8 @@ class TruncatedNormal(RandomNormal):
 class RandomUniform(Initializer):
     """Draws uniformly from [minval, maxval).
 
-    Integer dtypes (int32, int64, uint32, uint64) draw integers, with the bounds truncated
-    to integers as Keras 3 does.
+    Integer dtypes (int32, int64) draw integers, with the bounds truncated to integers as
+    Keras 3 does.
 
     >>> RandomUniform(-1., 1., seed=3)((4,)).shape
     TensorShape([4])

@@ -9,6 +9,7 @@ from numpyflow.framework import dtypes, errors
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops._convert import require_float, tensor, tensor_pair
+from numpyflow.ops import bitwise_ops
 from numpyflow.backend import quiet as _quiet
 from numpyflow.backend.quiet import quiet
 
@@ -479,6 +480,20 @@ def _swap(op):
     return lambda self, other: op(other, self)
 
 
+def _logical_or_bitwise(logical, bitwise, reverse=False):
+    """TF's `&`, `|`, `^` on a Tensor: logical for a bool tensor, bitwise for an integer
+    one (any other dtype gets the bitwise op's error, as in TF)."""
+    def operator(self, other):
+        x, y = (other, self) if reverse else (self, other)
+        return (logical if self.dtype == dtypes.bool else bitwise)(x, y)
+    return operator
+
+
+def _invert(self):
+    """TF's `~`: logical NOT of a bool tensor, bitwise NOT of an integer one."""
+    return logical_not(self) if self.dtype == dtypes.bool else bitwise_ops.invert(self)
+
+
 Tensor.__add__ = add
 Tensor.__radd__ = _swap(add)
 Tensor.__sub__ = subtract
@@ -503,12 +518,13 @@ Tensor.__gt__ = greater
 Tensor.__ge__ = greater_equal
 Tensor.__eq__ = _tensor_equals
 Tensor.__ne__ = _tensor_not_equals
-Tensor.__and__ = logical_and
-Tensor.__rand__ = _swap(logical_and)
-Tensor.__or__ = logical_or
-Tensor.__ror__ = _swap(logical_or)
-Tensor.__xor__ = logical_xor
-Tensor.__invert__ = logical_not
+Tensor.__and__ = _logical_or_bitwise(logical_and, bitwise_ops.bitwise_and)
+Tensor.__rand__ = _logical_or_bitwise(logical_and, bitwise_ops.bitwise_and, reverse=True)
+Tensor.__or__ = _logical_or_bitwise(logical_or, bitwise_ops.bitwise_or)
+Tensor.__ror__ = _logical_or_bitwise(logical_or, bitwise_ops.bitwise_or, reverse=True)
+Tensor.__xor__ = _logical_or_bitwise(logical_xor, bitwise_ops.bitwise_xor)
+Tensor.__rxor__ = _logical_or_bitwise(logical_xor, bitwise_ops.bitwise_xor, reverse=True)
+Tensor.__invert__ = _invert
 Tensor.__hash__ = None
 
 

@@ -21,6 +21,8 @@ zeros when the element shape is known.
     array([0., 2., 4.], dtype=float32)
 """
 
+import operator
+
 from numpyflow.backend import xp
 from numpyflow.framework import dtypes, trace_state
 from numpyflow.framework.errors import InvalidArgumentError, OutOfRangeError
@@ -42,8 +44,20 @@ class _Elements:
         self.element_shape = element_shape
 
 
+def _integer(value, what, argument):
+    """`value` as an int: a Python or NumPy integer, or an integer scalar tensor (read
+    through `__index__`, which a traced function records). TF refuses 1.5 rather than
+    truncating it, so a float is a TypeError here too."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        where = f"TensorArray.{what}" if what else "TensorArray"
+        raise TypeError(f"{where}: `{argument}` must be an integer; received "
+                        f"{value!r}.") from None
+
+
 def _index(index, what):
-    value = int(index)
+    value = _integer(index, what, "index")
     if value < 0:
         raise OutOfRangeError(None, None, f"TensorArray.{what}: negative indices (index "
                                           f"{value}) are not allowed.")
@@ -78,7 +92,7 @@ class TensorArray:
         if size is None:
             raise ValueError("TensorArray: `size` must be given (size=0 with "
                              "dynamic_size=True for an array that grows as it is written).")
-        size = int(size)
+        size = _integer(size, None, "size")
         if size < 0:
             raise ValueError(f"TensorArray: `size` must be >= 0; received {size}.")
         self._dtype = dtypes.as_dtype(dtype)

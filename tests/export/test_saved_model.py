@@ -92,8 +92,9 @@ def test_keras_model_export_writes_a_serving_saved_model(tmp_path, capsys):
     assert list(meta_graph.signature_def) == [saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY]
     signature = meta_graph.signature_def["serving_default"]
     assert signature.method_name == "tensorflow/serving/predict"
-    assert list(signature.inputs) == ["features"] and list(signature.outputs) == ["scores"]
-    features, scores = signature.inputs["features"], signature.outputs["scores"]
+    # Keras 3's keys: the Input's name, and output_0 (not the output layer's name).
+    assert list(signature.inputs) == ["features"] and list(signature.outputs) == ["output_0"]
+    features, scores = signature.inputs["features"], signature.outputs["output_0"]
     assert (features.name, features.dtype) == ("features:0", DT_FLOAT)
     assert [d.size for d in features.tensor_shape.dim] == [-1, 5]
     assert (scores.name, scores.dtype) == ("Identity:0", DT_FLOAT)
@@ -108,7 +109,7 @@ def test_keras_model_export_writes_a_serving_saved_model(tmp_path, capsys):
     np.testing.assert_array_equal(kernels[0], model.layers[0].kernel.numpy())
     np.testing.assert_array_equal(kernels[3], model.layers[1].bias.numpy())
     x = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
-    ours = _evaluate(meta_graph, {"features": x})["scores"]
+    ours = _evaluate(meta_graph, {"features": x})["output_0"]
     np.testing.assert_allclose(ours, model.predict(x, verbose=0), atol=1e-5)
 
 
@@ -136,7 +137,7 @@ def test_functional_cnn_concat_axes_are_scalars(tmp_path):
         assert axis.op != "Const" or _const_value(axis).shape == ()
     signature = meta_graph.signature_def["serving_default"]
     assert sorted(signature.inputs) == ["extra", "image"]
-    assert sorted(signature.outputs) == ["probabilities", "score"]
+    assert sorted(signature.outputs) == ["output_0", "output_1"]
     assert [d.size for d in signature.inputs["image"].tensor_shape.dim] == [-1, 12, 12, 3]
     for info in list(signature.inputs.values()) + list(signature.outputs.values()):
         assert info.name.endswith(":0") and info.name[:-2] in nodes
