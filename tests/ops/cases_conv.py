@@ -335,4 +335,20 @@ CASES = [
     case("MaxPoolGradGrad", max_pool_grad_grad_at(pool_x[:, :4], 2, 2, "VALID"),
          lambda ddx: np_max_pool_grad_grad(pool_x[:, :4], ddx, (2, 2), (2, 2), "VALID"),
          rand(2, 4, 6, 2), id="max_pool_grad_grad_2x2_fast_path"),
+    # 16 input channels, 64 filters: the kernels' channels-last columns
+    # (conv.CHANNELS_LAST_MIN_CHANNELS / _MIN_FILTERS); small windows keep the checks quick.
+    case("Conv2D", lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"),
+         lambda x, w: np_conv2d(x, w, padding="SAME"), rand(2, 3, 3, 16), rand(2, 1, 16, 64),
+         id="conv2d_channels_last_same"),
+    case("Conv2D", lambda x, w: tf.nn.conv2d(x, w, (2, 1), "SAME", dilations=(1, 2)),
+         lambda x, w: np_conv2d(x, w, (2, 1), "SAME", dilations=(1, 2)), rand(1, 3, 4, 16),
+         rand(1, 2, 16, 64), id="conv2d_channels_last_strided_dilated"),
+    case("Conv2DBackpropInput",
+         lambda dy, w: tf.nn.conv2d_transpose(dy, w, [1, 3, 3, 16], 2, "SAME"),
+         lambda dy, w: np_conv2d_backprop_input((1, 3, 3, 16), w, dy, (2, 2), "SAME"),
+         rand(1, 2, 2, 64), rand(2, 1, 16, 64), id="conv2d_input_grad_channels_last"),
+    case("Conv2DBackpropFilter", filter_grad_of((1, 2, 16, 64), (1, 2), "VALID", (1, 2)),
+         lambda x, dy: np_conv2d_backprop_filter(x, (1, 2, 16, 64), dy, (1, 2),
+                                                 dilations=(1, 2)),
+         rand(1, 2, 4, 16), rand(1, 2, 1, 64), id="conv2d_filter_grad_channels_last"),
 ]
