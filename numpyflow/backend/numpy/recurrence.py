@@ -8,15 +8,22 @@ last positional argument) and return all input gradients packed in one flat vect
 the op's input order (x's only when `need_x`). Masks are boolean (batch, time).
 
 Inside, everything is time-major (time, batch, ...): the input projection for all steps
-first, then one `(batch, units) @ (units, k * units)` GEMM per step. Large enough batches
-run as two halves on two cores (`_recurrence_parts`), per-step products in blocks that
-OpenBLAS's small-matrix kernel takes (`_row_blocks`), and the weight gradients, summed
-over time and batch, as GEMMs split by columns (`_products`).
+first, then one `(batch, units) @ (units, k * units)` GEMM per step (the LSTM's gates
+gate-major, `_GATE_ORDER`). Large enough batches run as two halves on two cores
+(`_recurrence_parts`), per-step products in blocks that OpenBLAS's small-matrix kernel
+takes (`_row_blocks`), and the weight gradients, summed over time and batch, as GEMMs
+split by columns (`_products`). A whole-batch LSTM loop instead has a pool thread beside
+it (`PIPELINE_*`): projecting steps ahead of the forward, and in the backward preparing
+later steps ahead of the loop and taking the weight gradients of finished steps behind it.
 
 Keras's weight layouts: kernel (features, k * units), recurrent_kernel (units, k * units),
 gate order i, f, c, o for LSTM and z, r, h for GRU; GRU's bias is (2, 3 * units) with
 `reset_after` (input bias, recurrent bias) and (3 * units,) without.
 """
+
+import queue
+import threading
+import time
 
 import numpy as np
 
@@ -189,6 +196,191 @@ def _weight_grads(dz, xt, kernel, go_backwards, need_x, recurrent, use_bias):
     return dx, dkernel, drecurrent, dbias
 
 
+# The second core beside a whole-batch time loop (issue #14). At batch 32 the loop itself
+# cannot split (see SPLIT_STEP_ABOVE), but the GEMMs around it need not wait for it: the
+# input projection of a step is needed only when the loop reaches it, and the weight
+# gradients of a step can be taken as soon as the backward loop has passed it. So a pool
+# thread projects the forward's later steps while the calling thread runs the first ones,
+# and in the backward it prepares the local derivatives of later steps ahead of the loop,
+# then takes the weight-gradient GEMMs of finished steps behind it. In chunks of steps
+# (`_ahead_chunks`, `_behind_chunks`): the work ahead (quick: ~13 us a step) in chunks
+# that double from PIPELINE_FIRST_STEPS (the loop's own first chunk: it needs it at
+# once); the work behind (~55 us a step, against ~85 us of loop) in chunks of
+# PIPELINE_BEHIND_STEPS, so that it keeps up with the loop from early on, the last one
+# halved (the caller waits for it after its loop). Halving chunks (14, 7, 4, 2, 1 steps)
+# made fewer hand-offs but left the side thread idle early and behind at the end (a
+# ~0.4 ms wait, modelled from those costs). A few coarse hand-offs per pass, since every
+# Python statement of the pool thread takes the GIL from the loop's. The loop never
+# waits for a chunk of work ahead that the pool thread has claimed but not finished (it
+# may have lost its core to another process): it computes its own copy (`_Handoff`); and
+# `threads.run_parts` runs the whole side part on the calling thread, after the loop,
+# when no worker picks it up. The weight gradients are summed chunk by chunk in one
+# fixed order, so the result does not depend on which thread ran what (it differs from
+# one whole GEMM only by float rounding). Measured on the quiet machine (2026-11-30, load
+# ~1.1, interleaved fresh processes, 6 rounds of 200 LSTM(128) training steps at batch 32,
+# medians): 6.11 ms per step with the pipeline, 6.95 without, 7.42 before the per-gate
+# layout below; the calling thread's CPU 5.34 ms against 6.86.
+# Flip these to False to A/B each side of it.
+PIPELINE_FORWARD = True
+PIPELINE_BACKWARD = True
+PIPELINE_FIRST_STEPS = 2
+PIPELINE_BEHIND_STEPS = 4
+
+
+def _pipelined(flag, parts, steps, batch, features, units, gates):
+    """Whether a recurrence runs with `PIPELINE_*`'s side thread: the loop runs whole
+    (`parts` is one run), there is more than one chunk of steps, and its weight-gradient
+    GEMMs are large enough to split across the cores by `threads.batch_parts`' policy
+    (the same measure for the forward: its projection is a fixed share of them)."""
+    if not flag or len(parts) > 1 or steps <= PIPELINE_FIRST_STEPS:
+        return False
+    work = steps * batch * (features + units + 1) * gates * units
+    return len(threads.batch_parts(gates * units, work)) > 1
+
+
+def _ahead_chunks(steps):
+    """(start, stop) positions in loop order (0 = the loop's first step) of the chunks of
+    work ahead of the loop: PIPELINE_FIRST_STEPS, then doubling; the last takes the rest.
+    28 steps: 2, 2, 4, 8, 12."""
+    chunks, start, size = [], 0, PIPELINE_FIRST_STEPS
+    while start < steps:
+        chunks.append((start, min(start + size, steps)))
+        start, size = chunks[-1][1], size * (2 if chunks[1:] else 1)
+    return chunks
+
+
+def _behind_chunks(steps):
+    """(start, stop) positions in loop order of the chunks of work behind the loop:
+    PIPELINE_BEHIND_STEPS each, the last one halved. 28 steps: 4 x 6, 2, 2."""
+    k = PIPELINE_BEHIND_STEPS
+    chunks = [(start, min(start + k, steps)) for start in range(0, steps, k)]
+    start, stop = chunks[-1]
+    if stop - start > 1:
+        chunks[-1:] = [(start, (start + stop) // 2), ((start + stop) // 2, stop)]
+    return chunks
+
+
+# On a busy machine the pool thread can lose its core for a scheduler time slice, and the
+# caller then waits for its last chunk behind the loop: measured at load 6-7 on the 2
+# cores here, the backward's caller waited 0.6 ms at the median but 10 ms one call in
+# ten (against 0.1-0.3 ms expected on a quiet machine). So when the caller's recent
+# waits (an exponential average over calls, weight LATE_WEIGHT) pass PIPELINE_LATE_S,
+# the next PIPELINE_SOLO_CALLS calls run the side work on the calling thread after the
+# loop, without the pool; then the pool is tried again. Only who runs the side work
+# changes, never the arithmetic. Measured at load 6-7, LSTM(128) forward + backward
+# alone, interleaved: 11.7 ms with the back-off, 15.8 without, 15.6 before the pipeline;
+# whole training steps (the benchmark's fit, load 7, two interleaved runs): 21.3 and
+# 14.2 ms with it, 20.9 and 21.3 without, 17.9 before the pipeline: noisy, not worse.
+# PIPELINE_LATE_S = inf turns it off.
+PIPELINE_LATE_S = 0.001
+PIPELINE_SOLO_CALLS = 64
+LATE_WEIGHT = 0.25
+
+
+class _SideLateness:
+    """How long callers of `_side_by_side` recently waited for the side thread after their
+    own part: scheduling state (never read by a kernel's arithmetic)."""
+
+    def __init__(self):
+        self.average_wait = 0.0
+        self.solo_left = 0
+
+    def record(self, wait):
+        self.average_wait += LATE_WEIGHT * (wait - self.average_wait)
+        if self.average_wait > PIPELINE_LATE_S:
+            self.average_wait = 0.0
+            self.solo_left = PIPELINE_SOLO_CALLS
+
+
+_lateness = _SideLateness()
+
+
+def _side_by_side(main, side):
+    """main() on the calling thread and side() on a pool thread at the same time, on one
+    BLAS thread each; or side() after main(), here, when no worker is free
+    (`threads.run_parts`) or the side thread has been late (`_SideLateness`)."""
+    blas.use_threads_for(0)
+    if _lateness.solo_left > 0:
+        _lateness.solo_left -= 1
+        main()
+        side()
+        return
+    main_done = []
+
+    def timed_main():
+        main()
+        main_done.append(time.perf_counter())
+
+    threads.run_parts(lambda part: part(), [timed_main, side])
+    _lateness.record(time.perf_counter() - main_done[0])
+
+
+class _Handoff:
+    """Chunks of side work that either of two threads may do, each at most once: the first
+    to claim a chunk does it. The thread that needs a chunk never waits for the other one
+    (which may have lost its core to another process mid-chunk): if the chunk is claimed
+    but not done, it computes its own copy into buffers of its own (`needed`). (Plain
+    flags, not threading.Event: nobody waits on them, and an Event costs ~3 us to make.)"""
+
+    def __init__(self, count):
+        self._claimed = [False] * count
+        self._done = [False] * count
+        self._lock = threading.Lock()
+
+    def run(self, index, fn, *args):
+        """fn(*args) unless chunk `index` is claimed already; whether it ran here."""
+        with self._lock:
+            if self._claimed[index]:
+                return False
+            self._claimed[index] = True
+        fn(*args)
+        self._done[index] = True
+        return True
+
+    def needed(self, index, fn, shared, own):
+        """Chunk `index` for the thread that needs it now: fn(shared) here if unclaimed,
+        or the other thread's `shared` results if done; else fn(own), here. Returns the
+        buffers that hold it (`shared` or `own`; fn writes all of its results into them)."""
+        if self.run(index, fn, shared) or self._done[index]:
+            return shared
+        fn(own)
+        return own
+
+
+class _Finished:
+    """"The loop has finished chunk k", for k = 0, 1, ... in order, from the loop to the
+    side thread, which waits for each (a C queue: cheaper than an Event per chunk)."""
+
+    def __init__(self, count):
+        self._queue = queue.SimpleQueue()
+        self._count, self._sent = count, 0
+
+    def send(self):
+        """The next chunk is finished."""
+        self._queue.put(self._sent)
+        self._sent += 1
+
+    def send_rest(self):
+        """All chunks count as finished (after an error: the side thread must not hang)."""
+        while self._sent < self._count:
+            self.send()
+
+    def wait(self):
+        """Waits for the next chunk to be finished."""
+        self._queue.get()
+
+
+def _accumulate(pairs, sums, scratch, first):
+    """sums[k] (+)= a @ b for (a, b) in `pairs` (2-D; `first`: assign), via `scratch[k]`
+    buffers of the sums' shapes (made on the calling thread: see `lstm_backward`)."""
+    for (a, b), total, tmp in zip(pairs, sums, scratch):
+        if first:
+            np.matmul(a, b, out=total)
+        else:
+            np.matmul(a, b, out=tmp)
+            total += tmp
+
+
 # -- SimpleRNN --------------------------------------------------------------------------
 
 def simple_forward(x, h0, kernel, recurrent_kernel, bias, mask, *, activation, go_backwards):
@@ -265,139 +457,283 @@ def simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
 
 # -- LSTM -------------------------------------------------------------------------------
 
+# Inside the LSTM kernels the gates are stored gate-major, (time, 4, batch, units), in the
+# order i, f, o, cand (Keras's weights: i, f, cand, o): each gate of a step is one
+# contiguous (batch, units) block, and the three sigmoid gates one (3, batch, units) block.
+# NumPy takes 2-3x as long per value over a gate's columns of a batch-major
+# (batch, 4 * units) row block (measured at batch 32, 128 units: 2.8 against 1.0 us per
+# multiply, 3.6 against 2.0 us per tanh), and the per-step product as one stacked matmul
+# (batch, units) @ (4, units, units) took 37.8 us against 42.4 us in four 8-row blocks.
+_GATE_ORDER = [0, 1, 3, 2]
+
+
 def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backwards):
     """The LSTM recurrence: (output (batch, time, 2 * units) [h, c], saved for the
     gradient)."""
     xt, mt = _time_major(x, mask, go_backwards)
-    steps, batch, _ = xt.shape
+    steps, batch, features = xt.shape
     n = recurrent_kernel.shape[0]
-    # sigmoid(v) = 0.5 * tanh(v / 2) + 0.5: halving the i, f, o columns of the weights
-    # (exact in floating point) lets one tanh over all four gates activate them.
     dtype = xt.dtype
-    scale = np.full(4 * n, 0.5, dtype=dtype)
-    scale[2 * n:3 * n] = 1
-    offset = np.where(scale == 1, 0, 0.5).astype(dtype)
-    kernel, u = kernel * scale, recurrent_kernel * scale
-    bias = None if bias is None else bias * scale
+    # sigmoid(v) = 0.5 * tanh(v / 2) + 0.5: halving the i, f, o weights (exact in floating
+    # point) lets one tanh over all four gates activate them.
+    scale = np.array([0.5, 0.5, 0.5, 1], dtype=dtype)[:, None, None]
+    u = recurrent_kernel.reshape(n, 4, n)[:, _GATE_ORDER].transpose(1, 0, 2) * scale
+    kernel = kernel.reshape(features, 4, n)[:, _GATE_ORDER].transpose(1, 0, 2) * scale
+    bias = None if bias is None else bias.reshape(4, 1, n)[_GATE_ORDER] * scale
     parts = _recurrence_parts(batch, n, 4)
-    # Per step, scale and offset as whole (rows, 4 * units) arrays: NumPy multiplies by a
-    # broadcast (4 * units,) row at half the speed (measured 3.8 and 4.8 us against 2.0 and
-    # 2.1 us per step at batch 32, 128 units).
-    rows = max(hi - lo for lo, hi in parts)
-    scale = np.ascontiguousarray(np.broadcast_to(scale, (rows, 4 * n)))
-    offset = np.ascontiguousarray(np.broadcast_to(offset, (rows, 4 * n)))
     states = np.empty((steps + 1, batch, 2 * n), dtype=dtype)  # [h, c] per step.
     states[0, :, :n] = h0
     states[0, :, n:] = c0
-    z = np.empty((steps, batch, 4 * n), dtype=dtype)  # The input projections.
-    gates = np.empty_like(z)  # Activated i, f, g (candidate), o.
+    z = np.empty((steps, 4, batch, n), dtype=dtype)  # The input projections.
+    gates = np.empty_like(z)  # Activated, gate-major (see _GATE_ORDER).
     tanh_c = np.empty((steps, batch, n), dtype=dtype)
 
-    def run(part):
-        lo, hi = part
-        _project(xt, kernel, bias, z, lo, hi)
-        rows_states, rows_gates = states[:, lo:hi], gates[:, lo:hi]
-        rows_z, rows_tanh_c = z[:, lo:hi], tanh_c[:, lo:hi]
-        product = np.empty((hi - lo, n), dtype=dtype)  # i * g
-        rows_scale, rows_offset = scale[:hi - lo], offset[:hi - lo]
-        blocks = _row_blocks(hi - lo, n, 4 * n)
-        for s in range(steps):
-            h, c = rows_states[s, :, :n], rows_states[s, :, n:]
-            g = rows_gates[s]
-            _step_product(h, u, g, blocks)
-            g += rows_z[s]
-            np.tanh(g, out=g)
-            g *= rows_scale
-            g += rows_offset
-            new_h, new_c = rows_states[s + 1, :, :n], rows_states[s + 1, :, n:]
-            np.multiply(g[:, n:2 * n], c, out=new_c)
-            np.multiply(g[:, :n], g[:, 2 * n:3 * n], out=product)
-            new_c += product
-            np.tanh(new_c, out=rows_tanh_c[s])
-            np.multiply(g[:, 3 * n:], rows_tanh_c[s], out=new_h)
-            if mt is not None:
-                skip = ~mt[s, lo:hi]
-                np.copyto(new_h, h, where=skip)
-                np.copyto(new_c, c, where=skip)
+    def project(out, s0, s1, lo, hi):
+        """out = the input projections (steps, 4, rows, units) of steps [s0, s1) for
+        the batch rows lo:hi."""
+        np.matmul(xt[s0:s1, None, lo:hi], kernel, out=out)
+        if bias is not None:
+            out += bias
 
-    threads.run_parts(run, parts)
+    def time_loop(lo, hi):
+        """The loop over the batch rows lo:hi, as a function advance(s0, s1, z_steps)
+        running steps [s0, s1) with their input projections `z_steps` (from step s0)."""
+        rows_states, rows_gates = states[:, lo:hi], gates[:, :, lo:hi]
+        rows_tanh_c = tanh_c[:, lo:hi]
+        product = np.empty((hi - lo, n), dtype=dtype)  # i * cand
+        blocks = _row_blocks(hi - lo, n, n)  # Of each gate's product.
+
+        def advance(s0, s1, z_steps):
+            for s in range(s0, s1):
+                h, c = rows_states[s, :, :n], rows_states[s, :, n:]
+                g = rows_gates[s]
+                for b0, b1 in blocks:
+                    np.matmul(h[b0:b1], u, out=g[:, b0:b1])
+                g += z_steps[s - s0]
+                np.tanh(g, out=g)
+                sigmoids = g[:3]
+                sigmoids *= 0.5
+                sigmoids += 0.5
+                i, f, o, cand = g
+                new_h, new_c = rows_states[s + 1, :, :n], rows_states[s + 1, :, n:]
+                np.multiply(f, c, out=new_c)
+                np.multiply(i, cand, out=product)
+                new_c += product
+                np.tanh(new_c, out=rows_tanh_c[s])
+                np.multiply(o, rows_tanh_c[s], out=new_h)
+                if mt is not None:
+                    skip = ~mt[s, lo:hi]
+                    np.copyto(new_h, h, where=skip)
+                    np.copyto(new_c, c, where=skip)
+        return advance
+
+    if _pipelined(PIPELINE_FORWARD, parts, steps, batch, features, n, 4):
+        chunks = _ahead_chunks(steps)
+        projected = _Handoff(len(chunks))
+        advance = time_loop(0, batch)
+        own = np.empty((max(s1 - s0 for s0, s1 in chunks), 4, batch, n), dtype=dtype)
+
+        def projector(s0, s1):
+            return lambda out: project(out, s0, s1, 0, batch)
+
+        def loop():
+            for index, (s0, s1) in enumerate(chunks):
+                advance(s0, s1, projected.needed(index, projector(s0, s1), z[s0:s1],
+                                                 own[:s1 - s0]))
+
+        def ahead():  # Chunk 0 is the loop's own: it needs it at once.
+            for index in range(1, len(chunks)):
+                s0, s1 = chunks[index]
+                projected.run(index, projector(s0, s1), z[s0:s1])
+
+        _side_by_side(loop, ahead)
+    else:
+        def run(part):
+            lo, hi = part
+            rows_z = z[:, :, lo:hi]
+            project(rows_z, 0, steps, lo, hi)
+            time_loop(lo, hi)(0, steps, rows_z)
+
+        threads.run_parts(run, parts)
     return states[1:].transpose(1, 0, 2), (xt, states, gates, tanh_c)
+
+
+def _lstm_local_derivatives(gates, c, tanh_c, out, s_gates, t):
+    """The local derivatives of LSTM steps, for the backward's loop over time, from their
+    activated `gates` (steps, 4, rows, units; gate-major, see _GATE_ORDER), cell states `c`
+    (steps, rows, units) before the steps and `tanh_c` after them, into `out` =
+    (through_c (steps, rows, 3, units), through_o, h_to_c (steps, rows, units)):
+      d c'/d z = [cand * i(1-i), c * f(1-f), i (1-cand^2)] (for i, f, cand), times dc',
+      d h'/d z_o = tanh(c') o(1-o), d h'/d c' = o (1 - tanh(c')^2).
+    s_gates (steps, 3, rows, units) and t (as tanh_c) are scratch."""
+    through_c, through_o, h_to_c = out
+    i, o, cand = gates[:, 0], gates[:, 2], gates[:, 3]
+    np.subtract(1, gates[:, :3], out=s_gates)  # s(1 - s) of the three sigmoid gates.
+    s_gates *= gates[:, :3]
+    np.multiply(s_gates[:, 0], cand, out=through_c[..., 0, :])
+    np.multiply(s_gates[:, 1], c, out=through_c[..., 1, :])
+    np.multiply(s_gates[:, 2], tanh_c, out=through_o)
+    np.multiply(cand, cand, out=t)
+    np.subtract(1, t, out=t)
+    np.multiply(t, i, out=through_c[..., 2, :])
+    np.multiply(tanh_c, tanh_c, out=t)
+    np.subtract(1, t, out=t)
+    np.multiply(t, o, out=h_to_c)
 
 
 def lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mask,
                   use_bias, go_backwards, need_x=True):
     mt = _mask_time_major(mask[0], go_backwards) if mask else None
     dyt = dy.transpose(1, 0, 2)
-    steps, batch, four = gates.shape
-    n = four // 4
+    steps, _, batch, n = gates.shape
+    features, four = xt.shape[-1], 4 * n
     dtype = gates.dtype
     parts = _recurrence_parts(batch, n, 4)
-    # The local derivatives of every step, computed before the loop over time:
-    #   d c'/d z = [cand * i(1-i), c * f(1-f), i (1-cand^2)] (for i, f, cand), times dc_total,
-    #   d h'/d z_o = tanh(c') o(1-o), d h'/d c' = o (1 - tanh(c')^2).
-    through_c = np.empty((steps, batch, 3, n), dtype=dtype)
-    through_o = np.empty((steps, batch, n), dtype=dtype)
-    h_to_c = np.empty((steps, batch, n), dtype=dtype)
-    scratch = np.empty((steps, batch, n), dtype=dtype)
-    dz_all = np.empty_like(gates)
+    # The local derivatives of every step (`_lstm_local_derivatives`), all computed before
+    # the loop over time, or a chunk at a time ahead of it (`_lstm_backward_pipelined`).
+    # All buffers are made here, on the calling thread: large temporaries made on a pool
+    # thread come from its own glibc arena and page-fault afresh each time (see
+    # backend/allocator.py).
+    through = (np.empty((steps, batch, 3, n), dtype),  # through_c, through_o, h_to_c
+               np.empty((steps, batch, n), dtype), np.empty((steps, batch, n), dtype))
+    dz_all = np.empty((steps, batch, four), dtype=dtype)  # Keras's gate order, batch-major.
     dh_first = np.zeros((batch, n), dtype=dtype)  # The gradients of h0 and c0.
     dc_first = np.zeros((batch, n), dtype=dtype)
     u_t = _transposed(recurrent_kernel, parts)
     # Steps whose output gradient is zero (all but the last without return_sequences).
     live = dy.any(axis=(0, 2))
 
-    def run(part):
-        lo, hi = part
-        g4 = gates[:, lo:hi].reshape(steps, hi - lo, 4, n)
-        i, f, cand, o = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
-        tc, t = tanh_c[:, lo:hi], scratch[:, lo:hi]
-        rows_c, rows_o, rows_hc = through_c[:, lo:hi], through_o[:, lo:hi], h_to_c[:, lo:hi]
-        # In place (out=) into buffers made on the calling thread: large temporaries made
-        # on a pool thread come from its own glibc arena and page-fault afresh each time
-        # (see backend/allocator.py). s(1 - s) of every gate first, over whole rows of
-        # `gates` into dz's buffer (the loop overwrites it): one gate's values are strided,
-        # and NumPy takes ~3x as long per value over those (measured 33 against 12 us).
+    def time_loop(lo, hi):
+        """The loop over batch rows lo:hi, as a function back(s0, s1, through_steps, base)
+        running steps s1 - 1 down to s0 with their local derivatives `through_steps`
+        (rows lo:hi, from step `base`), the gradients of the state carried in dh_first
+        and dc_first."""
+        f = gates[:, 1, lo:hi]
         rows_dz = dz_all[:, lo:hi]
         dz4 = rows_dz.reshape(steps, hi - lo, 4, n)
-        np.subtract(1, gates[:, lo:hi], out=rows_dz)
-        rows_dz *= gates[:, lo:hi]
-        np.multiply(dz4[:, :, 0], cand, out=rows_c[:, :, 0])
-        np.multiply(dz4[:, :, 1], states[:-1, lo:hi, n:], out=rows_c[:, :, 1])
-        np.multiply(dz4[:, :, 3], tc, out=rows_o)
-        np.multiply(cand, cand, out=t)
-        np.subtract(1, t, out=t)
-        np.multiply(t, i, out=rows_c[:, :, 2])
-        np.multiply(tc, tc, out=t)
-        np.subtract(1, t, out=t)
-        np.multiply(t, o, out=rows_hc)
         rows_dy = dyt[:, lo:hi]
         dh, dc = dh_first[lo:hi], dc_first[lo:hi]
         dcn = np.empty_like(dh)  # The gradient of the step's new c, all paths summed.
         blocks = _row_blocks(hi - lo, 4 * n, n)
-        for s in range(steps - 1, -1, -1):
-            if live[s]:
-                dh += rows_dy[s, :, :n]
-                dc += rows_dy[s, :, n:]
-            if mt is not None:
-                keep = mt[s, lo:hi]
-                dh_new, dc_new = dh * keep, dc * keep
-                dh_keep, dc_keep = dh - dh_new, dc - dc_new
-            else:
-                dh_new, dc_new = dh, dc
-            np.multiply(dh_new, rows_hc[s], out=dcn)
-            dcn += dc_new
-            np.multiply(dcn[:, None, :], rows_c[s], out=dz4[s, :, :3])
-            np.multiply(dh_new, rows_o[s], out=dz4[s, :, 3])
-            np.multiply(dcn, f[s], out=dc)
-            _step_product(rows_dz[s], u_t, dh, blocks)
-            if mt is not None:
-                dh += dh_keep
-                dc += dc_keep
+
+        def back(s0, s1, through_steps, base):
+            rows_c, rows_o, rows_hc = through_steps  # Step s at s - base.
+            for s in range(s1 - 1, s0 - 1, -1):
+                if live[s]:  # (np.add: `+=` would make dh a name local to back.)
+                    np.add(dh, rows_dy[s, :, :n], out=dh)
+                    np.add(dc, rows_dy[s, :, n:], out=dc)
+                if mt is not None:
+                    keep = mt[s, lo:hi]
+                    dh_new, dc_new = dh * keep, dc * keep
+                    dh_keep, dc_keep = dh - dh_new, dc - dc_new
+                else:
+                    dh_new, dc_new = dh, dc
+                k = s - base
+                np.multiply(dh_new, rows_hc[k], out=dcn)
+                np.add(dcn, dc_new, out=dcn)
+                np.multiply(dcn[:, None, :], rows_c[k], out=dz4[s, :, :3])
+                np.multiply(dh_new, rows_o[k], out=dz4[s, :, 3])
+                np.multiply(dcn, f[s], out=dc)
+                _step_product(rows_dz[s], u_t, dh, blocks)
+                if mt is not None:
+                    np.add(dh, dh_keep, out=dh)
+                    np.add(dc, dc_keep, out=dc)
+        return back
+
+    if _pipelined(PIPELINE_BACKWARD, parts, steps, batch, features, n, 4):
+        return _lstm_backward_pipelined(time_loop(0, batch), through, dz_all, xt, states,
+                                        gates, tanh_c, kernel, go_backwards, need_x,
+                                        use_bias, dh_first, dc_first)
+
+    s_gates, scratch = np.empty((steps, 3, batch, n), dtype), np.empty((steps, batch, n), dtype)
+
+    def run(part):
+        lo, hi = part
+        rows = slice(lo, hi)
+        _lstm_local_derivatives(gates[:, :, rows], states[:-1, rows, n:], tanh_c[:, rows],
+                                [a[:, rows] for a in through], s_gates[:, :, rows],
+                                scratch[:, rows])
+        time_loop(lo, hi)(0, steps, [a[:, rows] for a in through], 0)
 
     threads.run_parts(run, parts)
     dx, dkernel, (drec,), dbias = _weight_grads(
         dz_all, xt, kernel, go_backwards, need_x, [(states[:-1, :, :n], dz_all)], use_bias)
     pieces = [dx, dh_first, dc_first, dkernel, drec, dbias]
+    return np.concatenate([piece.ravel() for piece in pieces if piece is not None])
+
+
+def _lstm_backward_pipelined(back, through, dz_all, xt, states, gates, tanh_c, kernel,
+                             go_backwards, need_x, use_bias, dh_first, dc_first):
+    """`lstm_backward`'s loop (`back`) with `PIPELINE_*`'s side thread: it computes the
+    local derivatives (`through`) of later steps ahead of the loop, then the weight-
+    gradient GEMMs of the steps the loop has finished (`_weight_grads`' work)."""
+    steps, batch, four = dz_all.shape
+    n, features = four // 4, xt.shape[-1]
+    dtype = dz_all.dtype
+    # Loop positions p are steps steps - 1 - p: chunks as step ranges, in loop order.
+    ahead = [(steps - p1, steps - p0) for p0, p1 in _ahead_chunks(steps)]
+    behind = [(steps - p1, steps - p0) for p0, p1 in _behind_chunks(steps)]
+    prepared, finished = _Handoff(len(ahead)), _Finished(len(behind))
+    k = max(s1 - s0 for s0, s1 in ahead)
+    # Scratch per thread role (the loop may also compute a chunk the side thread holds).
+    loop_scratch = [np.empty((k, 3, batch, n), dtype), np.empty((k, batch, n), dtype)]
+    side_scratch = [np.empty((k, 3, batch, n), dtype), np.empty((k, batch, n), dtype)]
+    own = [np.empty((k,) + a.shape[1:], dtype) for a in through]
+    sums = [np.empty((features, four), dtype), np.empty((n, four), dtype)]
+    if use_bias:
+        sums.append(np.empty((1, four), dtype))
+    sums_scratch = [np.empty_like(total) for total in sums]
+    ones = np.ones((1, max(s1 - s0 for s0, s1 in behind) * batch), dtype=dtype)
+    dxt = np.empty((steps, batch, features), dtype=dtype) if need_x else None
+    kernel_t = kernel.T
+
+    def flat(a):
+        return a.reshape(-1, a.shape[-1])
+
+    def deriver(s0, s1, scratch):
+        def derive(out):
+            _lstm_local_derivatives(gates[s0:s1], states[s0:s1, :, n:], tanh_c[s0:s1], out,
+                                    scratch[0][:s1 - s0], scratch[1][:s1 - s0])
+        return derive
+
+    def loop():
+        try:
+            next_behind = 0
+            for index, (s0, s1) in enumerate(ahead):
+                through_steps = prepared.needed(index, deriver(s0, s1, loop_scratch),
+                                                [a[s0:s1] for a in through],
+                                                [a[:s1 - s0] for a in own])
+                stop = s1
+                while stop > s0:  # Down to each start of a chunk behind, to signal it.
+                    start = max(s0, behind[next_behind][0])
+                    back(start, stop, through_steps, s0)
+                    stop = start
+                    if stop == behind[next_behind][0]:
+                        finished.send()
+                        next_behind += 1
+        finally:  # The side thread must not wait for chunks an error left undone.
+            finished.send_rest()
+
+    def side():
+        for index in range(1, len(ahead)):  # Chunk 0 is the loop's own.
+            s0, s1 = ahead[index]
+            prepared.run(index, deriver(s0, s1, side_scratch), [a[s0:s1] for a in through])
+        for index, (s0, s1) in enumerate(behind):
+            finished.wait()  # For chunk `index`: they come in order.
+            dz = flat(dz_all[s0:s1])
+            pairs = [(flat(xt[s0:s1]).T, dz), (flat(states[s0:s1, :, :n]).T, dz)]
+            if use_bias:  # Column sums as a GEMV (see `_weight_grads`).
+                pairs.append((ones[:, :dz.shape[0]], dz))
+            _accumulate(pairs, sums, sums_scratch, first=index == 0)
+            if need_x:
+                np.matmul(dz, kernel_t, out=flat(dxt[s0:s1]))
+
+    _side_by_side(loop, side)
+    dx = None
+    if need_x:
+        dx = np.ascontiguousarray((dxt[::-1] if go_backwards else dxt).transpose(1, 0, 2))
+    dbias = sums[2][0] if use_bias else None
+    pieces = [dx, dh_first, dc_first, sums[0], sums[1], dbias]
     return np.concatenate([piece.ravel() for piece in pieces if piece is not None])
 
 
