@@ -6,7 +6,7 @@ numpyflow uses the second core for convolutions, instead of OpenBLAS's own threa
 for their narrow products (6 or 16 filters) lose on a shared machine (see `blas.py`).
 
 Policy, in one place: a kernel whose estimated time on one core is below the time of
-`SPLIT_ABOVE` multiply-adds of a large square float32 GEMM (~0.6 ms: 48 multiply-adds per
+`SPLIT_ABOVE` multiply-adds of a large square float32 GEMM (~1.2 ms: 48 multiply-adds per
 ns, measured on one core here) runs whole on the calling thread; a larger one is split
 into equal runs of batch rows, one per core (at most `blas.limit_threads`'s count, so a
 process sharing the machine with other ranks keeps to its share). A split costs ~20-50 us
@@ -18,12 +18,14 @@ at 16, 39 at 32, 43 at 64 (this machine, one core): ~side / (side + 8) of full s
 a convolution's im2col / col2im copies take about as long again as its GEMM (LeNet-5
 batch 32: 530-630 us per kernel against 240-290 us of GEMM).
 
-Where the threshold sits (2026-11-30, this 2-core machine at load average 0.4-0.6, one
-process, splitting on and off alternately, LeNet-5 steps in ms, medians of 3-4 epochs):
-batch 32, 5.27 split vs 4.92 whole (its kernels estimate 17-23 M full-speed multiply-adds:
-the halves' Python and hand-off eat the gain); batch 64, 9.0 vs 9.7 (35-46 M); batch 128,
-18.2 vs 20.2. Hence 30 M: batch 64 and up split, batch 32 and below run whole. The
-recurrences' weight products (~84 M for the LSTM(128) benchmark) split too.
+Where the threshold sits (2026-11-30, this 2-core machine at load average ~1.1, fresh
+processes splitting on and off alternately, LeNet-5 `fit` steps in ms, medians of 3 runs of
+12,000 samples), after the conv kernels moved to cache-sized blocks (`backend/numpy/conv.py`):
+batch 32, 3.94 split vs 2.93 whole (its kernels estimate 17-23 M full-speed multiply-adds);
+batch 64, 6.13 vs 5.87 (35-46 M); batch 128, 10.4 vs 11.6 (70-92 M); the CIFAR-shaped CNN
+at batch 64 (146-679 M), 57.8 vs 80.4. Hence 60 M: LeNet-5 splits from batch 128 only. (Before
+the blocked kernels, batch 64 still gained from a split, 9.0 vs 9.7: each kernel was slower.)
+The recurrences' weight products (~72-84 M for the LSTM(128) benchmark) split too.
 
 On a busy machine a worker may wait milliseconds for a core: `run_parts` then lets the
 caller run the parts no worker has started, and after a few splits in a row where no worker
@@ -42,8 +44,8 @@ from numpyflow.backend import blas
 from numpyflow.backend.quiet import restore, silence
 
 # Kernels of at least this many full-speed multiply-adds (`full_speed_work`) are split by
-# batch across the cores: ~0.6 ms of a large square float32 GEMM on one core here.
-SPLIT_ABOVE = 30_000_000
+# batch across the cores: ~1.2 ms of a large square float32 GEMM on one core here.
+SPLIT_ABOVE = 60_000_000
 # A product with a side this narrow runs at ~side / (side + NARROW_SIDE_COST) of full speed.
 NARROW_SIDE_COST = 8
 

@@ -48,10 +48,10 @@ def test_narrow_products_and_data_movement_count_as_more_work():
 
 
 @pytest.mark.parametrize("batch, splits", [(1, False), (8, False), (16, False), (32, False),
-                                            (64, True), (128, True)])
-def test_lenet_convolutions_split_from_batch_64(monkeypatch, batch, splits):
+                                            (64, False), (128, True), (256, True)])
+def test_lenet_convolutions_split_from_batch_128(monkeypatch, batch, splits):
     """The policy's intended effect (see threads.py's numbers): LeNet-5's two convolutions
-    use the second core at batch 64 and above, where it paid on a quiet machine."""
+    use the second core at batch 128 and above, where it paid on a quiet machine."""
     from numpyflow.backend.numpy import conv
     monkeypatch.setattr(threads, "cores", lambda: 2)
     for x_shape, f_shape, pads in [((batch, 28, 28, 1), (5, 5, 1, 6), ((2, 2), (2, 2))),

@@ -46,7 +46,7 @@ the forward then saves the per-part column matrices stacked, and the filter grad
 the parts' products; their temporaries (padded planes, gradient rows, col2im planes) are
 per-thread buffers kept across steps (`_buffer`). Which kernels split is `threads`'
 policy, from their estimated time on one core (narrow GEMMs are slow per multiply-add):
-LeNet-5 splits from batch 64; smaller ones run whole, with `blas.matmul`'s policy and
+LeNet-5 splits from batch 128; smaller ones run whole, with `blas.matmul`'s policy and
 fresh temporaries (and, with unit strides, their columns built by blocks).
 
 Example:
