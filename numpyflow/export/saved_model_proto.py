@@ -20,7 +20,7 @@ Needs the `protobuf` package (`pip install numpyflow[tfrecord]`), imported with 
 """
 
 try:
-    from google.protobuf import descriptor_pb2, message_factory
+    from google.protobuf import descriptor_pb2
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError(
         "Writing a TensorFlow SavedModel (model.export(format='tf_saved_model'), "
@@ -136,21 +136,18 @@ def _file_descriptor():
 
 
 # The same pool as TensorProto's, so that the messages here can hold TF tensors.
-_POOL = example_proto.TensorProto.DESCRIPTOR.file.pool
-_POOL.Add(_file_descriptor())
+example_proto.TensorProto.DESCRIPTOR.file.pool.Add(_file_descriptor())
 
 
-def _message_class(name):
-    return message_factory.GetMessageClass(_POOL.FindMessageTypeByName(f"tensorflow.{name}"))
 
 
-AttrValue = _message_class("AttrValue")
-NameAttrList = _message_class("NameAttrList")
-NodeDef = _message_class("NodeDef")
-VersionDef = _message_class("VersionDef")
-GraphDef = _message_class("GraphDef")
-TensorInfo = _message_class("TensorInfo")
-SignatureDef = _message_class("SignatureDef")
-MetaGraphDef = _message_class("MetaGraphDef")
-MetaInfoDef = _message_class("MetaGraphDef.MetaInfoDef")
-SavedModel = _message_class("SavedModel")
+AttrValue = example_proto.message_class("AttrValue")
+NameAttrList = example_proto.message_class("NameAttrList")
+NodeDef = example_proto.message_class("NodeDef")
+VersionDef = example_proto.message_class("VersionDef")
+GraphDef = example_proto.message_class("GraphDef")
+TensorInfo = example_proto.message_class("TensorInfo")
+SignatureDef = example_proto.message_class("SignatureDef")
+MetaGraphDef = example_proto.message_class("MetaGraphDef")
+MetaInfoDef = example_proto.message_class("MetaGraphDef.MetaInfoDef")
+SavedModel = example_proto.message_class("SavedModel")

@@ -120,18 +120,20 @@ _POOL = descriptor_pool.DescriptorPool()
 _FILE = _POOL.Add(_file_descriptor())
 
 
-def _message_class(name):
+def message_class(name):
+    """The message class of `tensorflow.<name>` in this module's private descriptor pool
+    (where `saved_model_proto` declares TF's graph messages too)."""
     return message_factory.GetMessageClass(_POOL.FindMessageTypeByName(f"tensorflow.{name}"))
 
 
-BytesList = _message_class("BytesList")
-FloatList = _message_class("FloatList")
-Int64List = _message_class("Int64List")
-Feature = _message_class("Feature")
-Features = _message_class("Features")
-FeatureList = _message_class("FeatureList")
-FeatureLists = _message_class("FeatureLists")
-Example = _message_class("Example")
-SequenceExample = _message_class("SequenceExample")
-TensorShapeProto = _message_class("TensorShapeProto")
-TensorProto = _message_class("TensorProto")
+BytesList = message_class("BytesList")
+FloatList = message_class("FloatList")
+Int64List = message_class("Int64List")
+Feature = message_class("Feature")
+Features = message_class("Features")
+FeatureList = message_class("FeatureList")
+FeatureLists = message_class("FeatureLists")
+Example = message_class("Example")
+SequenceExample = message_class("SequenceExample")
+TensorShapeProto = message_class("TensorShapeProto")
+TensorProto = message_class("TensorProto")

@@ -9,21 +9,9 @@ TensorServingInputReceiver (TF1's loader too) serve within 6e-8 of numpyflow's `
 at batch sizes 1 and 3, integer outputs equal.
 """
 
-import os
-import subprocess
-
-import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TF_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
-SCRIPT = os.path.join(ROOT, "tests", "fixtures", "check_estimator_export_with_tf.py")
+from tests.tf_peer import assert_checks_pass, needs_tf
 
 
-@pytest.mark.skipif(not os.path.exists(TF_PYTHON), reason="needs .venv-bench (TF 2.21)")
+@needs_tf
 def test_estimator_saved_models_serve_in_tensorflow():
-    result = subprocess.run([TF_PYTHON, SCRIPT], capture_output=True, text=True, timeout=600,
-                            cwd=ROOT)
-    lines = [line for line in result.stdout.splitlines() if line.startswith(("ok  ", "FAIL"))]
-    report = "\n".join(lines) + result.stderr[-3000:]
-    assert result.returncode == 0, report
-    assert len(lines) == 7 and all(line.startswith("ok  ") for line in lines), report
+    assert_checks_pass("check_estimator_export_with_tf.py", expected=7)

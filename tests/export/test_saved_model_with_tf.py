@@ -5,25 +5,13 @@ Keras 3) when it exists. Last run (TF 2.21.0): the message declarations match TF
 seed MLP, LeNet-5, the functional CNN with BatchNormalization, the subclassed model and an
 LSTM/GRU model serve `serving_default` through `tf.saved_model.load` within 4e-7 of
 numpyflow at batch sizes 1 and 3; a two-signature SavedModel with a `tf.function` within
-3e-8; a model with dict outputs, each key on its own tensor; TF1's loader (TF Serving's) within 3e-8; `TFLiteConverter.from_saved_model` converts
-LeNet-5 and the functional CNN, whose `.tflite` files run within 6e-8.
+3e-8; a model with dict outputs, each key on its own tensor; TF1's loader (TF Serving's)
+within 3e-8; `TFLiteConverter.from_saved_model` converts LeNet-5 and the functional CNN, whose `.tflite` files run within 6e-8.
 """
 
-import os
-import subprocess
-
-import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TF_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
-SCRIPT = os.path.join(ROOT, "tests", "fixtures", "check_saved_model_with_tf.py")
+from tests.tf_peer import assert_checks_pass, needs_tf
 
 
-@pytest.mark.skipif(not os.path.exists(TF_PYTHON), reason="needs .venv-bench (TF 2.21)")
+@needs_tf
 def test_saved_models_serve_in_tensorflow():
-    result = subprocess.run([TF_PYTHON, SCRIPT], capture_output=True, text=True, timeout=600,
-                            cwd=ROOT)
-    lines = [line for line in result.stdout.splitlines() if line.startswith(("ok  ", "FAIL"))]
-    report = "\n".join(lines) + result.stderr[-3000:]
-    assert result.returncode == 0, report
-    assert len(lines) == 16 and all(line.startswith("ok  ") for line in lines), report
+    assert_checks_pass("check_saved_model_with_tf.py", expected=16)

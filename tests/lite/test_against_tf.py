@@ -8,28 +8,13 @@ files identically for LeNet-5, the subclassed model and (to 5e-7) the seed MLP, 
 an LSTM + GRU model (TF: a fused LSTM op and a loop, numpyflow: unrolled) within 2.4e-7.
 """
 
-import os
-import subprocess
-
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TF_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
-SCRIPT = os.path.join(ROOT, "tests", "fixtures", "check_tflite_against_tf.py")
+from tests.tf_peer import assert_checks_pass, has_modules, needs_tf
 
 
-def _has(python, *modules):
-    check = "; ".join(f"import {m}" for m in modules)
-    return subprocess.run([python, "-c", check], capture_output=True, timeout=120).returncode == 0
-
-
-@pytest.mark.skipif(not os.path.exists(TF_PYTHON), reason="needs .venv-bench (TF 2.21)")
+@needs_tf
 def test_tflite_files_agree_with_tf_converter():
-    if not _has(TF_PYTHON, "ai_edge_litert.interpreter", "tflite", "flatbuffers"):
+    if not has_modules("ai_edge_litert.interpreter", "tflite", "flatbuffers"):
         pytest.skip(".venv-bench lacks ai-edge-litert or tflite (pip install them there)")
-    result = subprocess.run([TF_PYTHON, SCRIPT], capture_output=True, text=True, timeout=400,
-                            cwd=ROOT)
-    lines = [line for line in result.stdout.splitlines() if line.startswith(("ok  ", "FAIL"))]
-    report = "\n".join(lines) + result.stderr[-3000:]
-    assert result.returncode == 0, report
-    assert len(lines) == 14 and all(line.startswith("ok  ") for line in lines), report
+    assert_checks_pass("check_tflite_against_tf.py", expected=14, timeout=400)
