@@ -12,6 +12,7 @@ from numpyflow.data.dataset import (
 from numpyflow.data.errors import ElementError
 from numpyflow.framework.errors import InvalidArgumentError, invalid_argument
 from numpyflow.framework.tensor import Tensor
+from numpyflow.framework.tensor_shape import TensorShape
 from numpyflow.framework.tensor_spec import TensorSpec
 from numpyflow.sparse.sparse_tensor import SparseTensor, SparseTensorSpec, batch_sparse
 
@@ -31,8 +32,8 @@ def _batched_card(card, size, drop_remainder):
 
 def _batched_spec(spec, size, drop_remainder):
     dim = size if drop_remainder else None
-    return structure.map_structure(
-        lambda s: _respec(s, None if s.shape is None else [dim] + s.shape.as_list()), spec)
+    # TensorShape([dim]) + an unknown rank is an unknown rank, as TF's batch spec.
+    return structure.map_structure(lambda s: _respec(s, TensorShape([dim]) + s.shape), spec)
 
 
 def _respec(spec, shape):
@@ -91,10 +92,14 @@ def _check_same_shapes(arrays, component):
 
 
 def _pad_stack(arrays, padded_shape, padding_value, component):
-    ranks = {a.ndim for a in arrays}
-    if len(ranks) != 1:
-        raise InvalidArgumentError(None, None, f"padded_batch: the elements of component "
-                                   f"{component} have different ranks: {sorted(ranks)}.")
+    # Every element has the padded shape's rank (so all have one rank), as TF checks: the
+    # spec does not promise it where a component's rank is unknown.
+    for array in arrays:
+        if array.ndim != len(padded_shape):
+            raise InvalidArgumentError(
+                None, None, f"All elements in a batch must have the same rank as the padded "
+                f"shape for component{component}: expected rank {len(padded_shape)} but got "
+                f"element with rank {array.ndim}")
     longest = np.max([a.shape for a in arrays], axis=0) if arrays[0].ndim else ()
     target = [int(m) if d is None else int(d) for d, m in zip(padded_shape, longest)]
     for array in arrays:
@@ -175,14 +180,19 @@ def padded_batch(dataset, batch_size, padded_shapes=None, padding_values=None,
         raise TypeError(f"`padded_batch` is only supported for datasets that produce tensor "
                         f"elements but type spec of elements in the input dataset is not a "
                         f"subclass of TensorSpec: `{sparse[0]!r}`.")
-    if any(s.shape is None for s in leaf_specs):
-        raise NotImplementedError("padded_batch: components of unknown rank are not supported.")
     if padded_shapes is None:
-        shapes = [s.shape.as_list() for s in leaf_specs]
-        shapes = [[None] * len(s) for s in shapes]
+        for component, leaf in enumerate(leaf_specs):
+            if leaf.shape.rank is None:  # Nothing to pad to: TF asks for padded_shapes too.
+                raise ValueError(f"You must provide `padded_shapes` argument because component "
+                                 f"{component} has unknown rank.")
+        shapes = [[None] * leaf.shape.rank for leaf in leaf_specs]
     else:
         shapes = [list(_shape_list(p)) for p in _flatten_like(spec, padded_shapes, "padded_shapes")]
         for shape, leaf in zip(shapes, leaf_specs):
+            # A component of unknown rank takes any padded shape; its elements' ranks are
+            # checked as they are batched (_pad_stack).
+            if leaf.shape.rank is None:
+                continue
             if len(shape) != len(leaf.shape) or any(
                     p is not None and d is not None and p < d for p, d in zip(shape, leaf.shape)):
                 raise ValueError(f"The padded shape {tuple(shape)} is not compatible with the "
@@ -215,6 +225,9 @@ def padded_batch(dataset, batch_size, padded_shapes=None, padding_values=None,
 
 
 def _shape_list(shape):
+    if isinstance(shape, TensorShape) and shape.rank is None:
+        raise ValueError("padded_batch: a padded shape must have a known rank; received "
+                         "TensorShape(None).")
     if isinstance(shape, Tensor):
         shape = shape._value.tolist()
     if isinstance(shape, (int, np.integer)):
@@ -224,7 +237,9 @@ def _shape_list(shape):
 
 def _flatten_like(spec, value, what):
     """Flattens `value` up to `spec`'s structure; a single value applies to every leaf."""
-    if not structure.is_structure(spec) and not structure.is_structure(value):
+    if not structure.is_structure(spec):
+        # Whatever sits at a component's place is its value: a padded shape given as a
+        # tuple or TensorShape is one shape, not a structure (TF flattens up to the spec).
         return [value]
     if not structure.is_structure(value):
         return [value] * len(structure.flatten(spec))
@@ -249,7 +264,7 @@ def unbatch(dataset, name=None):
         raise NotImplementedError("unbatch (and rebatch) of SparseTensor components is not "
                                   "supported by numpyflow; make them dense first with "
                                   "tf.sparse.to_dense in a map.")
-    if any(s.shape is not None and len(s.shape) == 0 for s in leaf_specs):
+    if any(s.shape.rank == 0 for s in leaf_specs):
         raise ValueError("Cannot unbatch an input with scalar components.")
 
     def iterate():
@@ -273,9 +288,9 @@ def unbatch(dataset, name=None):
             items.close()
 
     def result_spec():
-        return structure.map_structure(
-            lambda s: _respec(s, None if s.shape is None else s.shape[1:]), spec)
-    dims = {s.shape[0] for s in leaf_specs if s.shape is not None}
+        # An unknown rank stays unknown (TensorShape(None)[1:] is TensorShape(None)).
+        return structure.map_structure(lambda s: _respec(s, s.shape[1:]), spec)
+    dims = {s.shape[0] for s in leaf_specs if s.shape.rank is not None}
     card = dataset._cardinality
     if card == INFINITE_CARDINALITY:
         result_card = INFINITE_CARDINALITY
@@ -300,7 +315,7 @@ def rebatch(dataset, batch_size, drop_remainder=False, name=None):
     if not sizes or any(s <= 0 for s in sizes):
         raise invalid_argument("RebatchDatasetV2", "Batch size must be greater than zero.")
     spec = dataset.element_spec
-    if any(s.shape is not None and len(s.shape) == 0 for s in structure.flatten(spec)):
+    if any(s.shape.rank == 0 for s in structure.flatten(spec)):
         raise ValueError("Invalid `batch_sizes`. Expected dataset with rank of >= 1 but found a "
                          "dataset with scalar elements. Fix the issue by adding the `batch` "
                          "transformation to the dataset.")
@@ -327,8 +342,7 @@ def rebatch(dataset, batch_size, drop_remainder=False, name=None):
     def result_spec():
         dim = sizes[0] if drop_remainder and len(set(sizes)) == 1 else None
         return structure.map_structure(
-            lambda s: _respec(s, None if s.shape is None else [dim] + s.shape.as_list()[1:]),
-            spec)
+            lambda s: _respec(s, TensorShape([dim]) + s.shape[1:]), spec)
     card = INFINITE_CARDINALITY if dataset._cardinality == INFINITE_CARDINALITY \
         else UNKNOWN_CARDINALITY
     return Dataset(iterate, result_spec, card, (dataset,))

@@ -102,7 +102,8 @@ def _file_cache(dataset, filename):
 
 
 def _dims(shape):
-    return None if shape is None else list(shape)
+    """A spec shape as JSON: a list of dims, or None for an unknown rank."""
+    return None if shape.rank is None else list(shape)
 
 
 def _read(path, spec_leaves):

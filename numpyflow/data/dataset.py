@@ -51,7 +51,8 @@ class DatasetSpec:
 
     def __init__(self, element_spec, dataset_shape=()):
         self.element_spec = element_spec
-        self.shape = dataset_shape
+        # A TensorShape, as every spec's `shape`: readers ask its `rank`.
+        self.shape = TensorShape(dataset_shape)
 
     def __eq__(self, other):
         return isinstance(other, DatasetSpec) and other.element_spec == self.element_spec
@@ -60,7 +61,7 @@ class DatasetSpec:
         return hash(repr(self))
 
     def __repr__(self):
-        return f"DatasetSpec({self.element_spec!r}, TensorShape({list(self.shape)}))"
+        return f"DatasetSpec({self.element_spec!r}, {self.shape!r})"
 
 
 class Iterator:
@@ -570,7 +571,7 @@ def _conform(value, spec):
             raise TypeError(f"`generator` yielded an element that could not be converted to "
                             f"the expected type. The expected type was {leaf_spec.dtype.name}, "
                             f"but the yielded element was {item!r}.") from None
-        if leaf_spec.shape is not None and not leaf_spec.shape.is_compatible_with(array.shape):
+        if not leaf_spec.shape.is_compatible_with(array.shape):  # Unknown rank: any shape.
             raise TypeError(f"`generator` yielded an element of shape {_shape_text(array.shape)} "
                             f"where an element of shape {leaf_spec.shape} was expected.")
         leaves.append(Tensor(array))

@@ -7,6 +7,7 @@ from numpyflow.data.dataset import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Da
 from numpyflow.data.errors import ElementError
 from numpyflow.framework.errors import InvalidArgumentError
 from numpyflow.framework.tensor import Tensor
+from numpyflow.framework.tensor_spec import TensorSpec
 
 
 def _common_spec(datasets, what):
@@ -55,7 +56,9 @@ def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
     datasets = list(datasets)
     spec = _common_spec(datasets, "choose_from_datasets")
     choice_spec = choice_dataset.element_spec
-    if getattr(choice_spec, "shape", None) != () or choice_spec.dtype.name != "int64":
+    # As TF: a spec compatible with a scalar int64 (an unknown rank is) is accepted.
+    if not isinstance(choice_spec, TensorSpec) or not choice_spec.shape.is_compatible_with(()) \
+            or choice_spec.dtype.name != "int64":
         raise TypeError(f"Invalid `choice_dataset`. Elements of `choice_dataset` must be scalar "
                         f"`tf.int64` tensors but are {choice_spec}.")
 
@@ -63,6 +66,10 @@ def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
         items = choice_dataset._iterate()
         try:
             for item in items:
+                if not is_error(item) and item._value.ndim != 0:  # Possible at unknown rank.
+                    item = ElementError(InvalidArgumentError(
+                        None, None, f"choose_from_datasets: `choice_dataset` yielded a tensor "
+                        f"of shape {list(item._value.shape)}; expected a scalar."))
                 yield item if is_error(item) else int(item._value)
         finally:
             items.close()

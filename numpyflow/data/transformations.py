@@ -28,6 +28,7 @@ from numpyflow.data.dataset import (
 from numpyflow.data.errors import ElementError
 from numpyflow.framework.errors import InvalidArgumentError, invalid_argument
 from numpyflow.framework.tensor import Tensor
+from numpyflow.framework.tensor_shape import TensorShape
 from numpyflow.framework.tensor_spec import TensorSpec
 from numpyflow.ops import random_ops
 
@@ -109,7 +110,9 @@ def _infer_spec(dataset, func):
     fresh pass (the pass does not advance any shuffle's epoch). An output dim is reported
     as None where an input component has an unknown (None) dim at the same position whose
     size in that element equals it (a batch dimension, say); other dims are as the element
-    has them. A less specific spec is always safe.
+    has them. If an input component has an unknown rank, every dense output has an unknown
+    rank too: one element cannot tell which outputs follow that component's rank (TF
+    reports `x + 1` of it as unknown). A less specific spec is always safe.
     """
     previous = _peeking_set(True)
     items = dataset._iterate()
@@ -127,16 +130,23 @@ def _infer_spec(dataset, func):
 
 def _relaxed(out_spec, in_spec, element):
     unknown = set()  # (position, size) of the input's unknown dims in this element
+    unknown_rank = False
     for leaf_spec, leaf in zip(structure.flatten(in_spec), structure.flatten(element)):
-        if getattr(leaf_spec, "shape", None) is None:
+        shape = getattr(leaf_spec, "shape", None)
+        if not isinstance(shape, TensorShape):
             continue
-        shape = structure.leaf_array(leaf).shape
-        unknown.update((i, shape[i]) for i, d in builtins.enumerate(leaf_spec.shape)
-                       if d is None and i < len(shape))
+        if shape.rank is None:
+            unknown_rank = True
+            continue
+        sizes = structure.leaf_array(leaf).shape
+        unknown.update((i, sizes[i]) for i, d in builtins.enumerate(shape)
+                       if d is None and i < len(sizes))
 
     def relax(spec):
-        if spec.shape is None or not unknown or not isinstance(spec, TensorSpec):
+        if not isinstance(spec, TensorSpec) or not (unknown or unknown_rank):
             return spec  # A SparseTensorSpec keeps the first element's dense shape.
+        if unknown_rank:
+            return TensorSpec(None, spec.dtype)
         dims = [None if (i, d) in unknown else d for i, d in builtins.enumerate(spec.shape)]
         return TensorSpec(dims, spec.dtype)
     return structure.map_structure(relax, out_spec)

@@ -168,13 +168,14 @@ def placeholder(dtype, shape=None, name=None):
       ValueError: for an unknown rank or an unknown dimension other than the first.
     """
     from numpyflow.framework import dtypes
+    from numpyflow.framework.tensor_shape import TensorShape
     from numpyflow.framework.tensor_spec import TensorSpec
     if _receiver_call.specs is None:
         raise RuntimeError(
             "tf.compat.v1.placeholder() is not compatible with eager execution: in numpyflow "
             "it works only inside a serving_input_receiver_fn that "
             "Estimator.export_saved_model calls.")
-    if shape is None:
+    if shape is None or (isinstance(shape, TensorShape) and shape.rank is None):
         raise ValueError(f"placeholder {name or ''!s}: the shape must be given (numpyflow's "
                          f"SavedModels need the rank and every dimension but the batch).")
     shape = tuple(None if d is None else int(d) for d in shape)

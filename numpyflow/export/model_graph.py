@@ -217,7 +217,7 @@ def _signature_specs(input_signature, name, format_name):
         input_signature = [input_signature]
     specs = []
     for i, spec in enumerate(input_signature):
-        if not isinstance(spec, TensorSpec) or spec.shape is None:
+        if not isinstance(spec, TensorSpec) or spec.shape.rank is None:
             raise TypeError(f"Cannot export {name!r} to {format_name}: input_signature must be a "
                             f"flat list of tf.TensorSpec of known rank. Received: {spec!r} at "
                             f"position {i}.")

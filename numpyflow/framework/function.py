@@ -115,6 +115,8 @@ class Function:
         return bound
 
     def __call__(self, *args, **kwargs):
+        if self.input_signature is not None:
+            args, kwargs = self._bind_signature(args, kwargs)
         if _mode.run_eagerly:
             return self.python_function(*args, **kwargs)
         # `open_tapes` lists every thread's open tapes: when it is empty (training steps
@@ -147,6 +149,62 @@ class Function:
         if signature.eager_reason is not None:
             return self._run_body(args, kwargs)
         return self._trace(signature, args, kwargs)
+
+    def _bind_signature(self, args, kwargs):
+        """The arguments as TF binds them to `input_signature`: keyword arguments in their
+        parameter's place, each value a tensor of its spec's dtype (Python values and NumPy
+        arrays are converted), or TF's TypeError for a wrong count, dtype or shape."""
+        from numpyflow.framework.tensor import convert_to_tensor
+        from numpyflow.framework.tensor_spec import TensorSpec
+        specs = self.input_signature
+        if kwargs:
+            import inspect
+            parameters = list(inspect.signature(self.python_function).parameters)
+            if self._bound_to is not None:
+                parameters = parameters[1:]  # `self`, which the bound method passes itself.
+            args = list(args)
+            for name in parameters[len(args):len(specs)]:
+                if name not in kwargs:
+                    break
+                args.append(kwargs.pop(name))
+            if kwargs:
+                self._binding_error(f"unexpected keyword arguments {sorted(kwargs)}", args, kwargs)
+        if len(args) > len(specs):
+            self._binding_error("too many positional arguments", args, kwargs)
+        if len(args) < len(specs):
+            self._binding_error(f"missing a required argument for {specs[len(args)]}", args,
+                                kwargs)
+
+        def conform(value, spec):
+            if not isinstance(spec, TensorSpec):
+                return value
+            if not isinstance(value, Tensor):
+                try:
+                    return convert_to_tensor(value, dtype=spec.dtype)
+                except (TypeError, ValueError) as error:
+                    self._binding_error(f"Can not convert {value!r} to {spec}: {error}",
+                                        args, kwargs)
+            if value.dtype != spec.dtype or not spec.shape.is_compatible_with(value.shape):
+                self._binding_error(f"Can not cast {TensorSpec.from_tensor(value)} to {spec}",
+                                    args, kwargs)
+            return value
+
+        bound = []
+        for value, spec in zip(args, specs):
+            if isinstance(spec, TensorSpec):  # A list is one tensor's value here, as in TF.
+                bound.append(conform(value, spec))
+                continue
+            values, spec_leaves = nest.flatten(value), nest.flatten(spec)
+            if len(values) != len(spec_leaves):
+                self._binding_error(f"{value!r} is not structured like {spec}", args, kwargs)
+            bound.append(nest.pack_sequence_as(
+                spec, [conform(v, s) for v, s in zip(values, spec_leaves)]))
+        return tuple(bound), {}
+
+    def _binding_error(self, reason, args, kwargs):
+        raise TypeError(f"Binding inputs to tf.function {self.__name__!r} failed due to "
+                        f"`{reason}`. Received args: {tuple(args)!r} and kwargs: {kwargs!r} for "
+                        f"signature: {self.input_signature}.")
 
     def _run_body(self, args, kwargs):
         """Runs the Python function as the function's body, without tracing it."""

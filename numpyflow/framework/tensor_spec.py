@@ -16,22 +16,25 @@ class TensorSpec:
 
     Args:
         shape: The shape; a list, tuple or TensorShape (None for an unknown dim), or
-            None for an unknown rank (`shape` is then None and prints as `<unknown>`).
+            None for an unknown rank (`shape` is then `TensorShape(None)`, which prints
+            as `<unknown>`).
         dtype: The dtype (default `tf.float32`).
         name: Optional name.
 
     Example:
         >>> TensorSpec([None, 3], "int32")
         TensorSpec(shape=(None, 3), dtype=tf.int32, name=None)
+        >>> TensorSpec(None).shape.rank is None
+        True
     """
 
     __slots__ = ("_shape", "_dtype", "_name")
 
     def __init__(self, shape, dtype=dtypes.float32, name=None):
-        shape = None if shape is None else TensorShape(shape)
-        # An unknown rank is kept as None (what `.shape` returns), whether it came as None or
-        # as TensorShape(None): the data pipeline's code tests `spec.shape is None`.
-        self._shape = None if shape is None or shape.rank is None else shape
+        # Always a TensorShape, as in TF: an unknown rank is TensorShape(None), so readers
+        # ask `spec.shape.rank is None` and `spec.shape` answers `rank`, `as_list()` and
+        # `is_compatible_with` whatever the rank.
+        self._shape = TensorShape(shape)
         if dtype is None:
             raise TypeError("TensorSpec: `dtype` is None. Expected a DType such as tf.float32 "
                             "or tf.string.")
@@ -60,39 +63,48 @@ class TensorSpec:
         other = spec_or_tensor
         if not isinstance(other, (TensorSpec, Tensor)):
             return False
-        if other.dtype != self._dtype:
-            return False
-        if self._shape is None or (isinstance(other, TensorSpec) and other.shape is None):
-            return True
-        return self._shape.is_compatible_with(other.shape)
+        return other.dtype == self._dtype and self._shape.is_compatible_with(other.shape)
 
     def most_specific_compatible_type(self, other):
-        """The spec that both `self` and `other` satisfy (differing dims become None)."""
+        """The spec that both `self` and `other` satisfy (differing dims become None, and
+        differing ranks an unknown rank).
+
+        Raises:
+            ValueError: The dtypes differ.
+        """
         if other.dtype != self._dtype:
             raise ValueError(f"No TensorSpec is compatible with both {self} and {other}.")
-        if self._shape is None or other.shape is None or len(other.shape) != len(self._shape):
-            return TensorSpec(None, self._dtype)
-        dims = [a if a == b else None for a, b in zip(self._shape, other.shape)]
-        return TensorSpec(dims, self._dtype)
+        return TensorSpec(self._shape.most_specific_compatible_shape(other.shape), self._dtype)
+
+    def most_specific_common_supertype(self, others):
+        """The most specific spec that `self` and every spec in `others` satisfy, or None
+        if there is none (a dtype or a name differs), as TF's.
+
+        >>> TensorSpec([2, 3]).most_specific_common_supertype([TensorSpec([2, 4])])
+        TensorSpec(shape=(2, None), dtype=tf.float32, name=None)
+        """
+        shape = self._shape
+        for other in others:
+            if (type(other) is not type(self) or other.dtype != self._dtype
+                    or other.name != self._name):
+                return None
+            shape = shape.most_specific_compatible_shape(other.shape)
+        return TensorSpec(shape, self._dtype, self._name)
 
     def __eq__(self, other):
-        return (type(other) is type(self) and _dims(self._shape) == _dims(other._shape)
+        return (type(other) is type(self) and self._shape == other._shape
                 and self._dtype == other._dtype and self._name == other._name)
 
     def __ne__(self, other):
         return not self.__eq__(other)
 
     def __hash__(self):
-        return hash((_dims(self._shape), self._dtype.name, self._name))
+        return hash((self._shape, self._dtype.name, self._name))
 
     def __repr__(self):
         name = "None" if self._name is None else repr(self._name)
-        shape = "<unknown>" if self._shape is None else self._shape
-        return f"TensorSpec(shape={shape}, dtype={self._dtype!r}, name={name})"
+        return f"TensorSpec(shape={self._shape}, dtype={self._dtype!r}, name={name})"
 
     def __reduce__(self):
-        return TensorSpec, (_dims(self._shape), self._dtype.name, self._name)
-
-
-def _dims(shape):
-    return None if shape is None else tuple(shape)
+        dims = None if self._shape.rank is None else tuple(self._shape)
+        return TensorSpec, (dims, self._dtype.name, self._name)

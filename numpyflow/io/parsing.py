@@ -25,6 +25,7 @@ import collections
 import numpy as np
 
 from numpyflow.framework.errors import InvalidArgumentError, invalid_argument
+from numpyflow.framework.tensor_shape import TensorShape
 
 __all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "SparseFeature",
            "SparseTensorValue", "parse_single_example", "parse_example", "sparse_to_dense"]
@@ -235,7 +236,9 @@ def _var_mismatch(key, kind, example_name, index, single):
 
 
 def _shape_of(spec, key, what):
-    shape = [int(d) for d in spec.shape] if spec.shape is not None else None
+    # None, TensorShape(None) (unknown rank) and None or -1 dims are all "not fully defined".
+    dims = None if spec.shape is None else TensorShape(spec.shape)
+    shape = None if dims is None or dims.rank is None else [-1 if d is None else d for d in dims]
     if shape is None or any(d < 0 for d in shape):
         raise ValueError(f"{what} {key!r}: shape must be fully defined. Received: "
                          f"shape={spec.shape!r}")

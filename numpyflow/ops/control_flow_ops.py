@@ -270,7 +270,9 @@ def _empty_like_signature(signature, elems):
 
     def empty(spec):
         if isinstance(spec, TensorSpec):
-            shape = [0] + [0 if d is None else d for d in spec.shape.as_list()]
+            # An unknown rank gives shape (0,), as TF's map over no elements does.
+            dims = [] if spec.shape.rank is None else spec.shape.as_list()
+            shape = [0] + [0 if d is None else d for d in dims]
             return Tensor(xp.zeros(shape, dtype=spec.dtype._np))
         return Tensor(xp.zeros([0], dtype=dtypes.as_dtype(spec)._np))
 

@@ -367,8 +367,8 @@ class RaggedTensor:
         else:
             fill = convert_to_tensor(default_value, dtype=dtype)._value
         dense = self._dense(fill)
-        if shape is None:
-            return Tensor(dense)
+        if shape is None or (isinstance(shape, TensorShape) and shape.rank is None):
+            return Tensor(dense)  # TensorShape(None) asks for no shape either, as in TF.
         dims = list(shape) if not isinstance(shape, TensorShape) else shape.as_list()
         if len(dims) != dense.ndim:
             raise ValueError(f"to_tensor: `shape` {dims} must have rank {dense.ndim} (this "

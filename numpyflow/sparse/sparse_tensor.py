@@ -228,11 +228,12 @@ class SparseTensorSpec:
             self._shape.as_list(), other.shape.as_list())], self._dtype)
 
     def __eq__(self, other):
+        # TensorShape equality covers both ranks: the unknown rank equals only itself.
         return (isinstance(other, SparseTensorSpec) and self._dtype == other.dtype
-                and self._shape.as_list() == other.shape.as_list()
-                if self._shape.rank is not None and other.shape.rank is not None
-                else isinstance(other, SparseTensorSpec) and self._dtype == other.dtype
-                and self._shape.rank == other.shape.rank)
+                and self._shape == other.shape)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
 
     def __hash__(self):
         return hash((self._dtype, str(self._shape)))

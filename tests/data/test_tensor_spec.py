@@ -26,7 +26,7 @@ def test_repr_equality_and_compatibility():
 
 def test_unknown_rank_and_bad_dtype():
     spec = tf.TensorSpec(None, tf.int32)
-    assert spec.shape is None and repr(spec).startswith("TensorSpec(shape=<unknown>")
+    assert spec.shape.rank is None and repr(spec).startswith("TensorSpec(shape=<unknown>")
     assert spec.is_compatible_with(tf.constant(np.zeros((2, 3), np.int32)))
     with pytest.raises(TypeError, match="`dtype` is None"):
         tf.TensorSpec([], None)
