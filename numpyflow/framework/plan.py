@@ -15,6 +15,9 @@ plan like everything else. The passes read the graph's equations:
     every Variable as it was;
   * `_updating_in_place`: `v.assign_add(x)` and friends write into the Variable's array;
   * `_reusing_dead_buffers`: an elementwise op writes into an input that dies with it;
+  * `register_plan_kernel`: where an op declares a cheaper call for the shapes and dtypes
+    traced (a reduction's ufunc without its wrapper; a Cast to the dtype it has is its
+    input), the plan calls that;
   * `del` after each value's last use, so memory goes back early.
 
 A plan runs with NumPy's floating-point error reports off (inf and NaN come silently, as
@@ -140,6 +143,73 @@ def _plan_form(forward):
     if getattr(forward, "__code__", None) in _QUIET_WRAPPERS:
         return forward.__wrapped__
     return forward
+
+
+# -- kernels chosen for the traced shapes and dtypes -----------------------------------------------
+
+class PlanKernel:
+    """What a plan calls for one equation instead of its primitive's forward.
+
+    `function(*inputs, *literals, **attrs)` must give the forward's result bit for bit for
+    the equation's traced shapes and dtypes (a plan runs with NumPy's error reports off, so
+    the kernel need not silence them). `elementwise`: it also takes `out=`, an array of the
+    output's shape and dtype, and writes its result there (`_reusing_dead_buffers`).
+    """
+
+    __slots__ = ("function", "literals", "attrs", "elementwise")
+
+    def __init__(self, function, literals=(), attrs=None, elementwise=False):
+        self.function = function
+        self.literals = tuple(literals)
+        self.attrs = {} if attrs is None else dict(attrs)
+        self.elementwise = elementwise
+
+
+# What a chooser returns for an equation whose output is its first input itself (a Cast to
+# the dtype the input has): the plan binds the input's name and calls nothing.
+SAME_AS_INPUT = object()
+
+# {primitive: choose(equation) -> PlanKernel | SAME_AS_INPUT | None}: facts the ops declare
+# beside their primitives (`register_plan_kernel`), as `register_saved_result` does.
+_PLAN_KERNELS = {}
+
+
+def register_plan_kernel(primitive, choose):
+    """Declares a cheaper call for some of `primitive`'s equations in a compiled plan.
+
+    A forward must handle any shape and dtype, and its Python checks cost ~0.5-1 us a call:
+    most of what a small op costs at a training step's batch sizes. A plan knows each
+    equation's shapes and dtypes when it is compiled, so it can settle those checks once.
+    `choose(equation)` reads the equation's inputs (`Value.shape`, `.dtype`) and attrs and
+    returns a `PlanKernel`, `SAME_AS_INPUT`, or None for the forward as it is.
+    """
+    _PLAN_KERNELS[primitive] = choose
+
+
+def traced_shape_and_dtype(atom):
+    """(shape, dtype) that `atom` has whenever the plan runs, each None where unknown.
+
+    A Value's are the traced ones; a constant's are its value's; a Variable keeps its dtype
+    (its shape may change); a saved value's are not recorded.
+    """
+    if isinstance(atom, Value):
+        return atom.shape, atom.dtype
+    if isinstance(atom, Constant) and isinstance(atom.value, np.ndarray):
+        return atom.value.shape, atom.value.dtype
+    if isinstance(atom, VariableRead):
+        return None, np.asarray(atom.variable._value).dtype
+    return None, None
+
+
+def _kernel(entry):
+    """The `PlanKernel` (or `SAME_AS_INPUT`) a plan uses for `entry`; None: its forward."""
+    choose = isinstance(entry, Equation) and _PLAN_KERNELS.get(entry.primitive)
+    if not choose or entry.primitive.output_shape_from_data:
+        return None  # (Such an op's plan line checks the shape the forward gave.)
+    kernel = choose(entry)
+    if kernel is SAME_AS_INPUT and (len(entry.outputs) != 1 or entry.scalar_result):
+        return None
+    return kernel
 
 
 def _update(variable, forward, in_place, operand):
@@ -365,18 +435,23 @@ def _updating_in_place(body):
             if index not in dropped]
 
 
-def _reusing_dead_buffers(body, held):
+def _reusing_dead_buffers(body, held, kernels):
     """Which input each elementwise equation may write its result into (`out=`), as
     in-place NumPy code would: no new array, and memory that is still in the cache.
 
     Only arrays the plan made and nobody else holds qualify: not arguments, Variables'
-    values, constants, views, plan outputs or values assigned to a Variable. Returns
+    values, constants, views, plan outputs or values assigned to a Variable. `kernels`:
+    {index: the equation's `PlanKernel`}, which says whether it takes `out=`. Returns
     {index of the equation: the input Value}.
     """
     last_use = _last_uses(body)
     reuse = {}
     for index, entry in enumerate(body):
-        if not _elementwise(entry):
+        kernel = kernels.get(index)
+        if kernel is None:
+            if not _elementwise(entry):
+                continue
+        elif not (isinstance(kernel, PlanKernel) and kernel.elementwise):
             continue
         out = entry.output
         for atom in entry.inputs:
@@ -409,7 +484,9 @@ def _emit(graph):
     for entry in body:
         if not isinstance(entry, Equation):
             held.update(_uses(entry))
-    reuse = _reusing_dead_buffers(body, held)
+    kernels = {index: _kernel(entry) for index, entry in enumerate(body)}
+    kernels = {index: kernel for index, kernel in kernels.items() if kernel is not None}
+    reuse = _reusing_dead_buffers(body, held, kernels)
     namespace = {"asarray": np.asarray, "Tensor": Tensor, "update": _update}
     writer = _SourceWriter(namespace)
     lines = []
@@ -421,7 +498,7 @@ def _emit(graph):
     for index, entry in enumerate(body):
         if not isinstance(entry, Equation) and first_update_line is None:
             first_update_line = len(lines) + 2  # Counting the `def` line as line 1.
-        lines += writer.entry(entry, reuse.get(index))
+        lines += writer.entry(entry, reuse.get(index), kernels.get(index))
         dead = sorted(name for name in _uses(entry) | set(_targets(entry))
                       if last_use.get(name) == index and name not in output_names
                       and name.startswith("t"))  # Plan values (not arguments or bound names).
@@ -442,7 +519,11 @@ class _SourceWriter:
         self.namespace = namespace
         self._attribute_count = 0
 
-    def entry(self, entry, reuse=None):
+    def entry(self, entry, reuse=None, kernel=None):
+        if kernel is SAME_AS_INPUT:
+            return [f"{entry.output.name} = {self.operand(entry.inputs[0])}"]
+        if kernel is not None:
+            return self._kernel_call(entry, reuse, kernel)
         if isinstance(entry, Assignment):
             self._bind(entry.variable)
             return [f"{entry.variable.name}._value = {self.operand(entry.value)}"]
@@ -467,6 +548,19 @@ class _SourceWriter:
             lines.append(f"if {output.name}.shape != {output.shape!r}: "
                          f"raise ShapeChanged({entry.primitive.name!r}, {output.shape!r}, "
                          f"{output.name}.shape)")
+        return lines
+
+    def _kernel_call(self, entry, reuse, kernel):
+        arguments = [self.operand(atom) for atom in entry.inputs]
+        arguments += [self.attribute(value) for value in kernel.literals]
+        arguments += [f"{key}={self.attribute(value)}" for key, value in kernel.attrs.items()]
+        if reuse is not None:
+            arguments.append(f"out={reuse.name}")
+        name = self._name_for(f"f_{entry.primitive.name}", kernel.function)
+        targets = ", ".join(target.name for target in entry.outputs)
+        lines = [f"{targets} = {name}({', '.join(arguments)})"]
+        if entry.scalar_result:
+            lines.append(f"{entry.output.name} = asarray({entry.output.name})")
         return lines
 
     def operand(self, atom):
@@ -515,9 +609,18 @@ class _SourceWriter:
                                      else atom.value)
 
     def _forward(self, equation):
-        name = f"f_{equation.primitive.name}"
-        self.namespace[name] = _plan_form(equation.primitive.forward)
-        return name
+        return self._name_for(f"f_{equation.primitive.name}",
+                              _plan_form(equation.primitive.forward))
+
+    def _name_for(self, name, function):
+        """`name` bound to `function`, or `name_1`, `name_2`... where another function of the
+        same primitive (a kernel or its forward) holds `name` already."""
+        candidate, count = name, 0
+        while self.namespace.get(candidate, function) is not function:
+            count += 1
+            candidate = f"{name}_{count}"
+        self.namespace[candidate] = function
+        return candidate
 
 
 # -- names -----------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Python operators on Tensors are attached at the bottom of this file.
 """
 
 from numpyflow.backend import blas, xp
-from numpyflow.framework import dtypes, errors
+from numpyflow.framework import dtypes, errors, plan
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops._convert import require_float, tensor, tensor_pair
@@ -376,6 +376,21 @@ def _cast_forward(x, dtype):
 
 
 Cast = Primitive("Cast", _cast_forward, _cast_grad, infallible=True)
+
+
+def _cast_kernel(equation):
+    """A cast to the dtype its input has returns the input (`copy=False`): an optimizer
+    casts its learning rate to each variable's dtype every step, mostly this case. Other
+    casts: `astype` itself (a plan runs with NumPy's error reports off already)."""
+    dtype = plan.traced_shape_and_dtype(equation.inputs[0])[1]
+    if dtype is None:
+        return None
+    if dtype == equation.attrs["dtype"]:
+        return plan.SAME_AS_INPUT
+    return plan.PlanKernel(xp.ndarray.astype, attrs={"dtype": equation.attrs["dtype"]})
+
+
+plan.register_plan_kernel(Cast, _cast_kernel)
 
 
 def cast(x, dtype, name=None):
