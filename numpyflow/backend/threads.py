@@ -25,7 +25,9 @@ batch 32, 3.94 split vs 2.93 whole (its kernels estimate 17-23 M full-speed mult
 batch 64, 6.13 vs 5.87 (35-46 M); batch 128, 10.4 vs 11.6 (70-92 M); the CIFAR-shaped CNN
 at batch 64 (146-679 M), 57.8 vs 80.4. Hence 60 M: LeNet-5 splits from batch 128 only. (Before
 the blocked kernels, batch 64 still gained from a split, 9.0 vs 9.7: each kernel was slower.)
-The recurrences' weight products (~72-84 M for the LSTM(128) benchmark) split too.
+The recurrences' weight products (~72-84 M for the LSTM(128) benchmark) split too. Kernels
+whose parts are a few long NumPy calls (max pooling) pay less per split and split from
+`SPLIT_ABOVE_FEW_CALLS` (`batch_parts(..., few_calls=True)`).
 
 On a busy machine a worker may wait milliseconds for a core: `run_parts` then lets the
 caller run the parts no worker has started, and after a few splits in a row where no worker
@@ -48,6 +50,13 @@ from numpyflow.backend.quiet import restore, silence
 SPLIT_ABOVE = 60_000_000
 # A product with a side this narrow runs at ~side / (side + NARROW_SIDE_COST) of full speed.
 NARROW_SIDE_COST = 8
+# Kernels whose parts are each a few long NumPy calls (the max pool's fast path: ~10), so
+# that the halves hardly contend for the GIL and a split costs little more than its
+# hand-off, split from this much work (~0.25 ms on one core) instead of `SPLIT_ABOVE`
+# (set for the conv kernels' ~60 calls per part). LeNet-5 at batch 128: the first pool
+# (0.41 ms forward, 0.41 ms gradient on one core) splits; its second (0.12, 0.17 ms) and
+# batch 64's first (0.20, 0.20) run whole.
+SPLIT_ABOVE_FEW_CALLS = 12_000_000
 
 _lock = threading.Lock()
 _pool = None
@@ -99,11 +108,13 @@ def full_speed_work(multiply_adds, narrow_side=None, moves_data=False):
     return 2 * work if moves_data else work
 
 
-def batch_parts(batch, multiply_adds):
+def batch_parts(batch, multiply_adds, few_calls=False):
     """The (start, stop) batch runs a kernel of `multiply_adds` (full-speed ones, see
     `full_speed_work`) over `batch` rows is split into: one run when it is small, else one
-    per core (never an empty run)."""
-    count = cores() if multiply_adds >= SPLIT_ABOVE else 1
+    per core (never an empty run). `few_calls`: each part is a few long NumPy calls
+    (`SPLIT_ABOVE_FEW_CALLS`)."""
+    threshold = SPLIT_ABOVE_FEW_CALLS if few_calls else SPLIT_ABOVE
+    count = cores() if multiply_adds >= threshold else 1
     return even_parts(batch, count)
 
 

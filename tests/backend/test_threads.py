@@ -39,6 +39,15 @@ def test_batch_parts_split_only_large_work(monkeypatch):
     assert threads.batch_parts(32, 10 ** 12) == [(0, 32)]
 
 
+def test_kernels_of_few_calls_split_from_less_work(monkeypatch):
+    monkeypatch.setattr(threads, "cores", lambda: 2)
+    assert threads.SPLIT_ABOVE_FEW_CALLS < threads.SPLIT_ABOVE
+    work = threads.SPLIT_ABOVE_FEW_CALLS
+    assert threads.batch_parts(32, work, few_calls=True) == [(0, 16), (16, 32)]
+    assert threads.batch_parts(32, work - 1, few_calls=True) == [(0, 32)]
+    assert threads.batch_parts(32, work) == [(0, 32)]  # Not by the conv kernels' threshold.
+
+
 def test_narrow_products_and_data_movement_count_as_more_work():
     assert threads.full_speed_work(1000) == 1000
     assert threads.full_speed_work(1000, narrow_side=16) == 1500  # 2/3 speed at 16 columns

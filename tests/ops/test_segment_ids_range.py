@@ -5,19 +5,9 @@ import numpy as np
 import pytest
 
 import numpyflow as tf
-from numpyflow.ops import indexing_ops
-
-# unsorted_segment_sum (and mean / sqrt_n, built on it) run indexing_ops'
-# UnsortedSegmentSum, whose message comes from an `explain` proposed in
-# /tmp/briefs8/fixes-proposals.diff: until it is applied these cases are expected to fail.
-_SUM_EXPLAINED = pytest.mark.xfail(
-    indexing_ops.UnsortedSegmentSum.explain is None, strict=True,
-    reason="needs the explain of indexing_ops.UnsortedSegmentSum (fixes-proposals.diff)")
 
 _ALL = ["unsorted_segment_max", "unsorted_segment_min", "unsorted_segment_prod",
-        pytest.param("unsorted_segment_sum", marks=_SUM_EXPLAINED),
-        pytest.param("unsorted_segment_mean", marks=_SUM_EXPLAINED),
-        pytest.param("unsorted_segment_sqrt_n", marks=_SUM_EXPLAINED)]
+        "unsorted_segment_sum", "unsorted_segment_mean", "unsorted_segment_sqrt_n"]
 
 
 @pytest.mark.parametrize("name", _ALL)
@@ -34,7 +24,6 @@ def test_id_past_num_segments_gets_tf_message(name):
         op([[1., 2.], [3., 4.]], [[0, 1], [3, 0]], 3)
 
 
-@_SUM_EXPLAINED
 def test_id_past_num_segments_in_a_function_and_for_integers():
     @tf.function
     def total(ids):

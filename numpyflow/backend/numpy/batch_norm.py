@@ -14,15 +14,27 @@ The composed ops (`tf.nn.moments` + `tf.nn.batch_normalization` and their gradie
     factors repeated to the block's shape, so NumPy's inner loops run over ~1,000
     contiguous elements of same-shaped operands instead of broadcasting `channels` values
     row by row.
+  * On large arrays (`SPLIT_FROM_BYTES`) the blocks are shared out between the cores
+    (`backend.threads.run_parts`): in a CNN's step batch normalization runs between the
+    split convolutions, on the main thread while the second core idles. Every block is
+    computed as on one core and partial sums are added in a fixed order, so the numbers do
+    not depend on the split.
 
-Measured (session 7, main-thread CPU per CIFAR CNN step, the three BatchNormalization
-layers at batch 64, load average ~4 on 2 shared cores): ~19 ms composed, ~15 ms with
-these kernels. `tests/backend/test_batch_norm_kernels.py` checks them against NumPy.
+Measured (main-thread CPU per CIFAR CNN step, the three BatchNormalization layers at batch
+64, load average ~4 on 2 shared cores): ~19 ms composed, ~15 ms with these kernels. Split
+(interleaved A/B in one process, load ~0.9-1.5, the four kernels on the CIFAR CNN's layer
+shapes): (65536, 32) 5.4 ms whole -> 3.4 ms main-thread CPU, 4.3 ms wall split; (16384, 64)
+2.6 -> 1.9 / 2.4; (4096, 128) lost (1.28 whole -> 1.44 wall split), hence the 4 MiB
+threshold. The whole CIFAR CNN step on the quiet machine (2026-11-30, load ~1.06, fresh
+processes alternated, 6 rounds): 46.3 ms wall unsplit, 44.0 split from 4 MiB (faster in 6
+of 6 rounds), 44.6 from 2 MiB.
+`tests/backend/test_batch_norm_kernels.py` checks them against NumPy,
+`tests/backend/test_batch_norm_split.py` split against whole.
 """
 
 import numpy as np
 
-from numpyflow.backend import blas
+from numpyflow.backend import blas, threads
 
 # Bytes of each operand per block. A block and its temporaries stay in L2 (1 MiB a core
 # here) or at worst L3; smaller blocks pay more per-block NumPy calls (measured: 128 KiB
@@ -30,6 +42,18 @@ from numpyflow.backend import blas
 BLOCK_BYTES = 256 * 1024
 # Inner-loop width to aim for when viewing a block as (rows / k, k * channels).
 WIDE_ELEMENTS = 1024
+# Arrays of at least this many bytes have their blocks shared out between the cores
+# (`backend.threads.run_parts`; each block is computed as when run whole, so the numbers do
+# not change). Batch normalization runs between the split convolutions, when the second
+# core is otherwise idle. None: never split (for A/B measurements).
+SPLIT_FROM_BYTES = 4 * 1024 * 1024
+# Parts per core when split: more, smaller parts let the calling thread take over those a
+# late worker has not started (a busy machine: at load ~2.3 on 2 cores, layers 1 + 2 of the
+# CIFAR CNN, wall ms whole / 1 / 2 / 4 parts per core: 11.6 / 15.3 / 12.5 / 12.0), at ~20-50
+# us of hand-off each. 1: the quiet machine's measurement above used it.
+PARTS_PER_CORE = 1
+# `gradient_sums` sums this many runs of rows apart, then adds them up in order (see there).
+GRADIENT_SUM_RUNS = 2
 
 
 def _layout(x2d):
@@ -43,9 +67,30 @@ def _layout(x2d):
     return k, block_rows
 
 
-def _blocks(rows, block_rows):
-    for begin in range(0, rows, block_rows):
-        yield begin, min(begin + block_rows, rows)
+def _splits(x2d):
+    """Whether the cores share the work on `x2d` (see `SPLIT_FROM_BYTES`)."""
+    return SPLIT_FROM_BYTES is not None and x2d.size * x2d.itemsize >= SPLIT_FROM_BYTES
+
+
+def _block_parts(x2d, block_rows):
+    """Runs of block indices, (start, stop): one per core for a large `x2d`, else one."""
+    count = -(-x2d.shape[0] // block_rows)
+    return threads.even_parts(count, threads.cores() * PARTS_PER_CORE if _splits(x2d) else 1)
+
+
+def _each_block(x2d, block_rows, block_fn, scratch_shape):
+    """Calls `block_fn(index, begin, stop, scratch)` for every block of `x2d`'s rows, the
+    blocks shared out between the cores when `x2d` is large. `block_fn` writes its own
+    block's results only; `scratch` (of `scratch_shape`, `x2d`'s dtype) is its part's."""
+    rows = x2d.shape[0]
+
+    def run(part):
+        scratch = np.empty(scratch_shape, dtype=x2d.dtype)
+        for index in range(*part):
+            begin = index * block_rows
+            block_fn(index, begin, min(begin + block_rows, rows), scratch)
+
+    threads.run_parts(run, _block_parts(x2d, block_rows))
 
 
 def _wide(block, k):
@@ -105,17 +150,24 @@ def moments(x2d):
     k, block_rows = _layout(x2d)
     dtype, width = x2d.dtype, k * channels
     ones = _ones(block_rows // k, dtype)
-    block_means = np.empty((-(-rows // block_rows), width), dtype=dtype)
-    block_counts = np.empty(block_means.shape[0], dtype=dtype)
-    squares = np.zeros(width, dtype=dtype)
-    scratch = np.empty((block_rows // k, width), dtype=dtype)
-    for index, (begin, stop) in enumerate(_blocks(rows, block_rows)):
+    block_count = -(-rows // block_rows)
+    block_means = np.empty((block_count, width), dtype=dtype)
+    block_counts = np.empty(block_count, dtype=dtype)
+    block_squares = np.empty((block_count, width), dtype=dtype)
+
+    def block_moments(index, begin, stop, scratch):
         block = _wide(x2d[begin:stop], k)
         count = block.shape[0]
         mean = np.divide(_column_sums(ones, block), dtype.type(count), out=block_means[index])
         centered = np.subtract(block, mean, out=scratch[:count])
-        squares += np.einsum("ij,ij->j", centered, centered)
+        np.einsum("ij,ij->j", centered, centered, out=block_squares[index])
         block_counts[index] = count
+
+    _each_block(x2d, block_rows, block_moments, (block_rows // k, width))
+    # Block by block, in order: the same sums as one thread adding them up as it went.
+    squares = np.zeros(width, dtype=dtype)
+    for block_sum in block_squares:
+        squares += block_sum
     # Merge the blocks, then the k wide columns of each channel (equal counts).
     total = dtype.type(rows // k)
     wide_mean = block_counts @ block_means / total
@@ -139,22 +191,28 @@ def scale_and_shift(x2d, scale, shift):
     wide_scale = _tiled(scale, k, block_rows, x2d.dtype)
     wide_shift = _tiled(shift, k, block_rows, x2d.dtype)
     out = np.empty_like(x2d)
-    for begin, stop in _blocks(x2d.shape[0], block_rows):
+
+    def block_scale_and_shift(index, begin, stop, scratch):
         target = _wide(out[begin:stop], k)
         count = target.shape[0]
         np.multiply(_wide(x2d[begin:stop], k), wide_scale[:count], out=target)
         target += wide_shift[:count]
+
+    _each_block(x2d, block_rows, block_scale_and_shift, (0,))
     return out
 
 
 def gradient_sums(dy2d, x2d, mean):
     """(2, channels): per column, `sum(dy)` and `sum(dy * (x - mean))`.
 
-    Whole-array, not blocked: `sum(dy * x) - mean * sum(dy)` is one GEMV and one einsum
-    reduction, ~2x faster than centering x block by block (measured on the CIFAR CNN's
-    activations). It is the composed gradient's own arithmetic (`tf.nn.moments` +
-    `tf.nn.batch_normalization` differentiate to the same uncentered sum), so it loses
-    nothing against it; only the variance needs centering (see `moments`).
+    As `sum(dy * x) - mean * sum(dy)`, over whole runs of rows, not blocks: one GEMV and
+    one einsum reduction per run, ~2x faster than centering x block by block and ~1.7x
+    faster than summing block by block (measured on the CIFAR CNN's activations). It is
+    the composed gradient's own arithmetic (`tf.nn.moments` + `tf.nn.batch_normalization`
+    differentiate to the same uncentered sum), so it loses nothing against it; only the
+    variance needs centering (see `moments`). Always `GRADIENT_SUM_RUNS` runs, their sums
+    added in order, whether the cores share them or one core takes them all: the result
+    does not depend on the core count.
     """
     rows, channels = x2d.shape
     if x2d.size == 0:
@@ -163,9 +221,26 @@ def gradient_sums(dy2d, x2d, mean):
         sum_dy = np.add.reduce(dy2d, axis=0)
         return _pair(sum_dy, np.einsum("ij,ij->j", x2d, dy2d) - mean * sum_dy)
     k, _ = _layout(x2d)
-    sum_dy = blas.column_sums(dy2d)
-    products = _folded(np.einsum("ij,ij->j", _wide(x2d, k), _wide(dy2d, k)), k, channels)
-    return _pair(sum_dy, products - mean * sum_dy)
+    # Run boundaries on multiples of k, so that each run has a (rows / k, k * channels) view.
+    runs = [(begin * k, stop * k) for begin, stop in threads.even_parts(rows // k,
+                                                                        GRADIENT_SUM_RUNS)]
+    cores = threads.cores() if _splits(x2d) else 1
+
+    def run_sums(run):
+        dy_run, x_run = dy2d[run[0]:run[1]], x2d[run[0]:run[1]]
+        products = np.einsum("ij,ij->j", _wide(x_run, k), _wide(dy_run, k))
+        return blas.column_sums(dy_run), products
+
+    def part_sums(part):
+        return [run_sums(run) for run in runs[part[0]:part[1]]]
+
+    parts = threads.run_parts(part_sums, threads.even_parts(len(runs), cores))
+    per_run = [sums for part in parts for sums in part]
+    sum_dy, products = per_run[0]
+    for run_dy, run_products in per_run[1:]:
+        sum_dy = sum_dy + run_dy
+        products = products + run_products
+    return _pair(sum_dy, _folded(products, k, channels) - mean * sum_dy)
 
 
 def input_gradient(dy2d, x2d, dy_scale, x_scale, shift):
@@ -184,8 +259,8 @@ def input_gradient(dy2d, x2d, dy_scale, x_scale, shift):
     wide_x_scale = _tiled(x_scale, k, block_rows, x2d.dtype)
     wide_shift = _tiled(shift, k, block_rows, x2d.dtype)
     out = np.empty_like(x2d)
-    scratch = np.empty((block_rows // k, k * channels), dtype=x2d.dtype)
-    for begin, stop in _blocks(rows, block_rows):
+
+    def block_input_gradient(index, begin, stop, scratch):
         target = _wide(out[begin:stop], k)
         count = target.shape[0]
         np.multiply(_wide(dy2d[begin:stop], k), wide_dy_scale[:count], out=target)
@@ -193,4 +268,6 @@ def input_gradient(dy2d, x2d, dy_scale, x_scale, shift):
                              out=scratch[:count])
         scaled += wide_shift[:count]
         target += scaled
+
+    _each_block(x2d, block_rows, block_input_gradient, (block_rows // k, k * channels))
     return out

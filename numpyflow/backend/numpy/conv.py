@@ -47,7 +47,10 @@ the parts' products; their temporaries (padded planes, gradient rows, col2im pla
 per-thread buffers kept across steps (`_buffer`). Which kernels split is `threads`'
 policy, from their estimated time on one core (narrow GEMMs are slow per multiply-add):
 LeNet-5 splits from batch 128; smaller ones run whole, with `blas.matmul`'s policy and
-fresh temporaries (and, with unit strides, their columns built by blocks).
+fresh temporaries (and, with unit strides, their columns built by blocks). Batches whose
+intermediates outgrow the caches run as equal chunks of images, one after another
+(`FORWARD_CHUNK_BYTES`, `INPUT_GRADIENT_CHUNK_BYTES`); a split forward saves its chunks'
+planes stacked.
 
 Example:
     >>> x = np.ones((1, 3, 3, 1), np.float32)
@@ -267,12 +270,21 @@ def _into(out, view):
 GEMM_BLOCK_BYTES = 192 * 1024
 
 
-def _row_blocks(inner, rows, narrow_side, itemsize):
-    """How a GEMM over `rows` column-matrix rows of `inner` values splits into row blocks:
-    [(lo, hi, count)], rows lo:hi as `count` equal blocks; None to run it whole."""
-    if GEMM_BLOCK_BYTES is None or narrow_side >= blas.MIN_THREADED_SIDE:
+# The same for the kernels' parts split across the cores (`threads`), built by blocks:
+# each block costs the part's thread its Python between two NumPy calls, which holds the
+# GIL that the other part's thread may be waiting for (a wait costs it a wake-up too), so
+# fewer, larger blocks may pay there while they do not on one thread.
+SPLIT_GEMM_BLOCK_BYTES = GEMM_BLOCK_BYTES
+
+
+def _row_blocks(inner, rows, narrow_side, itemsize, block_bytes=None):
+    """How a GEMM over `rows` column-matrix rows of `inner` values splits into row blocks
+    of at most `block_bytes` of columns (None: `GEMM_BLOCK_BYTES`): [(lo, hi, count)],
+    rows lo:hi as `count` equal blocks; None to run it whole."""
+    block_bytes = GEMM_BLOCK_BYTES if block_bytes is None else block_bytes
+    if block_bytes is None or narrow_side >= blas.MIN_THREADED_SIDE:
         return None
-    size = max(GEMM_BLOCK_BYTES // (inner * itemsize), 1)
+    size = max(block_bytes // (inner * itemsize), 1)
     count, extra = divmod(rows, size)
     if count < 2:
         return None
@@ -332,7 +344,12 @@ def _block_rows(layout, narrow_side, itemsize):
     if not COLUMNS_BY_BLOCKS or layout.groups != 1 or tuple(layout.strides) != (1, 1):
         return None
     inner = layout.kh * layout.kw * layout.c
-    spans = _row_blocks(inner, layout.oh * layout.n * layout.width, narrow_side, itemsize)
+    # Split parts (and only they) reuse per-thread buffers.
+    block_bytes = SPLIT_GEMM_BLOCK_BYTES if layout.reuse else GEMM_BLOCK_BYTES
+    if block_bytes is None:
+        return None
+    spans = _row_blocks(inner, layout.oh * layout.n * layout.width, narrow_side, itemsize,
+                        block_bytes)
     return spans and spans[0][1] // spans[0][2]
 
 
@@ -642,6 +659,86 @@ def _parts(layout):
     return parts
 
 
+# Batches whose kernel intermediates outgrow the caches run as equal chunks of images, one
+# after another (within each thread's part when split): the GEMM rows that the forward
+# turns into NHWC and the filter gradient builds from dy, and above all the input
+# gradient's per-window contributions, are then written and read back while in cache
+# instead of memory. Per chunk at most about this many bytes of the forward's GEMM rows
+# (OH * width * O per image) and of the input gradient's contributions (KH * KW * C * OH *
+# width); None: never. Measured (LeNet-5 batch 128 run whole, one thread, CPU ms,
+# interleaved, load average ~1.6, no chunks -> these): conv2's input gradient 2.51 -> 1.84
+# (10.7 MB of contributions whole; 2 chunks of 64 images and 4 of 32 alike, 8 of 16 2.63:
+# each chunk pays its ~26 NumPy calls again); conv1's forward 1.17 -> 1.15 and filter
+# gradient 1.24 -> 1.11 (2.75 MB of rows whole). At batch 64 (5.4 and 1.4 MB; and each half
+# of a split batch 128) chunks measured no gain (input gradient 0.89 whole, 0.93 in two):
+# these budgets keep those whole.
+FORWARD_CHUNK_BYTES = 2 * 1024 * 1024
+INPUT_GRADIENT_CHUNK_BYTES = 6 * 1024 * 1024
+
+
+def _chunks_per_part(images, image_bytes, budget):
+    """How many equal chunks a part of `images` images runs in, each at most ~`budget`
+    bytes (`image_bytes` per image): the smallest divisor of `images` from the count the
+    budget asks for (at most one chunk per image) to twice that, or 1 (whole) when none is
+    (a prime batch)."""
+    if budget is None or images * image_bytes <= budget:
+        return 1
+    wanted = min(-(-images * image_bytes // budget), images)
+    for count in range(wanted, min(2 * wanted, images) + 1):
+        if images % count == 0:
+            return count
+    return 1
+
+
+def _chunking(n, thread_count, chunks_per_thread):
+    """The chunks' (start, stop) images, and the chunk indices each thread runs, in order."""
+    chunk = n // (thread_count * chunks_per_thread)
+    bounds = [(i * chunk, (i + 1) * chunk) for i in range(thread_count * chunks_per_thread)]
+    groups = [list(range(t * chunks_per_thread, (t + 1) * chunks_per_thread))
+              for t in range(thread_count)]
+    return bounds, groups
+
+
+def _run_chunks(groups, fn):
+    """[fn(chunk index) for every chunk], each group of chunks one after another on one
+    thread (several groups: across the cores, `threads.run_parts`)."""
+    if len(groups) == 1:
+        return [fn(index) for index in groups[0]]
+    per_group = threads.run_parts(lambda group: [fn(index) for index in group], groups)
+    return [result for results in per_group for result in results]
+
+
+def _forward_by_chunks(layout, x, filters, thread_count):
+    """`conv2d` of a unit-stride convolution whose columns are built by blocks: by equal
+    chunks of images (`FORWARD_CHUNK_BYTES`) on `thread_count` threads. Saves the padded
+    planes for the filter gradient: (C, Hp + 1, N, Wp) when in one chunk, else the chunks'
+    planes stacked (5-D)."""
+    chunks = _chunks_per_part(layout.n // thread_count,
+                              layout.oh * layout.width * layout.o * x.itemsize,
+                              FORWARD_CHUNK_BYTES)
+    if thread_count == 1 and chunks == 1:
+        planes = _planes(x, layout.pads)
+        rows = _forward_by_blocks(layout, planes, layout.filter_matrix(filters),
+                                  _block_rows_or_all(layout, x.itemsize))
+        return layout.output(rows), planes
+    bounds, groups = _chunking(layout.n, thread_count, chunks)
+    piece = _Layout(_part_shape(x.shape, bounds[0]), filters.shape, layout.strides,
+                    layout.dilations, layout.pads, reuse=thread_count > 1)
+    size = _block_rows_or_all(piece, x.itemsize)
+    filter_matrix = piece.filter_matrix(filters)
+    result = np.empty((layout.n, layout.oh, layout.ow, layout.o), dtype=x.dtype)
+    planes = np.zeros((len(bounds),) + _planes_shape(_part_shape(x.shape, bounds[0]),
+                                                     layout.pads), x.dtype)
+
+    def run(index):
+        lo, hi = bounds[index]
+        _planes(x[lo:hi], layout.pads, out=planes[index])
+        rows = _forward_by_blocks(piece, planes[index], filter_matrix, size)
+        piece.output(rows, out=result[lo:hi])
+    _run_chunks(groups, run)
+    return result, planes
+
+
 def conv2d(x, filters, strides, dilations, pads, groups=1):
     """The convolution of NHWC `x` with HWIO `filters`, and what its filter gradient needs.
 
@@ -656,8 +753,8 @@ def conv2d(x, filters, strides, dilations, pads, groups=1):
       (output (N, OH, OW, O), columns): the column matrix, or, when the work was split
       across cores, the per-part column matrices stacked on a new leading axis; when the
       columns were built by blocks (`COLUMNS_BY_BLOCKS`), the padded planes
-      (C, Hp + 1, N, Wp) they were built from (split: the parts' planes, stacked), for the
-      filter gradient to build them again; with channels-last columns
+      (C, Hp + 1, N, Wp) they were built from (split or chunked: the chunks' planes,
+      stacked), for the filter gradient to build them again; with channels-last columns
       (`CHANNELS_LAST_MIN_CHANNELS`), a read-only (N, OH, OW, KH, KW, C) view of the
       padded input: the columns, unflattened, not copied.
     """
@@ -665,30 +762,15 @@ def conv2d(x, filters, strides, dilations, pads, groups=1):
     parts = _parts(layout)
     if _channels_last(layout):
         return _nhwc_forward(layout, x, filters, parts)
+    if _block_rows(layout, layout.o, x.itemsize):
+        return _forward_by_chunks(layout, x, filters, len(parts))
     if len(parts) == 1:
-        size = _block_rows(layout, layout.o, x.itemsize)
-        if size:  # Saves the planes: the filter gradient builds the columns from them.
-            planes = _planes(x, pads)
-            out = _forward_by_blocks(layout, planes, layout.filter_matrix(filters), size)
-            return layout.output(out), planes
         columns = layout.columns(x)
         out = _forward_product(columns, layout.filter_matrix(filters), blas.matmul)
         return layout.output(out), columns
     result = np.empty((layout.n, layout.oh, layout.ow, layout.o), dtype=x.dtype)
     piece = _Layout(_part_shape(x.shape, parts[0]), filters.shape, strides, dilations, pads,
                     groups, reuse=True)
-    size = _block_rows(piece, piece.o, x.itemsize)
-    if size:  # Each part by blocks; the parts' planes saved, stacked (5-D).
-        part_planes = _planes_shape(_part_shape(x.shape, parts[0]), pads)
-        planes = np.zeros((len(parts),) + part_planes, x.dtype)
-
-        def run_by_blocks(index):
-            lo, hi = parts[index]
-            _planes(x[lo:hi], pads, out=planes[index])
-            rows = _forward_by_blocks(piece, planes[index], piece.filter_matrix(filters), size)
-            piece.output(rows, out=result[lo:hi])
-        threads.run_parts(run_by_blocks, range(len(parts)))
-        return result, planes
     # Equal parts (see `_parts`): one array of per-part column matrices, saved as one value.
     columns = np.empty((len(parts),) + piece.column_shape(), dtype=x.dtype)
 
@@ -719,18 +801,24 @@ def conv2d_backprop_input(filters, dy, input_shape, strides, dilations, pads, gr
     parts = _parts(layout)
     if _channels_last(layout):
         return _nhwc_backprop_input(layout, filters, dy, parts)
-    if len(parts) == 1:
+    chunks = _chunks_per_part(
+        layout.n // len(parts),
+        layout.kh * layout.kw * layout.c * layout.oh * layout.width * dy.itemsize,
+        INPUT_GRADIENT_CHUNK_BYTES)
+    if len(parts) == 1 and chunks == 1:
         return layout.col2im(_input_contributions(layout, filters, dy, blas.matmul))
+    bounds, chunk_groups = _chunking(layout.n, len(parts), chunks)
+    split = len(parts) > 1
+    piece = _Layout(_part_shape(input_shape, bounds[0]), filters.shape, strides, dilations,
+                    pads, groups, reuse=split)
+    gemm = blas.matmul_one_thread if split else blas.matmul
     result = np.empty(input_shape, dtype=dy.dtype)
 
-    def run(part):
-        lo, hi = part
-        piece = _Layout(_part_shape(input_shape, part), filters.shape, strides, dilations,
-                        pads, groups, reuse=True)
-        contributions = _input_contributions(piece, filters, dy[lo:hi],
-                                             blas.matmul_one_thread)
+    def run(index):
+        lo, hi = bounds[index]
+        contributions = _input_contributions(piece, filters, dy[lo:hi], gemm)
         piece.col2im(contributions, out=result[lo:hi])
-    threads.run_parts(run, parts)
+    _run_chunks(chunk_groups, run)
     return result
 
 
@@ -751,17 +839,21 @@ def conv2d_backprop_filter(x, dy, filter_shape, strides, dilations, pads, groups
         total = _filter_gradient_by_blocks(layout, columns, layout.rows(dy),
                                            _block_rows_or_all(layout, x.itemsize))
         return layout.filter_from_matrix(total, filter_shape)
-    if groups == 1 and columns is not None and columns.ndim == 5:  # Per-part planes.
-        parts = threads.even_parts(layout.n, columns.shape[0])
-        piece = _Layout(_part_shape(x.shape, parts[0]), filter_shape, strides, dilations,
-                        pads, groups, reuse=True)
+    if groups == 1 and columns is not None and columns.ndim == 5:  # Per-chunk planes.
+        count = columns.shape[0]
+        thread_count = len(_parts(layout))
+        if count % thread_count:
+            thread_count = 1
+        bounds, chunk_groups = _chunking(layout.n, thread_count, count // thread_count)
+        piece = _Layout(_part_shape(x.shape, bounds[0]), filter_shape, strides, dilations,
+                        pads, groups, reuse=thread_count > 1)
         size = _block_rows_or_all(piece, x.itemsize)
 
         def run_by_blocks(index):
-            lo, hi = parts[index]
+            lo, hi = bounds[index]
             return _filter_gradient_by_blocks(piece, columns[index], piece.rows(dy[lo:hi]),
                                               size)
-        products = threads.run_parts(run_by_blocks, range(len(parts)))
+        products = _run_chunks(chunk_groups, run_by_blocks)
         return layout.filter_from_matrix(sum(products[1:], products[0]), filter_shape)
     if columns is None:
         count = len(_parts(layout))
