@@ -26,8 +26,8 @@ def pipeline(monkeypatch):
     monkeypatch.setattr(threads, "cores", lambda: 2)
     monkeypatch.setattr(recurrence, "SPLIT_STEP_ABOVE", 10 ** 18)  # The loop runs whole.
     # Never backed off to the calling thread by slow runs before (busy test machines).
-    monkeypatch.setattr(recurrence, "_lateness", recurrence._SideLateness())
-    monkeypatch.setattr(recurrence, "PIPELINE_LATE_S", float("inf"))
+    monkeypatch.setattr(threads, "_side_lateness", threads._SideLateness())
+    monkeypatch.setattr(threads, "SIDE_LATE_S", float("inf"))
 
     def set_mode(on, first=2):
         monkeypatch.setattr(recurrence, "PIPELINE_FORWARD", on)
@@ -94,7 +94,7 @@ def test_pipeline_without_input_gradient(pipeline):
     np.testing.assert_allclose(piped[1], plain[1], rtol=1e-5, atol=1e-6)
 
 
-class _StalledHandoff(recurrence._Handoff):
+class _StalledHandoff(threads.Handoff):
     """Every chunk is claimed by a thread that never finishes it (one that lost its core),
     so the loop must compute each chunk into its own buffers."""
 
@@ -109,7 +109,7 @@ def test_loop_never_waits_for_a_stalled_side_thread(pipeline, monkeypatch):
     pipeline(False)
     plain = _run(args, True, need_x=True)
     pipeline(True, 3)
-    monkeypatch.setattr(recurrence, "_Handoff", _StalledHandoff)
+    monkeypatch.setattr(threads, "Handoff", _StalledHandoff)
     piped = _run(args, True, need_x=True)
     np.testing.assert_array_equal(piped[0], plain[0])
     np.testing.assert_allclose(piped[1], plain[1], rtol=1e-12, atol=1e-12)
@@ -203,16 +203,16 @@ def test_gate_products_in_row_blocks(pipeline, monkeypatch, batch, dtype):
 
 
 def test_late_side_thread_backs_off_to_the_calling_thread(monkeypatch):
-    """After the side thread kept the caller waiting (on average over PIPELINE_LATE_S),
-    the next PIPELINE_SOLO_CALLS calls run both parts here, in order, without the pool;
+    """After the side thread kept the caller waiting (on average over SIDE_LATE_S),
+    the next SIDE_SOLO_CALLS calls run both parts here, in order, without the pool;
     then the pool is used again. Short waits never back off."""
-    lateness = recurrence._SideLateness()
-    monkeypatch.setattr(recurrence, "_lateness", lateness)
-    monkeypatch.setattr(recurrence, "PIPELINE_SOLO_CALLS", 2)
+    lateness = threads._SideLateness()
+    monkeypatch.setattr(threads, "_side_lateness", lateness)
+    monkeypatch.setattr(threads, "SIDE_SOLO_CALLS", 2)
     for _ in range(50):
-        lateness.record(recurrence.PIPELINE_LATE_S / 10)
+        lateness.record(threads.SIDE_LATE_S / 10)
     assert lateness.solo_left == 0
-    lateness.record(recurrence.PIPELINE_LATE_S * 10)
+    lateness.record(threads.SIDE_LATE_S * 10)
     assert lateness.solo_left == 2
     pooled = []
     real_run_parts = threads.run_parts
@@ -224,6 +224,6 @@ def test_late_side_thread_backs_off_to_the_calling_thread(monkeypatch):
     monkeypatch.setattr(threads, "run_parts", run_parts)
     order = []
     for _ in range(3):
-        recurrence._side_by_side(lambda: order.append("main"), lambda: order.append("side"))
+        threads.side_by_side(lambda: order.append("main"), lambda: order.append("side"))
     assert order[:4] == ["main", "side", "main", "side"] and sorted(order[4:]) == ["main", "side"]
     assert len(pooled) == 1  # Only the third call went to the pool.

@@ -21,10 +21,6 @@ gate order i, f, c, o for LSTM and z, r, h for GRU; GRU's bias is (2, 3 * units)
 `reset_after` (input bias, recurrent bias) and (3 * units,) without.
 """
 
-import queue
-import threading
-import time
-
 import numpy as np
 
 from numpyflow.backend import blas, threads
@@ -212,7 +208,7 @@ def _weight_grads(dz, xt, kernel, go_backwards, need_x, recurrent, use_bias):
 # ~0.4 ms wait, modelled from those costs). A few coarse hand-offs per pass, since every
 # Python statement of the pool thread takes the GIL from the loop's. The loop never
 # waits for a chunk of work ahead that the pool thread has claimed but not finished (it
-# may have lost its core to another process): it computes its own copy (`_Handoff`); and
+# may have lost its core to another process): it computes its own copy (`threads.Handoff`); and
 # `threads.run_parts` runs the whole side part on the calling thread, after the loop,
 # when no worker picks it up. The weight gradients are summed chunk by chunk in one
 # fixed order, so the result does not depend on which thread ran what (it differs from
@@ -258,116 +254,6 @@ def _behind_chunks(steps):
     if stop - start > 1:
         chunks[-1:] = [(start, (start + stop) // 2), ((start + stop) // 2, stop)]
     return chunks
-
-
-# On a busy machine the pool thread can lose its core for a scheduler time slice, and the
-# caller then waits for its last chunk behind the loop: measured at load 6-7 on the 2
-# cores here, the backward's caller waited 0.6 ms at the median but 10 ms one call in
-# ten (against 0.1-0.3 ms expected on a quiet machine). So when the caller's recent
-# waits (an exponential average over calls, weight LATE_WEIGHT) pass PIPELINE_LATE_S,
-# the next PIPELINE_SOLO_CALLS calls run the side work on the calling thread after the
-# loop, without the pool; then the pool is tried again. Only who runs the side work
-# changes, never the arithmetic. Measured at load 6-7, LSTM(128) forward + backward
-# alone, interleaved: 11.7 ms with the back-off, 15.8 without, 15.6 before the pipeline;
-# whole training steps (the benchmark's fit, load 7, two interleaved runs): 21.3 and
-# 14.2 ms with it, 20.9 and 21.3 without, 17.9 before the pipeline: noisy, not worse.
-# PIPELINE_LATE_S = inf turns it off.
-PIPELINE_LATE_S = 0.001
-PIPELINE_SOLO_CALLS = 64
-LATE_WEIGHT = 0.25
-
-
-class _SideLateness:
-    """How long callers of `_side_by_side` recently waited for the side thread after their
-    own part: scheduling state (never read by a kernel's arithmetic)."""
-
-    def __init__(self):
-        self.average_wait = 0.0
-        self.solo_left = 0
-
-    def record(self, wait):
-        self.average_wait += LATE_WEIGHT * (wait - self.average_wait)
-        if self.average_wait > PIPELINE_LATE_S:
-            self.average_wait = 0.0
-            self.solo_left = PIPELINE_SOLO_CALLS
-
-
-_lateness = _SideLateness()
-
-
-def _side_by_side(main, side):
-    """main() on the calling thread and side() on a pool thread at the same time, on one
-    BLAS thread each; or side() after main(), here, when no worker is free
-    (`threads.run_parts`) or the side thread has been late (`_SideLateness`)."""
-    blas.use_threads_for(0)
-    if _lateness.solo_left > 0:
-        _lateness.solo_left -= 1
-        main()
-        side()
-        return
-    main_done = []
-
-    def timed_main():
-        main()
-        main_done.append(time.perf_counter())
-
-    threads.run_parts(lambda part: part(), [timed_main, side])
-    _lateness.record(time.perf_counter() - main_done[0])
-
-
-class _Handoff:
-    """Chunks of side work that either of two threads may do, each at most once: the first
-    to claim a chunk does it. The thread that needs a chunk never waits for the other one
-    (which may have lost its core to another process mid-chunk): if the chunk is claimed
-    but not done, it computes its own copy into buffers of its own (`needed`). (Plain
-    flags, not threading.Event: nobody waits on them, and an Event costs ~3 us to make.)"""
-
-    def __init__(self, count):
-        self._claimed = [False] * count
-        self._done = [False] * count
-        self._lock = threading.Lock()
-
-    def run(self, index, fn, *args):
-        """fn(*args) unless chunk `index` is claimed already; whether it ran here."""
-        with self._lock:
-            if self._claimed[index]:
-                return False
-            self._claimed[index] = True
-        fn(*args)
-        self._done[index] = True
-        return True
-
-    def needed(self, index, fn, shared, own):
-        """Chunk `index` for the thread that needs it now: fn(shared) here if unclaimed,
-        or the other thread's `shared` results if done; else fn(own), here. Returns the
-        buffers that hold it (`shared` or `own`; fn writes all of its results into them)."""
-        if self.run(index, fn, shared) or self._done[index]:
-            return shared
-        fn(own)
-        return own
-
-
-class _Finished:
-    """"The loop has finished chunk k", for k = 0, 1, ... in order, from the loop to the
-    side thread, which waits for each (a C queue: cheaper than an Event per chunk)."""
-
-    def __init__(self, count):
-        self._queue = queue.SimpleQueue()
-        self._count, self._sent = count, 0
-
-    def send(self):
-        """The next chunk is finished."""
-        self._queue.put(self._sent)
-        self._sent += 1
-
-    def send_rest(self):
-        """All chunks count as finished (after an error: the side thread must not hang)."""
-        while self._sent < self._count:
-            self.send()
-
-    def wait(self):
-        """Waits for the next chunk to be finished."""
-        self._queue.get()
 
 
 def _accumulate(pairs, sums, scratch, first):
@@ -529,7 +415,7 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
 
     if _pipelined(PIPELINE_FORWARD, parts, steps, batch, features, n, 4):
         chunks = _ahead_chunks(steps)
-        projected = _Handoff(len(chunks))
+        projected = threads.Handoff(len(chunks))
         advance = time_loop(0, batch)
         own = np.empty((max(s1 - s0 for s0, s1 in chunks), 4, batch, n), dtype=dtype)
 
@@ -546,7 +432,7 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
                 s0, s1 = chunks[index]
                 projected.run(index, projector(s0, s1), z[s0:s1])
 
-        _side_by_side(loop, ahead)
+        threads.side_by_side(loop, ahead)
     else:
         def run(part):
             lo, hi = part
@@ -673,7 +559,7 @@ def _lstm_backward_pipelined(back, through, dz_all, xt, states, gates, tanh_c, k
     # Loop positions p are steps steps - 1 - p: chunks as step ranges, in loop order.
     ahead = [(steps - p1, steps - p0) for p0, p1 in _ahead_chunks(steps)]
     behind = [(steps - p1, steps - p0) for p0, p1 in _behind_chunks(steps)]
-    prepared, finished = _Handoff(len(ahead)), _Finished(len(behind))
+    prepared, finished = threads.Handoff(len(ahead)), threads.Finished(len(behind))
     k = max(s1 - s0 for s0, s1 in ahead)
     # Scratch per thread role (the loop may also compute a chunk the side thread holds).
     loop_scratch = [np.empty((k, 3, batch, n), dtype), np.empty((k, batch, n), dtype)]
@@ -728,7 +614,7 @@ def _lstm_backward_pipelined(back, through, dz_all, xt, states, gates, tanh_c, k
             if need_x:
                 np.matmul(dz, kernel_t, out=flat(dxt[s0:s1]))
 
-    _side_by_side(loop, side)
+    threads.side_by_side(loop, side)
     dx = None
     if need_x:
         dx = np.ascontiguousarray((dxt[::-1] if go_backwards else dxt).transpose(1, 0, 2))
