@@ -45,7 +45,6 @@ from sys import getrefcount
 import numpy as np
 
 from numpyflow.backend import quiet
-from numpyflow.framework.fusion import fused
 from numpyflow.framework.graph import (ATOMS, Assignment, Constant, Equation, Saved, Value,
                                        VariableRead, pruned)
 from numpyflow.framework.tensor import Tensor
@@ -56,6 +55,7 @@ from numpyflow.framework.variable import IN_PLACE_FORMS
 def compile_plan(graph, assigned=()):
     """Compiles `graph` into a `Plan`; `assigned` are the Variables it assigns (put back
     if a plan that cannot update in place fails)."""
+    from numpyflow.framework.fusion import fused  # Loaded with the first compiled plan.
     graph = fused(pruned(graph))
     source, namespace, first_update_line = _emit(graph)
     exec(compile(source, f"<numpyflow plan {graph.name}>", "exec"), namespace)

@@ -9,7 +9,6 @@ from numpyflow.framework import dtypes, errors, plan
 from numpyflow.framework.primitive import Primitive
 from numpyflow.framework.tensor import Tensor
 from numpyflow.ops._convert import require_float, tensor, tensor_pair
-from numpyflow.ops import bitwise_ops
 from numpyflow.backend import quiet as _quiet
 from numpyflow.backend.quiet import quiet
 
@@ -500,13 +499,21 @@ def _logical_or_bitwise(logical, bitwise, reverse=False):
     one (any other dtype gets the bitwise op's error, as in TF)."""
     def operator(self, other):
         x, y = (other, self) if reverse else (self, other)
-        return (logical if self.dtype == dtypes.bool else bitwise)(x, y)
+        if self.dtype == dtypes.bool:
+            return logical(x, y)
+        return getattr(_bitwise_ops(), bitwise)(x, y)
     return operator
+
+
+def _bitwise_ops():
+    # Loaded on first use: `import numpyflow` stays small (its memory is benchmarked).
+    from numpyflow.ops import bitwise_ops
+    return bitwise_ops
 
 
 def _invert(self):
     """TF's `~`: logical NOT of a bool tensor, bitwise NOT of an integer one."""
-    return logical_not(self) if self.dtype == dtypes.bool else bitwise_ops.invert(self)
+    return logical_not(self) if self.dtype == dtypes.bool else _bitwise_ops().invert(self)
 
 
 Tensor.__add__ = add
@@ -533,12 +540,12 @@ Tensor.__gt__ = greater
 Tensor.__ge__ = greater_equal
 Tensor.__eq__ = _tensor_equals
 Tensor.__ne__ = _tensor_not_equals
-Tensor.__and__ = _logical_or_bitwise(logical_and, bitwise_ops.bitwise_and)
-Tensor.__rand__ = _logical_or_bitwise(logical_and, bitwise_ops.bitwise_and, reverse=True)
-Tensor.__or__ = _logical_or_bitwise(logical_or, bitwise_ops.bitwise_or)
-Tensor.__ror__ = _logical_or_bitwise(logical_or, bitwise_ops.bitwise_or, reverse=True)
-Tensor.__xor__ = _logical_or_bitwise(logical_xor, bitwise_ops.bitwise_xor)
-Tensor.__rxor__ = _logical_or_bitwise(logical_xor, bitwise_ops.bitwise_xor, reverse=True)
+Tensor.__and__ = _logical_or_bitwise(logical_and, "bitwise_and")
+Tensor.__rand__ = _logical_or_bitwise(logical_and, "bitwise_and", reverse=True)
+Tensor.__or__ = _logical_or_bitwise(logical_or, "bitwise_or")
+Tensor.__ror__ = _logical_or_bitwise(logical_or, "bitwise_or", reverse=True)
+Tensor.__xor__ = _logical_or_bitwise(logical_xor, "bitwise_xor")
+Tensor.__rxor__ = _logical_or_bitwise(logical_xor, "bitwise_xor", reverse=True)
 Tensor.__invert__ = _invert
 Tensor.__hash__ = None
 

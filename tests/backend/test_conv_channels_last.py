@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from numpyflow.backend import threads
-from numpyflow.backend.numpy import conv
+from numpyflow.backend.numpy import conv, conv_channels_last
 from tests.ops.cases_conv import pads_for
 
 
@@ -104,7 +104,7 @@ def test_blocks_of_images_do_not_change_results(block_bytes, split, monkeypatch)
         monkeypatch.setattr(threads, "cores", lambda: 2)
     config = ((5, 6, 5, 16), (3, 3, 16, 64), (1, 1), (1, 1), "SAME")
     _, expected = _kernels(*config, np.float64)
-    monkeypatch.setattr(conv, "CHANNELS_LAST_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(conv_channels_last, "BLOCK_BYTES", block_bytes)
     _, got = _kernels(*config, np.float64)
     for want, have in zip(expected, got):
         np.testing.assert_allclose(have, want, rtol=1e-12, atol=1e-12)
