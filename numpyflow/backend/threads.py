@@ -326,7 +326,7 @@ class Finished:
     side thread, which waits for each (a C queue: cheaper than an Event per chunk)."""
 
     def __init__(self, count):
-        import queue  # Only where a recurrence runs beside its loop: `import numpyflow` stays small.
+        import queue  # Here, not at `import numpyflow`, whose memory is benchmarked.
         self._queue = queue.SimpleQueue()
         self._count, self._sent = count, 0
 
