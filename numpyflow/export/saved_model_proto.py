@@ -28,6 +28,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ) from error
 
 from numpyflow.io import example_proto
+from numpyflow.io.example_proto import add_field
 from numpyflow.io.example_proto import DATA_TYPE_NUMBERS, TensorProto, TensorShapeProto
 
 __all__ = ["SavedModel", "MetaGraphDef", "MetaInfoDef", "GraphDef", "NodeDef", "AttrValue",
@@ -38,25 +39,15 @@ _F = descriptor_pb2.FieldDescriptorProto
 _T = ".tensorflow."
 
 
-def _field(message, name, number, kind, repeated=False, type_name=None, oneof_index=None):
-    field = message.field.add(name=name, number=number, type=kind,
-                              label=_F.LABEL_REPEATED if repeated else _F.LABEL_OPTIONAL)
-    if type_name is not None:
-        field.type_name = type_name
-    if oneof_index is not None:
-        field.oneof_index = oneof_index
-    return field
-
-
 def _map_field(message, name, number, value_kind, value_type=None):
     """A `map<string, value>` field of a top-level `message`: a repeated nested
     `<Name>Entry` message."""
     entry_name = "".join(part.capitalize() for part in name.split("_")) + "Entry"
     entry = message.nested_type.add(name=entry_name)
     entry.options.map_entry = True
-    _field(entry, "key", 1, _F.TYPE_STRING)
-    _field(entry, "value", 2, value_kind, type_name=value_type)
-    _field(message, name, number, _F.TYPE_MESSAGE, repeated=True,
+    add_field(entry, "key", 1, _F.TYPE_STRING)
+    add_field(entry, "value", 2, value_kind, type_name=value_type)
+    add_field(message, name, number, _F.TYPE_MESSAGE, repeated=True,
            type_name=f"{_T}{message.name}.{entry_name}")
 
 
@@ -76,7 +67,7 @@ def _file_descriptor():
             ("shape", 7, message, _T + "TensorShapeProto"),
             ("tensor", 8, message, _T + "TensorProto"),
             ("func", 9, message, _T + "NameAttrList")):
-        _field(values, name, number, kind, repeated=True, type_name=type_name)
+        add_field(values, name, number, kind, repeated=True, type_name=type_name)
     attr.oneof_decl.add(name="value")
     for name, number, kind, type_name in (
             ("s", 2, _F.TYPE_BYTES, None), ("i", 3, _F.TYPE_INT64, None),
@@ -87,51 +78,51 @@ def _file_descriptor():
             ("list", 1, message, _T + "AttrValue.ListValue"),
             ("func", 10, message, _T + "NameAttrList"),
             ("placeholder", 9, _F.TYPE_STRING, None)):
-        _field(attr, name, number, kind, type_name=type_name, oneof_index=0)
+        add_field(attr, name, number, kind, type_name=type_name, oneof_index=0)
     names = proto.message_type.add(name="NameAttrList")
-    _field(names, "name", 1, _F.TYPE_STRING)
+    add_field(names, "name", 1, _F.TYPE_STRING)
     _map_field(names, "attr", 2, message, _T + "AttrValue")
 
     # node_def.proto, versions.proto, graph.proto
     node = proto.message_type.add(name="NodeDef")
-    _field(node, "name", 1, _F.TYPE_STRING)
-    _field(node, "op", 2, _F.TYPE_STRING)
-    _field(node, "input", 3, _F.TYPE_STRING, repeated=True)
-    _field(node, "device", 4, _F.TYPE_STRING)
+    add_field(node, "name", 1, _F.TYPE_STRING)
+    add_field(node, "op", 2, _F.TYPE_STRING)
+    add_field(node, "input", 3, _F.TYPE_STRING, repeated=True)
+    add_field(node, "device", 4, _F.TYPE_STRING)
     _map_field(node, "attr", 5, message, _T + "AttrValue")
     versions = proto.message_type.add(name="VersionDef")
-    _field(versions, "producer", 1, _F.TYPE_INT32)
-    _field(versions, "min_consumer", 2, _F.TYPE_INT32)
-    _field(versions, "bad_consumers", 3, _F.TYPE_INT32, repeated=True)
+    add_field(versions, "producer", 1, _F.TYPE_INT32)
+    add_field(versions, "min_consumer", 2, _F.TYPE_INT32)
+    add_field(versions, "bad_consumers", 3, _F.TYPE_INT32, repeated=True)
     graph = proto.message_type.add(name="GraphDef")
-    _field(graph, "node", 1, message, repeated=True, type_name=_T + "NodeDef")
-    _field(graph, "versions", 4, message, type_name=_T + "VersionDef")
+    add_field(graph, "node", 1, message, repeated=True, type_name=_T + "NodeDef")
+    add_field(graph, "versions", 4, message, type_name=_T + "VersionDef")
 
     # meta_graph.proto: TensorInfo (dense tensors only), SignatureDef, MetaGraphDef
     info = proto.message_type.add(name="TensorInfo")
     info.oneof_decl.add(name="encoding")
-    _field(info, "name", 1, _F.TYPE_STRING, oneof_index=0)
-    _field(info, "dtype", 2, _F.TYPE_ENUM, type_name=_T + "DataType")
-    _field(info, "tensor_shape", 3, message, type_name=_T + "TensorShapeProto")
+    add_field(info, "name", 1, _F.TYPE_STRING, oneof_index=0)
+    add_field(info, "dtype", 2, _F.TYPE_ENUM, type_name=_T + "DataType")
+    add_field(info, "tensor_shape", 3, message, type_name=_T + "TensorShapeProto")
     signature = proto.message_type.add(name="SignatureDef")
     _map_field(signature, "inputs", 1, message, _T + "TensorInfo")
     _map_field(signature, "outputs", 2, message, _T + "TensorInfo")
-    _field(signature, "method_name", 3, _F.TYPE_STRING)
+    add_field(signature, "method_name", 3, _F.TYPE_STRING)
     meta_graph = proto.message_type.add(name="MetaGraphDef")
     meta_info = meta_graph.nested_type.add(name="MetaInfoDef")
-    _field(meta_info, "meta_graph_version", 1, _F.TYPE_STRING)
-    _field(meta_info, "tags", 4, _F.TYPE_STRING, repeated=True)
-    _field(meta_info, "tensorflow_version", 5, _F.TYPE_STRING)
-    _field(meta_info, "tensorflow_git_version", 6, _F.TYPE_STRING)
-    _field(meta_info, "stripped_default_attrs", 7, _F.TYPE_BOOL)
-    _field(meta_graph, "meta_info_def", 1, message, type_name=_T + "MetaGraphDef.MetaInfoDef")
-    _field(meta_graph, "graph_def", 2, message, type_name=_T + "GraphDef")
+    add_field(meta_info, "meta_graph_version", 1, _F.TYPE_STRING)
+    add_field(meta_info, "tags", 4, _F.TYPE_STRING, repeated=True)
+    add_field(meta_info, "tensorflow_version", 5, _F.TYPE_STRING)
+    add_field(meta_info, "tensorflow_git_version", 6, _F.TYPE_STRING)
+    add_field(meta_info, "stripped_default_attrs", 7, _F.TYPE_BOOL)
+    add_field(meta_graph, "meta_info_def", 1, message, type_name=_T + "MetaGraphDef.MetaInfoDef")
+    add_field(meta_graph, "graph_def", 2, message, type_name=_T + "GraphDef")
     _map_field(meta_graph, "signature_def", 5, message, _T + "SignatureDef")
 
     # saved_model.proto
     saved_model = proto.message_type.add(name="SavedModel")
-    _field(saved_model, "saved_model_schema_version", 1, _F.TYPE_INT64)
-    _field(saved_model, "meta_graphs", 2, message, repeated=True, type_name=_T + "MetaGraphDef")
+    add_field(saved_model, "saved_model_schema_version", 1, _F.TYPE_INT64)
+    add_field(saved_model, "meta_graphs", 2, message, repeated=True, type_name=_T + "MetaGraphDef")
     return proto
 
 

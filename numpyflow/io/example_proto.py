@@ -39,7 +39,8 @@ DATA_TYPE_NUMBERS = {
 }
 
 
-def _field(message, name, number, kind, repeated=False, type_name=None, oneof_index=None):
+def add_field(message, name, number, kind, repeated=False, type_name=None, oneof_index=None):
+    """Adds a field to a `DescriptorProto` being declared (here and in `saved_model_proto`)."""
     field = message.field.add(name=name, number=number, type=kind,
                               label=_F.LABEL_REPEATED if repeated else _F.LABEL_OPTIONAL)
     if type_name is not None:
@@ -54,9 +55,9 @@ def _map_field(message, name, number, value_type):
     entry_name = "".join(part.capitalize() for part in name.split("_")) + "Entry"
     entry = message.nested_type.add(name=entry_name)
     entry.options.map_entry = True
-    _field(entry, "key", 1, _F.TYPE_STRING)
-    _field(entry, "value", 2, _F.TYPE_MESSAGE, type_name=value_type)
-    _field(message, name, number, _F.TYPE_MESSAGE, repeated=True,
+    add_field(entry, "key", 1, _F.TYPE_STRING)
+    add_field(entry, "value", 2, _F.TYPE_MESSAGE, type_name=value_type)
+    add_field(message, name, number, _F.TYPE_MESSAGE, repeated=True,
            type_name=f".tensorflow.{message.name}.{entry_name}")
 
 
@@ -67,26 +68,26 @@ def _file_descriptor():
     # feature.proto
     for name, kind in (("BytesList", _F.TYPE_BYTES), ("FloatList", _F.TYPE_FLOAT),
                        ("Int64List", _F.TYPE_INT64)):
-        _field(proto.message_type.add(name=name), "value", 1, kind, repeated=True)
+        add_field(proto.message_type.add(name=name), "value", 1, kind, repeated=True)
     feature = proto.message_type.add(name="Feature")
     feature.oneof_decl.add(name="kind")
     for number, (name, type_name) in enumerate((("bytes_list", "BytesList"),
                                                 ("float_list", "FloatList"),
                                                 ("int64_list", "Int64List")), start=1):
-        _field(feature, name, number, _F.TYPE_MESSAGE, type_name=f".tensorflow.{type_name}",
+        add_field(feature, name, number, _F.TYPE_MESSAGE, type_name=f".tensorflow.{type_name}",
                oneof_index=0)
     _map_field(proto.message_type.add(name="Features"), "feature", 1, ".tensorflow.Feature")
-    _field(proto.message_type.add(name="FeatureList"), "feature", 1, _F.TYPE_MESSAGE,
+    add_field(proto.message_type.add(name="FeatureList"), "feature", 1, _F.TYPE_MESSAGE,
            repeated=True, type_name=".tensorflow.Feature")
     _map_field(proto.message_type.add(name="FeatureLists"), "feature_list", 1,
                ".tensorflow.FeatureList")
 
     # example.proto
-    _field(proto.message_type.add(name="Example"), "features", 1, _F.TYPE_MESSAGE,
+    add_field(proto.message_type.add(name="Example"), "features", 1, _F.TYPE_MESSAGE,
            type_name=".tensorflow.Features")
     sequence = proto.message_type.add(name="SequenceExample")
-    _field(sequence, "context", 1, _F.TYPE_MESSAGE, type_name=".tensorflow.Features")
-    _field(sequence, "feature_lists", 2, _F.TYPE_MESSAGE, type_name=".tensorflow.FeatureLists")
+    add_field(sequence, "context", 1, _F.TYPE_MESSAGE, type_name=".tensorflow.Features")
+    add_field(sequence, "feature_lists", 2, _F.TYPE_MESSAGE, type_name=".tensorflow.FeatureLists")
 
     # types.proto (the values above), tensor_shape.proto, tensor.proto
     data_type = proto.enum_type.add(name="DataType")
@@ -94,16 +95,16 @@ def _file_descriptor():
         data_type.value.add(name=name, number=number)
     shape = proto.message_type.add(name="TensorShapeProto")
     dim = shape.nested_type.add(name="Dim")
-    _field(dim, "size", 1, _F.TYPE_INT64)
-    _field(dim, "name", 2, _F.TYPE_STRING)
-    _field(shape, "dim", 2, _F.TYPE_MESSAGE, repeated=True,
+    add_field(dim, "size", 1, _F.TYPE_INT64)
+    add_field(dim, "name", 2, _F.TYPE_STRING)
+    add_field(shape, "dim", 2, _F.TYPE_MESSAGE, repeated=True,
            type_name=".tensorflow.TensorShapeProto.Dim")
-    _field(shape, "unknown_rank", 3, _F.TYPE_BOOL)
+    add_field(shape, "unknown_rank", 3, _F.TYPE_BOOL)
     tensor = proto.message_type.add(name="TensorProto")
-    _field(tensor, "dtype", 1, _F.TYPE_ENUM, type_name=".tensorflow.DataType")
-    _field(tensor, "tensor_shape", 2, _F.TYPE_MESSAGE, type_name=".tensorflow.TensorShapeProto")
-    _field(tensor, "version_number", 3, _F.TYPE_INT32)
-    _field(tensor, "tensor_content", 4, _F.TYPE_BYTES)
+    add_field(tensor, "dtype", 1, _F.TYPE_ENUM, type_name=".tensorflow.DataType")
+    add_field(tensor, "tensor_shape", 2, _F.TYPE_MESSAGE, type_name=".tensorflow.TensorShapeProto")
+    add_field(tensor, "version_number", 3, _F.TYPE_INT32)
+    add_field(tensor, "tensor_content", 4, _F.TYPE_BYTES)
     for name, number, kind in (("float_val", 5, _F.TYPE_FLOAT), ("double_val", 6, _F.TYPE_DOUBLE),
                                ("int_val", 7, _F.TYPE_INT32), ("string_val", 8, _F.TYPE_BYTES),
                                ("scomplex_val", 9, _F.TYPE_FLOAT),
@@ -112,7 +113,7 @@ def _file_descriptor():
                                ("half_val", 13, _F.TYPE_INT32),
                                ("uint32_val", 16, _F.TYPE_UINT32),
                                ("uint64_val", 17, _F.TYPE_UINT64)):
-        _field(tensor, name, number, kind, repeated=True)
+        add_field(tensor, name, number, kind, repeated=True)
     return proto
 
 
