@@ -24,7 +24,7 @@ so that this module needs no import of the ops that define them.
 """
 
 from numpyflow.framework.graph import (ATOMS, Assignment, Equation, Graph, Saved, Value,
-                                       VariableRead)
+                                       VariableRead, base_name, consumers)
 
 
 def fused(graph):
@@ -60,8 +60,8 @@ def relu_after_max_pool(graph):
     -> MaxPool 2x2) ~1.9 ms less CPU of ~99 (ReLU + its gradient 4 -> 1 ms); LeNet-5 at
     batch 32 ~0.1-0.25 ms of ~3.7-4.5. Trained weights are bit for bit the same.
     """
-    readers = _readers(graph)
-    output_names = {_base_name(atom) for atom in graph.flat_outputs() if isinstance(atom, ATOMS)}
+    readers = consumers(graph)
+    output_names = {base_name(atom) for atom in graph.flat_outputs() if isinstance(atom, ATOMS)}
     replaced = {}  # id(entry) -> the entries that take its place (none: dropped).
     # A Value now made by another primitive: a new Value (its `exclusive` flag, whether a
     # dead one may be overwritten, is the new producer's), read by every reader.
@@ -174,7 +174,7 @@ def _without_routing(attrs, routing):
     plain = {}
     for key, value in attrs.items():
         if isinstance(value, ATOMS):
-            if _base_name(value) != routing.name:
+            if base_name(value) != routing.name:
                 return None
         else:
             plain[key] = value
@@ -183,7 +183,7 @@ def _without_routing(attrs, routing):
 
 def _swapped(value, old, new):
     """`value`, reading `new` where it read the saved value `old` (or an item of it)."""
-    if not isinstance(value, Saved) or _base_name(value) != old.name:
+    if not isinstance(value, Saved) or base_name(value) != old.name:
         return value
     if value.base is None:
         return new
@@ -214,23 +214,6 @@ def _names(atoms):
 
 def _is(entry, name):
     return isinstance(entry, Equation) and entry.primitive.name == name
-
-
-def _base_name(atom):
-    return atom.base.name if isinstance(atom, Saved) and atom.base is not None else atom.name
-
-
-def _readers(graph):
-    """Name of each atom -> the entries that read it, each once, in order."""
-    readers = {}
-    for entry in graph.body:
-        seen = set()
-        for atom in entry.operands():
-            name = _base_name(atom)
-            if name not in seen:
-                seen.add(name)
-                readers.setdefault(name, []).append(entry)
-    return readers
 
 
 # The rewrites `fused` applies, in order.

@@ -266,9 +266,9 @@ def pruned(graph):
     kept = []
     for entry in reversed(graph.body):
         if (isinstance(entry, Assignment) or entry.primitive.side_effect
-                or any(_base_name(v) in needed for v in entry.outputs)):
+                or any(base_name(v) in needed for v in entry.outputs)):
             kept.append(entry)
-            needed.update(_base_name(atom) for atom in entry.operands())
+            needed.update(base_name(atom) for atom in entry.operands())
     result = Graph(graph.name)
     result.arguments = list(graph.arguments)
     result.body = kept[::-1]
@@ -281,11 +281,13 @@ def consumers(graph):
     readers = {}
     for entry in graph.body:
         for atom in entry.operands():
-            readers.setdefault(_base_name(atom), []).append(entry)
+            readers.setdefault(base_name(atom), []).append(entry)
     return readers
 
 
-def _base_name(atom):
+def base_name(atom):
+    """The name of what `atom` reads: its own, or for an item of a saved tuple the tuple's
+    (the name a plan binds, and the one `consumers` files its readers under)."""
     return atom.base.name if isinstance(atom, Saved) and atom.base is not None else atom.name
 
 

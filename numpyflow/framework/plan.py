@@ -46,7 +46,7 @@ import numpy as np
 
 from numpyflow.backend import quiet
 from numpyflow.framework.graph import (ATOMS, Assignment, Constant, Equation, Saved, Value,
-                                       VariableRead, pruned)
+                                       VariableRead, base_name, pruned)
 from numpyflow.framework.tensor import Tensor
 from numpyflow.framework.tracing import is_literal
 from numpyflow.framework.variable import IN_PLACE_FORMS
@@ -475,7 +475,7 @@ def _elementwise(entry):
 def _emit(graph):
     """(source, namespace, the source line of the first in-place update or None) of a
     pruned graph."""
-    output_names = {_base(atom) for atom in graph.flat_outputs() if isinstance(atom, ATOMS)}
+    output_names = {base_name(atom) for atom in graph.flat_outputs() if isinstance(atom, ATOMS)}
     body, first_update = _updates_last(_sharing_saved_results(graph.body, output_names))
     in_place = all(_infallible(entry) for entry in body[first_update:])
     if in_place:
@@ -625,13 +625,8 @@ class _SourceWriter:
 
 # -- names -----------------------------------------------------------------------------------------
 
-def _base(atom):
-    """The name a plan binds for `atom` (an item of a saved tuple: the tuple's)."""
-    return atom.base.name if isinstance(atom, Saved) and atom.base is not None else atom.name
-
-
 def _uses(entry):
-    return {_base(atom) for atom in entry.operands()}
+    return {base_name(atom) for atom in entry.operands()}
 
 
 def _targets(entry):
