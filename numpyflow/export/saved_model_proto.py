@@ -59,22 +59,17 @@ def _file_descriptor():
 
     # attr_value.proto
     attr = proto.message_type.add(name="AttrValue")
+    # The kinds of value an attribute holds, numbered alike in AttrValue and its ListValue.
+    kinds = (("s", 2, _F.TYPE_BYTES, None), ("i", 3, _F.TYPE_INT64, None),
+             ("f", 4, _F.TYPE_FLOAT, None), ("b", 5, _F.TYPE_BOOL, None),
+             ("type", 6, _F.TYPE_ENUM, _T + "DataType"),
+             ("shape", 7, message, _T + "TensorShapeProto"),
+             ("tensor", 8, message, _T + "TensorProto"))
     values = attr.nested_type.add(name="ListValue")
-    for name, number, kind, type_name in (
-            ("s", 2, _F.TYPE_BYTES, None), ("i", 3, _F.TYPE_INT64, None),
-            ("f", 4, _F.TYPE_FLOAT, None), ("b", 5, _F.TYPE_BOOL, None),
-            ("type", 6, _F.TYPE_ENUM, _T + "DataType"),
-            ("shape", 7, message, _T + "TensorShapeProto"),
-            ("tensor", 8, message, _T + "TensorProto"),
-            ("func", 9, message, _T + "NameAttrList")):
+    for name, number, kind, type_name in kinds + (("func", 9, message, _T + "NameAttrList"),):
         add_field(values, name, number, kind, repeated=True, type_name=type_name)
     attr.oneof_decl.add(name="value")
-    for name, number, kind, type_name in (
-            ("s", 2, _F.TYPE_BYTES, None), ("i", 3, _F.TYPE_INT64, None),
-            ("f", 4, _F.TYPE_FLOAT, None), ("b", 5, _F.TYPE_BOOL, None),
-            ("type", 6, _F.TYPE_ENUM, _T + "DataType"),
-            ("shape", 7, message, _T + "TensorShapeProto"),
-            ("tensor", 8, message, _T + "TensorProto"),
+    for name, number, kind, type_name in kinds + (
             ("list", 1, message, _T + "AttrValue.ListValue"),
             ("func", 10, message, _T + "NameAttrList"),
             ("placeholder", 9, _F.TYPE_STRING, None)):
