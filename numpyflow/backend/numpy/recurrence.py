@@ -15,6 +15,9 @@ takes (`_row_blocks`), and the weight gradients, summed over time and batch, as 
 split by columns (`_products`). A whole-batch LSTM loop instead has a pool thread beside
 it (`PIPELINE_*`): projecting steps ahead of the forward, and in the backward preparing
 later steps ahead of the loop and taking the weight gradients of finished steps behind it.
+Where a partner process runs (`backend/partner.py`, `PARTNER_STEP_ABOVE`), the LSTM's
+halves of the batch run in two processes instead, without the GIL between them; its
+saved gates then have a leading axis of halves, which tells the backward to split too.
 
 Keras's weight layouts: kernel (features, k * units), recurrent_kernel (units, k * units),
 gate order i, f, c, o for LSTM and z, r, h for GRU; GRU's bias is (2, 3 * units) with
@@ -23,7 +26,7 @@ gate order i, f, c, o for LSTM and z, r, h for GRU; GRU's bias is (2, 3 * units)
 
 import numpy as np
 
-from numpyflow.backend import blas, threads
+from numpyflow.backend import blas, partner, threads
 
 
 # -- shared pieces ------------------------------------------------------------------------
@@ -68,6 +71,23 @@ def _recurrence_parts(batch, units, gates):
     parts = threads.even_parts(batch, count)
     blas.use_threads_for(0 if len(parts) > 1 else per_step)
     return parts
+
+
+# The second core without the GIL (`backend/partner.py`): a recurrence whose per-step
+# product has at least PARTNER_STEP_ABOVE multiply-adds, over at least 2 * MIN_SPLIT_ROWS
+# rows, runs each half of its batch in its own process, the whole time loop of each half
+# at once, the two meeting once per kernel call. Measured on the quiet machine here
+# (2026-11-30, LSTM(128), 28 steps): the 16-row forward step takes 41 us in each of two
+# processes at once, the 32-row step 75 us in one; see PARTNER_* below for the training
+# step. Batches the partner is not up for yet, or that it cannot take, run as before.
+PARTNER_STEP_ABOVE = 1_000_000
+
+
+def _partner_for(batch, units, gates):
+    """The partner process a recurrence over `batch` rows splits with, or None."""
+    if batch < 2 * MIN_SPLIT_ROWS or batch * units * gates * units < PARTNER_STEP_ABOVE:
+        return None
+    return partner.partner()
 
 
 # OpenBLAS multiplies matrices of at most 100^3 multiply-adds with its small-matrix kernel
@@ -131,8 +151,9 @@ def _products(pairs):
     return outs
 
 
-def _time_major(x, mask, go_backwards):
+def _time_major(x, mask, go_backwards, empty=np.empty):
     """x as (time, batch, features) in processing order; mask as (time, batch, 1) bool.
+    Both copied into arrays from `empty` (np.empty, or a partner arena's).
 
     x is copied (contiguous for the GEMMs): the forward saves it for the gradient, and a
     view would share the input's buffer, which a compiled plan may reuse once it is dead.
@@ -142,7 +163,23 @@ def _time_major(x, mask, go_backwards):
     if go_backwards:
         xt = xt[::-1]
         mt = None if mt is None else mt[::-1]
-    return np.ascontiguousarray(xt), mt
+    return _copy(xt, empty), (None if mt is None else _copy(mt, empty))
+
+
+def _copy(array, empty=np.empty):
+    """A C-contiguous copy of `array` in an array from `empty`."""
+    out = empty(array.shape, array.dtype)
+    np.copyto(out, array)
+    return out
+
+
+def _live_steps(dy):
+    """The time steps (in processing order) where the output gradient dy (batch, time, k)
+    is not all zero: without return_sequences, only the last. Or-ing the values' bits per
+    row took 32 us at the LSTM benchmark's size against 59 us for `dy.any` (a -0.0 counts
+    as live: that only adds a step of zeros)."""
+    bits = dy.view(np.dtype(f"u{dy.itemsize}"))
+    return np.flatnonzero(np.bitwise_or.reduce(bits, axis=2).any(axis=0)).tolist()
 
 
 def _mask_time_major(mask, go_backwards):
@@ -353,74 +390,111 @@ def simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
 _GATE_ORDER = [0, 1, 3, 2]
 
 
+def _gate_major(weights, empty):
+    """LSTM weights (rows, 4 * units) in Keras's gate order as (4, rows, units) in
+    _GATE_ORDER, in an array from `empty`. sigmoid(v) = 0.5 * tanh(v / 2) + 0.5: the i, f
+    and o weights come halved (exact in floating point), so that one tanh over all four
+    gates activates them."""
+    n = weights.shape[1] // 4
+    out = empty((4, weights.shape[0], n), weights.dtype)
+    for k, source in enumerate(_GATE_ORDER):
+        np.multiply(weights[:, source * n:(source + 1) * n], 0.5 if k < 3 else 1, out=out[k])
+    return out
+
+
+def _lstm_project(xt, kernel, bias, out, s0, s1, lo, hi):
+    """out = the input projections (steps, 4, rows, units) of steps [s0, s1) for the batch
+    rows lo:hi."""
+    np.matmul(xt[s0:s1, None, lo:hi], kernel, out=out)
+    if bias is not None:
+        out += bias
+
+
+def _lstm_steps(states, rows_gates, tanh_c, u, mt, lo, hi):
+    """The forward's loop over the batch rows lo:hi, as a function advance(s0, s1, z_steps)
+    running steps [s0, s1) with their input projections `z_steps` (from step s0), writing
+    their activated gates into `rows_gates` (steps, 4, hi - lo, units)."""
+    n = u.shape[-1]
+    rows_states = states[:, lo:hi]
+    rows_tanh_c = tanh_c[:, lo:hi]
+    product = np.empty((hi - lo, n), dtype=states.dtype)  # i * cand
+    blocks = _row_blocks(hi - lo, n, n)  # Of each gate's product.
+
+    def advance(s0, s1, z_steps):
+        for s in range(s0, s1):
+            h, c = rows_states[s, :, :n], rows_states[s, :, n:]
+            g = rows_gates[s]
+            for b0, b1 in blocks:
+                np.matmul(h[b0:b1], u, out=g[:, b0:b1])
+            g += z_steps[s - s0]
+            np.tanh(g, out=g)
+            sigmoids = g[:3]
+            sigmoids *= 0.5
+            sigmoids += 0.5
+            i, f, o, cand = g
+            new_h, new_c = rows_states[s + 1, :, :n], rows_states[s + 1, :, n:]
+            np.multiply(f, c, out=new_c)
+            np.multiply(i, cand, out=product)
+            new_c += product
+            np.tanh(new_c, out=rows_tanh_c[s])
+            np.multiply(o, rows_tanh_c[s], out=new_h)
+            if mt is not None:
+                skip = ~mt[s, lo:hi]
+                np.copyto(new_h, h, where=skip)
+                np.copyto(new_c, c, where=skip)
+    return advance
+
+
+@partner.task
+def _lstm_forward_rows(arrays, options, lo, hi, part):
+    """The forward of the batch rows lo:hi, half `part` of a split (`lstm_forward`'s
+    arrays by name): their input projections, then their loop over time."""
+    a, count = arrays, hi - lo
+    z, gates = a["z"][part, :, :, :count], a["gates"][part, :, :, :count]
+    steps = z.shape[0]
+    _lstm_project(a["xt"], a["kernel"], a.get("bias"), z, 0, steps, lo, hi)
+    _lstm_steps(a["states"], gates, a["tanh_c"], a["u"], a.get("mt"), lo, hi)(0, steps, z)
+
+
 def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backwards):
     """The LSTM recurrence: (output (batch, time, 2 * units) [h, c], saved for the
     gradient)."""
-    xt, mt = _time_major(x, mask, go_backwards)
-    steps, batch, features = xt.shape
-    n = recurrent_kernel.shape[0]
+    steps, features = x.shape[1], x.shape[2]
+    batch, n = x.shape[0], recurrent_kernel.shape[0]
+    helper = _partner_for(batch, n, 4)
+    empty = helper.arena.empty if helper is not None else np.empty
+    xt, mt = _time_major(x, mask, go_backwards, empty)
     dtype = xt.dtype
-    # sigmoid(v) = 0.5 * tanh(v / 2) + 0.5: halving the i, f, o weights (exact in floating
-    # point) lets one tanh over all four gates activate them.
-    scale = np.array([0.5, 0.5, 0.5, 1], dtype=dtype)[:, None, None]
-    u = recurrent_kernel.reshape(n, 4, n)[:, _GATE_ORDER].transpose(1, 0, 2) * scale
-    kernel = kernel.reshape(features, 4, n)[:, _GATE_ORDER].transpose(1, 0, 2) * scale
-    bias = None if bias is None else bias.reshape(4, 1, n)[_GATE_ORDER] * scale
-    parts = _recurrence_parts(batch, n, 4)
-    states = np.empty((steps + 1, batch, 2 * n), dtype=dtype)  # [h, c] per step.
+    u = _gate_major(recurrent_kernel, empty)
+    kernel = _gate_major(kernel, empty)
+    bias = None if bias is None else _gate_major(bias.reshape(1, 4 * n), empty)
+    states = empty((steps + 1, batch, 2 * n), dtype)  # [h, c] per step.
     states[0, :, :n] = h0
     states[0, :, n:] = c0
-    z = np.empty((steps, 4, batch, n), dtype=dtype)  # The input projections.
-    gates = np.empty_like(z)  # Activated, gate-major (see _GATE_ORDER).
-    tanh_c = np.empty((steps, batch, n), dtype=dtype)
-
-    def project(out, s0, s1, lo, hi):
-        """out = the input projections (steps, 4, rows, units) of steps [s0, s1) for
-        the batch rows lo:hi."""
-        np.matmul(xt[s0:s1, None, lo:hi], kernel, out=out)
-        if bias is not None:
-            out += bias
-
-    def time_loop(lo, hi):
-        """The loop over the batch rows lo:hi, as a function advance(s0, s1, z_steps)
-        running steps [s0, s1) with their input projections `z_steps` (from step s0)."""
-        rows_states, rows_gates = states[:, lo:hi], gates[:, :, lo:hi]
-        rows_tanh_c = tanh_c[:, lo:hi]
-        product = np.empty((hi - lo, n), dtype=dtype)  # i * cand
-        blocks = _row_blocks(hi - lo, n, n)  # Of each gate's product.
-
-        def advance(s0, s1, z_steps):
-            for s in range(s0, s1):
-                h, c = rows_states[s, :, :n], rows_states[s, :, n:]
-                g = rows_gates[s]
-                for b0, b1 in blocks:
-                    np.matmul(h[b0:b1], u, out=g[:, b0:b1])
-                g += z_steps[s - s0]
-                np.tanh(g, out=g)
-                sigmoids = g[:3]
-                sigmoids *= 0.5
-                sigmoids += 0.5
-                i, f, o, cand = g
-                new_h, new_c = rows_states[s + 1, :, :n], rows_states[s + 1, :, n:]
-                np.multiply(f, c, out=new_c)
-                np.multiply(i, cand, out=product)
-                new_c += product
-                np.tanh(new_c, out=rows_tanh_c[s])
-                np.multiply(o, rows_tanh_c[s], out=new_h)
-                if mt is not None:
-                    skip = ~mt[s, lo:hi]
-                    np.copyto(new_h, h, where=skip)
-                    np.copyto(new_c, c, where=skip)
-        return advance
-
+    tanh_c = empty((steps, batch, n), dtype)
+    if helper is not None:
+        # The input projections and the activated gates, gate-major (see _GATE_ORDER), one
+        # block per half: as a rows slice of one batch, each half's loop took 1.34 ms
+        # against 1.08 ms on its own block (16 rows of 32 here).
+        halves = threads.even_parts(batch, 2)
+        rows = max(hi - lo for lo, hi in halves)
+        z, gates = (empty((2, steps, 4, rows, n), dtype) for _ in range(2))
+        arrays = dict(xt=xt, kernel=kernel, bias=bias, u=u, states=states, z=z, gates=gates,
+                      tanh_c=tanh_c, mt=mt)
+        helper.run_split(_lstm_forward_rows, arrays, {}, *[(lo, hi, k) for k, (lo, hi) in
+                                                          enumerate(halves)])
+        return states[1:].transpose(1, 0, 2), (xt, states, gates, tanh_c)
+    z = empty((steps, 4, batch, n), dtype)  # The input projections.
+    gates = empty((steps, 4, batch, n), dtype)  # Activated, gate-major (see _GATE_ORDER).
+    parts = _recurrence_parts(batch, n, 4)
     if _pipelined(PIPELINE_FORWARD, parts, steps, batch, features, n, 4):
         chunks = _ahead_chunks(steps)
         projected = threads.Handoff(len(chunks))
-        advance = time_loop(0, batch)
+        advance = _lstm_steps(states, gates, tanh_c, u, mt, 0, batch)
         own = np.empty((max(s1 - s0 for s0, s1 in chunks), 4, batch, n), dtype=dtype)
 
         def projector(s0, s1):
-            return lambda out: project(out, s0, s1, 0, batch)
+            return lambda out: _lstm_project(xt, kernel, bias, out, s0, s1, 0, batch)
 
         def loop():
             for index, (s0, s1) in enumerate(chunks):
@@ -437,8 +511,8 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
         def run(part):
             lo, hi = part
             rows_z = z[:, :, lo:hi]
-            project(rows_z, 0, steps, lo, hi)
-            time_loop(lo, hi)(0, steps, rows_z)
+            _lstm_project(xt, kernel, bias, rows_z, 0, steps, lo, hi)
+            _lstm_steps(states, gates[:, :, lo:hi], tanh_c, u, mt, lo, hi)(0, steps, rows_z)
 
         threads.run_parts(run, parts)
     return states[1:].transpose(1, 0, 2), (xt, states, gates, tanh_c)
@@ -467,11 +541,54 @@ def _lstm_local_derivatives(gates, c, tanh_c, out, s_gates, t):
     np.multiply(t, o, out=h_to_c)
 
 
+def _lstm_backward_steps(f, dz, dy_steps, mt, dh, dc, u_t):
+    """The backward's loop over a run of batch rows, as a function back(s0, s1,
+    through_steps, base) running steps s1 - 1 down to s0 with their local derivatives
+    `through_steps` (from step `base`, `_lstm_local_derivatives`). The rows' forget gates
+    `f` (steps, rows, units); `dz` (steps, rows, 4 * units) receives the gradients of the
+    gate pre-activations; `dy_steps` maps the steps with an output gradient to it (rows,
+    2 * units); `mt` the rows' mask (steps, rows, 1) or None; dh and dc carry the state's
+    gradients (in and out)."""
+    steps, rows, four = dz.shape
+    n = four // 4
+    dz4 = dz.reshape(steps, rows, 4, n)
+    dcn = np.empty_like(dh)  # The gradient of the step's new c, all paths summed.
+    blocks = _row_blocks(rows, four, n)
+
+    def back(s0, s1, through_steps, base):
+        rows_c, rows_o, rows_hc = through_steps  # Step s at s - base.
+        for s in range(s1 - 1, s0 - 1, -1):
+            dy = dy_steps.get(s)
+            if dy is not None:
+                np.add(dh, dy[:, :n], out=dh)
+                np.add(dc, dy[:, n:], out=dc)
+            if mt is not None:
+                keep = mt[s]
+                dh_new, dc_new = dh * keep, dc * keep
+                dh_keep, dc_keep = dh - dh_new, dc - dc_new
+            else:
+                dh_new, dc_new = dh, dc
+            k = s - base
+            np.multiply(dh_new, rows_hc[k], out=dcn)
+            np.add(dcn, dc_new, out=dcn)
+            np.multiply(dcn[:, None, :], rows_c[k], out=dz4[s, :, :3])
+            np.multiply(dh_new, rows_o[k], out=dz4[s, :, 3])
+            np.multiply(dcn, f[s], out=dc)
+            _step_product(dz[s], u_t, dh, blocks)
+            if mt is not None:
+                np.add(dh, dh_keep, out=dh)
+                np.add(dc, dc_keep, out=dc)
+    return back
+
+
 def lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mask,
                   use_bias, go_backwards, need_x=True):
     mt = _mask_time_major(mask[0], go_backwards) if mask else None
-    dyt = dy.transpose(1, 0, 2)
+    if gates.ndim == 5:  # The forward ran split (`_lstm_forward_rows`): so does this.
+        return _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel,
+                                    mt, use_bias, go_backwards, need_x)
     steps, _, batch, n = gates.shape
+    dyt = dy.transpose(1, 0, 2)
     features, four = xt.shape[-1], 4 * n
     dtype = gates.dtype
     parts = _recurrence_parts(batch, n, 4)
@@ -486,45 +603,13 @@ def lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mask
     dh_first = np.zeros((batch, n), dtype=dtype)  # The gradients of h0 and c0.
     dc_first = np.zeros((batch, n), dtype=dtype)
     u_t = _transposed(recurrent_kernel, parts)
-    # Steps whose output gradient is zero (all but the last without return_sequences).
-    live = dy.any(axis=(0, 2))
+    live = _live_steps(dy)
 
     def time_loop(lo, hi):
-        """The loop over batch rows lo:hi, as a function back(s0, s1, through_steps, base)
-        running steps s1 - 1 down to s0 with their local derivatives `through_steps`
-        (rows lo:hi, from step `base`), the gradients of the state carried in dh_first
-        and dc_first."""
-        f = gates[:, 1, lo:hi]
-        rows_dz = dz_all[:, lo:hi]
-        dz4 = rows_dz.reshape(steps, hi - lo, 4, n)
-        rows_dy = dyt[:, lo:hi]
-        dh, dc = dh_first[lo:hi], dc_first[lo:hi]
-        dcn = np.empty_like(dh)  # The gradient of the step's new c, all paths summed.
-        blocks = _row_blocks(hi - lo, 4 * n, n)
-
-        def back(s0, s1, through_steps, base):
-            rows_c, rows_o, rows_hc = through_steps  # Step s at s - base.
-            for s in range(s1 - 1, s0 - 1, -1):
-                if live[s]:  # (np.add: `+=` would make dh a name local to back.)
-                    np.add(dh, rows_dy[s, :, :n], out=dh)
-                    np.add(dc, rows_dy[s, :, n:], out=dc)
-                if mt is not None:
-                    keep = mt[s, lo:hi]
-                    dh_new, dc_new = dh * keep, dc * keep
-                    dh_keep, dc_keep = dh - dh_new, dc - dc_new
-                else:
-                    dh_new, dc_new = dh, dc
-                k = s - base
-                np.multiply(dh_new, rows_hc[k], out=dcn)
-                np.add(dcn, dc_new, out=dcn)
-                np.multiply(dcn[:, None, :], rows_c[k], out=dz4[s, :, :3])
-                np.multiply(dh_new, rows_o[k], out=dz4[s, :, 3])
-                np.multiply(dcn, f[s], out=dc)
-                _step_product(rows_dz[s], u_t, dh, blocks)
-                if mt is not None:
-                    np.add(dh, dh_keep, out=dh)
-                    np.add(dc, dc_keep, out=dc)
-        return back
+        return _lstm_backward_steps(gates[:, 1, lo:hi], dz_all[:, lo:hi],
+                                    {s: dyt[s, lo:hi] for s in live},
+                                    None if mt is None else mt[:, lo:hi],
+                                    dh_first[lo:hi], dc_first[lo:hi], u_t)
 
     if _pipelined(PIPELINE_BACKWARD, parts, steps, batch, features, n, 4):
         return _lstm_backward_pipelined(time_loop(0, batch), through, dz_all, xt, states,
@@ -546,6 +631,89 @@ def lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mask
         dz_all, xt, kernel, go_backwards, need_x, [(states[:-1, :, :n], dz_all)], use_bias)
     pieces = [dx, dh_first, dc_first, dkernel, drec, dbias]
     return np.concatenate([piece.ravel() for piece in pieces if piece is not None])
+
+
+@partner.task
+def _lstm_backward_rows(arrays, options, lo, hi, part):
+    """The backward of the batch rows lo:hi, half `part` of a split (arrays by
+    `_lstm_backward_split`'s names): their local derivatives, their loop over time, and
+    their share of the weight gradients, into the sums of `part`."""
+    a = arrays
+    states, xt = a["states"], a["xt"]
+    rows, count = slice(lo, hi), hi - lo
+    gates = a["gates"][part, :, :, :count]
+    steps, _, _, n = gates.shape
+    dtype = gates.dtype
+    through = (np.empty((steps, count, 3, n), dtype), np.empty((steps, count, n), dtype),
+               np.empty((steps, count, n), dtype))
+    _lstm_local_derivatives(gates, states[:-1, rows, n:], a["tanh_c"][:, rows], through,
+                            np.empty((steps, 3, count, n), dtype),
+                            np.empty((steps, count, n), dtype))
+    dz = np.empty((steps, count, 4 * n), dtype)
+    dy_steps = {s: a["dy_live"][j, rows] for j, s in enumerate(options["live_steps"])}
+    mt = a.get("mt")
+    _lstm_backward_steps(gates[:, 1], dz, dy_steps, None if mt is None else mt[:, rows],
+                         a["dh_first"][rows], a["dc_first"][rows], a["u_t"])(0, steps, through, 0)
+    flat_dz = dz.reshape(steps * count, 4 * n)
+    np.matmul(xt[:, rows].reshape(-1, xt.shape[-1]).T, flat_dz, out=a["dkernel"][part])
+    np.matmul(states[:-1, rows, :n].reshape(-1, n).T, flat_dz, out=a["drecurrent"][part])
+    if "dbias" in a:  # Column sums as a GEMV (see `_weight_grads`).
+        np.matmul(np.ones((1, steps * count), dtype), flat_dz, out=a["dbias"][part])
+    if "dxt" in a:
+        np.matmul(dz, a["kernel_t"], out=a["dxt"][:, rows])
+
+
+def _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, mt,
+                         use_bias, go_backwards, need_x):
+    """`lstm_backward` after a split forward: each half of the batch in its own process
+    (both here when the partner is gone), every array either reads or writes in shared
+    memory; the halves' weight-gradient sums added here."""
+    _, steps, _, _, n = gates.shape
+    batch = states.shape[1]
+    helper = partner.partner()
+    if helper is not None and not all(helper.arena.owns(a) for a in (xt, states, gates, tanh_c)):
+        helper = None  # The forward's partner was replaced (shut down) since.
+    empty = np.empty if helper is None else helper.arena.empty
+    features, four, dtype = xt.shape[-1], 4 * n, gates.dtype
+    live = _live_steps(dy)
+    dh_first, dc_first = empty((batch, n), dtype), empty((batch, n), dtype)
+    dh_first.fill(0)
+    dc_first.fill(0)
+    # The transposed view: per-step products run in 8-row blocks (see `_transposed`).
+    arrays = dict(dy_live=_copy(dy.transpose(1, 0, 2)[live], empty), xt=xt, states=states,
+                  gates=gates, tanh_c=tanh_c, u_t=_copy(recurrent_kernel, empty).T,
+                  dh_first=dh_first, dc_first=dc_first,
+                  mt=None if mt is None else _copy(mt, empty),
+                  dkernel=empty((2, features, four), dtype),
+                  drecurrent=empty((2, n, four), dtype))
+    if use_bias:
+        arrays["dbias"] = empty((2, 1, four), dtype)
+    if need_x:
+        arrays["kernel_t"] = _copy(kernel, empty).T
+        arrays["dxt"] = empty((steps, batch, features), dtype)
+    halves = [(lo, hi, k) for k, (lo, hi) in enumerate(threads.even_parts(batch, 2))]
+    options = {"live_steps": live}
+    if helper is None:
+        for rows in halves:
+            _lstm_backward_rows(arrays, options, *rows)
+    else:
+        helper.run_split(_lstm_backward_rows, arrays, options, *halves)
+    # The flat result (see the module docstring), the halves' sums added into it.
+    pieces = [arrays["dh_first"], arrays["dc_first"]]
+    if need_x:  # Batch-major, in input order.
+        dxt = arrays["dxt"]
+        pieces.insert(0, (dxt[::-1] if go_backwards else dxt).transpose(1, 0, 2))
+    sums = [arrays[name] for name in ("dkernel", "drecurrent", "dbias") if name in arrays]
+    flat = np.empty(sum(p.size for p in pieces) + sum(s[0].size for s in sums), dtype)
+    offset = 0
+    for piece in pieces:
+        flat[offset:offset + piece.size].reshape(piece.shape)[...] = piece
+        offset += piece.size
+    for halves in sums:
+        first, second = halves
+        np.add(first, second, out=flat[offset:offset + first.size].reshape(first.shape))
+        offset += first.size
+    return flat
 
 
 def _lstm_backward_pipelined(back, through, dz_all, xt, states, gates, tanh_c, kernel,
