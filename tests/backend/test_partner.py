@@ -1,5 +1,5 @@
-"""The partner process (backend/partner.py) and the LSTM kernels split across it
-(backend/numpy/recurrence.py, `PARTNER_STEP_ABOVE`).
+"""The partner process (backend/partner.py) and the recurrences split across it
+(backend/numpy/recurrence.py, `PARTNER_STEP_ABOVE`): LSTM, GRU and SimpleRNN.
 
 Split, each half of the batch runs its whole loop over time in its own process, all arrays
 in shared memory. These tests check the shared arena's lifetimes, that a split forward
@@ -133,6 +133,54 @@ def test_split_gradient_matches_finite_differences(split):
         minus[index] -= eps
         numeric[index] = (loss(plus) - loss(minus)) / (2 * eps)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+
+
+def _other_inputs(kind, batch, steps, dtype, use_bias, masked, reset_after):
+    rng = np.random.default_rng(1)
+
+    def r(*shape):
+        return rng.uniform(-1, 1, shape).astype(dtype)
+    k = 3 if kind == "gru" else 1
+    bias_shape = (2, 3 * U) if (kind == "gru" and reset_after) else (k * U,)
+    mask = (rng.uniform(size=(batch, steps)) > 0.3) if masked else None
+    return (r(batch, steps, F), r(batch, U), r(F, k * U), r(U, k * U),
+            r(*bias_shape) if use_bias else None, mask)
+
+
+def _run_other(kind, args, go_backwards, option):
+    """GRU (option: reset_after) or SimpleRNN (option: the activation): output, flat
+    gradient, saved arrays."""
+    x, h0, kernel, rec, bias, mask = args
+    if kind == "gru":
+        forward, backward, extra = recurrence.gru_forward, recurrence.gru_backward, \
+            {"reset_after": option}
+    else:
+        forward, backward, extra = recurrence.simple_forward, recurrence.simple_backward, \
+            {"activation": option}
+    out, saved = forward(x, h0, kernel, rec, bias, mask, go_backwards=go_backwards, **extra)
+    dy = np.random.default_rng(3).uniform(-1, 1, out.shape).astype(out.dtype)
+    flat = backward(dy, *saved, kernel, rec, *([mask] if mask is not None else []),
+                    use_bias=bias is not None, go_backwards=go_backwards, need_x=True, **extra)
+    return np.array(out), flat, saved
+
+
+@pytest.mark.parametrize("kind,option", [("gru", True), ("gru", False), ("simple", "tanh"),
+                                         ("simple", "relu")])
+@pytest.mark.parametrize("batch,steps", [(2, 5), (9, 4)])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gru_and_simple_rnn_split_equal_whole(split, kind, option, batch, steps, masked,
+                                              go_backwards, dtype):
+    args = _other_inputs(kind, batch, steps, dtype, True, masked, option is True)
+    split(False)
+    out, flat, _ = _run_other(kind, args, go_backwards, option)
+    helper = split(True)
+    out_split, flat_split, saved = _run_other(kind, args, go_backwards, option)
+    assert all(helper.arena.owns(a) for a in saved)  # It did split.
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(out_split, out, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(flat_split, flat, rtol=tolerance, atol=tolerance)
 
 
 def test_arena_blocks_live_as_long_as_their_views():

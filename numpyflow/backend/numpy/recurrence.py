@@ -76,11 +76,14 @@ def _recurrence_parts(batch, units, gates):
 # The second core without the GIL (`backend/partner.py`): a recurrence whose per-step
 # product has at least PARTNER_STEP_ABOVE multiply-adds, over at least 2 * MIN_SPLIT_ROWS
 # rows, runs each half of its batch in its own process, the whole time loop of each half
-# at once, the two meeting once per kernel call. Measured on the quiet machine here
-# (2026-11-30, LSTM(128), 28 steps): the 16-row forward step takes 41 us in each of two
-# processes at once, the 32-row step 75 us in one; see PARTNER_* below for the training
-# step. Batches the partner is not up for yet, or that it cannot take, run as before.
-PARTNER_STEP_ABOVE = 1_000_000
+# at once, the two meeting once per kernel call (then before SPLIT_STEP_ABOVE's threads).
+# Measured on the quiet machine here (2026-11-30, Keras `fit` over 28 rows of 28, ms per
+# training step, whole or thread-split vs halves in two processes): LSTM(128) batch 32
+# 6.3 vs 4.5, batch 128 24.1 (threads) vs 16.8; GRU(128) batch 32 6.3 vs 4.8, batch 128
+# 21.0 vs 15.4; SimpleRNN(256) batch 32 8.8 vs 5.7; LSTM(64) batch 32 (524 K per step)
+# 2.8 vs 2.1-2.5, batch 16 (262 K) 1.71 vs 1.53; LSTM(32) batch 32 (131 K) 1.55 either
+# way. Hence 250 K. Calls the partner is not up for yet run as before.
+PARTNER_STEP_ABOVE = 250_000
 
 
 def _partner_for(batch, units, gates):
@@ -116,16 +119,16 @@ def _step_product(a, b, out, blocks):
         np.matmul(a[lo:hi], b, out=out[lo:hi])
 
 
-def _transposed(matrix, parts):
+def _transposed(matrix, parts, empty=np.empty):
     """matrix.T for the backward's per-step products (rows, m) @ matrix.T over the row runs
     `parts`: the view when they run in small-matrix blocks (`_row_blocks`), else a
-    contiguous copy. Measured, (32, 512) @ (512, 128): whole 56 us with the copy against
+    contiguous copy (in an array from `empty`: np.empty or a partner arena's). Measured, (32, 512) @ (512, 128): whole 56 us with the copy against
     85 us with the view; in blocks of 8 rows 43 against 46 us. The copy itself costs
     ~150 us (128 x 512 float32: a transposing copy reads with a large stride)."""
     rows = max(hi - lo for lo, hi in parts)
     if len(_row_blocks(rows, matrix.shape[1], matrix.shape[0])) > 1:
-        return matrix.T
-    return np.ascontiguousarray(matrix.T)
+        return matrix.T if empty is np.empty else _copy(matrix, empty).T
+    return _copy(matrix.T, empty)
 
 
 def _products(pairs):
@@ -171,6 +174,11 @@ def _copy(array, empty=np.empty):
     out = empty(array.shape, array.dtype)
     np.copyto(out, array)
     return out
+
+
+def _shared(array, helper):
+    """`array` where `helper`'s process can read it: a copy in its arena (None: as is)."""
+    return array if helper is None or array is None else _copy(array, helper.arena.empty)
 
 
 def _live_steps(dy):
@@ -306,72 +314,102 @@ def _accumulate(pairs, sums, scratch, first):
 
 # -- SimpleRNN --------------------------------------------------------------------------
 
+@partner.task
+def _simple_forward_rows(arrays, options, lo, hi):
+    """The SimpleRNN forward of the batch rows lo:hi (`simple_forward`'s arrays by name):
+    their input projections, then their loop over time."""
+    a = arrays
+    xt, z, states, activated, u, mt = (a.get(k) for k in ("xt", "z", "states", "activated",
+                                                           "u", "mt"))
+    _project(xt, a["kernel"], a.get("bias"), z, lo, hi)
+    rows_states, rows_activated, rows_z = states[:, lo:hi], activated[:, lo:hi], z[:, lo:hi]
+    blocks = _row_blocks(hi - lo, u.shape[0], u.shape[0])
+    for s in range(len(xt)):
+        act = rows_activated[s]
+        _step_product(rows_states[s], u, act, blocks)
+        act += rows_z[s]
+        if options["activation"] == "tanh":
+            np.tanh(act, out=act)
+        else:
+            np.maximum(act, 0, out=act)
+        rows_states[s + 1] = act
+        if mt is not None:
+            np.copyto(rows_states[s + 1], rows_states[s], where=~mt[s, lo:hi])
+
+
 def simple_forward(x, h0, kernel, recurrent_kernel, bias, mask, *, activation, go_backwards):
     """The SimpleRNN recurrence: (output (batch, time, units), saved for the gradient)."""
-    xt, mt = _time_major(x, mask, go_backwards)
-    u = recurrent_kernel
-    steps, batch, _ = xt.shape
-    units = u.shape[0]
-    z = np.empty((steps, batch, units), dtype=xt.dtype)
-    states = np.empty((steps + 1, batch, units), dtype=z.dtype)
+    batch, steps = x.shape[:2]
+    units = recurrent_kernel.shape[0]
+    helper = _partner_for(batch, units, 1)
+    empty = helper.arena.empty if helper is not None else np.empty
+    xt, mt = _time_major(x, mask, go_backwards, empty)
+    states = empty((steps + 1, batch, units), xt.dtype)
     states[0] = h0
-    activated = np.empty_like(z)  # The new state before masking (for the gradient).
+    arrays = dict(xt=xt, mt=mt, kernel=_shared(kernel, helper), bias=_shared(bias, helper),
+                  u=_shared(recurrent_kernel, helper), states=states,
+                  z=empty((steps, batch, units), xt.dtype),
+                  # The new state before masking (for the gradient).
+                  activated=empty((steps, batch, units), xt.dtype))
+    options = {"activation": activation}
+    if helper is not None:
+        helper.run_split(_simple_forward_rows, arrays, options, *threads.even_parts(batch, 2))
+    else:
+        threads.run_parts(lambda part: _simple_forward_rows(arrays, options, *part),
+                          _recurrence_parts(batch, units, 1))
+    return states[1:].transpose(1, 0, 2), (xt, states, arrays["activated"])
 
-    def run(part):
-        lo, hi = part
-        _project(xt, kernel, bias, z, lo, hi)
-        rows_states, rows_activated, rows_z = states[:, lo:hi], activated[:, lo:hi], z[:, lo:hi]
-        blocks = _row_blocks(hi - lo, units, units)
-        for s in range(steps):
-            a = rows_activated[s]
-            _step_product(rows_states[s], u, a, blocks)
-            a += rows_z[s]
-            if activation == "tanh":
-                np.tanh(a, out=a)
-            else:
-                np.maximum(a, 0, out=a)
-            rows_states[s + 1] = a
-            if mt is not None:
-                np.copyto(rows_states[s + 1], rows_states[s], where=~mt[s, lo:hi])
 
-    threads.run_parts(run, _recurrence_parts(batch, units, 1))
-    return states[1:].transpose(1, 0, 2), (xt, states, activated)
+@partner.task
+def _simple_backward_rows(arrays, options, lo, hi):
+    """The SimpleRNN backward's loop over time for the batch rows lo:hi (`simple_backward`'s
+    arrays by name): the gradients of the pre-activations and of h0."""
+    a = arrays
+    dyt, activated, da_all, u_t, mt = (a.get(k) for k in ("dyt", "activated", "da_all", "u_t",
+                                                           "mt"))
+    dh = a["dh_first"][lo:hi]
+    blocks = _row_blocks(hi - lo, u_t.shape[0], u_t.shape[1])
+    for s in range(len(dyt) - 1, -1, -1):
+        dh += dyt[s, lo:hi]
+        if mt is not None:
+            dh_new = dh * mt[s, lo:hi]
+            dh_keep = dh - dh_new
+        else:
+            dh_new = dh
+        act = activated[s, lo:hi]
+        da = da_all[s, lo:hi]
+        if options["activation"] == "tanh":
+            np.multiply(act, act, out=da)
+            np.subtract(1, da, out=da)
+            da *= dh_new
+        else:
+            np.multiply(dh_new, act > 0, out=da)
+        _step_product(da, u_t, dh, blocks)
+        if mt is not None:
+            dh += dh_keep
 
 
 def simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
                     activation, use_bias, go_backwards, need_x=True):
     mt = _mask_time_major(mask[0], go_backwards) if mask else None
-    dyt = dy.transpose(1, 0, 2)
     steps, batch, units = activated.shape
-    da_all = np.empty_like(activated)
-    dh_first = np.zeros((batch, units), dtype=dy.dtype)  # The gradient of h0.
-    parts = _recurrence_parts(batch, units, 1)
-    u_t = _transposed(recurrent_kernel, parts)
-
-    def run(part):
-        lo, hi = part
-        dh = dh_first[lo:hi]
-        blocks = _row_blocks(hi - lo, units, units)
-        for s in range(steps - 1, -1, -1):
-            dh += dyt[s, lo:hi]
-            if mt is not None:
-                dh_new = dh * mt[s, lo:hi]
-                dh_keep = dh - dh_new
-            else:
-                dh_new = dh
-            a = activated[s, lo:hi]
-            da = da_all[s, lo:hi]
-            if activation == "tanh":
-                np.multiply(a, a, out=da)
-                np.subtract(1, da, out=da)
-                da *= dh_new
-            else:
-                np.multiply(dh_new, a > 0, out=da)
-            _step_product(da, u_t, dh, blocks)
-            if mt is not None:
-                dh += dh_keep
-
-    threads.run_parts(run, parts)
+    helper = _partner_for(batch, units, 1)
+    if helper is not None and not all(helper.arena.owns(a) for a in (xt, states, activated)):
+        helper = None  # The forward did not split (its partner was not up yet).
+    empty = helper.arena.empty if helper is not None else np.empty
+    parts = (threads.even_parts(batch, 2) if helper is not None
+             else _recurrence_parts(batch, units, 1))
+    dh_first = empty((batch, units), dy.dtype)  # The gradient of h0.
+    dh_first.fill(0)
+    arrays = dict(dyt=_shared(dy.transpose(1, 0, 2), helper), mt=_shared(mt, helper),
+                  activated=activated, da_all=empty(activated.shape, activated.dtype),
+                  u_t=_transposed(recurrent_kernel, parts, empty), dh_first=dh_first)
+    options = {"activation": activation}
+    if helper is not None:
+        helper.run_split(_simple_backward_rows, arrays, options, *parts)
+    else:
+        threads.run_parts(lambda part: _simple_backward_rows(arrays, options, *part), parts)
+    da_all = arrays["da_all"]
     dx, dkernel, (drecurrent,), dbias = _weight_grads(
         da_all, xt, kernel, go_backwards, need_x, [(states[:-1], da_all)], use_bias)
     pieces = [dx, dh_first, dkernel, drecurrent, dbias]
@@ -793,110 +831,148 @@ def _lstm_backward_pipelined(back, through, dz_all, xt, states, gates, tanh_c, k
 
 # -- GRU --------------------------------------------------------------------------------
 
+@partner.task
+def _gru_forward_rows(arrays, options, lo, hi):
+    """The GRU forward of the batch rows lo:hi (`gru_forward`'s arrays by name): their input
+    projections, then their loop over time."""
+    a, reset_after = arrays, options["reset_after"]
+    xt, z, states, gates, recurrent, u = (a[k] for k in ("xt", "z", "states", "gates",
+                                                           "recurrent", "u"))
+    recurrent_bias, mt = a.get("recurrent_bias"), a.get("mt")
+    steps, n = len(xt), u.shape[0]
+    three = 3 * n
+    _project(xt, a["kernel"], a.get("input_bias"), z, lo, hi)
+    inner = np.empty((hi - lo, three if reset_after else 2 * n), dtype=z.dtype)
+    pre = np.empty((hi - lo, n), dtype=z.dtype)  # The candidate before its tanh.
+    blocks = _row_blocks(hi - lo, n, three)
+    for s in range(steps):
+        h, g, zs, rec = states[s, lo:hi], gates[s, lo:hi], z[s, lo:hi], recurrent[s, lo:hi]
+        if reset_after:
+            _step_product(h, u, inner, blocks)
+            if recurrent_bias is not None:
+                inner += recurrent_bias
+            np.add(zs[:, :2 * n], inner[:, :2 * n], out=g[:, :2 * n])
+            _sigmoid(g[:, :2 * n], out=g[:, :2 * n])
+            rec[...] = inner[:, 2 * n:]
+            np.multiply(g[:, n:2 * n], rec, out=pre)
+        else:
+            np.matmul(h, u[:, :2 * n], out=inner)
+            np.add(zs[:, :2 * n], inner, out=g[:, :2 * n])
+            _sigmoid(g[:, :2 * n], out=g[:, :2 * n])
+            np.multiply(g[:, n:2 * n], h, out=rec)
+            np.matmul(rec, u[:, 2 * n:], out=pre)
+        pre += zs[:, 2 * n:]
+        np.tanh(pre, out=g[:, 2 * n:])
+        update, cand = g[:, :n], g[:, 2 * n:]
+        new_h = states[s + 1, lo:hi]
+        np.subtract(h, cand, out=new_h)
+        new_h *= update
+        new_h += cand
+        if mt is not None:
+            np.copyto(new_h, h, where=~mt[s, lo:hi])
+
+
 def gru_forward(x, h0, kernel, recurrent_kernel, bias, mask, *, go_backwards, reset_after):
     """The GRU recurrence: (output (batch, time, units), saved for the gradient)."""
-    xt, mt = _time_major(x, mask, go_backwards)
-    u, bias = recurrent_kernel, bias
+    batch, steps = x.shape[:2]
+    n = recurrent_kernel.shape[0]
+    helper = _partner_for(batch, n, 3)
+    empty = helper.arena.empty if helper is not None else np.empty
+    xt, mt = _time_major(x, mask, go_backwards, empty)
     input_bias, recurrent_bias = ((bias[0], bias[1]) if (reset_after and bias is not None)
                                   else (bias, None))
-    steps, batch, _ = xt.shape
-    n = u.shape[0]
-    three = 3 * n
-    z = np.empty((steps, batch, three), dtype=xt.dtype)
-    states = np.empty((steps + 1, batch, n), dtype=z.dtype)
+    arrays = dict(xt=xt, mt=mt, kernel=_shared(kernel, helper), u=_shared(recurrent_kernel, helper),
+                  input_bias=_shared(input_bias, helper),
+                  recurrent_bias=_shared(recurrent_bias, helper))
+    states = empty((steps + 1, batch, n), xt.dtype)
     states[0] = h0
-    gates = np.empty_like(z)       # Activated z (update), r (reset), hh (candidate).
-    recurrent = np.empty((steps, batch, n), dtype=z.dtype)  # h @ U_h (+ b) or r * h.
+    arrays.update(z=empty((steps, batch, 3 * n), xt.dtype), states=states,
+                  # Activated z (update), r (reset), hh (candidate); h @ U_h (+ b) or r * h.
+                  gates=empty((steps, batch, 3 * n), xt.dtype),
+                  recurrent=empty((steps, batch, n), xt.dtype))
+    options = {"reset_after": reset_after}
+    if helper is not None:
+        helper.run_split(_gru_forward_rows, arrays, options, *threads.even_parts(batch, 2))
+    else:
+        threads.run_parts(lambda part: _gru_forward_rows(arrays, options, *part),
+                          _recurrence_parts(batch, n, 3))
+    saved = tuple(arrays[k] for k in ("xt", "states", "gates", "recurrent"))
+    return states[1:].transpose(1, 0, 2), saved
 
-    def run(part):
-        lo, hi = part
-        _project(xt, kernel, input_bias, z, lo, hi)
-        inner = np.empty((hi - lo, three if reset_after else 2 * n), dtype=z.dtype)
-        pre = np.empty((hi - lo, n), dtype=z.dtype)  # The candidate before its tanh.
-        blocks = _row_blocks(hi - lo, n, three)
-        for s in range(steps):
-            h, g, zs, rec = states[s, lo:hi], gates[s, lo:hi], z[s, lo:hi], recurrent[s, lo:hi]
-            if reset_after:
-                _step_product(h, u, inner, blocks)
-                if recurrent_bias is not None:
-                    inner += recurrent_bias
-                np.add(zs[:, :2 * n], inner[:, :2 * n], out=g[:, :2 * n])
-                _sigmoid(g[:, :2 * n], out=g[:, :2 * n])
-                rec[...] = inner[:, 2 * n:]
-                np.multiply(g[:, n:2 * n], rec, out=pre)
-            else:
-                np.matmul(h, u[:, :2 * n], out=inner)
-                np.add(zs[:, :2 * n], inner, out=g[:, :2 * n])
-                _sigmoid(g[:, :2 * n], out=g[:, :2 * n])
-                np.multiply(g[:, n:2 * n], h, out=rec)
-                np.matmul(rec, u[:, 2 * n:], out=pre)
-            pre += zs[:, 2 * n:]
-            np.tanh(pre, out=g[:, 2 * n:])
-            update, cand = g[:, :n], g[:, 2 * n:]
-            new_h = states[s + 1, lo:hi]
-            np.subtract(h, cand, out=new_h)
-            new_h *= update
-            new_h += cand
-            if mt is not None:
-                np.copyto(new_h, h, where=~mt[s, lo:hi])
 
-    threads.run_parts(run, _recurrence_parts(batch, n, 3))
-    return states[1:].transpose(1, 0, 2), (xt, states, gates, recurrent)
+@partner.task
+def _gru_backward_rows(arrays, options, lo, hi):
+    """The GRU backward's loop over time for the batch rows lo:hi (`gru_backward`'s arrays
+    by name): the gradients of the gate pre-activations and of h0."""
+    a, reset_after = arrays, options["reset_after"]
+    dyt, states, gates, recurrent, dx_all = (a[k] for k in ("dyt", "states", "gates",
+                                                             "recurrent", "dx_all"))
+    dinner_all, mt = a.get("dinner_all"), a.get("mt")
+    steps, _, three = gates.shape
+    n = three // 3
+    dh = np.zeros((hi - lo, n), dtype=dyt.dtype)
+    blocks = _row_blocks(hi - lo, three, n)
+    product = np.empty((hi - lo, n), dtype=dyt.dtype) if reset_after else None
+    for s in range(steps - 1, -1, -1):
+        dh = dh + dyt[s, lo:hi]
+        if mt is not None:
+            dh_new = dh * mt[s, lo:hi]
+            dh_keep = dh - dh_new
+        else:
+            dh_new = dh
+        h = states[s, lo:hi]
+        g = gates[s, lo:hi]
+        update, reset, cand = g[:, :n], g[:, n:2 * n], g[:, 2 * n:]
+        dxs = dx_all[s, lo:hi]
+        dcand_pre = dxs[:, 2 * n:]
+        np.multiply(dh_new * (1 - update), 1 - cand * cand, out=dcand_pre)
+        np.multiply(dh_new * (h - cand), update * (1 - update), out=dxs[:, :n])
+        dh_prev = dh_new * update
+        if reset_after:
+            np.multiply(dcand_pre * recurrent[s, lo:hi], reset * (1 - reset),
+                        out=dxs[:, n:2 * n])
+            dinner = dinner_all[s, lo:hi]
+            dinner[:, :2 * n] = dxs[:, :2 * n]
+            np.multiply(dcand_pre, reset, out=dinner[:, 2 * n:])
+            _step_product(dinner, a["u_t"], product, blocks)
+            dh_prev += product
+        else:
+            drh = np.matmul(dcand_pre, a["u_h_t"])     # d of (r * h).
+            np.multiply(drh * h, reset * (1 - reset), out=dxs[:, n:2 * n])
+            dh_prev += drh * reset
+            dh_prev += np.matmul(dxs[:, :2 * n], a["u_zr_t"])
+        dh = dh_prev + dh_keep if mt is not None else dh_prev
+    a["dh_first"][lo:hi] = dh
 
 
 def gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *mask,
                  use_bias, go_backwards, reset_after, need_x=True):
     mt = _mask_time_major(mask[0], go_backwards) if mask else None
-    dyt = dy.transpose(1, 0, 2)
     steps, batch, three = gates.shape
     n = three // 3
-    dx_all = np.empty_like(gates)                           # d of x @ kernel (+ input bias).
-    dinner_all = np.empty_like(gates) if reset_after else None  # d of h @ U (+ rec. bias).
-    dh_first = np.empty((batch, n), dtype=dy.dtype)  # The gradient of h0.
-    parts = _recurrence_parts(batch, n, 3)
+    helper = _partner_for(batch, n, 3)
+    if helper is not None and not all(helper.arena.owns(a) for a in (xt, states, gates,
+                                                                       recurrent)):
+        helper = None  # The forward did not split (its partner was not up yet).
+    empty = helper.arena.empty if helper is not None else np.empty
+    parts = threads.even_parts(batch, 2) if helper is not None else _recurrence_parts(batch, n, 3)
     u = recurrent_kernel
-    u_t = _transposed(u, parts) if reset_after else None
-    # Contiguous transposes (see `_transposed`).
-    u_zr_t = None if reset_after else np.ascontiguousarray(u[:, :2 * n].T)
-    u_h_t = None if reset_after else np.ascontiguousarray(u[:, 2 * n:].T)
-
-    def run(part):
-        lo, hi = part
-        dh = np.zeros((hi - lo, n), dtype=dy.dtype)
-        blocks = _row_blocks(hi - lo, three, n)
-        product = np.empty((hi - lo, n), dtype=dy.dtype) if reset_after else None
-        for s in range(steps - 1, -1, -1):
-            dh = dh + dyt[s, lo:hi]
-            if mt is not None:
-                dh_new = dh * mt[s, lo:hi]
-                dh_keep = dh - dh_new
-            else:
-                dh_new = dh
-            h = states[s, lo:hi]
-            g = gates[s, lo:hi]
-            update, reset, cand = g[:, :n], g[:, n:2 * n], g[:, 2 * n:]
-            dxs = dx_all[s, lo:hi]
-            dcand_pre = dxs[:, 2 * n:]
-            np.multiply(dh_new * (1 - update), 1 - cand * cand, out=dcand_pre)
-            np.multiply(dh_new * (h - cand), update * (1 - update), out=dxs[:, :n])
-            dh_prev = dh_new * update
-            if reset_after:
-                np.multiply(dcand_pre * recurrent[s, lo:hi], reset * (1 - reset),
-                            out=dxs[:, n:2 * n])
-                dinner = dinner_all[s, lo:hi]
-                dinner[:, :2 * n] = dxs[:, :2 * n]
-                np.multiply(dcand_pre, reset, out=dinner[:, 2 * n:])
-                _step_product(dinner, u_t, product, blocks)
-                dh_prev += product
-            else:
-                drh = np.matmul(dcand_pre, u_h_t)     # d of (r * h).
-                np.multiply(drh * h, reset * (1 - reset), out=dxs[:, n:2 * n])
-                dh_prev += drh * reset
-                dh_prev += np.matmul(dxs[:, :2 * n], u_zr_t)
-            dh = dh_prev + dh_keep if mt is not None else dh_prev
-        dh_first[lo:hi] = dh
-
-    threads.run_parts(run, parts)
+    arrays = dict(states=states, gates=gates, recurrent=recurrent,
+                  dyt=_shared(dy.transpose(1, 0, 2), helper), mt=_shared(mt, helper),
+                  dx_all=empty(gates.shape, gates.dtype),  # d of x @ kernel (+ input bias).
+                  dh_first=empty((batch, n), dy.dtype))  # The gradient of h0.
+    if reset_after:
+        arrays["dinner_all"] = empty(gates.shape, gates.dtype)  # d of h @ U (+ rec. bias).
+        arrays["u_t"] = _transposed(u, parts, empty)
+    else:  # Contiguous transposes (see `_transposed`).
+        arrays["u_zr_t"] = _copy(u[:, :2 * n].T, empty)
+        arrays["u_h_t"] = _copy(u[:, 2 * n:].T, empty)
+    options = {"reset_after": reset_after}
+    if helper is not None:
+        helper.run_split(_gru_backward_rows, arrays, options, *parts)
+    else:
+        threads.run_parts(lambda part: _gru_backward_rows(arrays, options, *part), parts)
+    dx_all, dinner_all = arrays["dx_all"], arrays.get("dinner_all")
     if reset_after:
         ones = np.ones((steps, batch, 1), dtype=dy.dtype)  # Column sums: the recurrent bias.
         recurrent_pairs = [(states[:-1], dinner_all)] + ([(ones, dinner_all)] if use_bias else [])
@@ -910,5 +986,5 @@ def gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *ma
             dbias = np.stack([dbias, drec[1][0]])
     else:
         drecurrent = np.concatenate(drec, axis=1)
-    pieces = [dx, dh_first, dkernel, drecurrent, dbias]
+    pieces = [dx, arrays["dh_first"], dkernel, drecurrent, dbias]
     return np.concatenate([piece.ravel() for piece in pieces if piece is not None])
