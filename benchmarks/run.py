@@ -627,8 +627,10 @@ def main(argv=None):
                        "Per workload and framework, as recorded in each child "
                        "(benchmarks/threads.py): numpyflow, the OpenBLAS thread counts its "
                        "BLAS policy picked during the warm-up batches (1 below "
-                       "16M multiply-adds per product, every core above) and the Python threads "
-                       "alive then (tf.data workers); PyTorch, `torch.get_num_threads()` "
+                       "16M multiply-adds per product, every core above), the Python threads "
+                       "alive then (tf.data workers) and whether its partner process ran half "
+                       "of each recurrence (numpyflow/backend/partner.py); PyTorch, "
+                       "`torch.get_num_threads()` "
                        "(inter-op: `get_num_interop_threads()`); TF, "
                        "`tf.config.threading`'s intra-/inter-op settings; the NumPy loop "
                        "multiplies through numpyflow's policy.",

@@ -7,7 +7,8 @@ read as "same cores" or "one core against two":
     thread for products below `SINGLE_THREAD_BELOW` multiply-adds, every core above. While
     the child warms up, `BlasThreadsSeen` watches which thread counts the policy picks (and
     how many Python threads are alive then: tf.data's prefetch and map workers), then stops
-    watching before the timed epoch, so the timing runs unobserved;
+    watching before the timed epoch, so the timing runs unobserved; and whether the
+    recurrences' partner process (numpyflow/backend/partner.py) is running after it;
   * PyTorch: `torch.get_num_threads()` (intra-op) and `torch.get_num_interop_threads()`;
   * TensorFlow: `tf.config.threading`'s intra- and inter-op settings, where 0 means TF's
     default (a pool with one thread per core), shown as that size with "(default)".
@@ -16,7 +17,7 @@ Example:
 
     with BlasThreadsSeen() as seen:
         model.fit(x[:warm], y[:warm], verbose=0)
-    info["threads"] = seen.text()           # e.g. "BLAS 1" or "BLAS 1-2, 3 Python threads"
+    info["threads"] = seen.text()           # e.g. "BLAS 1", "BLAS 1-2, 3 Python threads"
 """
 
 import importlib
@@ -82,7 +83,19 @@ class BlasThreadsSeen:
             blas = f"BLAS {min(self.counts)}-{max(self.counts)}"
         if self.python_threads > 1:
             blas += f", {self.python_threads} Python threads"
+        if partner_running():
+            blas += ", 1 partner process"
         return blas
+
+
+def partner_running():
+    """Whether numpyflow's partner process (half of each recurrence) is up in this child."""
+    try:
+        partner = importlib.import_module("numpyflow.backend.partner")
+    except ImportError:
+        return False
+    current = getattr(partner, "_partner", None)
+    return bool(current is not None and current.alive and current.ready)
 
 
 def torch_text(torch):

@@ -147,3 +147,19 @@ def test_blas_threads_seen_records_the_policy_and_restores_it():
     with threads.BlasThreadsSeen() as seen:
         pass
     assert seen.text().split(",")[0] == "BLAS -"
+
+
+def test_threads_cell_names_the_partner_process(monkeypatch):
+    """A child whose recurrences ran in halves across numpyflow's partner process says so."""
+    from benchmarks import threads
+    from numpyflow.backend import partner
+
+    class Running:
+        alive = ready = True
+
+    monkeypatch.setattr(partner, "_partner", Running())
+    with threads.BlasThreadsSeen() as seen:
+        pass
+    assert seen.text().endswith(", 1 partner process")
+    monkeypatch.setattr(partner, "_partner", None)
+    assert not threads.partner_running()
