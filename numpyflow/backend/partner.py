@@ -171,6 +171,7 @@ class Partner:
         self._seq = 0
         self.alive = True
         self.ready = False
+        self._in_use = threading.Lock()
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._claim_read, self._claim_write = os.pipe()
         os.set_blocking(self._claim_read, False)
@@ -208,6 +209,18 @@ class Partner:
         # One BLAS thread here too: an idle OpenBLAS worker spins on the core the partner
         # needs (measured: both processes then shared one core, serially).
         blas.use_threads_for(0)
+        # One split at a time (the protocol keeps one token in the pipe): a second Python
+        # thread running a recurrence meanwhile computes both of its halves itself.
+        if not self._in_use.acquire(blocking=False):
+            fn(arrays, options, *here)
+            fn(arrays, options, *there)
+            return
+        try:
+            self._run_split(fn, arrays, options, here, there)
+        finally:
+            self._in_use.release()
+
+    def _run_split(self, fn, arrays, options, here, there):
         try:
             seq = self._send(fn, arrays, options, there)
         except OSError:  # The partner is gone (its socket closed).
@@ -300,7 +313,7 @@ def _enabled():
     global _available
     if _available is None:
         import socket
-        _available = (os.environ.get("NUMPYFLOW_PARTNER", "1") != "0"
+        _available = (os.environ.get("NUMPYFLOW_PARTNER", "1") != "0" and bool(sys.executable)
                       and hasattr(os, "memfd_create") and hasattr(socket, "send_fds"))
     return _available
 
@@ -308,7 +321,7 @@ def _enabled():
 def partner():
     """This process's partner when it is running and the machine has a core for it; else
     None (and it is started in the background on the first call that could use it)."""
-    global _partner, _partner_pid
+    global _partner, _partner_pid, _available
     current = _partner
     if current is not None and current.ready and _partner_pid == os.getpid():
         return current if current.alive and threads.cores() > 1 else None
@@ -317,7 +330,12 @@ def partner():
     with _lock:
         if _partner is None or _partner_pid != os.getpid():
             import atexit
-            _partner, _partner_pid = Partner(), os.getpid()
+            try:
+                started = Partner()
+            except OSError:  # No process can be started here (limits, sandboxes).
+                _available = False
+                return None
+            _partner, _partner_pid = started, os.getpid()
             atexit.register(shutdown)  # Before the interpreter tears down its modules.
         current = _partner
     return current if current.alive and current.check_ready() else None
@@ -340,6 +358,10 @@ def serve(socket_fd, claim_fd):
     import mmap
     import pickle
     import socket
+    import signal
+    # Ctrl-C in a terminal reaches the whole process group: the calling process handles it
+    # (and closes the socket, which ends this loop).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     np.seterr(all="ignore")  # As the calling process's kernels (backend/quiet.py).
     sock = socket.socket(fileno=socket_fd)
     maps, owned = {}, None

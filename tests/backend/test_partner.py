@@ -282,3 +282,57 @@ def test_keras_lstm_trains_the_same_split_and_whole(split):
         weights.append(model.get_weights())
     for whole, halves in zip(*weights):
         np.testing.assert_allclose(halves, whole, rtol=1e-4, atol=1e-5)
+
+
+def test_two_threads_running_recurrences_at_once(split):
+    """The partner serves one split at a time: a second thread's recurrence meanwhile
+    computes both halves itself, and both get the right results."""
+    import threading
+    args = [_inputs(8, 6, "float64", True, True, seed=s) for s in range(2)]
+    split(False)
+    expected = [_run(a, False, True)[:2] for a in args]
+    split(True)
+    results, errors = [None] * 2, []
+
+    def work(k):
+        try:
+            for _ in range(20):
+                results[k] = _run(args[k], False, True)[:2]
+        except Exception as error:  # Reported below.
+            errors.append(error)
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not errors
+    for (out, flat), (want_out, want_flat) in zip(results, expected):
+        np.testing.assert_allclose(out, want_out, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(flat, want_flat, rtol=1e-12, atol=1e-12)
+
+
+def test_partner_unavailable_where_no_process_can_start(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("no processes here")
+    partner.shutdown()
+    monkeypatch.setattr(partner, "_available", None)
+    monkeypatch.setattr(partner, "Partner", refuse)
+    monkeypatch.setattr(threads, "cores", lambda: 2)
+    assert partner.partner() is None and partner._available is False
+    monkeypatch.setattr(partner, "_available", None)
+
+
+def test_ctrl_c_in_a_terminal_does_not_stop_the_partner(split):
+    """A terminal's Ctrl-C reaches the whole process group; the partner leaves it to the
+    calling process and keeps serving."""
+    args = _inputs(8, 6, "float64", True, False)
+    split(False)
+    expected = _run(args, False, True)[:2]
+    helper = split(True)
+    os.kill(helper._process.pid, signal.SIGINT)
+    time.sleep(0.2)
+    assert helper._process.poll() is None
+    out, flat, gates = _run(args, False, True)
+    assert gates.ndim == 5 and helper.alive
+    np.testing.assert_allclose(out, expected[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(flat, expected[1], rtol=1e-12, atol=1e-12)
