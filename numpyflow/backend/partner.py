@@ -61,8 +61,9 @@ START_TIMEOUT_S = 60.0
 
 
 def task(fn):
-    """Marks a module-level function as runnable by the partner: fn(arrays, options, lo,
-    hi), `arrays` a dict of shared arrays, `options` plain Python values, rows lo:hi."""
+    """Marks a module-level function as runnable by the partner: fn(arrays, options, *rows),
+    `arrays` a dict of shared arrays, `options` plain Python values, `rows` the run of batch
+    rows (lo, hi, ...) that one process computes."""
     fn.partner_task = True
     return fn
 
@@ -99,12 +100,6 @@ class SharedArena:
             free = self._free.get(size)
             slab, offset = free.pop() if free else self._carve(size)
         return np.asarray(_Block(self, slab, offset, size, shape, dtype))
-
-    def copy(self, array):
-        """A C-contiguous copy of `array` in shared memory."""
-        out = self.empty(array.shape, array.dtype)
-        np.copyto(out, array)
-        return out
 
     def _carve(self, size):
         slab = self.slabs[-1] if self.slabs else None
@@ -303,9 +298,7 @@ class Partner:
 
 _lock = threading.Lock()
 _partner = None
-_partner_pid = None
-
-
+_partner_pid = None  # A forked child inherits the object but not the process: its own.
 _available = None  # Whether this platform and environment allow a partner (checked once).
 
 
@@ -357,8 +350,8 @@ def serve(socket_fd, claim_fd):
     import importlib
     import mmap
     import pickle
-    import socket
     import signal
+    import socket
     # Ctrl-C in a terminal reaches the whole process group: the calling process handles it
     # (and closes the socket, which ends this loop).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
