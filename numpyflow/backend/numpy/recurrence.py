@@ -237,7 +237,8 @@ def _weight_grads(dz, xt, kernel, go_backwards, need_x, recurrent, use_bias):
     return dx, dkernel, drecurrent, dbias
 
 
-# The second core beside a whole-batch time loop (issue #14). At batch 32 the loop itself
+# Without a partner process (see PARTNER_STEP_ABOVE: other platforms, or before it is up):
+# the second core beside a whole-batch time loop (issue #14). At batch 32 the loop itself
 # cannot split (see SPLIT_STEP_ABOVE), but the GEMMs around it need not wait for it: the
 # input projection of a step is needed only when the loop reaches it, and the weight
 # gradients of a step can be taken as soon as the backward loop has passed it. So a pool
