@@ -21,11 +21,10 @@ import pytest
 
 from numpyflow.backend import partner, threads
 from numpyflow.backend.numpy import recurrence
+from tests.backend.test_recurrence_pipeline import F, U, _inputs
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "memfd_create"),
                                 reason="the partner process needs memfd (Linux)")
-
-F, U = 3, 4
 
 
 def _wait_for_partner():
@@ -49,16 +48,6 @@ def split(monkeypatch):
         monkeypatch.setattr(recurrence, "SPLIT_STEP_ABOVE", 10 ** 18)  # No thread split.
         return _wait_for_partner() if on else None
     return set_mode
-
-
-def _inputs(batch, steps, dtype, use_bias, masked, seed=0):
-    rng = np.random.default_rng(seed)
-
-    def r(*shape):
-        return rng.uniform(-1, 1, shape).astype(dtype)
-    mask = (rng.uniform(size=(batch, steps)) > 0.3) if masked else None
-    return (r(batch, steps, F), r(batch, U), r(batch, U), r(F, 4 * U), r(U, 4 * U),
-            r(4 * U) if use_bias else None, mask)
 
 
 def _run(args, go_backwards, need_x, last_only=False):

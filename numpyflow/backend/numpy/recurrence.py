@@ -176,6 +176,17 @@ def _copy(array, empty=np.empty):
     return out
 
 
+def _run_rows(task, arrays, options, helper, parts):
+    """task(arrays, options, lo, hi) over a batch: its two halves in this process and in
+    `helper`'s (a partner process, `_partner_for`), or else over the row runs `parts` on
+    the thread pool (`_recurrence_parts`)."""
+    if helper is not None:
+        batch = max(hi for _, hi in parts)
+        helper.run_split(task, arrays, options, *threads.even_parts(batch, 2))
+    else:
+        threads.run_parts(lambda part: task(arrays, options, *part), parts)
+
+
 def _shared(array, helper):
     """`array` where `helper`'s process can read it: a copy in its arena (None: as is)."""
     return array if helper is None or array is None else _copy(array, helper.arena.empty)
@@ -352,12 +363,8 @@ def simple_forward(x, h0, kernel, recurrent_kernel, bias, mask, *, activation, g
                   z=empty((steps, batch, units), xt.dtype),
                   # The new state before masking (for the gradient).
                   activated=empty((steps, batch, units), xt.dtype))
-    options = {"activation": activation}
-    if helper is not None:
-        helper.run_split(_simple_forward_rows, arrays, options, *threads.even_parts(batch, 2))
-    else:
-        threads.run_parts(lambda part: _simple_forward_rows(arrays, options, *part),
-                          _recurrence_parts(batch, units, 1))
+    _run_rows(_simple_forward_rows, arrays, {"activation": activation}, helper,
+              _recurrence_parts(batch, units, 1))
     return states[1:].transpose(1, 0, 2), (xt, states, arrays["activated"])
 
 
@@ -405,11 +412,7 @@ def simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
     arrays = dict(dyt=_shared(dy.transpose(1, 0, 2), helper), mt=_shared(mt, helper),
                   activated=activated, da_all=empty(activated.shape, activated.dtype),
                   u_t=_transposed(recurrent_kernel, parts, empty), dh_first=dh_first)
-    options = {"activation": activation}
-    if helper is not None:
-        helper.run_split(_simple_backward_rows, arrays, options, *parts)
-    else:
-        threads.run_parts(lambda part: _simple_backward_rows(arrays, options, *part), parts)
+    _run_rows(_simple_backward_rows, arrays, {"activation": activation}, helper, parts)
     da_all = arrays["da_all"]
     dx, dkernel, (drecurrent,), dbias = _weight_grads(
         da_all, xt, kernel, go_backwards, need_x, [(states[:-1], da_all)], use_bias)
@@ -891,12 +894,8 @@ def gru_forward(x, h0, kernel, recurrent_kernel, bias, mask, *, go_backwards, re
                   # Activated z (update), r (reset), hh (candidate); h @ U_h (+ b) or r * h.
                   gates=empty((steps, batch, 3 * n), xt.dtype),
                   recurrent=empty((steps, batch, n), xt.dtype))
-    options = {"reset_after": reset_after}
-    if helper is not None:
-        helper.run_split(_gru_forward_rows, arrays, options, *threads.even_parts(batch, 2))
-    else:
-        threads.run_parts(lambda part: _gru_forward_rows(arrays, options, *part),
-                          _recurrence_parts(batch, n, 3))
+    _run_rows(_gru_forward_rows, arrays, {"reset_after": reset_after}, helper,
+              _recurrence_parts(batch, n, 3))
     saved = tuple(arrays[k] for k in ("xt", "states", "gates", "recurrent"))
     return states[1:].transpose(1, 0, 2), saved
 
@@ -968,11 +967,7 @@ def gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *ma
     else:  # Contiguous transposes (see `_transposed`).
         arrays["u_zr_t"] = _copy(u[:, :2 * n].T, empty)
         arrays["u_h_t"] = _copy(u[:, 2 * n:].T, empty)
-    options = {"reset_after": reset_after}
-    if helper is not None:
-        helper.run_split(_gru_backward_rows, arrays, options, *parts)
-    else:
-        threads.run_parts(lambda part: _gru_backward_rows(arrays, options, *part), parts)
+    _run_rows(_gru_backward_rows, arrays, {"reset_after": reset_after}, helper, parts)
     dx_all, dinner_all = arrays["dx_all"], arrays.get("dinner_all")
     if reset_after:
         ones = np.ones((steps, batch, 1), dtype=dy.dtype)  # Column sums: the recurrent bias.
