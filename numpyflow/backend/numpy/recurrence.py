@@ -176,6 +176,15 @@ def _copy(array, empty=np.empty):
     return out
 
 
+def _through_step(grad, mt, s, lo, hi):
+    """A state's gradient at step s split by the mask (time, batch, 1) of the rows lo:hi:
+    (what flows into the step, what is carried past it: None without a mask)."""
+    if mt is None:
+        return grad, None
+    through = grad * mt[s, lo:hi]
+    return through, grad - through
+
+
 def _run_rows(task, arrays, options, helper, parts):
     """task(arrays, options, lo, hi) over a batch: its two halves in this process and in
     `helper`'s (a partner process, `_partner_for`), or else over the row runs `parts` on
@@ -379,11 +388,7 @@ def _simple_backward_rows(arrays, options, lo, hi):
     blocks = _row_blocks(hi - lo, u_t.shape[0], u_t.shape[1])
     for s in range(len(dyt) - 1, -1, -1):
         dh += dyt[s, lo:hi]
-        if mt is not None:
-            dh_new = dh * mt[s, lo:hi]
-            dh_keep = dh - dh_new
-        else:
-            dh_new = dh
+        dh_new, dh_keep = _through_step(dh, mt, s, lo, hi)
         act = activated[s, lo:hi]
         da = da_all[s, lo:hi]
         if options["activation"] == "tanh":
@@ -915,11 +920,7 @@ def _gru_backward_rows(arrays, options, lo, hi):
     product = np.empty((hi - lo, n), dtype=dyt.dtype) if reset_after else None
     for s in range(steps - 1, -1, -1):
         dh = dh + dyt[s, lo:hi]
-        if mt is not None:
-            dh_new = dh * mt[s, lo:hi]
-            dh_keep = dh - dh_new
-        else:
-            dh_new = dh
+        dh_new, dh_keep = _through_step(dh, mt, s, lo, hi)
         h = states[s, lo:hi]
         g = gates[s, lo:hi]
         update, reset, cand = g[:, :n], g[:, n:2 * n], g[:, 2 * n:]
