@@ -25,8 +25,9 @@ here. Results never depend on which process ran a task (the same code on the sam
 library, one BLAS thread each).
 
 Not on platforms without memfd (macOS, Windows), with one core (`threads.cores()`, which
-`tf.config.threading.set_intra_op_parallelism_threads(1)` and MPI ranks lower to 1), or
-with NUMPYFLOW_PARTNER=0 in the environment: kernels then run as before (threads).
+`tf.config.threading.set_intra_op_parallelism_threads(1)` and MPI ranks lower to 1), in
+frozen applications, where no process can start, or with NUMPYFLOW_PARTNER=0 in the
+environment: kernels then run as before (threads).
 
 Example:
     >>> helper = partner()            # None until the process is up (or not available)
@@ -306,7 +307,9 @@ def _enabled():
     global _available
     if _available is None:
         import socket
+        # A frozen application's executable is the application, not a Python to run -c.
         _available = (os.environ.get("NUMPYFLOW_PARTNER", "1") != "0" and bool(sys.executable)
+                      and not getattr(sys, "frozen", False)
                       and hasattr(os, "memfd_create") and hasattr(socket, "send_fds"))
     return _available
 

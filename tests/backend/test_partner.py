@@ -246,6 +246,10 @@ def test_partner_off_by_environment_or_one_thread(monkeypatch):
     assert partner.partner() is None
     monkeypatch.setattr(partner, "_available", None)
     monkeypatch.delenv("NUMPYFLOW_PARTNER")
+    monkeypatch.setattr(partner.sys, "frozen", True, raising=False)  # e.g. PyInstaller
+    assert partner.partner() is None
+    monkeypatch.setattr(partner, "_available", None)
+    monkeypatch.delattr(partner.sys, "frozen")
     import numpyflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)  # One core: no second process.
     try:
