@@ -17,11 +17,12 @@ Example:
 
     with BlasThreadsSeen() as seen:
         model.fit(x[:warm], y[:warm], verbose=0)
-    info["threads"] = seen.text()           # e.g. "BLAS 1", "BLAS 1-2, 3 Python threads"
+    info["threads"] = seen.text()           # e.g. "BLAS 1" or "BLAS 1-2, 3 Python threads"
 """
 
 import importlib
 import os
+import sys
 import threading
 
 
@@ -89,12 +90,9 @@ class BlasThreadsSeen:
 
 
 def partner_running():
-    """Whether numpyflow's partner process (half of each recurrence) is up in this child."""
-    try:
-        partner = importlib.import_module("numpyflow.backend.partner")
-    except ImportError:
-        return False
-    current = getattr(partner, "_partner", None)
+    """Whether numpyflow's partner process (half of each recurrence) is up in this child
+    (never imports it: a child that ran no recurrence has not loaded it)."""
+    current = getattr(sys.modules.get("numpyflow.backend.partner"), "_partner", None)
     return bool(current is not None and current.alive and current.ready)
 
 

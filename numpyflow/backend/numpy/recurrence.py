@@ -122,9 +122,10 @@ def _step_product(a, b, out, blocks):
 def _transposed(matrix, parts, empty=np.empty):
     """matrix.T for the backward's per-step products (rows, m) @ matrix.T over the row runs
     `parts`: the view when they run in small-matrix blocks (`_row_blocks`), else a
-    contiguous copy (in an array from `empty`: np.empty or a partner arena's). Measured, (32, 512) @ (512, 128): whole 56 us with the copy against
-    85 us with the view; in blocks of 8 rows 43 against 46 us. The copy itself costs
-    ~150 us (128 x 512 float32: a transposing copy reads with a large stride)."""
+    contiguous copy (arrays from `empty`: np.empty or a partner arena's). Measured,
+    (32, 512) @ (512, 128): whole 56 us with the copy against 85 us with the view; in
+    blocks of 8 rows 43 against 46 us. The copy itself costs ~150 us (128 x 512 float32:
+    a transposing copy reads with a large stride)."""
     rows = max(hi - lo for lo, hi in parts)
     if len(_row_blocks(rows, matrix.shape[1], matrix.shape[0])) > 1:
         return matrix.T if empty is np.empty else _copy(matrix, empty).T
@@ -756,8 +757,7 @@ def _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel
     for piece in pieces:
         flat[offset:offset + piece.size].reshape(piece.shape)[...] = piece
         offset += piece.size
-    for halves in sums:
-        first, second = halves
+    for first, second in sums:
         np.add(first, second, out=flat[offset:offset + first.size].reshape(first.shape))
         offset += first.size
     return flat
@@ -890,8 +890,8 @@ def gru_forward(x, h0, kernel, recurrent_kernel, bias, mask, *, go_backwards, re
     xt, mt = _time_major(x, mask, go_backwards, empty)
     input_bias, recurrent_bias = ((bias[0], bias[1]) if (reset_after and bias is not None)
                                   else (bias, None))
-    arrays = dict(xt=xt, mt=mt, kernel=_shared(kernel, helper), u=_shared(recurrent_kernel, helper),
-                  input_bias=_shared(input_bias, helper),
+    arrays = dict(xt=xt, mt=mt, kernel=_shared(kernel, helper),
+                  u=_shared(recurrent_kernel, helper), input_bias=_shared(input_bias, helper),
                   recurrent_bias=_shared(recurrent_bias, helper))
     states = empty((steps + 1, batch, n), xt.dtype)
     states[0] = h0
