@@ -9,13 +9,6 @@ from numpyflow.backend.numpy import conv, conv_channels_last
 from tests.ops.cases_conv import pads_for
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _stop_the_pool_afterwards():
-    # Later tests count the process's threads (benchmarks' thread report): leave none.
-    yield
-    threads.shutdown()
-
-
 CONFIGS = [  # (x shape, filter shape, strides, dilations, padding)
     ((4, 8, 8, 32), (3, 3, 32, 64), (1, 1), (1, 1), "SAME"),      # CIFAR CNN-like
     ((1, 5, 7, 16), (3, 3, 16, 64), (1, 1), (1, 1), "SAME"),       # batch 1, odd sizes

@@ -10,13 +10,6 @@ from numpyflow.backend.numpy import conv
 from tests.ops.cases_conv import pads_for
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _stop_the_pool_afterwards():
-    # Later tests count the process's threads (benchmarks' thread report): leave none.
-    yield
-    threads.shutdown()
-
-
 CONFIGS = [  # (x shape, filter shape, strides, dilations, padding)
     ((12, 9, 8, 1), (5, 5, 1, 6), (1, 1), (1, 1), "SAME"),     # LeNet conv1-like
     ((8, 7, 7, 6), (5, 5, 6, 16), (1, 1), (1, 1), "VALID"),    # LeNet conv2-like

@@ -17,12 +17,6 @@ CONFIGS = [  # (x shape, filter shape, strides, pads)
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _stop_the_pool_afterwards():
-    yield
-    threads.shutdown()
-
-
 def _dilations(filter_shape):
     return (2, 1) if filter_shape == (2, 3, 3, 5) else (1, 1)
 

@@ -11,13 +11,6 @@ from numpyflow.backend.numpy import pooling
 KSIZE, STRIDES, NO_PADS = (2, 2), (2, 2), ((0, 0), (0, 0))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _stop_the_pool_afterwards():
-    # Later tests count the process's threads (benchmarks' thread report): leave none.
-    yield
-    threads.shutdown()
-
-
 def _set_split(monkeypatch, split):
     monkeypatch.setattr(threads, "SPLIT_ABOVE_FEW_CALLS", 0 if split else float("inf"))
     monkeypatch.setattr(threads, "cores", lambda: 2)

@@ -11,13 +11,6 @@ from numpyflow.backend import blas, threads
 from numpyflow.backend.quiet import quiet
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _stop_the_pool_afterwards():
-    # Later tests count the process's threads (benchmarks' thread report): leave none.
-    yield
-    threads.shutdown()
-
-
 @pytest.fixture(autouse=True)
 def _fresh_split_outcomes(monkeypatch):
     # Each test starts with workers in use, whatever earlier splits did.
