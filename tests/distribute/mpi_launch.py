@@ -5,6 +5,7 @@ The flags the test machines need live here, not in the user's way: `--oversubscr
 why, when mpirun or mpi4py is missing.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -62,3 +63,8 @@ def check(completed):
         f"exit code {completed.returncode}\nstdout:\n{completed.stdout[-3000:]}\n"
         f"stderr:\n{completed.stderr[-3000:]}")
     return completed
+
+
+def rank_records(out, ranks=2):
+    """The JSON record each rank of a worker run wrote into `out` (rank0.json, ...)."""
+    return [json.load(open(Path(out) / f"rank{r}.json")) for r in range(ranks)]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.distribute.mpi_launch import check, require_mpi, run_mpi
+from tests.distribute.mpi_launch import check, rank_records, require_mpi, run_mpi
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +65,7 @@ def test_relaunch_with_backup_and_restore_resumes(tmp_path):
                                                         "training_metadata.json"]
     assert json.load(open(backup / "training_metadata.json"))["epoch"] == 2
     check(run_mpi(2, "fit_worker.py", *arguments, "--out", tmp_path / "second"))
-    records = [json.load(open(tmp_path / "second" / f"rank{r}.json")) for r in (0, 1)]
+    records = rank_records(tmp_path / "second")
     for record in records:
         assert record["epochs"] == [2, 3]  # Epochs 0 and 1 were done before the kill.
     assert records[0]["digests"] == records[1]["digests"]

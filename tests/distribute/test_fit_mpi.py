@@ -12,11 +12,8 @@ import os
 import numpy as np
 import pytest
 
-from tests.distribute.mpi_launch import check, require_mpi, run_mpi, run_python
-
-
-def _records(out, ranks=2):
-    return [json.load(open(os.path.join(out, f"rank{r}.json"))) for r in range(ranks)]
+from tests.distribute.mpi_launch import (check, rank_records, require_mpi, run_mpi,
+                                         run_python)
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +25,7 @@ def test_mlp_weights_identical_every_epoch_and_history_global(tmp_path):
     out = tmp_path / "run"
     check(run_mpi(2, "fit_worker.py", "--model", "mlp", "--samples", 1024, "--epochs", 3,
                   "--validation", "--out", out))
-    chief, other = _records(out)
+    chief, other = rank_records(out)
     assert chief["replicas"] == other["replicas"] == 2
     assert len(chief["digests"]) == 3
     assert chief["digests"] == other["digests"]  # Bit-identical weights after each epoch.
@@ -54,7 +51,7 @@ def test_two_ranks_of_16_equal_one_process_of_32(tmp_path):
     assert len(two.files) == 10
     for name in two.files:
         np.testing.assert_allclose(two[name], one[name], rtol=1e-4, atol=2e-6, err_msg=name)
-    chief, other = _records(tmp_path / "two")
+    chief, other = rank_records(tmp_path / "two")
     assert chief["digests"] == other["digests"]
     single = json.load(open(tmp_path / "one" / "rank0.json"))
     assert single["replicas"] == 1
@@ -65,7 +62,7 @@ def test_dataset_input_is_sharded_by_data(tmp_path):
     out = tmp_path / "run"
     completed = check(run_mpi(2, "fit_worker.py", "--samples", 320, "--batch", 64,
                               "--epochs", 2, "--dataset", "--out", out))
-    chief, other = _records(out)
+    chief, other = rank_records(out)
     assert chief["digests"] == other["digests"]
     assert chief["history"] == other["history"]
     assert "5/5" in completed.stdout  # 320 / 64 global batches per epoch.
@@ -75,7 +72,7 @@ def test_only_the_chief_writes_checkpoints_and_summaries(tmp_path):
     directory = tmp_path / "ckpt"
     check(run_mpi(2, "fit_worker.py", "--samples", 256, "--epochs", 2, "--checkpoint-dir",
                   directory, "--backup-dir", directory / "backup", "--out", tmp_path / "run"))
-    chief, other = _records(tmp_path / "run")
+    chief, other = rank_records(tmp_path / "run")
     names = sorted(os.listdir(directory))
     assert names == ["ckpt-1.weights.h5", "ckpt-2.weights.h5", "tb"]  # No workertemp_1 left.
     events = [name for _, _, files in os.walk(directory / "tb") for name in files]
@@ -114,5 +111,5 @@ def test_seeded_runs_repeat_bit_for_bit(tmp_path):
     for run in ("first", "second"):
         check(run_mpi(2, "fit_worker.py", "--samples", 256, "--epochs", 1,
                       "--out", tmp_path / run))
-    assert _records(tmp_path / "first")[0]["digests"] == \
-        _records(tmp_path / "second")[0]["digests"]
+    assert rank_records(tmp_path / "first")[0]["digests"] == \
+        rank_records(tmp_path / "second")[0]["digests"]

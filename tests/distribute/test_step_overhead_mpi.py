@@ -2,12 +2,11 @@
 and each rank keeps to its share of the cores (one thread on a 2-core machine: no BLAS
 threads, no batch splits across the other rank's core)."""
 
-import json
 import os
 
 import pytest
 
-from tests.distribute.mpi_launch import check, require_mpi, run_mpi
+from tests.distribute.mpi_launch import check, rank_records, require_mpi, run_mpi
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +19,7 @@ def test_fit_makes_one_all_reduce_per_step_and_each_rank_keeps_to_its_cores(tmp_
     # 256 samples in global batches of 32: 8 steps per epoch; verbose 0, no batch callback.
     check(run_mpi(2, "fit_worker.py", "--model", "lenet", "--samples", 256, "--batch", 32,
                   "--epochs", 2, "--verbose", 0, "--out", out))
-    records = [json.load(open(os.path.join(out, f"rank{r}.json"))) for r in range(2)]
+    records = rank_records(out)
     share = max(1, (os.cpu_count() or 1) // 2)
     for record in records:
         # One gradient all-reduce per step, plus the metrics' once per epoch.

@@ -10,7 +10,8 @@ import json
 import numpy as np
 import pytest
 
-from tests.distribute.mpi_launch import check, require_mpi, run_mpi, run_python
+from tests.distribute.mpi_launch import (check, rank_records, require_mpi, run_mpi,
+                                         run_python)
 
 # (name, worker arguments): 259 = 8 x 32 + 3 (last batch split 2/1); 65 = 2 x 32 + 1
 # (rank 1 gets an empty piece).
@@ -49,7 +50,7 @@ def test_weights_match_the_single_process_run(runs):
 def test_history_and_every_sample_counted(runs):
     name, out = runs
     single = json.load(open(out / "one" / "rank0.json"))
-    chief, other = (json.load(open(out / "two" / f"rank{r}.json")) for r in (0, 1))
+    chief, other = rank_records(out / "two")
     assert chief["digests"] == other["digests"]
     if name == "compute_loss":
         # The loss tracker and accuracy count all 259 samples, as in one process.
