@@ -7,7 +7,7 @@ import pytest
 
 from numpyflow.backend import threads
 from numpyflow.backend.numpy import conv
-from tests.ops.cases_conv import pads_for
+from tests.ops.cases_conv import run_conv_kernels
 
 
 CONFIGS = [  # (x shape, filter shape, strides, dilations, padding)
@@ -16,20 +16,6 @@ CONFIGS = [  # (x shape, filter shape, strides, dilations, padding)
     ((6, 8, 9, 4), (3, 2, 2, 6), (1, 2), (2, 1), "SAME"),      # grouped, strided
     ((4, 6, 6, 3), (3, 3, 1, 3), (1, 1), (1, 1), [[0, 0], [1, 0], [2, 1], [0, 0]]),  # depthwise
 ]
-
-
-def _kernels(x_shape, f_shape, strides, dilations, padding, dtype):
-    rng = np.random.default_rng(sum(x_shape))
-    x = rng.standard_normal(x_shape).astype(dtype)
-    f = rng.standard_normal(f_shape).astype(dtype)
-    pads = pads_for(padding, x_shape, f_shape[:2], strides, dilations)
-    groups = x_shape[3] // f_shape[2]
-    y, saved = conv.conv2d(x, f, strides, dilations, pads, groups)
-    dy = rng.standard_normal(y.shape).astype(dtype)
-    dx = conv.conv2d_backprop_input(f, dy, x_shape, strides, dilations, pads, groups)
-    df = conv.conv2d_backprop_filter(x, dy, f_shape, strides, dilations, pads, groups,
-                                     columns=saved)
-    return saved, [y, dx, df]
 
 
 def _mode(monkeypatch, chunks, split):
@@ -47,9 +33,9 @@ def _mode(monkeypatch, chunks, split):
 @pytest.mark.parametrize("split", [False, True])
 def test_chunked_kernels_match_one_piece(monkeypatch, config, dtype, split):
     _mode(monkeypatch, chunks=False, split=False)
-    _, want = _kernels(*config, dtype)
+    _, want = run_conv_kernels(*config, dtype)
     _mode(monkeypatch, chunks=True, split=split)
-    saved, got = _kernels(*config, dtype)
+    saved, got = run_conv_kernels(*config, dtype)
     if tuple(config[2]) == (1, 1) and config[0][3] == config[1][2]:
         # Unit-stride plain convolutions save their chunks' planes: one image per chunk.
         assert saved.ndim == 5 and saved.shape[0] == config[0][0]

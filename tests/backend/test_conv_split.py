@@ -7,7 +7,7 @@ import pytest
 import numpyflow as tf
 from numpyflow.backend import threads
 from numpyflow.backend.numpy import conv
-from tests.ops.cases_conv import pads_for
+from tests.ops.cases_conv import run_conv_kernels
 
 
 CONFIGS = [  # (x shape, filter shape, strides, dilations, padding)
@@ -30,29 +30,13 @@ def whole(monkeypatch):
     monkeypatch.setattr(threads, "SPLIT_ABOVE", float("inf"))
 
 
-def _kernels(x_shape, f_shape, strides, dilations, padding, dtype=np.float64):
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(x_shape).astype(dtype)
-    f = rng.standard_normal(f_shape).astype(dtype)
-    pads = pads_for(padding, x_shape, f_shape[:2], strides, dilations)
-    groups = x_shape[3] // f_shape[2]
-    y, columns = conv.conv2d(x, f, strides, dilations, pads, groups)
-    dy = rng.standard_normal(y.shape).astype(dtype)
-    dx = conv.conv2d_backprop_input(f, dy, x_shape, strides, dilations, pads, groups)
-    df_saved = conv.conv2d_backprop_filter(x, dy, f_shape, strides, dilations, pads, groups,
-                                           columns=columns)
-    df_recomputed = conv.conv2d_backprop_filter(x, dy, f_shape, strides, dilations, pads,
-                                                groups)
-    return columns, y, dx, df_saved, df_recomputed
-
-
 @pytest.mark.parametrize("config", CONFIGS)
 def test_split_kernels_match_whole_batch(config, monkeypatch):
     monkeypatch.setattr(threads, "SPLIT_ABOVE", float("inf"))
-    whole_columns, *expected = _kernels(*config)
+    whole_columns, expected = run_conv_kernels(*config, np.float64)
     monkeypatch.setattr(threads, "SPLIT_ABOVE", 0)
     monkeypatch.setattr(threads, "cores", lambda: 2)
-    columns, *got = _kernels(*config)
+    columns, got = run_conv_kernels(*config, np.float64)
     # Split: the two halves' column matrices, stacked on a new axis.
     assert columns.shape[0] == 2 and columns.ndim == whole_columns.ndim + 1
     for want, have in zip(expected, got):

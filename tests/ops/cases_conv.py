@@ -29,6 +29,25 @@ def pads_for(padding, x_shape, kernel_hw, strides, dilations=(1, 1)):
     return tuple(tuple(p) for p in padding[1:3])
 
 
+def run_conv_kernels(x_shape, f_shape, strides, dilations, padding, dtype):
+    """The backend conv kernels on seeded random data: (what the forward saved, [y, dx,
+    the filter gradient from the saved columns, the filter gradient recomputed]), for
+    tests comparing the kernels' modes (threads, chunks, blocks) with each other."""
+    from numpyflow.backend.numpy import conv
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    f = rng.standard_normal(f_shape).astype(dtype)
+    pads = pads_for(padding, x_shape, f_shape[:2], strides, dilations)
+    groups = x_shape[3] // f_shape[2]
+    y, saved = conv.conv2d(x, f, strides, dilations, pads, groups)
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    dx = conv.conv2d_backprop_input(f, dy, x_shape, strides, dilations, pads, groups)
+    df_saved = conv.conv2d_backprop_filter(x, dy, f_shape, strides, dilations, pads, groups,
+                                           columns=saved)
+    df = conv.conv2d_backprop_filter(x, dy, f_shape, strides, dilations, pads, groups)
+    return saved, [y, dx, df_saved, df]
+
+
 def _out_size(padded, kernel, stride, dilation):
     return (padded - (kernel - 1) * dilation - 1) // stride + 1
 
