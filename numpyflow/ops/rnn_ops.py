@@ -155,13 +155,18 @@ def _gradient_rule(kind, backward):
         parts = sequence_parts(inputs, kind, attrs["use_bias"], attrs["masked"])
         saved = [Tensor(a) for a in node.saved]
         extra = {key: value for key, value in attrs.items() if key != "masked"}
-        need_x = bool(node.needs[0]) if node.needs is not None else True
+        states = range(1, 3 if kind == "LSTM" else 2)  # The initial states' inputs.
+        needs = node.needs if node.needs is not None else [True] * len(inputs)
+        need_x, need_states = bool(needs[0]), any(needs[i] for i in states)
         mask = [parts["mask"]] if attrs["masked"] else []
         flat = backward(dy, *saved, parts["kernel"], parts["recurrent_kernel"], *mask,
-                        need_x=need_x, **extra)
-        # The flat vector holds, in order, the gradient of each float input (x only when
-        # needed: skipping dx saves a GEMM when x is the model's data).
-        wanted = [t.dtype.is_floating and (i > 0 or need_x) for i, t in enumerate(inputs)]
+                        need_x=need_x, need_states=need_states, **extra)
+        # The flat vector holds, in order, the gradient of each float input: x's only when
+        # needed (skipping dx saves a GEMM when x is the model's data), the initial
+        # states' only when needed (zeros a layer made need none: that saves the last
+        # step's product with the recurrent kernel).
+        wanted = [t.dtype.is_floating and (need_x if i == 0 else need_states if i in states
+                                           else True) for i, t in enumerate(inputs)]
         grads = iter(_unpack(flat, [tuple(t.shape) for t, w in zip(inputs, wanted) if w]))
         return tuple(next(grads) if w else None for w in wanted)
     return gradient

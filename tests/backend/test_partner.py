@@ -64,7 +64,8 @@ def _run(args, go_backwards, need_x, last_only=False):
     return np.array(out), flat, saved[2]
 
 
-@pytest.mark.parametrize("batch,steps", [(2, 5), (5, 7), (32, 3), (9, 1)])
+# 17 steps: the split backward runs in chunks of BACKWARD_CHUNK_STEPS (7, 7, 3).
+@pytest.mark.parametrize("batch,steps", [(2, 5), (5, 7), (32, 3), (9, 1), (4, 17)])
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("use_bias", [True, False])
 @pytest.mark.parametrize("go_backwards", [False, True])

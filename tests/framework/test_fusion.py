@@ -223,3 +223,105 @@ def test_a_second_derivative_through_the_pool_gives_the_same_numbers():
     graph = tracing.trace_graph(step, x)
     assert "MaxPoolGradGrad" in primitive_names(graph)
     assert fusion.fused(graph) is graph
+
+
+# -- sliced_output_gradient ---------------------------------------------------------------------
+
+UNITS = 4
+
+
+def lstm_inputs(batch=3, steps=6, features=2, seed=0):
+    rng = np.random.default_rng(seed)
+
+    def r(*shape):
+        return rng.uniform(-1, 1, shape).astype(np.float32)
+    return (r(batch, steps, features), r(features, 4 * UNITS), r(UNITS, 4 * UNITS), r(4 * UNITS))
+
+
+def lstm_step(*keys, go_backwards=False):
+    """The LSTM op's gradients (kernel, recurrent kernel, bias, x) of a loss of the output
+    slices `keys`, as a recurrent layer reads its last output and final states."""
+    from numpyflow.ops import rnn_ops
+
+    def step(x, kernel, recurrent, bias):
+        zeros = tf.zeros((x.shape[0], UNITS))
+        with tf.GradientTape() as tape:
+            tape.watch([x, kernel, recurrent, bias])
+            states = rnn_ops.lstm_sequence(x, zeros, zeros, kernel, recurrent, bias,
+                                           go_backwards=go_backwards)
+            loss = sum(tf.reduce_sum(tf.square(states[key]) * (1. + i))
+                       for i, key in enumerate(keys))
+        return tape.gradient(loss, [kernel, recurrent, bias, x])
+    return step
+
+
+def equation_with(graph, name):
+    return [eq for eq in graph.equations if eq.primitive.name == name]
+
+
+@pytest.mark.parametrize("key", [(slice(None), -1, slice(0, UNITS)),  # The last output.
+                                 (slice(None), 2, slice(UNITS, None)),  # A step's c.
+                                 (slice(1, None), -2)])  # Some rows, both states.
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_a_sliced_lstm_output_gradient_is_never_made_dense(key, go_backwards):
+    arrays = lstm_inputs()
+    graph = tracing.trace_graph(lstm_step(key, go_backwards=go_backwards), *arrays)
+    assert len(equation_with(graph, "StridedSliceGrad")) == 1
+    rewritten = fusion.fused(graph)
+    assert not equation_with(rewritten, "StridedSliceGrad")
+    (gradient,) = equation_with(rewritten, "LSTMSequenceGrad")
+    assert gradient.attrs["dy_slice"] == key
+    before, after = run_both(graph, *arrays)
+    for got, want in zip(after, before):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("keys", [
+    ((slice(None), slice(-2, None), slice(0, UNITS)),),  # More than one step.
+    ((slice(None), -1, slice(0, UNITS)), (slice(None), -1, slice(UNITS, None))),  # Two slices.
+    ((Ellipsis, -1),),  # Not (batch, time, width) by position.
+])
+def test_other_output_gradients_are_left_dense(keys):
+    arrays = lstm_inputs()
+    graph = tracing.trace_graph(lstm_step(*keys), *arrays)
+    assert fusion.fused(graph) is graph
+    before, after = run_both(graph, *arrays)
+    for got, want in zip(after, before):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_one_step_keys():
+    assert fusion._one_step_key((slice(None), -1, slice(0, 4)))
+    assert fusion._one_step_key((slice(2, None), np.int64(3)))
+    for key in [(slice(None), slice(0, 1)), (slice(None), True), (0, -1), slice(None),
+                (slice(None), -1, 0), (slice(None), -1, slice(None), slice(None)),
+                (slice(None), -1, None)]:
+        assert not fusion._one_step_key(key), key
+
+
+def row_lstm(seed):
+    tf.random.set_seed(seed)
+    model = tf.keras.Sequential([tf.keras.Input((7, 3)), tf.keras.layers.LSTM(5),
+                                 tf.keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def test_a_keras_lstm_trains_as_without_rewrites(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((24, 7, 3)).astype(np.float32)
+    y = rng.integers(0, 3, 24)
+    plain, rewritten = row_lstm(0), row_lstm(1)
+    rewritten.set_weights(plain.get_weights())
+    with monkeypatch.context() as patch:
+        patch.setattr(fusion, "REWRITES", ())
+        plain_history = plain.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        (source,) = plain.train_function.plan_sources()
+        assert "f_StridedSliceGrad(" in source
+    rewritten_history = rewritten.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    (source,) = rewritten.train_function.plan_sources()
+    assert "f_StridedSliceGrad(" not in source and "dy_slice=" in source
+    assert plain_history.history == rewritten_history.history
+    for got, want in zip(rewritten.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(got, want)

@@ -1,0 +1,111 @@
+"""What the recurrence gradients skip when the graph needs less (backend/numpy/recurrence.py):
+`need_states=False` (no initial states' gradients, so no product at the last step back),
+`dy_slice` (the output gradient as one step's slice, see framework/fusion.py), and a zero
+initial h (the forward's step 0 and the recurrent kernel's gradient skip its product).
+Each runs whole, through the LSTM's side thread and split across the partner process,
+against the full computation. tests/ops/cases_rnn.py pins the full computation to NumPy
+references and finite differences."""
+
+import numpy as np
+import pytest
+
+from numpyflow.backend.numpy import recurrence
+from tests.backend.test_partner import _other_inputs, split  # noqa: F401 (a fixture)
+from tests.backend.test_recurrence_pipeline import F, U, _inputs, pipeline  # noqa: F401
+
+
+@pytest.fixture(params=["whole", "pipelined", "split"])
+def path(request, split, pipeline):  # noqa: F811
+    """The LSTM kernels' three paths: the whole loop, with the side thread, or split."""
+    pipeline(request.param == "pipelined", 2)
+    split(request.param == "split")
+    return request.param
+
+
+def lstm(args, dy, go_backwards=False, **options):
+    """The LSTM forward's saved gates and the backward's flat vector for upstream `dy`."""
+    x, h0, c0, kernel, rec, bias, mask = args
+    _, saved = recurrence.lstm_forward(x, h0, c0, kernel, rec, bias, mask,
+                                       go_backwards=go_backwards)
+    flat = recurrence.lstm_backward(dy, *saved, kernel, rec, *([mask] if mask is not None else []),
+                                    use_bias=bias is not None, go_backwards=go_backwards,
+                                    **options)
+    return saved[2], flat
+
+
+def without_states(flat, args, count):
+    """`flat` (dx first) less the `count` initial states' gradients."""
+    x, h0 = args[0], args[1]
+    return np.concatenate([flat[:x.size], flat[x.size + count * h0.size:]])
+
+
+def upstream(args, seed=3):
+    x = args[0]
+    return np.random.default_rng(seed).uniform(-1, 1, (x.shape[0], x.shape[1], 2 * U)).astype(
+        x.dtype)
+
+
+@pytest.mark.parametrize("batch,steps", [(4, 17), (5, 3), (6, 1)])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_lstm_without_initial_states_gradients(path, batch, steps, masked, go_backwards):
+    args = _inputs(batch, steps, "float64", True, masked)
+    dy = upstream(args)
+    gates, full = lstm(args, dy, go_backwards)
+    assert gates.ndim == (5 if path == "split" else 4)
+    if path == "pipelined" and steps > 2:
+        assert recurrence._pipelined(True, [(0, batch)], steps, batch, F, U, 4)
+    _, fewer = lstm(args, dy, go_backwards, need_states=False)
+    np.testing.assert_array_equal(fewer, without_states(full, args, 2))
+
+
+@pytest.mark.parametrize("key", [(slice(None), -1, slice(0, U)), (slice(None), 0),
+                                 (slice(1, 3), 4, slice(U, None)), (slice(None), -5)])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_lstm_gradient_of_one_step_slice(path, key, go_backwards, masked):
+    args = _inputs(4, 11, "float32", True, masked)
+    dense = np.zeros((4, 11, 2 * U), np.float32)
+    dense[key] = upstream(args)[key]
+    _, want = lstm(args, dense, go_backwards)
+    _, got = lstm(args, dense[key], go_backwards, dy_slice=key)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("zero_c0", [False, True])
+@pytest.mark.parametrize("steps", [1, 9, 16])
+def test_lstm_split_from_a_zero_initial_h(split, zero_c0, steps):  # noqa: F811
+    """A zero h0 skips step 0's product in the split forward, and its rows in the split
+    recurrent kernel's gradient; the numbers are those of the whole computation."""
+    x, h0, c0, kernel, rec, bias, mask = _inputs(6, steps, "float64", True, False)
+    args = (x, np.zeros_like(h0), np.zeros_like(c0) if zero_c0 else c0, kernel, rec, bias, None)
+    dy = upstream(args)
+    split(False)
+    _, whole = lstm(args, dy)
+    split(True)
+    gates, parts = lstm(args, dy)
+    assert gates.ndim == 5
+    np.testing.assert_allclose(parts, whole, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind,option", [("gru", True), ("gru", False), ("simple", "tanh"),
+                                         ("simple", "relu")])
+@pytest.mark.parametrize("mode", ["whole", "split"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_gru_and_simple_rnn_without_initial_state_gradient(split, kind, option, mode,  # noqa
+                                                           masked):
+    x, h0, kernel, rec, bias, mask = _other_inputs(kind, 6, 5, "float64", True, masked,
+                                                   option is True)
+    split(mode == "split")
+    if kind == "gru":
+        forward, backward, extra = recurrence.gru_forward, recurrence.gru_backward, \
+            {"reset_after": option}
+    else:
+        forward, backward, extra = recurrence.simple_forward, recurrence.simple_backward, \
+            {"activation": option}
+    out, saved = forward(x, h0, kernel, rec, bias, mask, go_backwards=False, **extra)
+    dy = np.random.default_rng(3).uniform(-1, 1, out.shape)
+    masks = [mask] if mask is not None else []
+    full, fewer = (backward(dy, *saved, kernel, rec, *masks, use_bias=True, go_backwards=False,
+                            need_states=need, **extra) for need in (True, False))
+    np.testing.assert_array_equal(fewer, without_states(full, (x, h0), 1))
