@@ -217,10 +217,10 @@ def _reading(entry, renewed):
 
 # -- the gradient of one step of a recurrence's output --------------------------------------------
 
-# The fused recurrences' gradients whose kernels take `dy_slice` (backend recurrence.py's
-# `_live_gradients`): their upstream gradient as the values at a basic index whose time
-# component is an int, zeros elsewhere.
-_SLICE_READERS = {"LSTMSequenceGrad"}
+# The fused recurrences' gradients (ops/rnn_ops.py), whose kernels take `dy_slice` (backend
+# recurrence.py's `_live_gradients`): their upstream gradient as the values at a basic
+# index whose time component is an int, zeros elsewhere.
+_SLICE_READERS = {"SimpleRNNSequenceGrad", "LSTMSequenceGrad", "GRUSequenceGrad"}
 
 
 def sliced_output_gradient(graph):

@@ -109,3 +109,30 @@ def test_gru_and_simple_rnn_without_initial_state_gradient(split, kind, option, 
     full, fewer = (backward(dy, *saved, kernel, rec, *masks, use_bias=True, go_backwards=False,
                             need_states=need, **extra) for need in (True, False))
     np.testing.assert_array_equal(fewer, without_states(full, (x, h0), 1))
+
+
+@pytest.mark.parametrize("kind,option", [("gru", True), ("gru", False), ("simple", "tanh"),
+                                         ("simple", "relu")])
+@pytest.mark.parametrize("mode", ["whole", "split"])
+@pytest.mark.parametrize("key", [(slice(None), -1), (slice(1, 4), 2, slice(1, 3))])
+@pytest.mark.parametrize("masked", [False, True])
+def test_gru_and_simple_rnn_gradient_of_one_step_slice(split, kind, option, mode, key,  # noqa
+                                                       masked):
+    x, h0, kernel, rec, bias, mask = _other_inputs(kind, 6, 5, "float32", True, masked,
+                                                   option is True)
+    split(mode == "split")
+    if kind == "gru":
+        forward, backward, extra = recurrence.gru_forward, recurrence.gru_backward, \
+            {"reset_after": option}
+    else:
+        forward, backward, extra = recurrence.simple_forward, recurrence.simple_backward, \
+            {"activation": option}
+    out, saved = forward(x, h0, kernel, rec, bias, mask, go_backwards=False, **extra)
+    dense = np.zeros(out.shape, np.float32)
+    dense[key] = np.random.default_rng(3).uniform(-1, 1, out.shape).astype(np.float32)[key]
+    masks = [mask] if mask is not None else []
+    want = backward(dense, *saved, kernel, rec, *masks, use_bias=True, go_backwards=False,
+                    **extra)
+    got = backward(dense[key], *saved, kernel, rec, *masks, use_bias=True, go_backwards=False,
+                   dy_slice=key, **extra)
+    np.testing.assert_array_equal(got, want)

@@ -238,17 +238,26 @@ def lstm_inputs(batch=3, steps=6, features=2, seed=0):
     return (r(batch, steps, features), r(features, 4 * UNITS), r(UNITS, 4 * UNITS), r(4 * UNITS))
 
 
-def lstm_step(*keys, go_backwards=False):
-    """The LSTM op's gradients (kernel, recurrent kernel, bias, x) of a loss of the output
-    slices `keys`, as a recurrent layer reads its last output and final states."""
+def lstm_step(*keys, go_backwards=False, kind="LSTM"):
+    """The recurrence op's gradients (kernel, recurrent kernel, bias, x) of a loss of the
+    output slices `keys`, as a recurrent layer reads its last output and final states."""
     from numpyflow.ops import rnn_ops
 
     def step(x, kernel, recurrent, bias):
         zeros = tf.zeros((x.shape[0], UNITS))
         with tf.GradientTape() as tape:
             tape.watch([x, kernel, recurrent, bias])
-            states = rnn_ops.lstm_sequence(x, zeros, zeros, kernel, recurrent, bias,
-                                           go_backwards=go_backwards)
+            if kind == "LSTM":
+                states = rnn_ops.lstm_sequence(x, zeros, zeros, kernel, recurrent, bias,
+                                               go_backwards=go_backwards)
+            elif kind == "GRU":  # (Bias as reset_after=False takes it.)
+                states = rnn_ops.gru_sequence(x, zeros, kernel[:, :3 * UNITS],
+                                              recurrent[:, :3 * UNITS], bias[:3 * UNITS],
+                                              go_backwards=go_backwards, reset_after=False)
+            else:
+                states = rnn_ops.simple_rnn_sequence(x, zeros, kernel[:, :UNITS],
+                                                     recurrent[:, :UNITS], bias[:UNITS],
+                                                     go_backwards=go_backwards)
             loss = sum(tf.reduce_sum(tf.square(states[key]) * (1. + i))
                        for i, key in enumerate(keys))
         return tape.gradient(loss, [kernel, recurrent, bias, x])
@@ -270,6 +279,22 @@ def test_a_sliced_lstm_output_gradient_is_never_made_dense(key, go_backwards):
     rewritten = fusion.fused(graph)
     assert not equation_with(rewritten, "StridedSliceGrad")
     (gradient,) = equation_with(rewritten, "LSTMSequenceGrad")
+    assert gradient.attrs["dy_slice"] == key
+    before, after = run_both(graph, *arrays)
+    for got, want in zip(after, before):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("kind", ["GRU", "SimpleRNN"])
+def test_a_sliced_gru_or_simple_rnn_output_gradient_is_never_made_dense(kind):
+    arrays = lstm_inputs()
+    key = (slice(None), -1)
+    graph = tracing.trace_graph(lstm_step(key, kind=kind), *arrays)
+    rewritten = fusion.fused(graph)
+    # (The weights' slices keep theirs.)
+    assert len(equation_with(rewritten, "StridedSliceGrad")) == len(
+        equation_with(graph, "StridedSliceGrad")) - 1
+    (gradient,) = equation_with(rewritten, f"{kind}SequenceGrad")
     assert gradient.attrs["dy_slice"] == key
     before, after = run_both(graph, *arrays)
     for got, want in zip(after, before):

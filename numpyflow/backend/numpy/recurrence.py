@@ -401,12 +401,14 @@ def _simple_backward_rows(arrays, options, lo, hi):
     """The SimpleRNN backward's loop over time for the batch rows lo:hi (`simple_backward`'s
     arrays by name): the gradients of the pre-activations and of h0."""
     a = arrays
-    dyt, activated, da_all, u_t, mt = (a.get(k) for k in ("dyt", "activated", "da_all", "u_t",
-                                                           "mt"))
+    activated, da_all, u_t, mt = (a.get(k) for k in ("activated", "da_all", "u_t", "mt"))
+    dy_steps = {s: a["dy_live"][j, lo:hi] for j, s in enumerate(options["live_steps"])}
     dh = a["dh_first"][lo:hi]
     blocks = _row_blocks(hi - lo, u_t.shape[0], u_t.shape[1])
-    for s in range(len(dyt) - 1, -1, -1):
-        dh += dyt[s, lo:hi]
+    for s in range(len(activated) - 1, -1, -1):
+        dy = dy_steps.get(s)
+        if dy is not None:
+            dh += dy
         dh_new, dh_keep = _through_step(dh, mt, s, lo, hi)
         act = activated[s, lo:hi]
         da = da_all[s, lo:hi]
@@ -423,7 +425,8 @@ def _simple_backward_rows(arrays, options, lo, hi):
 
 
 def simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
-                    activation, use_bias, go_backwards, need_x=True, need_states=True):
+                    activation, use_bias, go_backwards, need_x=True, need_states=True,
+                    dy_slice=None):
     mt = _mask_time_major(mask[0], go_backwards) if mask else None
     steps, batch, units = activated.shape
     helper = _partner_for(batch, units, 1)
@@ -434,11 +437,12 @@ def simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
              else _recurrence_parts(batch, units, 1))
     dh_first = empty((batch, units), dy.dtype)  # The gradient of h0.
     dh_first.fill(0)
-    arrays = dict(dyt=_shared(dy.transpose(1, 0, 2), helper), mt=_shared(mt, helper),
+    live, live_dy = _live_gradients(dy, dy_slice, (batch, steps, units), empty)
+    arrays = dict(dy_live=live_dy, mt=_shared(mt, helper),
                   activated=activated, da_all=empty(activated.shape, activated.dtype),
                   u_t=_transposed(recurrent_kernel, parts, empty), dh_first=dh_first)
-    _run_rows(_simple_backward_rows, arrays,
-              {"activation": activation, "need_states": need_states}, helper, parts)
+    options = {"activation": activation, "need_states": need_states, "live_steps": live}
+    _run_rows(_simple_backward_rows, arrays, options, helper, parts)
     da_all = arrays["da_all"]
     dx, dkernel, (drecurrent,), dbias = _weight_grads(
         da_all, xt, kernel, go_backwards, need_x, [(states[:-1], da_all)], use_bias)
@@ -980,16 +984,19 @@ def _gru_backward_rows(arrays, options, lo, hi):
     """The GRU backward's loop over time for the batch rows lo:hi (`gru_backward`'s arrays
     by name): the gradients of the gate pre-activations and of h0."""
     a, reset_after = arrays, options["reset_after"]
-    dyt, states, gates, recurrent, dx_all = (a[k] for k in ("dyt", "states", "gates",
-                                                             "recurrent", "dx_all"))
+    states, gates, recurrent, dx_all = (a[k] for k in ("states", "gates", "recurrent",
+                                                       "dx_all"))
     dinner_all, mt = a.get("dinner_all"), a.get("mt")
+    dy_steps = {s: a["dy_live"][j, lo:hi] for j, s in enumerate(options["live_steps"])}
     steps, _, three = gates.shape
     n = three // 3
-    dh = np.zeros((hi - lo, n), dtype=dyt.dtype)
+    dh = np.zeros((hi - lo, n), dtype=gates.dtype)
     blocks = _row_blocks(hi - lo, three, n)
-    product = np.empty((hi - lo, n), dtype=dyt.dtype) if reset_after else None
+    product = np.empty((hi - lo, n), dtype=gates.dtype) if reset_after else None
     for s in range(steps - 1, -1, -1):
-        dh = dh + dyt[s, lo:hi]
+        dy = dy_steps.get(s)
+        if dy is not None:
+            dh = dh + dy
         dh_new, dh_keep = _through_step(dh, mt, s, lo, hi)
         h = states[s, lo:hi]
         g = gates[s, lo:hi]
@@ -1019,7 +1026,8 @@ def _gru_backward_rows(arrays, options, lo, hi):
 
 
 def gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *mask,
-                 use_bias, go_backwards, reset_after, need_x=True, need_states=True):
+                 use_bias, go_backwards, reset_after, need_x=True, need_states=True,
+                 dy_slice=None):
     mt = _mask_time_major(mask[0], go_backwards) if mask else None
     steps, batch, three = gates.shape
     n = three // 3
@@ -1030,8 +1038,9 @@ def gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *ma
     empty = helper.arena.empty if helper is not None else np.empty
     parts = threads.even_parts(batch, 2) if helper is not None else _recurrence_parts(batch, n, 3)
     u = recurrent_kernel
-    arrays = dict(states=states, gates=gates, recurrent=recurrent,
-                  dyt=_shared(dy.transpose(1, 0, 2), helper), mt=_shared(mt, helper),
+    live, live_dy = _live_gradients(dy, dy_slice, (batch, steps, n), empty)
+    arrays = dict(states=states, gates=gates, recurrent=recurrent, dy_live=live_dy,
+                  mt=_shared(mt, helper),
                   dx_all=empty(gates.shape, gates.dtype),  # d of x @ kernel (+ input bias).
                   dh_first=empty((batch, n), dy.dtype))  # The gradient of h0.
     if reset_after:
@@ -1040,8 +1049,8 @@ def gru_backward(dy, xt, states, gates, recurrent, kernel, recurrent_kernel, *ma
     else:  # Contiguous transposes (see `_transposed`).
         arrays["u_zr_t"] = _copy(u[:, :2 * n].T, empty)
         arrays["u_h_t"] = _copy(u[:, 2 * n:].T, empty)
-    _run_rows(_gru_backward_rows, arrays,
-              {"reset_after": reset_after, "need_states": need_states}, helper, parts)
+    options = {"reset_after": reset_after, "need_states": need_states, "live_steps": live}
+    _run_rows(_gru_backward_rows, arrays, options, helper, parts)
     dx_all, dinner_all = arrays["dx_all"], arrays.get("dinner_all")
     if reset_after:
         ones = np.ones((steps, batch, 1), dtype=dy.dtype)  # Column sums: the recurrent bias.
