@@ -364,7 +364,7 @@ def serve(socket_fd, claim_fd):
     maps, owned = {}, None
     # The arrays and tasks of earlier commands, by description: a training step's calls
     # get the same arena blocks each step (exact-size reuse), so rebuilding them is the
-    # exception (~20 us less between a command and its task's start).
+    # exception (rebuilding them took ~13 us of the ~45 us from a command to its task).
     rebuilt, tasks = {}, {}
     sock.send(b"R")
     while True:
