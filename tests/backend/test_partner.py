@@ -137,16 +137,19 @@ def _other_inputs(kind, batch, steps, dtype, use_bias, masked, reset_after):
             r(*bias_shape) if use_bias else None, mask)
 
 
+def other_kernels(kind, option):
+    """(forward, backward, their keyword arguments) of the GRU (option: reset_after) or the
+    SimpleRNN (option: the activation)."""
+    if kind == "gru":
+        return recurrence.gru_forward, recurrence.gru_backward, {"reset_after": option}
+    return recurrence.simple_forward, recurrence.simple_backward, {"activation": option}
+
+
 def _run_other(kind, args, go_backwards, option):
     """GRU (option: reset_after) or SimpleRNN (option: the activation): output, flat
     gradient, saved arrays."""
     x, h0, kernel, rec, bias, mask = args
-    if kind == "gru":
-        forward, backward, extra = recurrence.gru_forward, recurrence.gru_backward, \
-            {"reset_after": option}
-    else:
-        forward, backward, extra = recurrence.simple_forward, recurrence.simple_backward, \
-            {"activation": option}
+    forward, backward, extra = other_kernels(kind, option)
     out, saved = forward(x, h0, kernel, rec, bias, mask, go_backwards=go_backwards, **extra)
     dy = np.random.default_rng(3).uniform(-1, 1, out.shape).astype(out.dtype)
     flat = backward(dy, *saved, kernel, rec, *([mask] if mask is not None else []),

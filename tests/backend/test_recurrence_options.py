@@ -2,15 +2,15 @@
 `need_states=False` (no initial states' gradients, so no product at the last step back),
 `dy_slice` (the output gradient as one step's slice, see framework/fusion.py), and a zero
 initial h (the forward's step 0 and the recurrent kernel's gradient skip its product).
-Each runs whole, through the LSTM's side thread and split across the partner process,
-against the full computation. tests/ops/cases_rnn.py pins the full computation to NumPy
+The LSTM's run whole, through its side thread and split across the partner process, the
+GRU's and SimpleRNN's whole and split, each against the full computation. tests/ops/cases_rnn.py pins the full computation to NumPy
 references and finite differences."""
 
 import numpy as np
 import pytest
 
 from numpyflow.backend.numpy import recurrence
-from tests.backend.test_partner import _other_inputs, split  # noqa: F401 (a fixture)
+from tests.backend.test_partner import _other_inputs, other_kernels, split  # noqa: F401
 from tests.backend.test_recurrence_pipeline import F, U, _inputs, pipeline  # noqa: F401
 
 
@@ -88,51 +88,38 @@ def test_lstm_split_from_a_zero_initial_h(split, zero_c0, steps):  # noqa: F811
     np.testing.assert_allclose(parts, whole, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("kind,option", [("gru", True), ("gru", False), ("simple", "tanh"),
-                                         ("simple", "relu")])
-@pytest.mark.parametrize("mode", ["whole", "split"])
-@pytest.mark.parametrize("masked", [False, True])
-def test_gru_and_simple_rnn_without_initial_state_gradient(split, kind, option, mode,  # noqa
-                                                           masked):
+@pytest.fixture(params=[(kind, option, mode, masked)
+                        for kind, option in [("gru", True), ("gru", False), ("simple", "tanh"),
+                                             ("simple", "relu")]
+                        for mode in ["whole", "split"] for masked in [False, True]],
+                ids=lambda p: "-".join(map(str, p)))
+def gru_or_simple(request, split):  # noqa: F811
+    """A GRU or SimpleRNN forward (whole or split, masked or not) in float64: its output,
+    (x, h0), and backward(dy, **options) for it."""
+    kind, option, mode, masked = request.param
     x, h0, kernel, rec, bias, mask = _other_inputs(kind, 6, 5, "float64", True, masked,
                                                    option is True)
     split(mode == "split")
-    if kind == "gru":
-        forward, backward, extra = recurrence.gru_forward, recurrence.gru_backward, \
-            {"reset_after": option}
-    else:
-        forward, backward, extra = recurrence.simple_forward, recurrence.simple_backward, \
-            {"activation": option}
+    forward, backward, extra = other_kernels(kind, option)
     out, saved = forward(x, h0, kernel, rec, bias, mask, go_backwards=False, **extra)
+    masks = [mask] if mask is not None else []
+
+    def run_backward(dy, **options):
+        return backward(dy, *saved, kernel, rec, *masks, use_bias=True, go_backwards=False,
+                        **options, **extra)
+    return out, (x, h0), run_backward
+
+
+def test_gru_and_simple_rnn_without_initial_state_gradient(gru_or_simple):
+    out, args, backward = gru_or_simple
     dy = np.random.default_rng(3).uniform(-1, 1, out.shape)
-    masks = [mask] if mask is not None else []
-    full, fewer = (backward(dy, *saved, kernel, rec, *masks, use_bias=True, go_backwards=False,
-                            need_states=need, **extra) for need in (True, False))
-    np.testing.assert_array_equal(fewer, without_states(full, (x, h0), 1))
+    full, fewer = (backward(dy, need_states=need) for need in (True, False))
+    np.testing.assert_array_equal(fewer, without_states(full, args, 1))
 
 
-@pytest.mark.parametrize("kind,option", [("gru", True), ("gru", False), ("simple", "tanh"),
-                                         ("simple", "relu")])
-@pytest.mark.parametrize("mode", ["whole", "split"])
 @pytest.mark.parametrize("key", [(slice(None), -1), (slice(1, 4), 2, slice(1, 3))])
-@pytest.mark.parametrize("masked", [False, True])
-def test_gru_and_simple_rnn_gradient_of_one_step_slice(split, kind, option, mode, key,  # noqa
-                                                       masked):
-    x, h0, kernel, rec, bias, mask = _other_inputs(kind, 6, 5, "float32", True, masked,
-                                                   option is True)
-    split(mode == "split")
-    if kind == "gru":
-        forward, backward, extra = recurrence.gru_forward, recurrence.gru_backward, \
-            {"reset_after": option}
-    else:
-        forward, backward, extra = recurrence.simple_forward, recurrence.simple_backward, \
-            {"activation": option}
-    out, saved = forward(x, h0, kernel, rec, bias, mask, go_backwards=False, **extra)
-    dense = np.zeros(out.shape, np.float32)
-    dense[key] = np.random.default_rng(3).uniform(-1, 1, out.shape).astype(np.float32)[key]
-    masks = [mask] if mask is not None else []
-    want = backward(dense, *saved, kernel, rec, *masks, use_bias=True, go_backwards=False,
-                    **extra)
-    got = backward(dense[key], *saved, kernel, rec, *masks, use_bias=True, go_backwards=False,
-                   dy_slice=key, **extra)
-    np.testing.assert_array_equal(got, want)
+def test_gru_and_simple_rnn_gradient_of_one_step_slice(gru_or_simple, key):
+    out, _, backward = gru_or_simple
+    dense = np.zeros(out.shape)
+    dense[key] = np.random.default_rng(3).uniform(-1, 1, out.shape)[key]
+    np.testing.assert_array_equal(backward(dense[key], dy_slice=key), backward(dense))

@@ -178,31 +178,40 @@ def cnn(seed):
     return model
 
 
+def train_both(make_model, x, y, monkeypatch):
+    """Two copies of `make_model(seed)`'s model with the same weights, each fit on (x, y)
+    and asked for predictions: the first compiled without any rewrite (the plan compiler,
+    plan.compile_plan, applies them). Returns (plain, rewritten), each as (model, fit
+    history, predictions, the train step's plan source)."""
+    plain, rewritten = make_model(0), make_model(1)
+    rewritten.set_weights(plain.get_weights())
+    results = []
+    for model in (plain, rewritten):
+        with monkeypatch.context() as patch:
+            if model is plain:
+                patch.setattr(fusion, "REWRITES", ())
+            history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+            predictions = model.predict(x, batch_size=8, verbose=0)
+            (source,) = model.train_function.plan_sources()
+        results.append((model, history.history, predictions, source))
+    (model, history, predictions, _), (other, other_history, other_predictions, _) = results
+    assert other_history == history
+    for got, want in zip(other.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(other_predictions, predictions)
+    return results
+
+
 def test_a_keras_cnn_trains_and_predicts_as_without_rewrites(monkeypatch):
-    # The plan compiler applies the rewrites (plan.compile_plan); the reference runs
-    # without any.
     rng = np.random.default_rng(0)
     x = rng.standard_normal((24, 8, 8, 3)).astype(np.float32)
     y = rng.integers(0, 3, 24)
-    plain, rewritten = cnn(0), cnn(1)
-    rewritten.set_weights(plain.get_weights())
-    with monkeypatch.context() as patch:
-        patch.setattr(fusion, "REWRITES", ())
-        plain_history = plain.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
-        plain_predictions = plain.predict(x, batch_size=8, verbose=0)
-        (source,) = plain.train_function.plan_sources()
-        assert "_before_relu" not in source
-    rewritten_history = rewritten.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
-    (source,) = rewritten.train_function.plan_sources()
+    plain, rewritten = train_both(cnn, x, y, monkeypatch)
+    assert "_before_relu" not in plain[3]
     # Both blocks' pools run before their ReLU.
-    assert source.count("_before_relu_s = f_MaxPool(") == 2
-    assert plain_history.history == rewritten_history.history
-    for got, want in zip(rewritten.get_weights(), plain.get_weights()):
-        np.testing.assert_array_equal(got, want)
-    predictions = rewritten.predict(x, batch_size=8, verbose=0)
+    assert rewritten[3].count("_before_relu_s = f_MaxPool(") == 2
     assert any("_before_relu_s = f_MaxPool(" in source
-               for source in rewritten.predict_function.plan_sources())
-    np.testing.assert_array_equal(predictions, plain_predictions)
+               for source in rewritten[0].predict_function.plan_sources())
 
 
 def test_a_second_derivative_through_the_pool_gives_the_same_numbers():
@@ -337,16 +346,6 @@ def test_a_keras_lstm_trains_as_without_rewrites(monkeypatch):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((24, 7, 3)).astype(np.float32)
     y = rng.integers(0, 3, 24)
-    plain, rewritten = row_lstm(0), row_lstm(1)
-    rewritten.set_weights(plain.get_weights())
-    with monkeypatch.context() as patch:
-        patch.setattr(fusion, "REWRITES", ())
-        plain_history = plain.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
-        (source,) = plain.train_function.plan_sources()
-        assert "f_StridedSliceGrad(" in source
-    rewritten_history = rewritten.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
-    (source,) = rewritten.train_function.plan_sources()
-    assert "f_StridedSliceGrad(" not in source and "dy_slice=" in source
-    assert plain_history.history == rewritten_history.history
-    for got, want in zip(rewritten.get_weights(), plain.get_weights()):
-        np.testing.assert_array_equal(got, want)
+    plain, rewritten = train_both(row_lstm, x, y, monkeypatch)
+    assert "f_StridedSliceGrad(" in plain[3]
+    assert "f_StridedSliceGrad(" not in rewritten[3] and "dy_slice=" in rewritten[3]
