@@ -110,12 +110,8 @@ def relu_after_max_pool(graph):
                          pool_grad.scalar_result, pool_grad.scope)]
     if not replaced:
         return graph
-    result = Graph(graph.name)
-    result.arguments = list(graph.arguments)
-    for entry in graph.body:
-        result.body.extend(_reading(item, renewed) for item in replaced.get(id(entry), [entry]))
-    result.outputs = graph.outputs  # The plan reads outputs by name only.
-    return result
+    return _with_body(graph, [_reading(item, renewed) for entry in graph.body
+                              for item in replaced.get(id(entry), [entry])])
 
 
 def _relu_pool_match(relu, readers, output_names):
@@ -255,12 +251,8 @@ def sliced_output_gradient(graph):
                                       user.outputs, user.scalar_result, user.scope)
     if not replaced:
         return graph
-    result = Graph(graph.name)
-    result.arguments = list(graph.arguments)
-    result.body = [replaced.get(id(entry), entry) for entry in graph.body
-                   if replaced.get(id(entry), entry) is not None]
-    result.outputs = graph.outputs
-    return result
+    return _with_body(graph, [replaced.get(id(entry), entry) for entry in graph.body
+                              if replaced.get(id(entry), entry) is not None])
 
 
 def _one_step_key(key):
@@ -271,6 +263,16 @@ def _one_step_key(key):
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+def _with_body(graph, body):
+    """A new Graph: `graph`'s name, arguments and outputs (the plan reads outputs by name
+    only), and `body`."""
+    result = Graph(graph.name)
+    result.arguments = list(graph.arguments)
+    result.body = body
+    result.outputs = graph.outputs
+    return result
+
 
 def _names(atoms):
     return [atom.name for atom in atoms]

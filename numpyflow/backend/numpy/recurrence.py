@@ -220,13 +220,20 @@ def _live_gradients(dy, dy_slice, shape, empty=np.empty):
     is an int: see `framework/fusion.py`'s `sliced_output_gradient`), its values there
     only, zeros elsewhere: then no dense gradient is made, nor searched for live steps."""
     if dy_slice is None:
-        live = _live_steps(dy)
-        return live, _copy(dy.transpose(1, 0, 2)[live], empty)
+        live, dyt = _live_steps(dy), dy.transpose(1, 0, 2)
+        if empty is np.empty and len(live) == len(dyt):
+            return live, dyt  # Every step (return_sequences), read here: no copy.
+        return live, _copy(dyt[live], empty)
     batch, steps, width = shape
     live_dy = empty((1, batch, width), dy.dtype)
     live_dy.fill(0)
     live_dy[0][(dy_slice[0],) + tuple(dy_slice[2:])] = dy
     return [dy_slice[1] % steps], live_dy
+
+
+def _step_gradients(live, live_dy, rows):
+    """{step: its output gradient for the batch rows `rows`} from `_live_gradients`."""
+    return {s: live_dy[j, rows] for j, s in enumerate(live)}
 
 
 def _mask_time_major(mask, go_backwards):
@@ -402,7 +409,7 @@ def _simple_backward_rows(arrays, options, lo, hi):
     arrays by name): the gradients of the pre-activations and of h0."""
     a = arrays
     activated, da_all, u_t, mt = (a.get(k) for k in ("activated", "da_all", "u_t", "mt"))
-    dy_steps = {s: a["dy_live"][j, lo:hi] for j, s in enumerate(options["live_steps"])}
+    dy_steps = _step_gradients(options["live_steps"], a["dy_live"], slice(lo, hi))
     dh = a["dh_first"][lo:hi]
     blocks = _row_blocks(hi - lo, u_t.shape[0], u_t.shape[1])
     for s in range(len(activated) - 1, -1, -1):
@@ -696,7 +703,7 @@ def lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mask
 
     def time_loop(lo, hi):
         return _lstm_backward_steps(gates[:, 1, lo:hi], dz_all[:, lo:hi],
-                                    {s: live_dy[j, lo:hi] for j, s in enumerate(live)},
+                                    _step_gradients(live, live_dy, slice(lo, hi)),
                                     None if mt is None else mt[:, lo:hi],
                                     dh_first[lo:hi], dc_first[lo:hi], u_t,
                                     need_states=need_states)
@@ -750,7 +757,7 @@ def _lstm_backward_rows(arrays, options, lo, hi, part):
                np.empty((k, count, n), dtype))
     scratch = np.empty((k, 3, count, n), dtype), np.empty((k, count, n), dtype)
     dz = np.empty((k, count, 4 * n), dtype)
-    dy_steps = {s: a["dy_live"][j, rows] for j, s in enumerate(options["live_steps"])}
+    dy_steps = _step_gradients(options["live_steps"], a["dy_live"], rows)
     mt = a.get("mt")
     if options["need_states"]:
         dh, dc = a["dh_first"][rows], a["dc_first"][rows]
@@ -996,7 +1003,7 @@ def _gru_backward_rows(arrays, options, lo, hi):
     states, gates, recurrent, dx_all = (a[k] for k in ("states", "gates", "recurrent",
                                                        "dx_all"))
     dinner_all, mt = a.get("dinner_all"), a.get("mt")
-    dy_steps = {s: a["dy_live"][j, lo:hi] for j, s in enumerate(options["live_steps"])}
+    dy_steps = _step_gradients(options["live_steps"], a["dy_live"], slice(lo, hi))
     steps, _, three = gates.shape
     n = three // 3
     dh = np.zeros((hi - lo, n), dtype=gates.dtype)
