@@ -127,6 +127,21 @@ def test_same_bits_whoever_runs_the_side_work(pipeline, monkeypatch):
     np.testing.assert_array_equal(alone[1], both[1])
 
 
+class _FailingThirdProduct:
+    """A matrix whose third product with anything raises (NumPy hands its ufunc calls,
+    matmul among them, to `__array_ufunc__`)."""
+
+    def __init__(self, matrix):
+        self.matrix, self.calls = matrix, 0
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        self.calls += 1
+        if self.calls == 3:
+            raise FloatingPointError("injected")
+        inputs = [self.matrix if a is self else a for a in inputs]
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+
 def test_error_in_the_loop_propagates_without_hanging(pipeline, monkeypatch):
     """The side thread waits for chunks the loop finishes; an error in the loop must not
     leave it (and the caller waiting for it) waiting forever."""
@@ -134,15 +149,9 @@ def test_error_in_the_loop_propagates_without_hanging(pipeline, monkeypatch):
     pipeline(True, 2)
     x, h0, c0, kernel, rec, bias, _ = args
     out, saved = recurrence.lstm_forward(x, h0, c0, kernel, rec, bias, None, go_backwards=False)
-    calls = []
-
-    def failing_product(a, b, out, blocks):
-        calls.append(1)
-        if len(calls) == 3:
-            raise FloatingPointError("injected")
-        np.matmul(a, b, out=out)
-
-    monkeypatch.setattr(recurrence, "_step_product", failing_product)
+    transposed = recurrence._transposed
+    monkeypatch.setattr(recurrence, "_transposed",
+                        lambda *args: _FailingThirdProduct(transposed(*args)))
     with pytest.raises(FloatingPointError, match="injected"):
         recurrence.lstm_backward(np.ones_like(out), *saved, kernel, rec, use_bias=True,
                                  go_backwards=False)

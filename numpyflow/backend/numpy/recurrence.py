@@ -157,9 +157,11 @@ def _products(pairs):
     return outs
 
 
-def _time_major(x, mask, go_backwards, empty=np.empty):
+def _time_major(x, mask, go_backwards, empty=np.empty, ones=False):
     """x as (time, batch, features) in processing order; mask as (time, batch, 1) bool.
-    Both copied into arrays from `empty` (np.empty, or a partner arena's).
+    Both copied into arrays from `empty` (np.empty, or a partner arena's). With `ones`,
+    x gains a last feature of ones: (time, batch, features + 1), so that one GEMM with the
+    kernel and the bias stacked adds the bias (see `lstm_forward`).
 
     x is copied (contiguous for the GEMMs): the forward saves it for the gradient, and a
     view would share the input's buffer, which a compiled plan may reuse once it is dead.
@@ -169,7 +171,15 @@ def _time_major(x, mask, go_backwards, empty=np.empty):
     if go_backwards:
         xt = xt[::-1]
         mt = None if mt is None else mt[::-1]
-    return _copy(xt, empty), (None if mt is None else _copy(mt, empty))
+    if ones:
+        steps, batch, features = xt.shape
+        out = empty((steps, batch, features + 1), xt.dtype)
+        out[:, :, features] = 1
+        np.copyto(out[:, :, :features], xt)
+        xt = out
+    else:
+        xt = _copy(xt, empty)
+    return xt, (None if mt is None else _copy(mt, empty))
 
 
 def _copy(array, empty=np.empty):
@@ -260,20 +270,25 @@ def _weight_grads(dz, xt, kernel, go_backwards, need_x, recurrent, use_bias):
     `need_x`), dkernel, dbias (None unless `use_bias`), and [a.T @ d for a, d in
     `recurrent`] (each (time, batch, m) and (time, batch, k'): the recurrent weights'
     gradients, summed over time and batch). All in one `_products` call, so that together
-    they split across the cores."""
-    steps, batch, features = xt.shape
+    they split across the cores. An xt with a ones column (`_time_major`) gives the bias
+    gradient as the last row of x.T @ dz."""
+    steps, batch, width = xt.shape
+    features = kernel.shape[0]
+    ones_column = width > features
 
     def flat(a):
         return a.reshape(steps * batch, a.shape[-1])
 
     pairs = [(flat(xt).T, flat(dz))] + [(flat(a).T, flat(d)) for a, d in recurrent]
-    if use_bias:  # Column sums as a GEMV: ~10x faster than sum(axis=0) for tall matrices.
-        pairs.append((np.ones((1, steps * batch), dtype=dz.dtype), flat(dz)))
+    if use_bias and not ones_column:  # Column sums as a GEMV: ~10x faster than
+        pairs.append((np.ones((1, steps * batch), dtype=dz.dtype), flat(dz)))  # sum(axis=0).
     if need_x:
         pairs.append((flat(dz), kernel.T))
     outs = _products(pairs)
-    dkernel, drecurrent = outs[0], outs[1:1 + len(recurrent)]
-    dbias = outs[1 + len(recurrent)][0] if use_bias else None
+    dkernel, drecurrent = outs[0][:features], outs[1:1 + len(recurrent)]
+    dbias = None
+    if use_bias:
+        dbias = outs[0][features] if ones_column else outs[1 + len(recurrent)][0]
     dx = None
     if need_x:
         dxt = outs[-1].reshape(steps, batch, features)
@@ -469,64 +484,78 @@ def simple_backward(dy, xt, states, activated, kernel, recurrent_kernel, *mask,
 _GATE_ORDER = [0, 1, 3, 2]
 
 
-def _gate_major(weights, empty):
-    """LSTM weights (rows, 4 * units) in Keras's gate order as (4, rows, units) in
-    _GATE_ORDER, in an array from `empty`. sigmoid(v) = 0.5 * tanh(v / 2) + 0.5: the i, f
-    and o weights come halved (exact in floating point), so that one tanh over all four
-    gates activates them."""
-    n = weights.shape[1] // 4
-    out = empty((4, weights.shape[0], n), weights.dtype)
+def _gate_major(empty, *weights):
+    """LSTM weights (rows, 4 * units) in Keras's gate order (several: their rows stacked)
+    as (4, rows, units) in _GATE_ORDER, in an array from `empty`. sigmoid(v) = 0.5 *
+    tanh(v / 2) + 0.5: the i, f and o weights come halved (exact in floating point), so
+    that one tanh over all four gates activates them."""
+    n = weights[0].shape[1] // 4
+    out = empty((4, sum(w.shape[0] for w in weights), n), weights[0].dtype)
     for k, source in enumerate(_GATE_ORDER):
-        np.multiply(weights[:, source * n:(source + 1) * n], 0.5 if k < 3 else 1, out=out[k])
+        start = 0
+        for w in weights:
+            np.multiply(w[:, source * n:(source + 1) * n], 0.5 if k < 3 else 1,
+                        out=out[k, start:start + w.shape[0]])
+            start += w.shape[0]
     return out
 
 
-def _lstm_project(xt, kernel, bias, out, s0, s1, lo, hi):
+def _lstm_project(xt, kernel, out, s0, s1, lo, hi):
     """out = the input projections (steps, 4, rows, units) of steps [s0, s1) for the batch
-    rows lo:hi."""
+    rows lo:hi (the bias, if any, is xt's ones column times kernel's last row)."""
     np.matmul(xt[s0:s1, None, lo:hi], kernel, out=out)
-    if bias is not None:
-        out += bias
 
 
 def _lstm_steps(states, rows_gates, tanh_c, u, mt, lo, hi, zero_start=False):
     """The forward's loop over the batch rows lo:hi, as a function advance(s0, s1, z_steps)
-    running steps [s0, s1) with their input projections `z_steps` (from step s0; they may
-    be `rows_gates[s0:s1]` itself), writing their activated gates into `rows_gates` (steps,
-    4, hi - lo, units). `zero_start`: the initial h is all zeros (step 0 needs no product)."""
+    running steps [s0, s1) with their input projections `z_steps` (from step s0; None: they
+    are in `rows_gates` already), writing their activated gates into `rows_gates` (steps,
+    4, hi - lo, units). `zero_start`: the initial h is all zeros (step 0 needs no product).
+
+    Written for the interpreter as much as for NumPy: at 16 rows a step's dozen NumPy
+    calls take ~30 us, and each index, attribute lookup or branch of the loop adds to
+    them (measured, the 16-row half of the LSTM(128) benchmark: 1.18 ms a forward pass
+    with per-step indexing of h, c and the blocks, 1.11 ms as below)."""
     n = u.shape[-1]
     rows_states = states[:, lo:hi]
+    hs, cs = rows_states[:, :, :n], rows_states[:, :, n:]
     rows_tanh_c = tanh_c[:, lo:hi]
     product = np.empty((hi - lo, n), dtype=states.dtype)  # i * cand
     recurrent = np.empty((4, hi - lo, n), dtype=states.dtype)  # h @ u, per gate
     half = np.array(0.5, states.dtype)  # (0-d: ~0.3 us less per call than a Python float)
     blocks = _row_blocks(hi - lo, n, n)  # Of each gate's product.
+    block_out = [recurrent[:, b0:b1] for b0, b1 in blocks]
+    matmul, add, multiply, tanh = np.matmul, np.add, np.multiply, np.tanh
 
     def advance(s0, s1, z_steps):
+        h, c = hs[s0], cs[s0]
         for s in range(s0, s1):
-            h, c = rows_states[s, :, :n], rows_states[s, :, n:]
             g = rows_gates[s]
-            if s == 0 and zero_start:
+            if s or not zero_start:
+                if len(blocks) == 1:
+                    matmul(h, u, out=recurrent)
+                else:
+                    for (b0, b1), out in zip(blocks, block_out):
+                        matmul(h[b0:b1], u, out=out)
+                add(recurrent, g if z_steps is None else z_steps[s - s0], out=g)
+            elif z_steps is not None:
                 np.copyto(g, z_steps[0])
-            else:
-                for b0, b1 in blocks:
-                    np.matmul(h[b0:b1], u, out=recurrent[:, b0:b1])
-                np.add(recurrent, z_steps[s - s0], out=g)
-            np.tanh(g, out=g)
+            tanh(g, out=g)
             sigmoids = g[:3]
-            np.multiply(sigmoids, half, out=sigmoids)
-            np.add(sigmoids, half, out=sigmoids)
+            multiply(sigmoids, half, out=sigmoids)
+            add(sigmoids, half, out=sigmoids)
             i, f, o, cand = g
-            new_h, new_c = rows_states[s + 1, :, :n], rows_states[s + 1, :, n:]
-            np.multiply(f, c, out=new_c)
-            np.multiply(i, cand, out=product)
-            new_c += product
-            np.tanh(new_c, out=rows_tanh_c[s])
-            np.multiply(o, rows_tanh_c[s], out=new_h)
+            new_h, new_c, tanh_new_c = hs[s + 1], cs[s + 1], rows_tanh_c[s]
+            multiply(f, c, out=new_c)
+            multiply(i, cand, out=product)
+            add(new_c, product, out=new_c)
+            tanh(new_c, out=tanh_new_c)
+            multiply(o, tanh_new_c, out=new_h)
             if mt is not None:
                 skip = ~mt[s, lo:hi]
                 np.copyto(new_h, h, where=skip)
                 np.copyto(new_c, c, where=skip)
+            h, c = new_h, new_c
     return advance
 
 
@@ -537,9 +566,9 @@ def _lstm_forward_rows(arrays, options, lo, hi, part):
     a, count = arrays, hi - lo
     gates = a["gates"][part, :, :, :count]  # Holding each step's projection until it runs.
     steps = gates.shape[0]
-    _lstm_project(a["xt"], a["kernel"], a.get("bias"), gates, 0, steps, lo, hi)
+    _lstm_project(a["xt"], a["kernel"], gates, 0, steps, lo, hi)
     _lstm_steps(a["states"], gates, a["tanh_c"], a["u"], a.get("mt"), lo, hi,
-                options["zero_start"])(0, steps, gates)
+                options["zero_start"])(0, steps, None)
 
 
 def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backwards):
@@ -549,11 +578,13 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
     batch, n = x.shape[0], recurrent_kernel.shape[0]
     helper = _partner_for(batch, n, 4)
     empty = helper.arena.empty if helper is not None else np.empty
-    xt, mt = _time_major(x, mask, go_backwards, empty)
+    # With a bias, xt has a ones column and the kernel the bias as its last row: adding it
+    # to every projection took 43 us at 16 rows (a broadcast over (28, 4, 16, 128)), the
+    # wider GEMM 6 us more.
+    xt, mt = _time_major(x, mask, go_backwards, empty, ones=bias is not None)
     dtype = xt.dtype
-    u = _gate_major(recurrent_kernel, empty)
-    kernel = _gate_major(kernel, empty)
-    bias = None if bias is None else _gate_major(bias.reshape(1, 4 * n), empty)
+    u = _gate_major(empty, recurrent_kernel)
+    kernel = _gate_major(empty, *([kernel] if bias is None else [kernel, bias.reshape(1, -1)]))
     states = empty((steps + 1, batch, 2 * n), dtype)  # [h, c] per step.
     states[0, :, :n] = h0
     states[0, :, n:] = c0
@@ -569,8 +600,8 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
         halves = threads.even_parts(batch, 2)
         rows = max(hi - lo for lo, hi in halves)
         gates = empty((2, steps, 4, rows, n), dtype)
-        arrays = dict(xt=xt, kernel=kernel, bias=bias, u=u, states=states, gates=gates,
-                      tanh_c=tanh_c, mt=mt)
+        arrays = dict(xt=xt, kernel=kernel, u=u, states=states, gates=gates, tanh_c=tanh_c,
+                      mt=mt)
         options = {"zero_start": not h0.any()}
         helper.run_split(_lstm_forward_rows, arrays, options,
                          *[(lo, hi, k) for k, (lo, hi) in enumerate(halves)])
@@ -585,7 +616,7 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
         own = np.empty((max(s1 - s0 for s0, s1 in chunks), 4, batch, n), dtype=dtype)
 
         def projector(s0, s1):
-            return lambda out: _lstm_project(xt, kernel, bias, out, s0, s1, 0, batch)
+            return lambda out: _lstm_project(xt, kernel, out, s0, s1, 0, batch)
 
         def loop():
             for index, (s0, s1) in enumerate(chunks):
@@ -602,7 +633,7 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
         def run(part):
             lo, hi = part
             rows_z = z[:, :, lo:hi]
-            _lstm_project(xt, kernel, bias, rows_z, 0, steps, lo, hi)
+            _lstm_project(xt, kernel, rows_z, 0, steps, lo, hi)
             _lstm_steps(states, gates[:, :, lo:hi], tanh_c, u, mt, lo, hi)(0, steps, rows_z)
 
         threads.run_parts(run, parts)
@@ -637,25 +668,37 @@ def _lstm_backward_steps(f, dz, dy_steps, mt, dh, dc, u_t, dz_from_base=False,
                          need_states=True):
     """The backward's loop over a run of batch rows, as a function back(s0, s1,
     through_steps, base) running steps s1 - 1 down to s0 with their local derivatives
-    `through_steps` (from step `base`, `_lstm_local_derivatives`). The rows' forget gates
-    `f` (steps, rows, units); `dz` (steps, rows, 4 * units) receives the gradients of the
-    gate pre-activations (`dz_from_base`: only each call's steps, from `base`);
-    `dy_steps` maps the steps with an output gradient to it (rows, 2 * units); `mt` the
-    rows' mask (steps, rows, 1) or None; dh and dc carry the state's gradients (in and
-    out; without `need_states` those of the initial states are left unfinished)."""
+    `through_steps` (from step `base`, `_lstm_local_derivatives`; a call with the same
+    object as the last call's reuses its views). The rows' forget gates `f` (steps, rows,
+    units); `dz` (steps, rows, 4 * units) receives the gradients of the gate
+    pre-activations (`dz_from_base`: only each call's steps, from `base`); `dy_steps` maps
+    the steps with an output gradient to it (rows, 2 * units); `mt` the rows' mask (steps,
+    rows, 1) or None; dh and dc carry the state's gradients (in and out; without
+    `need_states` those of the initial states are left unfinished).
+
+    Every view a step uses is made before the loop (as in `_lstm_steps`)."""
     steps, rows, four = dz.shape
     n = four // 4
     dz4 = dz.reshape(steps, rows, 4, n)
     dcn = np.empty_like(dh)  # The gradient of the step's new c, all paths summed.
+    dcn_each_gate = dcn[:, None, :]
     blocks = _row_blocks(rows, four, n)
+    dz_c, dz_o = list(dz4[:, :, :3]), list(dz4[:, :, 3])
+    dz_blocks = [[dz[d, b0:b1] for b0, b1 in blocks] for d in range(steps)]
+    dh_blocks = [dh[b0:b1] for b0, b1 in blocks]
+    forget = list(f)
+    add, multiply, matmul = np.add, np.multiply, np.matmul
+    last = [None, None]  # The last call's through_steps, and its views per step.
 
     def back(s0, s1, through_steps, base):
-        rows_c, rows_o, rows_hc = through_steps  # Step s at s - base.
+        if through_steps is not last[0]:
+            last[:] = through_steps, [list(t) for t in through_steps]
+        rows_c, rows_o, rows_hc = last[1]  # Step s at s - base.
         for s in range(s1 - 1, s0 - 1, -1):
             dy = dy_steps.get(s)
             if dy is not None:
-                np.add(dh, dy[:, :n], out=dh)
-                np.add(dc, dy[:, n:], out=dc)
+                add(dh, dy[:, :n], out=dh)
+                add(dc, dy[:, n:], out=dc)
             if mt is not None:
                 keep = mt[s]
                 dh_new, dc_new = dh * keep, dc * keep
@@ -664,17 +707,18 @@ def _lstm_backward_steps(f, dz, dy_steps, mt, dh, dc, u_t, dz_from_base=False,
                 dh_new, dc_new = dh, dc
             k = s - base
             d = k if dz_from_base else s
-            np.multiply(dh_new, rows_hc[k], out=dcn)
-            np.add(dcn, dc_new, out=dcn)
-            np.multiply(dcn[:, None, :], rows_c[k], out=dz4[d, :, :3])
-            np.multiply(dh_new, rows_o[k], out=dz4[d, :, 3])
+            multiply(dh_new, rows_hc[k], out=dcn)
+            add(dcn, dc_new, out=dcn)
+            multiply(dcn_each_gate, rows_c[k], out=dz_c[d])
+            multiply(dh_new, rows_o[k], out=dz_o[d])
             if s == 0 and not need_states:
                 break
-            np.multiply(dcn, f[s], out=dc)
-            _step_product(dz[d], u_t, dh, blocks)
+            multiply(dcn, forget[s], out=dc)
+            for dz_block, dh_block in zip(dz_blocks[d], dh_blocks):
+                matmul(dz_block, u_t, out=dh_block)
             if mt is not None:
-                np.add(dh, dh_keep, out=dh)
-                np.add(dc, dc_keep, out=dc)
+                add(dh, dh_keep, out=dh)
+                add(dc, dc_keep, out=dc)
     return back
 
 
@@ -685,7 +729,7 @@ def lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mask
         return _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel,
                                     mt, use_bias, go_backwards, need_x, need_states, dy_slice)
     steps, _, batch, n = gates.shape
-    features, four = xt.shape[-1], 4 * n
+    features, four = kernel.shape[0], 4 * n
     dtype = gates.dtype
     parts = _recurrence_parts(batch, n, 4)
     # The local derivatives of every step (`_lstm_local_derivatives`), all computed before
@@ -766,8 +810,8 @@ def _lstm_backward_rows(arrays, options, lo, hi, part):
     back = _lstm_backward_steps(gates[:, 1], dz, dy_steps, None if mt is None else mt[:, rows],
                                 dh, dc, a["u_t"], dz_from_base=True,
                                 need_states=options["need_states"])
-    tanh_c, features = a["tanh_c"], xt.shape[-1]
-    shared_sums = [a[name][part] for name in ("dkernel", "drecurrent", "dbias") if name in a]
+    tanh_c, width = a["tanh_c"], xt.shape[-1]
+    shared_sums = [a["dkernel"][part], a["drecurrent"][part]]
     # The partner's half (part 1) sums in its own memory and copies the sums over once at
     # the end: the calling process read that half's block at the end of the previous step,
     # and every store of the GEMMs into it then waited for that core's copy to be dropped
@@ -775,21 +819,18 @@ def _lstm_backward_rows(arrays, options, lo, hi, part):
     # 0.88-0.90 for its own half; 0.95 with the copy, which takes ~0.04 ms).
     sums = [np.empty_like(total) for total in shared_sums] if part else shared_sums
     partial = [np.empty_like(total) for total in sums]
-    ones = np.ones((1, k * count), dtype)
     for s1 in range(steps, 0, -k):
         s0 = max(0, s1 - k)
         chunk = [t[:s1 - s0] for t in through]
         _lstm_local_derivatives(gates[s0:s1], states[s0:s1, rows, n:], tanh_c[s0:s1, rows],
                                 chunk, *[t[:s1 - s0] for t in scratch])
-        back(s0, s1, chunk, s0)
+        back(s0, s1, through, s0)  # (`chunk` is its start: the same views each chunk.)
         # This chunk's share of the weight gradients, while its dz is still in cache. With
         # a zero initial h, step 0 adds nothing to the recurrent kernel's.
         flat_dz = dz[:s1 - s0].reshape(-1, 4 * n)
         skip = count if s0 == 0 and options["zero_start"] else 0
-        pairs = [(xt[s0:s1, rows].reshape(-1, features).T, flat_dz),
+        pairs = [(xt[s0:s1, rows].reshape(-1, width).T, flat_dz),
                  (states[s0:s1, rows, :n].reshape(-1, n)[skip:].T, flat_dz[skip:])]
-        if "dbias" in a:  # Column sums as a GEMV (see `_weight_grads`).
-            pairs.append((ones[:, :flat_dz.shape[0]], flat_dz))
         _accumulate(pairs, sums, partial, first=s1 == steps)
         if "dxt" in a:
             np.matmul(dz[:s1 - s0], a["kernel_t"], out=a["dxt"][s0:s1, rows])
@@ -811,16 +852,15 @@ def _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel
     if helper is not None and not helper.arena.owns(gates):
         helper = None
     empty = np.empty if helper is None else helper.arena.empty
-    features, four, dtype = xt.shape[-1], 4 * n, gates.dtype
+    features, four, dtype = kernel.shape[0], 4 * n, gates.dtype
     live, live_dy = _live_gradients(dy, dy_slice, (batch, steps, 2 * n), empty)
     # The transposed view: per-step products run in 8-row blocks (see `_transposed`).
     arrays = dict(dy_live=live_dy, xt=xt, states=states,
                   gates=gates, tanh_c=tanh_c, u_t=_copy(recurrent_kernel, empty).T,
                   mt=None if mt is None else _copy(mt, empty),
-                  dkernel=empty((2, features, four), dtype),
+                  # With a bias, its gradient is the last row: xt has a ones column.
+                  dkernel=empty((2, xt.shape[-1], four), dtype),
                   drecurrent=empty((2, n, four), dtype))
-    if use_bias:
-        arrays["dbias"] = empty((2, 1, four), dtype)
     if need_x:
         arrays["kernel_t"] = _copy(kernel, empty).T
         arrays["dxt"] = empty((steps, batch, features), dtype)
@@ -841,7 +881,9 @@ def _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel
     if need_x:  # Batch-major, in input order.
         dxt = arrays["dxt"]
         pieces.insert(0, (dxt[::-1] if go_backwards else dxt).transpose(1, 0, 2))
-    sums = [arrays[name] for name in ("dkernel", "drecurrent", "dbias") if name in arrays]
+    dkernel = arrays["dkernel"]
+    sums = [dkernel[:, :features], arrays["drecurrent"]] + ([dkernel[:, features:]]
+                                                             if use_bias else [])
     flat = np.empty(sum(p.size for p in pieces) + sum(s[0].size for s in sums), dtype)
     offset = 0
     for piece in pieces:
@@ -859,7 +901,7 @@ def _lstm_backward_pipelined(back, through, dz_all, xt, states, gates, tanh_c, k
     local derivatives (`through`) of later steps ahead of the loop, then the weight-
     gradient GEMMs of the steps the loop has finished (`_weight_grads`' work)."""
     steps, batch, four = dz_all.shape
-    n, features = four // 4, xt.shape[-1]
+    n, features = four // 4, kernel.shape[0]
     dtype = dz_all.dtype
     # Loop positions p are steps steps - 1 - p: chunks as step ranges, in loop order.
     ahead = [(steps - p1, steps - p0) for p0, p1 in _ahead_chunks(steps)]
@@ -870,11 +912,9 @@ def _lstm_backward_pipelined(back, through, dz_all, xt, states, gates, tanh_c, k
     loop_scratch = [np.empty((k, 3, batch, n), dtype), np.empty((k, batch, n), dtype)]
     side_scratch = [np.empty((k, 3, batch, n), dtype), np.empty((k, batch, n), dtype)]
     own = [np.empty((k,) + a.shape[1:], dtype) for a in through]
-    sums = [np.empty((features, four), dtype), np.empty((n, four), dtype)]
-    if use_bias:
-        sums.append(np.empty((1, four), dtype))
+    # The bias gradient is the last row of the kernel's: xt has a ones column.
+    sums = [np.empty((xt.shape[-1], four), dtype), np.empty((n, four), dtype)]
     sums_scratch = [np.empty_like(total) for total in sums]
-    ones = np.ones((1, max(s1 - s0 for s0, s1 in behind) * batch), dtype=dtype)
     dxt = np.empty((steps, batch, features), dtype=dtype) if need_x else None
     kernel_t = kernel.T
 
@@ -913,8 +953,6 @@ def _lstm_backward_pipelined(back, through, dz_all, xt, states, gates, tanh_c, k
             finished.wait()  # For chunk `index`: they come in order.
             dz = flat(dz_all[s0:s1])
             pairs = [(flat(xt[s0:s1]).T, dz), (flat(states[s0:s1, :, :n]).T, dz)]
-            if use_bias:  # Column sums as a GEMV (see `_weight_grads`).
-                pairs.append((ones[:, :dz.shape[0]], dz))
             _accumulate(pairs, sums, sums_scratch, first=index == 0)
             if need_x:
                 np.matmul(dz, kernel_t, out=flat(dxt[s0:s1]))
@@ -923,8 +961,8 @@ def _lstm_backward_pipelined(back, through, dz_all, xt, states, gates, tanh_c, k
     dx = None
     if need_x:
         dx = np.ascontiguousarray((dxt[::-1] if go_backwards else dxt).transpose(1, 0, 2))
-    dbias = sums[2][0] if use_bias else None
-    pieces = [dx, dh_first, dc_first, sums[0], sums[1], dbias]
+    dbias = sums[0][features] if use_bias else None
+    pieces = [dx, dh_first, dc_first, sums[0][:features], sums[1], dbias]
     return np.concatenate([piece.ravel() for piece in pieces if piece is not None])
 
 
