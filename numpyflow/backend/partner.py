@@ -58,14 +58,15 @@ PARTNER_SPIN_S = 0.001
 # A partner that neither replies nor dies within this long is stopped, its rows computed
 # here, and no partner is used by this process again.
 REPLY_TIMEOUT_S = 60.0
-MAX_REBUILT = 256  # Arrays the partner keeps built from earlier commands' descriptions.
+MAX_COMMANDS = 64  # Commands the partner keeps with their arrays built (see `serve`).
 START_TIMEOUT_S = 60.0
 
 
 def task(fn):
     """Marks a module-level function as runnable by the partner: fn(arrays, options, *rows),
     `arrays` a dict of shared arrays, `options` plain Python values, `rows` the run of batch
-    rows (lo, hi, ...) that one process computes."""
+    rows (lo, hi, ...) that one process computes. It writes into the arrays only: the
+    partner hands a repeated command the same `arrays` and `options` objects again."""
     fn.partner_task = True
     return fn
 
@@ -128,6 +129,11 @@ class SharedArena:
 
     def describe(self, array):
         """(slab index, offset, shape, strides, dtype) of an array in this arena."""
+        block = array.base
+        if type(block) is _Block and block._arena is self:
+            # A block's own array (not a view): its data starts at the block. Asking NumPy
+            # for an array's address costs ~2 us, a few per command.
+            return block._slab.index, block._offset, array.shape, array.strides, array.dtype.str
         slab, offset = self._find(array)
         if slab is None:
             raise ValueError("partner: an array handed to the partner process is not in "
@@ -246,11 +252,13 @@ class Partner:
         self._seq += 1
         described = {name: self.arena.describe(a) for name, a in arrays.items()
                      if a is not None}
-        command = (self._seq, fn.__module__, fn.__name__, described, options, rows)
+        command = pickle.dumps((fn.__module__, fn.__name__, described, options, rows),
+                               protocol=pickle.HIGHEST_PROTOCOL)
+        seq = self._seq.to_bytes(8, "little")
         # The token first: when the partner reads the command, its token is in the pipe
         # (or already taken back by this process).
-        os.write(self._claim_write, self._seq.to_bytes(8, "little"))
-        self._socket.send(b"C" + pickle.dumps(command, protocol=pickle.HIGHEST_PROTOCOL))
+        os.write(self._claim_write, seq)
+        self._socket.send(b"C" + seq + command)
         return self._seq
 
     def _claim(self, seq):
@@ -362,10 +370,10 @@ def serve(socket_fd, claim_fd):
     np.seterr(all="ignore")  # As the calling process's kernels (backend/quiet.py).
     sock = socket.socket(fileno=socket_fd)
     maps, owned = {}, None
-    # The arrays and tasks of earlier commands, by description: a training step's calls
-    # get the same arena blocks each step (exact-size reuse), so rebuilding them is the
-    # exception (rebuilding them took ~13 us of the ~45 us from a command to its task).
-    rebuilt, tasks = {}, {}
+    # Earlier commands, by their bytes, with their task and arrays: a training step's calls
+    # get the same arena blocks each step (exact-size reuse), so the same commands come
+    # again and again (unpickling one and building its arrays took ~13 us).
+    commands = {}
     sock.send(b"R")
     while True:
         message, fds = _receive(sock)
@@ -376,7 +384,7 @@ def serve(socket_fd, claim_fd):
             maps[index] = mmap.mmap(fds[0], size)
             os.close(fds[0])
             continue
-        seq, module, name, described, options, rows = pickle.loads(message[1:])
+        seq, command = int.from_bytes(message[1:9], "little"), message[9:]
         if owned is not None and owned >= seq:
             run, owned = owned == seq, (None if owned == seq else owned)
         else:
@@ -391,22 +399,19 @@ def serve(socket_fd, claim_fd):
             continue
         status = b"D"
         try:
-            fn = tasks.get((module, name))
-            if fn is None:
+            known = commands.get(command)
+            if known is None:
+                module, name, described, options, rows = pickle.loads(command)
                 if not module.startswith("numpyflow."):
                     raise ValueError(f"partner: not a numpyflow task: {module}.{name}")
                 fn = getattr(importlib.import_module(module), name)
                 if not getattr(fn, "partner_task", False):
                     raise ValueError(f"partner: not a partner task: {module}.{name}")
-                tasks[module, name] = fn
-            if len(rebuilt) > MAX_REBUILT:
-                rebuilt.clear()
-            arrays = {}
-            for key, description in described.items():
-                array = rebuilt.get(description)
-                if array is None:
-                    array = rebuilt[description] = _rebuild(maps, description)
-                arrays[key] = array
+                arrays = {key: _rebuild(maps, d) for key, d in described.items()}
+                if len(commands) >= MAX_COMMANDS:
+                    commands.clear()
+                known = commands[command] = fn, arrays, options, rows
+            fn, arrays, options, rows = known
             fn(arrays, options, *rows)
         except Exception:  # The calling process recomputes the rows (and raises there).
             status = b"E"
