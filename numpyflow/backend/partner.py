@@ -205,34 +205,37 @@ class Partner:
         self.ready = True
         return True
 
-    def run_split(self, fn, arrays, options, here, there):
+    def run_split(self, fn, arrays, options, here, there, local=None):
         """fn(arrays, options, *here) in this process and fn(arrays, options, *there) in
         the partner's, at the same time; returns when both are done. Every array must be
-        in `self.arena`. If the partner is late, `there` runs here after `here`."""
+        in `self.arena`, except those of `local`: arrays only this process has (never
+        sent), added to `arrays` where the rows run here. If the partner is late, `there`
+        runs here after `here` (`fn` must compute the same for `there` either way)."""
         # One BLAS thread here too: an idle OpenBLAS worker spins on the core the partner
         # needs (measured: both processes then shared one core, serially).
         blas.use_threads_for(0)
         # One split at a time (the protocol keeps one token in the pipe): a second Python
         # thread running a recurrence meanwhile computes both of its halves itself.
+        mine = {**arrays, **local} if local else arrays
         if not self._in_use.acquire(blocking=False):
-            fn(arrays, options, *here)
-            fn(arrays, options, *there)
+            fn(mine, options, *here)
+            fn(mine, options, *there)
             return
         try:
-            self._run_split(fn, arrays, options, here, there)
+            self._run_split(fn, arrays, mine, options, here, there)
         finally:
             self._in_use.release()
 
-    def _run_split(self, fn, arrays, options, here, there):
+    def _run_split(self, fn, arrays, mine, options, here, there):
         try:
             seq = self._send(fn, arrays, options, there)
         except OSError:  # The partner is gone (its socket closed).
             self.close()
-            fn(arrays, options, *here)
-            fn(arrays, options, *there)
+            fn(mine, options, *here)
+            fn(mine, options, *there)
             return
         try:
-            fn(arrays, options, *here)
+            fn(mine, options, *here)
             partner_ran = not self._claim(seq) and self._await(seq)
         except BaseException:
             # Stopped mid-task, the partner cannot write into buffers that the caller's
@@ -240,7 +243,7 @@ class Partner:
             self.close()
             raise
         if not partner_ran:
-            fn(arrays, options, *there)
+            fn(mine, options, *there)
 
     def _send(self, fn, arrays, options, rows):
         import pickle

@@ -500,6 +500,22 @@ def _gate_major(empty, *weights):
     return out
 
 
+def _keras_transposed(u):
+    """The recurrent kernel's transpose (4 * units, units) in Keras's gate order, contiguous,
+    from its gate-major form (`_gate_major`, the forward's): the split backward's part 1
+    makes its own from the array its forward read, where the calling process would
+    otherwise copy the kernel into shared memory again (writing into a block the partner
+    read last step waits on that core: 40-130 us in `fit`). Contiguous, the per-step
+    products take it faster than a transposed view (16 rows in two 8-row blocks: 21.4
+    against 24.3 us), which about pays for making it (~50 us). Halving is exact, and so is
+    doubling back (barring subnormal weights, below 1.2e-38)."""
+    n = u.shape[-1]
+    out = np.empty((4 * n, u.shape[1]), u.dtype)
+    for k, source in enumerate(_GATE_ORDER):
+        np.multiply(u[k].T, 2 if k < 3 else 1, out[source * n:(source + 1) * n])
+    return out
+
+
 def _lstm_project(xt, kernel, out, s0, s1, lo, hi):
     """out = the input projections (steps, 4, rows, units) of steps [s0, s1) for the batch
     rows lo:hi (the bias, if any, is xt's ones column times kernel's last row)."""
@@ -607,7 +623,7 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
         options = {"zero_start": not h0.any()}
         helper.run_split(_lstm_forward_rows, arrays, options,
                          *[(lo, hi, k) for k, (lo, hi) in enumerate(halves)])
-        return states[1:].transpose(1, 0, 2), (xt, states, gates, tanh_c)
+        return states[1:].transpose(1, 0, 2), (xt, states, gates, tanh_c, u)
     z = empty((steps, 4, batch, n), dtype)  # The input projections.
     gates = empty((steps, 4, batch, n), dtype)  # Activated, gate-major (see _GATE_ORDER).
     parts = _recurrence_parts(batch, n, 4)
@@ -639,7 +655,7 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
             _lstm_steps(states, gates[:, :, lo:hi], tanh_c, u, mt, lo, hi)(0, steps, rows_z)
 
         threads.run_parts(run, parts)
-    return states[1:].transpose(1, 0, 2), (xt, states, gates, tanh_c)
+    return states[1:].transpose(1, 0, 2), (xt, states, gates, tanh_c, u)
 
 
 def _lstm_local_derivatives(gates, c, tanh_c, out, s_gates, t):
@@ -724,11 +740,11 @@ def _lstm_backward_steps(f, dz, dy_steps, mt, dh, dc, u_t, dz_from_base=False,
     return back
 
 
-def lstm_backward(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, *mask,
+def lstm_backward(dy, xt, states, gates, tanh_c, u, kernel, recurrent_kernel, *mask,
                   use_bias, go_backwards, need_x=True, need_states=True, dy_slice=None):
     mt = _mask_time_major(mask[0], go_backwards) if mask else None
     if gates.ndim == 5:  # The forward ran split (`_lstm_forward_rows`): so does this.
-        return _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel,
+        return _lstm_backward_split(dy, xt, states, gates, tanh_c, u, kernel, recurrent_kernel,
                                     mt, use_bias, go_backwards, need_x, need_states, dy_slice)
     steps, _, batch, n = gates.shape
     features, four = kernel.shape[0], 4 * n
@@ -810,7 +826,8 @@ def _lstm_backward_rows(arrays, options, lo, hi, part):
     else:  # Only this process's running gradients.
         dh, dc = np.zeros((count, n), dtype), np.zeros((count, n), dtype)
     back = _lstm_backward_steps(gates[:, 1], dz, dy_steps, None if mt is None else mt[:, rows],
-                                dh, dc, a["u_t"], dz_from_base=True,
+                                dh, dc, a["u_t"] if part == 0 else _keras_transposed(a["u"]),
+                                dz_from_base=True,
                                 need_states=options["need_states"])
     tanh_c, width = a["tanh_c"], xt.shape[-1]
     shared_sums = [a["dkernel"][part], a["drecurrent"][part]]
@@ -841,7 +858,7 @@ def _lstm_backward_rows(arrays, options, lo, hi, part):
             np.copyto(shared, total)
 
 
-def _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel, mt,
+def _lstm_backward_split(dy, xt, states, gates, tanh_c, u, kernel, recurrent_kernel, mt,
                          use_bias, go_backwards, need_x, need_states, dy_slice):
     """`lstm_backward` after a split forward: each half of the batch in its own process
     (both here when the partner is gone), every array either reads or writes in shared
@@ -856,9 +873,11 @@ def _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel
     empty = np.empty if helper is None else helper.arena.empty
     features, four, dtype = kernel.shape[0], 4 * n, gates.dtype
     live, live_dy = _live_gradients(dy, dy_slice, (batch, steps, 2 * n), empty)
-    # The transposed view: per-step products run in 8-row blocks (see `_transposed`).
-    arrays = dict(dy_live=live_dy, xt=xt, states=states,
-                  gates=gates, tanh_c=tanh_c, u_t=_copy(recurrent_kernel, empty).T,
+    # The recurrent kernel of the per-step products: part 0, run here, reads this
+    # process's own (the transposed view: they run in 8-row blocks, see `_transposed`);
+    # part 1 makes its own from the forward's gate-major copy (`_keras_transposed`).
+    local = {"u_t": recurrent_kernel.T}
+    arrays = dict(dy_live=live_dy, xt=xt, states=states, gates=gates, tanh_c=tanh_c, u=u,
                   mt=None if mt is None else _copy(mt, empty),
                   # With a bias, its gradient is the last row: xt has a ones column.
                   dkernel=empty((2, xt.shape[-1], four), dtype),
@@ -875,9 +894,9 @@ def _lstm_backward_split(dy, xt, states, gates, tanh_c, kernel, recurrent_kernel
                "need_states": need_states}
     if helper is None:
         for rows in halves:
-            _lstm_backward_rows(arrays, options, *rows)
+            _lstm_backward_rows({**arrays, **local}, options, *rows)
     else:
-        helper.run_split(_lstm_backward_rows, arrays, options, *halves)
+        helper.run_split(_lstm_backward_rows, arrays, options, *halves, local=local)
     # The flat result (see the module docstring), the halves' sums added into it.
     pieces = [arrays["dh_first"], arrays["dc_first"]] if need_states else []
     if need_x:  # Batch-major, in input order.
