@@ -205,6 +205,12 @@ def test_arena_describes_views_for_the_other_process():
     assert not arena.owns(np.zeros(3))
     with pytest.raises(ValueError, match="not in shared memory"):
         arena.describe(np.zeros(3))
+    # A block's own array is described from its block; one of another arena is not this
+    # one's to describe.
+    slab, offset = arena._find(a)
+    assert arena.describe(a)[:2] == (slab.index, offset)
+    with pytest.raises(ValueError, match="not in shared memory"):
+        arena.describe(partner.SharedArena().empty((3, 5), np.float64))
 
 
 def test_rows_taken_back_from_a_stopped_partner(split):
@@ -215,6 +221,7 @@ def test_rows_taken_back_from_a_stopped_partner(split):
     split(False)
     out, flat, _ = _run(args, False, True)
     helper = split(True)
+    _, flat_split, _ = _run(args, False, True)
     pid = helper._process.pid
     os.kill(pid, signal.SIGSTOP)
     try:
@@ -224,10 +231,45 @@ def test_rows_taken_back_from_a_stopped_partner(split):
     assert gates.ndim == 5
     np.testing.assert_array_equal(out_stopped, out)
     np.testing.assert_allclose(flat_stopped, flat, rtol=1e-12, atol=1e-12)
+    # Whichever process ran the partner's half, it computed the same numbers.
+    np.testing.assert_array_equal(flat_stopped, flat_split)
     out_after, flat_after, _ = _run(args, False, True)
     np.testing.assert_array_equal(out_after, out)
     np.testing.assert_allclose(flat_after, flat, rtol=1e-12, atol=1e-12)
     assert helper.alive and partner.partner() is helper
+
+
+def test_repeated_commands_read_new_values(split):
+    """A training step sends the same commands (the same blocks) again and again, and the
+    partner reuses what it built for them: each time it must compute from the values the
+    blocks hold now."""
+    args = [_inputs(8, 6, "float64", True, True, seed=s) for s in range(3)]
+    split(False)
+    expected = [_run(a, False, True)[:2] for a in args]
+    split(True)
+    for _ in range(2):
+        for a, (want_out, want_flat) in zip(args, expected):
+            out, flat, _ = _run(a, False, True)
+            np.testing.assert_allclose(out, want_out, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(flat, want_flat, rtol=1e-12, atol=1e-12)
+
+
+def test_local_arrays_stay_in_this_process(split, monkeypatch):
+    """The split LSTM backward hands its own half this process's recurrent kernel (not in
+    shared memory) through run_split's `local`: never described to the partner, whose
+    half makes its own from the forward's gate-major copy."""
+    sent = []
+    send = partner.Partner._send
+
+    def spy(self, fn, arrays, options, rows):
+        sent.append((fn.__name__, set(arrays)))
+        return send(self, fn, arrays, options, rows)
+    monkeypatch.setattr(partner.Partner, "_send", spy)
+    args = _inputs(8, 6, "float32", True, False)
+    split(True)
+    _run(args, False, True)
+    names = dict(sent)["_lstm_backward_rows"]
+    assert "u" in names and "u_t" not in names
 
 
 def test_a_partner_that_died_leaves_the_work_here(split, monkeypatch):

@@ -123,3 +123,25 @@ def test_gru_and_simple_rnn_gradient_of_one_step_slice(gru_or_simple, key):
     dense = np.zeros(out.shape)
     dense[key] = np.random.default_rng(3).uniform(-1, 1, out.shape)[key]
     np.testing.assert_array_equal(backward(dense[key], dy_slice=key), backward(dense))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstm_weight_layouts_round_trip(dtype):
+    """The LSTM kernels' own layouts of Keras's weights: gate-major with the sigmoid gates
+    halved (`_gate_major`, a kernel and its bias stacked), and back to the recurrent
+    kernel's transpose (`_keras_transposed`, the split backward's): exact both ways. And
+    the inputs time-major with a ones column for the bias (`_time_major`)."""
+    x, _, _, kernel, rec, bias, mask = _inputs(3, 4, dtype, True, True)
+    u = recurrence._gate_major(np.empty, rec)
+    np.testing.assert_array_equal(recurrence._keras_transposed(u), rec.T)
+    stacked = recurrence._gate_major(np.empty, kernel, bias.reshape(1, -1))
+    assert stacked.shape == (4, F + 1, U)
+    for k, source in enumerate(recurrence._GATE_ORDER):  # i, f, o halved; cand as is.
+        scale = 0.5 if k < 3 else 1
+        gate = slice(source * U, (source + 1) * U)
+        np.testing.assert_array_equal(stacked[k, :F], kernel[:, gate] * scale)
+        np.testing.assert_array_equal(stacked[k, F], bias[gate] * scale)
+    xt, mt = recurrence._time_major(x, mask, True, ones=True)
+    np.testing.assert_array_equal(xt[..., :F], x.transpose(1, 0, 2)[::-1])
+    np.testing.assert_array_equal(xt[..., F], 1)
+    np.testing.assert_array_equal(mt[..., 0], mask.T[::-1])
