@@ -363,15 +363,16 @@ def _behind_chunks(steps):
     return chunks
 
 
-def _accumulate(pairs, sums, scratch, first):
+def _accumulate(pairs, sums, scratch, first, into=None):
     """sums[k] (+)= a @ b for (a, b) in `pairs` (2-D; `first`: assign), via `scratch[k]`
-    buffers of the sums' shapes (made on the calling thread: see `lstm_backward`)."""
-    for (a, b), total, tmp in zip(pairs, sums, scratch):
+    buffers of the sums' shapes (made on the calling thread: see `lstm_backward`); with
+    `into`, the results go to into[k] instead (sums[k] is then left as it was, or unset)."""
+    for (a, b), total, tmp, out in zip(pairs, sums, scratch, into or sums):
         if first:
-            np.matmul(a, b, out=total)
+            np.matmul(a, b, out=out)
         else:
             np.matmul(a, b, out=tmp)
-            total += tmp
+            np.add(total, tmp, out=out)
 
 
 # -- SimpleRNN --------------------------------------------------------------------------
@@ -831,11 +832,11 @@ def _lstm_backward_rows(arrays, options, lo, hi, part):
                                 need_states=options["need_states"])
     tanh_c, width = a["tanh_c"], xt.shape[-1]
     shared_sums = [a["dkernel"][part], a["drecurrent"][part]]
-    # The partner's half (part 1) sums in its own memory and copies the sums over once at
-    # the end: the calling process read that half's block at the end of the previous step,
-    # and every store of the GEMMs into it then waited for that core's copy to be dropped
-    # (measured: the partner's weight gradients 0.98-1.00 ms against this process's
-    # 0.88-0.90 for its own half; 0.95 with the copy, which takes ~0.04 ms).
+    # The partner's half (part 1) sums in its own memory, its last chunk's sums going to
+    # the shared block: the calling process read that half's block at the end of the
+    # previous step, and every store of the GEMMs into it then waited for that core's
+    # copy to be dropped (measured: the partner's weight gradients 0.98-1.00 ms against
+    # this process's 0.88-0.90 for its own half; 0.95 with a copy of the sums at the end).
     sums = [np.empty_like(total) for total in shared_sums] if part else shared_sums
     partial = [np.empty_like(total) for total in sums]
     for s1 in range(steps, 0, -k):
@@ -850,12 +851,10 @@ def _lstm_backward_rows(arrays, options, lo, hi, part):
         skip = count if s0 == 0 and options["zero_start"] else 0
         pairs = [(xt[s0:s1, rows].reshape(-1, width).T, flat_dz),
                  (states[s0:s1, rows, :n].reshape(-1, n)[skip:].T, flat_dz[skip:])]
-        _accumulate(pairs, sums, partial, first=s1 == steps)
+        _accumulate(pairs, sums, partial, first=s1 == steps,
+                    into=shared_sums if s0 == 0 else None)
         if "dxt" in a:
             np.matmul(dz[:s1 - s0], a["kernel_t"], out=a["dxt"][s0:s1, rows])
-    if part:
-        for total, shared in zip(sums, shared_sums):
-            np.copyto(shared, total)
 
 
 def _lstm_backward_split(dy, xt, states, gates, tanh_c, u, kernel, recurrent_kernel, mt,
