@@ -161,7 +161,7 @@ def _time_major(x, mask, go_backwards, empty=np.empty, ones=False):
     """x as (time, batch, features) in processing order; mask as (time, batch, 1) bool.
     Both copied into arrays from `empty` (np.empty, or a partner arena's). With `ones`,
     x gains a last feature of ones: (time, batch, features + 1), so that one GEMM with the
-    kernel and the bias stacked adds the bias (see `lstm_forward`).
+    kernel and the bias stacked adds the bias (`_with_bias_row`, `_gate_major`).
 
     x is copied (contiguous for the GEMMs): the forward saves it for the gradient, and a
     view would share the input's buffer, which a compiled plan may reuse once it is dead.
@@ -174,8 +174,8 @@ def _time_major(x, mask, go_backwards, empty=np.empty, ones=False):
     if ones:
         steps, batch, features = xt.shape
         out = empty((steps, batch, features + 1), xt.dtype)
-        out[:, :, features] = 1
         np.copyto(out[:, :, :features], xt)
+        out[:, :, features] = 1
         xt = out
     else:
         xt = _copy(xt, empty)
@@ -252,16 +252,22 @@ def _mask_time_major(mask, go_backwards):
     return mt[::-1] if go_backwards else mt
 
 
-def _project(xt, kernel, bias, z, lo, hi):
-    """z[:, lo:hi] = xt[:, lo:hi] @ kernel (+ bias): the input projection of a run of batch
-    rows for all steps, before its time loop (on the run's thread). One product per step
+def _project(xt, kernel, z, lo, hi):
+    """z[:, lo:hi] = xt[:, lo:hi] @ kernel: the input projection of a run of batch rows for
+    all steps, before its time loop (on the run's thread; the bias, if any, is xt's ones
+    column times the kernel's last row, see `_with_bias_row`). One product per step
     (NumPy loops over the time axis): at batch 32 this measured faster than the single
     (time * batch, features) GEMM (296 against 351 us), whose inner size is only the
     feature count."""
-    rows = z[:, lo:hi]
-    np.matmul(xt[:, lo:hi], kernel, out=rows)
-    if bias is not None:
-        rows += bias
+    np.matmul(xt[:, lo:hi], kernel, out=z[:, lo:hi])
+
+
+def _with_bias_row(kernel, bias):
+    """The kernel (features, k) with the bias (k,) as an extra last row (None: as is), for
+    an xt with a ones column (`_time_major`): one GEMM adds the bias to every projection,
+    where adding it after took as long as a fifth of the GEMM (a broadcast over (steps,
+    rows, k)), and the bias gradient is the last row of the kernel's (`_weight_grads`)."""
+    return kernel if bias is None else np.concatenate([kernel, bias.reshape(1, -1)])
 
 
 def _weight_grads(dz, xt, kernel, go_backwards, need_x, recurrent, use_bias):
@@ -384,7 +390,7 @@ def _simple_forward_rows(arrays, options, lo, hi):
     a = arrays
     xt, z, states, activated, u, mt = (a.get(k) for k in ("xt", "z", "states", "activated",
                                                            "u", "mt"))
-    _project(xt, a["kernel"], a.get("bias"), z, lo, hi)
+    _project(xt, a["kernel"], z, lo, hi)
     rows_states, rows_activated, rows_z = states[:, lo:hi], activated[:, lo:hi], z[:, lo:hi]
     blocks = _row_blocks(hi - lo, u.shape[0], u.shape[0])
     for s in range(len(xt)):
@@ -406,10 +412,10 @@ def simple_forward(x, h0, kernel, recurrent_kernel, bias, mask, *, activation, g
     units = recurrent_kernel.shape[0]
     helper = _partner_for(batch, units, 1)
     empty = helper.arena.empty if helper is not None else np.empty
-    xt, mt = _time_major(x, mask, go_backwards, empty)
+    xt, mt = _time_major(x, mask, go_backwards, empty, ones=bias is not None)
     states = empty((steps + 1, batch, units), xt.dtype)
     states[0] = h0
-    arrays = dict(xt=xt, mt=mt, kernel=_shared(kernel, helper), bias=_shared(bias, helper),
+    arrays = dict(xt=xt, mt=mt, kernel=_shared(_with_bias_row(kernel, bias), helper),
                   u=_shared(recurrent_kernel, helper), states=states,
                   z=empty((steps, batch, units), xt.dtype),
                   # The new state before masking (for the gradient).
@@ -597,9 +603,9 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
     batch, n = x.shape[0], recurrent_kernel.shape[0]
     helper = _partner_for(batch, n, 4)
     empty = helper.arena.empty if helper is not None else np.empty
-    # With a bias, xt has a ones column and the kernel the bias as its last row: adding it
-    # to every projection took 43 us at 16 rows (a broadcast over (28, 4, 16, 128)), the
-    # wider GEMM 6 us more.
+    # With a bias, xt has a ones column and the kernel the bias as its last row (see
+    # `_with_bias_row`): adding it to every projection took 43 us at 16 rows (a broadcast
+    # over (28, 4, 16, 128)), the wider GEMM 6 us more.
     xt, mt = _time_major(x, mask, go_backwards, empty, ones=bias is not None)
     dtype = xt.dtype
     u = _gate_major(empty, recurrent_kernel)
@@ -998,7 +1004,7 @@ def _gru_forward_rows(arrays, options, lo, hi):
     recurrent_bias, mt = a.get("recurrent_bias"), a.get("mt")
     steps, n = len(xt), u.shape[0]
     three = 3 * n
-    _project(xt, a["kernel"], a.get("input_bias"), z, lo, hi)
+    _project(xt, a["kernel"], z, lo, hi)
     inner = np.empty((hi - lo, three if reset_after else 2 * n), dtype=z.dtype)
     pre = np.empty((hi - lo, n), dtype=z.dtype)  # The candidate before its tanh.
     blocks = _row_blocks(hi - lo, n, three)
@@ -1035,11 +1041,11 @@ def gru_forward(x, h0, kernel, recurrent_kernel, bias, mask, *, go_backwards, re
     n = recurrent_kernel.shape[0]
     helper = _partner_for(batch, n, 3)
     empty = helper.arena.empty if helper is not None else np.empty
-    xt, mt = _time_major(x, mask, go_backwards, empty)
     input_bias, recurrent_bias = ((bias[0], bias[1]) if (reset_after and bias is not None)
                                   else (bias, None))
-    arrays = dict(xt=xt, mt=mt, kernel=_shared(kernel, helper),
-                  u=_shared(recurrent_kernel, helper), input_bias=_shared(input_bias, helper),
+    xt, mt = _time_major(x, mask, go_backwards, empty, ones=input_bias is not None)
+    arrays = dict(xt=xt, mt=mt, kernel=_shared(_with_bias_row(kernel, input_bias), helper),
+                  u=_shared(recurrent_kernel, helper),
                   recurrent_bias=_shared(recurrent_bias, helper))
     states = empty((steps + 1, batch, n), xt.dtype)
     states[0] = h0
