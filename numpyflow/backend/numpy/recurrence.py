@@ -276,25 +276,20 @@ def _weight_grads(dz, xt, kernel, go_backwards, need_x, recurrent, use_bias):
     `need_x`), dkernel, dbias (None unless `use_bias`), and [a.T @ d for a, d in
     `recurrent`] (each (time, batch, m) and (time, batch, k'): the recurrent weights'
     gradients, summed over time and batch). All in one `_products` call, so that together
-    they split across the cores. An xt with a ones column (`_time_major`) gives the bias
-    gradient as the last row of x.T @ dz."""
-    steps, batch, width = xt.shape
+    they split across the cores. With `use_bias`, xt has a ones column (`_time_major`):
+    the bias gradient is the last row of x.T @ dz."""
+    steps, batch, _ = xt.shape
     features = kernel.shape[0]
-    ones_column = width > features
 
     def flat(a):
         return a.reshape(steps * batch, a.shape[-1])
 
     pairs = [(flat(xt).T, flat(dz))] + [(flat(a).T, flat(d)) for a, d in recurrent]
-    if use_bias and not ones_column:  # Column sums as a GEMV: ~10x faster than
-        pairs.append((np.ones((1, steps * batch), dtype=dz.dtype), flat(dz)))  # sum(axis=0).
     if need_x:
         pairs.append((flat(dz), kernel.T))
     outs = _products(pairs)
     dkernel, drecurrent = outs[0][:features], outs[1:1 + len(recurrent)]
-    dbias = None
-    if use_bias:
-        dbias = outs[0][features] if ones_column else outs[1 + len(recurrent)][0]
+    dbias = outs[0][features] if use_bias else None
     dx = None
     if need_x:
         dxt = outs[-1].reshape(steps, batch, features)
@@ -539,7 +534,7 @@ def _lstm_steps(states, rows_gates, tanh_c, u, mt, lo, hi, zero_start=False):
     calls take ~30 us, and each index, attribute lookup or branch of the loop adds to
     them (measured, the 16-row half of the LSTM(128) benchmark: 1.18 ms a forward pass
     with per-step indexing of h, c and the blocks, 1.11 ms as below). The per-step loops
-    here pass `out` positionally: a two-input ufunc took 0.64 us so against 0.93 us with
+    here pass `out` positionally: a two-input ufunc took 0.64 us against 0.93 us with
     `out=` (NumPy 2.4, 16 x 128 float32)."""
     n = u.shape[-1]
     rows_states = states[:, lo:hi]
