@@ -286,6 +286,22 @@ def test_a_partner_that_died_leaves_the_work_here(split, monkeypatch):
     partner.shutdown()  # The next test starts a fresh one.
 
 
+def test_backward_after_the_partner_was_replaced(split):
+    """A forward split, then the partner shut down before the backward (its arena is not
+    the next partner's): the backward runs both halves here, to the same numbers."""
+    x, h0, c0, kernel, rec, bias, mask = _inputs(8, 9, "float64", True, True)
+    split(True)
+    _, flat_split, _ = _run((x, h0, c0, kernel, rec, bias, mask), False, True)
+    out, saved = recurrence.lstm_forward(x, h0, c0, kernel, rec, bias, mask,
+                                         go_backwards=False)
+    partner.shutdown()
+    dy = np.random.default_rng(3).uniform(-1, 1, out.shape)
+    flat = recurrence.lstm_backward(dy, *saved, kernel, rec, mask, use_bias=True,
+                                    go_backwards=False, need_x=True)
+    np.testing.assert_array_equal(flat, flat_split)
+    partner.shutdown()  # (The backward's call started a new one.) The next test starts afresh.
+
+
 def test_partner_off_by_environment_or_one_thread(monkeypatch):
     monkeypatch.setattr(partner, "_available", None)
     monkeypatch.setenv("NUMPYFLOW_PARTNER", "0")
