@@ -616,7 +616,7 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, mask, *, go_backward
         # step's projection overwritten by its activated gates: a separate (steps, 4,
         # rows, units) array of projections cost ~5% of the training step (measured,
         # LSTM(128) at batch 32, alternating runs: 5.23 against 4.99 ms), the step's
-        # arrays then outgrowing the cores' 2 MB caches.
+        # arrays then outgrowing each core's 1 MB L2 cache.
         halves = threads.even_parts(batch, 2)
         rows = max(hi - lo for lo, hi in halves)
         gates = empty((2, steps, 4, rows, n), dtype)
