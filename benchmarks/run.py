@@ -2,7 +2,7 @@
 
 Run (the peers live in their own venv, .venv-bench, which ./dev bench makes):
 
-    ./dev bench                                   # everything, 3-5 rounds, ~25 minutes
+    ./dev bench                                   # everything, 3-5 rounds, ~27 minutes
     ./dev bench --output benchmarks/RESULTS.md    # ... and write the Markdown report
     ./dev bench --quick                           # smoke test: 1 round, 6,000 samples
     python benchmarks/run.py --frameworks numpyflow,numpy --workloads mlp --limit 2000
@@ -59,14 +59,15 @@ Debian's dataset-fashion-mnist files offline; random data of the same shapes whe
 Each (framework, workload) runs in subprocesses of its own: imports, thread pools and memory
 of one framework never touch another's measurement. The parent loads the data once, hands it
 to the children as .npy files, collects their JSON results and prints the table. It runs
-rounds per workload (`--repeats`; by default 3 for LeNet, whose TF epochs take long, and 5
-for the rest); each round starts one fresh child per framework (frameworks
-take turns, so load from elsewhere hits them alike), and the table shows the median over the
-rounds. Epoch times are steady-state: each child first builds the model and trains on a few
-batches (for Keras, that traces and compiles the train step; the warm-up also includes the
-epoch's final partial batch, if any, so no retrace or XLA recompile falls into the timed
-epoch), then times one full epoch. When the 1-minute load average is above 0.5 as a round
-starts, the report marks the row and lists those rounds with the cores busy right then.
+rounds per workload (`--repeats`; by default 3 for the LeNet, CIFAR-CNN and data-parallel
+rows, whose epochs take long, and 5 for the rest); each round starts one fresh child per
+framework (frameworks take turns, so load from elsewhere hits them alike), and the table
+shows the median over the rounds. Epoch times are steady-state: each child first builds the
+model and trains on a few batches (for Keras, that traces and compiles the train step; the
+warm-up also includes the epoch's final partial batch, if any, so no retrace or XLA
+recompile falls into the timed epoch), then times one full epoch. When the 1-minute load
+average is above 0.5 as a round starts, the report marks the row and lists those rounds
+with the cores busy right then.
 Nothing here changes thread settings or OPENBLAS_* variables: every framework
 runs with its defaults, except the pinned PyTorch column and the NumPy loop, which
 multiplies through numpyflow's BLAS policy (numpyflow.backend.blas.matmul: one OpenBLAS thread
@@ -446,7 +447,8 @@ def main(argv=None):
                     "(and a CIFAR-shaped CNN on synthetic images).")
     parser.add_argument("--repeats", type=int, default=None,
                         help="rounds: timed epochs / predict series / imports per framework, "
-                             "each in a fresh process (default 3 for LeNet, 5 for the rest; "
+                             "each in a fresh process (default 3 for the LeNet, CIFAR-CNN and "
+                             "data-parallel rows, 5 for the rest; "
                              "1 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: 1 round, {QUICK_LIMIT:,} samples, short per-call "

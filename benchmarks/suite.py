@@ -81,9 +81,12 @@ LOAD_LIMIT = 0.5
 
 
 # Default rounds: LeNet's epochs take minutes across the peers; the other workloads are
-# cheap, and more rounds steady their medians on a shared machine.
-DEFAULT_ROUNDS = {"lenet32": 3, "lenet32_functional": 3, "lenet128": 3, "lstm32": 3,
-                  "cifar_cnn": 3, "distributed_lenet": 3}
+# cheap, and more rounds steady their medians on a shared machine. The LSTM epoch (~1.5
+# minutes a round across the peers) gets five too: every framework's epoch moved 15-40%
+# from round to round on this host (2026-11-30), and #14's two targets were each decided
+# by a median of three within a few percent of the bar.
+DEFAULT_ROUNDS = {"lenet32": 3, "lenet32_functional": 3, "lenet128": 3, "cifar_cnn": 3,
+                  "distributed_lenet": 3}
 
 
 def rounds_for(workload, args):
