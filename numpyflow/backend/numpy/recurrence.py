@@ -875,12 +875,14 @@ def _lstm_backward_split(dy, xt, states, gates, tanh_c, u, kernel, recurrent_ker
     live, live_dy = _live_gradients(dy, dy_slice, (batch, steps, 2 * n), empty)
     # The recurrent kernel of the per-step products: part 0, run here, reads this
     # process's own transposed (they run in 8-row blocks, see `_transposed`); part 1
-    # makes its own from the forward's gate-major copy (`_keras_transposed`). Keras's
-    # Orthogonal initializer gives a Fortran-ordered kernel, whose transpose is
-    # C-contiguous: 20.8 us a 16-row step product against 21.9 through a strided view
-    # (a C-ordered kernel, e.g. from `set_weights`). The same layout makes the forward's
-    # gate-major copy a transposing one (53 against 21 us, isolated): over 28 steps, a
-    # C-ordered kernel would gain in the one about what it loses in the other (~30 us).
+    # makes its own from the forward's gate-major copy (`_keras_transposed`). In training
+    # the kernel is C-ordered (Keras's Orthogonal initializer gives Fortran order, but the
+    # first step's update gives the variable a fresh C-ordered array, which the compiled
+    # plan then updates in place), so this transpose is a strided view: 22.1 us a 16-row
+    # step product against 21.1 from a C-contiguous one (~28 us over 28 steps), less than
+    # a contiguous copy would cost (150 us transposing whole, ~50 as `_keras_transposed`
+    # does it gate by gate). The forward's gate-major copy reads C order fastest (21 us
+    # against 53 from Fortran order, isolated).
     local = {"u_t": recurrent_kernel.T}
     arrays = dict(dy_live=live_dy, xt=xt, states=states, gates=gates, tanh_c=tanh_c, u=u,
                   mt=None if mt is None else _copy(mt, empty),
